@@ -1,0 +1,17 @@
+// The registry of trackers: the one place a new tracker kind is added.
+import path from 'node:path';
+import type { Config } from '../../lib/config';
+import { createLocalTracker } from './local';
+import type { Tracker } from './types';
+
+const trackerFactories: Record<Config['tracker']['kind'], (config: Config) => Tracker> = {
+  local: (config) => createLocalTracker({ root: localTrackerRoot(config) }),
+};
+
+export function localTrackerRoot(config: Config): string {
+  return path.join(config.dataDir, 'tracker');
+}
+
+export function createTracker(config: Config): Tracker {
+  return trackerFactories[config.tracker.kind](config);
+}

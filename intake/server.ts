@@ -1,0 +1,43 @@
+// The intake HTTP server: alert webhooks, health, and the local tracker's pages.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Archive } from '../activities/archive/types';
+import type { LocalTracker } from '../activities/tracker/local';
+import type { Logger } from '../lib/logger';
+import type { Dispatch } from './dispatch';
+import { registerAlertRoutes } from './routes/alerts';
+import { registerIssueRoutes } from './routes/issues';
+
+export interface IntakeServerDeps {
+  token: string;
+  archive: Archive;
+  dispatch: Dispatch;
+  maxBodyBytes: number;
+  logger: Logger;
+  /** Served at /v1/issues and /issues when the tracker is the local one. */
+  localTracker?: LocalTracker;
+}
+
+export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.maxBodyBytes, return503OnClosing: true });
+
+  // Raw bytes, so the archive keeps exactly what was sent; JSON is parsed after archiving.
+  app.removeAllContentTypeParsers();
+  for (const type of ['application/json', /^application\/[\w.+-]+\+json$/]) {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  }
+
+  app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    const messages: Record<number, string> = {
+      413: `the body is larger than the limit of ${deps.maxBodyBytes} bytes`,
+      415: 'send the alert as application/json',
+    };
+    return reply.code(status).send({ error: messages[status] ?? (status >= 500 ? 'internal error' : err.message) });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerAlertRoutes(app, deps);
+  if (deps.localTracker) registerIssueRoutes(app, deps.localTracker);
+  return app;
+}

@@ -1,0 +1,20 @@
+import type { ParsedAlert } from '../../lib/alert';
+
+/**
+ * One alert source. Adding a source is one module implementing this, registered in ./index.ts.
+ */
+export interface SourceAdapter {
+  /** The `:source` of `POST /v1/alerts/:source`, and the `source` of its alerts. */
+  name: string;
+  /** One line for `vigil doctor`, error messages and the README. */
+  description: string;
+  /** Whether a payload of unknown origin looks like this source's (for `auto`). */
+  detect(payload: unknown): boolean;
+  /** Every alert in the payload (none is fine: for example, only passing checks). */
+  parse(payload: unknown): ParsedAlert[];
+}
+
+/** A payload its adapter does not understand; it becomes an `unparsed` alert, never a log line. */
+export class UnrecognizedPayloadError extends Error {
+  override name = 'UnrecognizedPayloadError';
+}

@@ -1,0 +1,16 @@
+// The intake bearer token: configured, or generated once and kept (owner-only) in the data folder.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../lib/config';
+import { writeFileAtomic } from '../lib/files';
+
+export async function resolveIntakeToken(config: Config): Promise<{ token: string; generated: boolean; file?: string }> {
+  if (config.intake.token) return { token: config.intake.token, generated: false };
+  const file = path.join(config.dataDir, 'intake-token');
+  const kept = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (kept) return { token: kept, generated: false, file };
+  const token = randomBytes(24).toString('base64url');
+  await writeFileAtomic(file, `${token}\n`, 0o600);
+  return { token, generated: true, file };
+}

@@ -1,0 +1,69 @@
+// The normalized alert: what every source adapter produces and every workflow consumes.
+// Field names follow OCSF's Detection Finding (class 2004) where it has one.
+
+export const severities = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof severities)[number];
+
+export const alertKinds = ['exposure', 'actor', 'resource', 'unparsed'] as const;
+export type AlertKind = (typeof alertKinds)[number];
+
+export interface CloudRef {
+  provider: string;
+  account?: string;
+  region?: string;
+}
+
+export interface ResourceRef {
+  type: string;
+  id: string;
+}
+
+export interface NetworkFacts {
+  ips: string[];
+  cidrs: string[];
+  ports: number[];
+  protocol?: string;
+}
+
+export interface Actors {
+  ips: string[];
+  domains: string[];
+  principals: string[];
+  userAgents: string[];
+}
+
+/** Where the raw body that produced an alert is kept. */
+export interface ArchiveRef {
+  /** Stable record id: `<yyyy>/<mm>/<dd>/<source>/<sha256>`. */
+  id: string;
+  /** sha256 of the raw body; doubles as the delivery id, so a resent body is one delivery. */
+  sha256: string;
+  receivedAt: string;
+}
+
+/** What a source adapter extracts from one payload, before intake adds source and archive. */
+export interface ParsedAlert {
+  kind: AlertKind;
+  fingerprint: string;
+  title: string;
+  severity: Severity;
+  occurredAt?: string;
+  description?: string;
+  cloud?: CloudRef;
+  resources: ResourceRef[];
+  network: NetworkFacts;
+  actors: Actors;
+}
+
+export interface NormalizedAlert extends ParsedAlert {
+  source: string;
+  archive: ArchiveRef;
+}
+
+export function emptyNetwork(): NetworkFacts {
+  return { ips: [], cidrs: [], ports: [] };
+}
+
+export function emptyActors(): Actors {
+  return { ips: [], domains: [], principals: [], userAgents: [] };
+}

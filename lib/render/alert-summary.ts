@@ -1,0 +1,70 @@
+// How an alert is told on its issue: the title, the labels and the summary of one delivery.
+import type { NormalizedAlert } from '../alert';
+import { code, codeBlock, plainTitle } from '../markdown';
+
+export function issueTitle(alert: NormalizedAlert): string {
+  return `[${alert.severity}] ${plainTitle(alert.title)}`;
+}
+
+export function alertLabels(alert: NormalizedAlert): string[] {
+  return ['vigil', `source:${alert.source}`, `severity:${alert.severity}`, `kind:${alert.kind}`];
+}
+
+/** A plain-language line for the Temporal UI's summary of the investigation. */
+export function investigationSummary(alert: NormalizedAlert): string {
+  return plainTitle(`${alert.severity} ${alert.kind} alert from ${alert.source}: ${alert.title}`, 240);
+}
+
+const list = (values: readonly (string | number)[]) =>
+  values.length === 0 ? '—' : values.map((value) => code(String(value))).join(', ');
+
+export function alertSummary(alert: NormalizedAlert): string {
+  const lines = [
+    `### ${alert.kind === 'unparsed' ? 'Unparsed alert received' : 'Alert received'}`,
+    '',
+    `- **Title**: ${code(alert.title)}`,
+    `- **Source**: ${code(alert.source)} · **Kind**: ${code(alert.kind)} · **Severity**: ${code(alert.severity)}`,
+    `- **Fingerprint**: ${code(alert.fingerprint)}`,
+    `- **Occurred**: ${alert.occurredAt ? code(alert.occurredAt) : 'unknown'} · **Received**: ${code(alert.archive.receivedAt)}`,
+  ];
+  if (alert.cloud) {
+    const { provider, account, region } = alert.cloud;
+    lines.push(`- **Cloud**: ${list([provider, account ?? 'unknown account', region ?? 'no region'])}`);
+  }
+  if (alert.resources.length > 0) {
+    lines.push(`- **Resources**: ${alert.resources.map(({ type, id }) => `${code(type)} ${code(id)}`).join(', ')}`);
+  }
+  const { network, actors } = alert;
+  if (network.ips.length + network.cidrs.length + network.ports.length > 0) {
+    lines.push(
+      `- **Network**: addresses ${list(network.ips)}; ranges ${list(network.cidrs)}; ports ${list(network.ports)}` +
+        (network.protocol ? `; protocol ${code(network.protocol)}` : ''),
+    );
+  }
+  const actorFacts = [
+    ['IPs', actors.ips],
+    ['domains', actors.domains],
+    ['principals', actors.principals],
+    ['user agents', actors.userAgents],
+  ] as const;
+  const knownActors = actorFacts.filter(([, values]) => values.length > 0);
+  if (knownActors.length > 0) {
+    lines.push(`- **Actors**: ${knownActors.map(([name, values]) => `${name} ${list(values)}`).join('; ')}`);
+  }
+  lines.push(`- **Archive record**: ${code(alert.archive.id)}`);
+  if (alert.description) lines.push('', codeBlock(alert.description));
+  return lines.join('\n');
+}
+
+export function issueBody(alert: NormalizedAlert, workflowId: string): string {
+  return [
+    `Vigil is investigating this ${code(alert.kind)} alert from ${code(alert.source)}.`,
+    '',
+    `- **Title**: ${code(alert.title)}`,
+    `- **Severity**: ${code(alert.severity)}`,
+    `- **Fingerprint**: ${code(alert.fingerprint)}`,
+    `- **Investigation**: workflow ${code(workflowId)}`,
+    '',
+    'Each delivery of this alert and each finding is reported in the comments below.',
+  ].join('\n');
+}

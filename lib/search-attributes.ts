@@ -1,0 +1,24 @@
+// The search attributes every investigation carries, so the Temporal UI can filter by them.
+// Registering them on a server (setup, dev, tests) and setting them (intake) both read this list.
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributePair,
+} from '@temporalio/common';
+import type { NormalizedAlert } from './alert';
+
+export const VigilSource = defineSearchAttributeKey('VigilSource', SearchAttributeType.KEYWORD);
+export const VigilSeverity = defineSearchAttributeKey('VigilSeverity', SearchAttributeType.KEYWORD);
+export const VigilKind = defineSearchAttributeKey('VigilKind', SearchAttributeType.KEYWORD);
+export const VigilFingerprint = defineSearchAttributeKey('VigilFingerprint', SearchAttributeType.KEYWORD);
+
+export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint];
+
+export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
+  return [
+    { key: VigilSource, value: alert.source },
+    { key: VigilSeverity, value: alert.severity },
+    { key: VigilKind, value: alert.kind },
+    { key: VigilFingerprint, value: alert.fingerprint },
+  ];
+}

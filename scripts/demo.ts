@@ -1,0 +1,112 @@
+// `vigil demo`: the whole stack on free ports and a fresh data folder, fed the demo alerts through
+// the HTTP intake as a real sender would, then left running (or stopped, with --once).
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import getPort from 'get-port';
+import { configSchema } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { progressQuery } from '../workflows/definitions';
+import { projectRoot } from './prerequisites';
+import { startStack, type Stack } from './stack';
+
+export const bundledDemoAlerts = path.join(projectRoot, 'demo', 'alerts');
+
+export interface DemoOptions {
+  once: boolean;
+  json: boolean;
+  alerts: string;
+}
+
+interface Sent {
+  file: string;
+  archiveId: string;
+  delivery: string;
+  workflowIds: string[];
+}
+
+async function sendAlert(stack: Stack, file: string): Promise<Sent> {
+  const response = await fetch(`${stack.intakeUrl}/v1/alerts/auto`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+    body: await readFile(file),
+  });
+  const answer = (await response.json()) as { error?: string; archiveId: string; alerts: { workflowId: string }[] };
+  if (response.status !== 202) throw new Error(`${path.basename(file)}: intake answered ${response.status}: ${answer.error}`);
+  return {
+    file,
+    archiveId: answer.archiveId,
+    delivery: answer.archiveId.split('/').at(-1)!,
+    workflowIds: answer.alerts.map((alert) => alert.workflowId),
+  };
+}
+
+/** Waits until every investigation has reported its delivery on its issue. */
+async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = sent.flatMap(({ delivery, workflowIds }) => workflowIds.map((workflowId) => ({ workflowId, delivery })));
+  while (pending.length > 0) {
+    const { workflowId, delivery } = pending[0]!;
+    const progress = await stack.client.workflow
+      .getHandle(workflowId)
+      .query(progressQuery)
+      .catch(() => undefined);
+    if (progress?.reportedDeliveries.includes(delivery)) {
+      pending.shift();
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`no first report from ${workflowId} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void> {
+  // Human-readable progress goes to stderr when stdout carries the JSON result.
+  const say = (line: string) => (json ? console.error(line) : console.log(line));
+  const files = (await readdir(alerts)).filter((name) => name.endsWith('.json')).sort();
+  if (files.length === 0) throw new Error(`no .json alert files in ${alerts}`);
+
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-demo-'));
+  const [temporalPort, uiPort, intakePort] = [await getPort(), await getPort(), await getPort()];
+  const config = configSchema.parse({
+    dataDir,
+    temporal: { address: `127.0.0.1:${temporalPort}`, uiPort },
+    intake: { port: intakePort },
+  });
+  say(`Starting Vigil (data folder ${dataDir}) …`);
+  const stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-demo', 'warn') });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stack.stop();
+  };
+  try {
+    const sent = [];
+    for (const name of files) {
+      const result = await sendAlert(stack, path.join(alerts, name));
+      say(`  sent ${name} → ${result.workflowIds.join(', ') || 'no alert in it'}`);
+      sent.push(result);
+    }
+    await waitForFirstReports(stack, sent);
+    const issues = (await (await fetch(`${stack.intakeUrl}/v1/issues`)).json()) as { issues: unknown[] };
+    say(`\nEvery demo alert has its first report: ${issues.issues.length} issue(s).`);
+    say(`  Issues:       ${stack.issuesUrl}`);
+    say(`  Temporal UI:  ${stack.temporalUiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+    say(`  Intake:       POST ${stack.intakeUrl}/v1/alerts/<source>  (token: ${stack.token})`);
+    if (once) {
+      await stop();
+      say(`\nStopped. The demo's data folder is kept: ${dataDir}`);
+      if (json) console.log(JSON.stringify(issues, null, 2));
+      return;
+    }
+    say('\nPress Ctrl-C to stop.');
+    await new Promise<void>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    });
+    await stop();
+    say(`Stopped. The demo's data folder is kept: ${dataDir}`);
+  } finally {
+    await stop();
+  }
+}

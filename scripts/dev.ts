@@ -1,0 +1,32 @@
+// `vigil dev`: Vigil on this machine with the configured defaults, until Ctrl-C.
+import type { Config } from '../lib/config';
+import { startStack } from './stack';
+
+export async function runDev(config: Config): Promise<void> {
+  const stack = await startStack({ config, reuseTemporal: true });
+  const temporal = stack.startedTemporal
+    ? `${stack.temporalAddress} (dev server, state in ${config.dataDir})`
+    : `${stack.temporalAddress} (already running: reused)`;
+  const token = stack.tokenGenerated
+    ? `${stack.token}  (generated, kept in ${stack.tokenFile})`
+    : stack.tokenFile
+      ? `kept in ${stack.tokenFile}`
+      : 'from the configuration';
+  console.log(
+    [
+      'Vigil is running.',
+      `  Intake:       POST ${stack.intakeUrl}/v1/alerts/<source>`,
+      `  Intake token: ${token}`,
+      `  Issues:       ${stack.issuesUrl}`,
+      `  Temporal:     ${temporal}`,
+      ...(stack.temporalUiUrl ? [`  Temporal UI:  ${stack.temporalUiUrl}`] : []),
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => resolve(name));
+  });
+  console.log(`\n${signal}: stopping …`);
+  await stack.stop();
+  console.log('Stopped.');
+}

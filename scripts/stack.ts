@@ -1,0 +1,127 @@
+// Vigil on one machine: the Temporal dev server (unless one is already there), the main worker and
+// intake, in this process. Used by `vigil dev` and `vigil demo`; `stop()` ends all it started.
+import { mkdir } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Config } from '../lib/config';
+import { createLogger, type Logger } from '../lib/logger';
+import { prepareTemporal } from '../lib/temporal-setup';
+import { resolveIntakeToken } from '../intake/token';
+import { startIntake } from '../workers/intake';
+import { createMainWorker } from '../workers/main-worker';
+import { isListening, startTemporalDevServer } from './temporal-dev-server';
+
+export interface StackOptions {
+  config: Config;
+  /** Use a Temporal server already listening at the configured address instead of starting one. */
+  reuseTemporal: boolean;
+  logger?: Logger;
+}
+
+export interface Stack {
+  intakeUrl: string;
+  issuesUrl: string;
+  temporalAddress: string;
+  /** The Temporal web UI, when this stack started the server. */
+  temporalUiUrl?: string;
+  startedTemporal: boolean;
+  token: string;
+  tokenFile?: string;
+  tokenGenerated: boolean;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+/** Temporal's own signal handling is off: the stack stops its parts in order itself. */
+function installRuntime(logger: Logger): void {
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  try {
+    Runtime.install({
+      shutdownSignals: [],
+      logger: new DefaultLogger('WARN', ({ level, message, meta }) => logger[levels[level]](meta ?? {}, message)),
+    });
+  } catch {
+    // Already installed by an earlier stack in this process.
+  }
+}
+
+async function retry<T>(what: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await what();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+export async function startStack({ config, reuseTemporal, logger = createLogger('vigil') }: StackOptions): Promise<Stack> {
+  installRuntime(logger);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+    }
+  };
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    const { token, generated, file } = await resolveIntakeToken(config);
+
+    const [host = '127.0.0.1', portText = '7233'] = config.temporal.address.split(':');
+    let temporalUiUrl: string | undefined;
+    const reuse = reuseTemporal && (await isListening(host, Number(portText)));
+    if (!reuse) {
+      const server = await startTemporalDevServer({
+        host,
+        port: Number(portText),
+        uiPort: config.temporal.uiPort,
+        stateDir: config.dataDir,
+        namespace: config.temporal.namespace,
+      });
+      cleanups.push(() => server.stop());
+      temporalUiUrl = server.uiUrl;
+    }
+
+    const connection = await retry(() => Connection.connect({ address: config.temporal.address }), 30_000);
+    cleanups.push(() => connection.close());
+    await retry(() => prepareTemporal(connection, config.temporal.namespace), 30_000);
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+
+    const workerConnection = await NativeConnection.connect({ address: config.temporal.address });
+    cleanups.push(() => workerConnection.close());
+    const worker = await createMainWorker({ config, connection: workerConnection });
+    // A worker that fails is logged here; stop() still waits for it to have ended.
+    const running = worker.run().catch((err: unknown) => logger.error({ err }, 'the worker stopped'));
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+
+    const intake = await startIntake({ config, token, client, logger: logger.child({ component: 'intake' }) });
+    cleanups.push(() => intake.app.close());
+
+    return {
+      intakeUrl: intake.url,
+      issuesUrl: `${intake.url}/issues`,
+      temporalAddress: config.temporal.address,
+      temporalUiUrl,
+      startedTemporal: !reuse,
+      token,
+      tokenFile: file,
+      tokenGenerated: generated,
+      client,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,101 @@
+// The `vigil` command: the single entry point for everything a user does.
+import path from 'node:path';
+import { Command } from 'commander';
+import { ConfigError, configFilePath, loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { prepareTemporal } from '../lib/temporal-setup';
+import { resolveIntakeToken } from '../intake/token';
+import { runIntake } from '../workers/intake';
+import { runMainWorker } from '../workers/main-worker';
+import { Connection } from '@temporalio/client';
+import { bundledDemoAlerts, runDemo } from './demo';
+import { runDev } from './dev';
+import { runDoctor } from './doctor';
+import { installMissing } from './prerequisites';
+
+const program = new Command('vigil')
+  .description('Durable investigation of cloud security alerts on Temporal')
+  .option('-c, --config <file>', 'configuration file (default: $VIGIL_CONFIG, else ./vigil.yaml when present)')
+  .showHelpAfterError();
+
+const configOption = () => loadConfig({ file: program.opts<{ config?: string }>().config });
+
+program
+  .command('setup')
+  .description('install what is missing outside node_modules: Temporal CLI, Chromium, test tools (idempotent)')
+  .option('-q, --quiet', 'print only what is installed')
+  .action(({ quiet }: { quiet?: boolean }) => installMissing({ quiet }));
+
+program
+  .command('doctor')
+  .description('report each prerequisite as ok / missing, with the command that fixes it')
+  .action(() => {
+    process.exitCode = runDoctor(program.opts<{ config?: string }>().config) ? 0 : 1;
+  });
+
+program
+  .command('dev')
+  .description('run Vigil here: Temporal dev server (unless one is running), worker and intake; Ctrl-C stops all')
+  .action(() => runDev(configOption()));
+
+program
+  .command('demo')
+  .description('start a throwaway Vigil on free ports and send it the demo alerts')
+  .option('--once', 'exit once every demo alert has its first report, after stopping everything')
+  .option('--json', 'print {"issues": [...]} at the end, as GET /v1/issues gives it')
+  .option('--alerts <dir>', 'send the JSON files in this folder instead of the bundled demo alerts', bundledDemoAlerts)
+  .action(({ once = false, json = false, alerts }: { once?: boolean; json?: boolean; alerts: string }) =>
+    runDemo({ once, json, alerts: path.resolve(alerts) }),
+  );
+
+program
+  .command('config')
+  .description('configuration commands')
+  .command('check')
+  .argument('[file]', 'the file to check (default: the one vigil would use)')
+  .description('validate a configuration file without starting anything')
+  .action((file?: string) => {
+    const chosen = file ?? configFilePath({ file: program.opts<{ config?: string }>().config });
+    loadConfig({ file: chosen });
+    console.log(`ok: ${chosen ?? 'defaults and environment'} is a valid configuration`);
+  });
+
+program
+  .command('worker')
+  .description('run the main worker (production: one process per role)')
+  .action(async () => {
+    const config = configOption();
+    const connection = await Connection.connect({ address: config.temporal.address });
+    try {
+      await prepareTemporal(connection, config.temporal.namespace);
+    } catch (err) {
+      createLogger('worker').warn(
+        { err },
+        'could not register the namespace or search attributes; ask your Temporal admin to create them (see README)',
+      );
+    } finally {
+      await connection.close();
+    }
+    await runMainWorker(config);
+  });
+
+program
+  .command('intake')
+  .description('run the intake HTTP server (production: one process per role)')
+  .action(async () => {
+    const config = configOption();
+    const { token, generated, file } = await resolveIntakeToken(config);
+    if (generated) console.error(`Generated an intake token, kept in ${file}: ${token}`);
+    await runIntake(config, token);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`vigil: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,80 @@
+// A real Vigil for a test: intake on a free port, a main worker on its own task queue, both on the
+// run's Temporal dev server, with a fresh data folder.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { localTrackerRoot } from '../../activities/tracker';
+import { createLocalTracker, type LocalTracker } from '../../activities/tracker/local';
+import { configSchema, type Config } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { startIntake } from '../../workers/intake';
+import { createMainWorker } from '../../workers/main-worker';
+
+export interface TestVigil {
+  config: Config;
+  url: string;
+  token: string;
+  client: Client;
+  tracker: LocalTracker;
+  post(source: string, body: string | object, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestVigil(): Promise<TestVigil> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-test-'));
+  const config = configSchema.parse({
+    dataDir,
+    temporal: { address: inject('temporalAddress'), taskQueue: `test-${randomUUID()}` },
+    intake: { port: 0, maxBodyBytes: 64 * 1024 },
+  });
+  const token = 'test-token-0123456789abcdef';
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const workerConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createMainWorker({
+    config,
+    connection: workerConnection,
+    workflowBundle: { code: inject('workflowBundleCode') },
+  });
+  const running = worker.run();
+  const { app, url } = await startIntake({ config, token, client, logger: createLogger('test-intake', 'silent') });
+
+  return {
+    config,
+    url,
+    token,
+    client,
+    tracker: createLocalTracker({ root: localTrackerRoot(config) }),
+    async post(source, body, headers = {}) {
+      const response = await fetch(`${url}/v1/alerts/${source}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    async stop() {
+      await app.close();
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+      await connection.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

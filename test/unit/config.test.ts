@@ -1,0 +1,72 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config';
+
+async function configFile(text: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-config-'));
+  const file = path.join(dir, 'vigil.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({ env: {}, cwd: '/srv/vigil' });
+    expect(config.dataDir).toBe('/srv/vigil/.data');
+    expect(config.intake.port).toBe(8787);
+    expect(config.intake.token).toBeUndefined();
+    expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', uiPort: 8233 });
+    expect(config.tracker.kind).toBe('local');
+  });
+
+  it('lets the environment override the file', async () => {
+    const file = await configFile('intake:\n  port: 9000\ndataDir: /var/lib/vigil\n');
+    const config = loadConfig({
+      file,
+      env: { VIGIL_PORT: '9100', TEMPORAL_ADDRESS: 'temporal:7233', VIGIL_INTAKE_TOKEN: 'a-long-enough-token' },
+    });
+    expect(config.intake.port).toBe(9100);
+    expect(config.dataDir).toBe('/var/lib/vigil');
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.intake.token).toBe('a-long-enough-token');
+  });
+
+  it('names an unknown key, however deep', async () => {
+    const file = await configFile('intake:\n  prot: 9000\ntracker:\n  kind: local\ndatadir: x\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([
+      'intake.prot: unknown key (misspelt, or not a Vigil setting)',
+      'datadir: unknown key (misspelt, or not a Vigil setting)',
+    ]);
+  });
+
+  it('names the key and the environment variable of a bad value', () => {
+    const [problem] = problemsOf(() => loadConfig({ env: { VIGIL_PORT: 'eighty' } }));
+    expect(problem).toMatch(/^intake\.port: .*number.*\(from VIGIL_PORT\)$/);
+  });
+
+  it('rejects a wrong type in the file with the key', async () => {
+    const file = await configFile('temporal:\n  address: no-port-here\ntracker:\n  kind: jira\n');
+    const problems = problemsOf(() => loadConfig({ file, env: {} }));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^temporal\.address: expected host:port/);
+    expect(problems[1]).toMatch(/^tracker\.kind: .*"local"/);
+  });
+
+  it('says when the file is not YAML or cannot be read', async () => {
+    const file = await configFile('intake: [unclosed\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))[0]).toMatch(/^not valid YAML or JSON/);
+    expect(problemsOf(() => loadConfig({ file: '/nonexistent/vigil.yaml', env: {} }))[0]).toMatch(/^cannot read the file/);
+  });
+});

@@ -1,0 +1,17 @@
+// Signals and queries of the investigation workflow, shared by the workflow and its callers.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { IssueRef } from '../activities/tracker/types';
+import type { NormalizedAlert } from '../lib/alert';
+
+export const INVESTIGATE_ALERT = 'investigateAlert';
+
+/** A delivery of the alert; repeats of the same alert identity arrive as further signals. */
+export const alertReceived = defineSignal<[NormalizedAlert]>('alertReceived');
+
+export interface InvestigationProgress {
+  issue?: IssueRef;
+  /** sha256 of every delivery reported on the issue, in order. */
+  reportedDeliveries: string[];
+}
+
+export const progressQuery = defineQuery<InvestigationProgress>('progress');
