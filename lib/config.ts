@@ -20,7 +20,8 @@ const temporalSchema = z.strictObject({
 
 const intakeSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
-  port: port.default(8787),
+  /** 0 picks a free port. */
+  port: z.int().min(0).max(65535).default(8787),
   /** Bearer token senders must present; generated and kept in the data folder when unset. */
   token: z.string().min(16, 'use at least 16 characters').optional(),
   maxBodyBytes: z.int().min(1024).default(5 * 1024 * 1024),
@@ -43,6 +44,7 @@ export type Config = z.infer<typeof configSchema>;
 /** Environment variables that override one configuration key each. */
 const envOverrides: Record<string, { key: string[]; number?: boolean }> = {
   VIGIL_DATA_DIR: { key: ['dataDir'] },
+  VIGIL_HOST: { key: ['intake', 'host'] },
   VIGIL_PORT: { key: ['intake', 'port'], number: true },
   VIGIL_INTAKE_TOKEN: { key: ['intake', 'token'] },
   TEMPORAL_ADDRESS: { key: ['temporal', 'address'] },

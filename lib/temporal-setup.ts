@@ -1,7 +1,7 @@
 // Makes a Temporal server ready for Vigil: the namespace exists and Vigil's search attributes are
 // registered. Idempotent, so dev, tests and worker start all call it.
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { Connection, isGrpcServiceError } from '@temporalio/client';
+import { type Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
 import { vigilSearchAttributeKeys } from './search-attributes';

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { localTrackerRoot } from '../../activities/tracker';
 import { createLocalTracker, type LocalTracker } from '../../activities/tracker/local';
@@ -25,6 +25,7 @@ export interface TestVigil {
 }
 
 export async function startTestVigil(): Promise<TestVigil> {
+  quietTemporalRuntime();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-test-'));
   const config = configSchema.parse({
     dataDir,
@@ -66,6 +67,15 @@ export async function startTestVigil(): Promise<TestVigil> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Only the worker's warnings and errors in test output. */
+function quietTemporalRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Installed already in this process.
+  }
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */

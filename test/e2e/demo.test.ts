@@ -1,0 +1,64 @@
+// `vigil demo --once --json`, the README's front door, run as a user runs it.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { descendants, isAlive, runVigil } from '../helpers/processes';
+
+interface DemoIssue {
+  number: number;
+  title: string;
+  state: string;
+  labels: string[];
+  body: string;
+  comments: { body: string }[];
+  evidence: { path: string; contentType: string }[];
+}
+
+async function runDemo(args: string[]) {
+  const demo = runVigil(['demo', '--once', '--json', ...args]);
+  let children: number[] = [];
+  // Sample the processes the demo starts while it runs, to check afterwards that none is left.
+  const sampler = setInterval(() => {
+    children = [...new Set([...children, ...descendants(demo.child.pid!)])];
+  }, 200);
+  const code = await demo.exited;
+  clearInterval(sampler);
+  const output = demo.output();
+  const json = output.slice(output.indexOf('{\n  "issues"'));
+  return { code, output, children, issues: (JSON.parse(json) as { issues: DemoIssue[] }).issues };
+}
+
+describe('vigil demo --once --json', () => {
+  it('reports every bundled demo alert, prints the issues and leaves nothing running', async () => {
+    const { code, output, children, issues } = await runDemo([]);
+    expect(code).toBe(0);
+    expect(children.length).toBeGreaterThan(0);
+    expect(children.filter(isAlive)).toEqual([]);
+
+    expect(issues).toHaveLength(3);
+    for (const issue of issues) {
+      expect(issue.state).toBe('open');
+      expect(issue.comments.length).toBeGreaterThan(0);
+      expect(issue.evidence).toEqual([]);
+    }
+    const kinds = issues.map((issue) => issue.labels.find((label) => label.startsWith('kind:'))).sort();
+    expect(kinds).toEqual(['kind:actor', 'kind:exposure', 'kind:unparsed']);
+    const unparsed = issues.find((issue) => issue.labels.includes('kind:unparsed'))!;
+    expect(unparsed.comments[0]!.body).toContain('no known source recognises this payload');
+
+    const dataDir = /data folder is kept: (\S+)/.exec(output)?.[1];
+    expect(dataDir && existsSync(path.join(dataDir, 'tracker', 'issues', '1.json'))).toBe(true);
+    await rm(dataDir!, { recursive: true, force: true });
+  });
+
+  it('sends the files of --alerts DIR instead, detecting their source', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-demo-alerts-'));
+    await writeFile(path.join(dir, 'mine.json'), JSON.stringify({ title: 'My own alert', severity: 'critical' }));
+    await writeFile(path.join(dir, 'notes.txt'), 'not an alert file');
+    const { code, issues } = await runDemo(['--alerts', dir]);
+    expect(code).toBe(0);
+    expect(issues.map((issue) => issue.title)).toEqual(['[critical] My own alert']);
+  });
+});
