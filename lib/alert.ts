@@ -13,15 +13,33 @@ export interface CloudRef {
   region?: string;
 }
 
+/**
+ * `type` is `<provider>:<service>:<kind>`, for example `aws:ec2:instance`, `aws:ec2:security-group`,
+ * `aws:ec2:network-acl`, `aws:ec2:snapshot`, `aws:ec2:image`, `aws:iam:user`, `aws:iam:role`,
+ * `aws:iam:access-key`, `aws:s3:bucket`, `aws:cloudtrail:trail`, `aws:account`,
+ * `gcp:compute:instance`, `gcp:compute:firewall`, `gcp:project`. `id` is the provider's own id or
+ * ARN / full resource name.
+ */
 export interface ResourceRef {
   type: string;
   id: string;
+  /** A human name (tag Name, display name) when the source gives one. */
+  name?: string;
+}
+
+/** An inclusive port range; a single port has `from === to`. */
+export interface PortRange {
+  from: number;
+  to: number;
 }
 
 export interface NetworkFacts {
+  /** Addresses of the alerted-on machines (not of actors). */
   ips: string[];
+  /** Source ranges a rule opens to, for example `0.0.0.0/0`. */
   cidrs: string[];
-  ports: number[];
+  ports: PortRange[];
+  /** `tcp`, `udp`, `icmp`, `all`, or the source's own protocol name. */
   protocol?: string;
 }
 

@@ -4,9 +4,19 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { alertKinds, severities, type ParsedAlert } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
+import { parsePortSpec } from './util';
 
 const ip = z.union([z.ipv4(), z.ipv6()]);
 const text = (max: number) => z.string().trim().min(1).max(max);
+/** `22` or `"8000-8100"`. */
+const portSchema = z.union([
+  z.int().min(0).max(65535).transform((port) => ({ from: port, to: port })),
+  z.string().transform((spec, context) => {
+    const range = parsePortSpec(spec);
+    if (!range) context.addIssue({ code: 'custom', message: 'expected a port (0-65535) or a range like "8000-8100"' });
+    return range ?? { from: 0, to: 0 };
+  }),
+]);
 
 const genericAlertSchema = z.strictObject({
   id: text(512).optional(),
@@ -23,7 +33,7 @@ const genericAlertSchema = z.strictObject({
     .strictObject({
       ips: z.array(ip).max(1000).default([]),
       cidrs: z.array(z.union([z.cidrv4(), z.cidrv6()])).max(1000).default([]),
-      ports: z.array(z.int().min(0).max(65535)).max(1000).default([]),
+      ports: z.array(portSchema).max(1000).default([]),
       protocol: z.enum(['tcp', 'udp', 'icmp', 'all']).optional(),
     })
     .prefault({}),

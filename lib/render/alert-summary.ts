@@ -1,5 +1,5 @@
 // How an alert is told on its issue: the title, the labels and the summary of one delivery.
-import type { NormalizedAlert } from '../alert';
+import type { NormalizedAlert, PortRange } from '../alert';
 import { code, codeBlock, plainTitle } from '../markdown';
 
 export function issueTitle(alert: NormalizedAlert): string {
@@ -14,6 +14,8 @@ export function alertLabels(alert: NormalizedAlert): string[] {
 export function investigationSummary(alert: NormalizedAlert): string {
   return plainTitle(`${alert.severity} ${alert.kind} alert from ${alert.source}: ${alert.title}`, 240);
 }
+
+export const portText = ({ from, to }: PortRange) => (from === to ? String(from) : `${from}-${to}`);
 
 const list = (values: readonly (string | number)[]) =>
   values.length === 0 ? '—' : values.map((value) => code(String(value))).join(', ');
@@ -37,7 +39,7 @@ export function alertSummary(alert: NormalizedAlert): string {
   const { network, actors } = alert;
   if (network.ips.length + network.cidrs.length + network.ports.length > 0) {
     lines.push(
-      `- **Network**: addresses ${list(network.ips)}; ranges ${list(network.cidrs)}; ports ${list(network.ports)}` +
+      `- **Network**: addresses ${list(network.ips)}; ranges ${list(network.cidrs)}; ports ${list(network.ports.map(portText))}` +
         (network.protocol ? `; protocol ${code(network.protocol)}` : ''),
     );
   }

@@ -19,7 +19,7 @@ describe('generic source', () => {
       fingerprint: 'demo/security-group/sg-0demo22/ssh',
       severity: 'high',
       cloud: { provider: 'aws', account: '111122223333', region: 'eu-west-1' },
-      network: { ips: ['127.0.0.1'], cidrs: ['0.0.0.0/0'], ports: [22], protocol: 'tcp' },
+      network: { ips: ['127.0.0.1'], cidrs: ['0.0.0.0/0'], ports: [{ from: 22, to: 22 }], protocol: 'tcp' },
       actors: { ips: [], domains: [], principals: [], userAgents: [] },
     });
   });
@@ -27,6 +27,8 @@ describe('generic source', () => {
   it('infers the kind and fills empty lists', () => {
     const parse = (extra: object) => genericSource.parse({ title: 't', severity: 'low', ...extra })[0]!;
     expect(parse({ network: { ports: [443] } }).kind).toBe('exposure');
+    expect(parse({ network: { ports: ['8000-8100'] } }).network.ports).toEqual([{ from: 8000, to: 8100 }]);
+    expect(() => parse({ network: { ports: ['8100-8000'] } })).toThrow(/network\.ports/);
     expect(parse({ actors: { ips: ['2001:db8::1'] } }).kind).toBe('actor');
     expect(parse({}).kind).toBe('resource');
     expect(parse({}).network).toEqual({ ips: [], cidrs: [], ports: [] });

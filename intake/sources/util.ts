@@ -1,0 +1,74 @@
+// Small helpers shared by source adapters, for the odd shapes real payloads have.
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { PortRange, Severity } from '../../lib/alert';
+
+/** A list that may arrive as a list, a single value, `{}` or nothing (CloudTrail writes `{}`). */
+export function asArray<T = unknown>(value: unknown): T[] {
+  if (Array.isArray(value)) return value as T[];
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'object' && Object.keys(value).length === 0) return [];
+  return [value as T];
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A non-empty string, or undefined. */
+export function str(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** An IP address (v4 or v6) or undefined: service hostnames and "AWS Internal" are not IPs. */
+export function ipOrUndefined(value: unknown): string | undefined {
+  const text = str(value)?.trim();
+  return text && isIP(text) ? text : undefined;
+}
+
+export function uniq<T>(values: readonly (T | undefined)[]): T[] {
+  return [...new Set(values.filter((value): value is T => value !== undefined))];
+}
+
+/** Ports from a from/to pair, where -1 or missing means all ports (as AWS writes it). */
+export function portRange(from: unknown, to: unknown): PortRange | undefined {
+  const low = Number(from);
+  const high = Number(to ?? from);
+  if (!Number.isInteger(low) || !Number.isInteger(high)) return undefined;
+  if (low < 0 || high < 0) return { from: 0, to: 65535 };
+  if (low > 65535 || high > 65535 || low > high) return undefined;
+  return { from: low, to: high };
+}
+
+/** Ports from GCP's `["22", "8000-8080"]` form. */
+export function parsePortSpec(spec: string): PortRange | undefined {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(spec.trim());
+  return match ? portRange(match[1], match[2] ?? match[1]) : undefined;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+const severityWords: Record<string, Severity> = {
+  informational: 'informational',
+  info: 'informational',
+  low: 'low',
+  medium: 'medium',
+  moderate: 'medium',
+  high: 'high',
+  critical: 'critical',
+};
+
+/** A severity word in any case (`HIGH`, `Informational`), or undefined. */
+export function severityFromWord(value: unknown): Severity | undefined {
+  return severityWords[str(value)?.toLowerCase() ?? ''];
+}
+
+/** Open to the whole internet: 0.0.0.0/0 or ::/0 (written in any form). */
+export function isInternetRange(cidr: string): boolean {
+  const [address, prefix] = cidr.trim().split('/');
+  return prefix === '0' && (address === '0.0.0.0' || /^[0:]+$/.test(address ?? 'x'));
+}
