@@ -1,7 +1,7 @@
 // Payload → normalized alerts. Whatever no adapter understands still becomes an alert (`unparsed`),
 // so an authenticated delivery always ends up on an issue.
 import { emptyActors, emptyNetwork, type ArchiveRef, type NormalizedAlert, type ParsedAlert } from '../lib/alert';
-import { AUTO_SOURCE, findSource, knownSourceNames, sourceAdapters } from './sources';
+import { AUTO_SOURCE } from './sources';
 import type { SourceAdapter } from './sources/types';
 
 function unparsed(source: string, archive: ArchiveRef, reason: string): ParsedAlert {
@@ -17,14 +17,22 @@ function unparsed(source: string, archive: ArchiveRef, reason: string): ParsedAl
   };
 }
 
-function pickAdapter(source: string, payload: unknown): SourceAdapter | string {
-  if (source !== AUTO_SOURCE) return findSource(source) ?? `unknown source ${JSON.stringify(source)}`;
-  const detected = sourceAdapters.find((adapter) => adapter.detect(payload));
-  return detected ?? `no known source recognises this payload (known: ${knownSourceNames().join(', ')})`;
+function pickAdapter(adapters: readonly SourceAdapter[], source: string, payload: unknown): SourceAdapter | string {
+  if (source !== AUTO_SOURCE) {
+    return adapters.find((adapter) => adapter.name === source) ?? `unknown source ${JSON.stringify(source)}`;
+  }
+  const detected = adapters.find((adapter) => adapter.detect(payload));
+  const known = adapters.map((adapter) => adapter.name).join(', ');
+  return detected ?? `no known source recognises this payload (known: ${known})`;
 }
 
-export function normalizePayload(source: string, payload: unknown, archive: ArchiveRef): NormalizedAlert[] {
-  const adapter = pickAdapter(source, payload);
+export function normalizePayload(
+  adapters: readonly SourceAdapter[],
+  source: string,
+  payload: unknown,
+  archive: ArchiveRef,
+): NormalizedAlert[] {
+  const adapter = pickAdapter(adapters, source, payload);
   if (typeof adapter === 'string') return [{ ...unparsed(source, archive, adapter), source, archive }];
   let parsed: ParsedAlert[];
   try {

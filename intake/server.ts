@@ -1,28 +1,24 @@
 // The intake HTTP server: alert webhooks, health, and the local tracker's pages.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Archive } from '../activities/archive/types';
 import type { LocalTracker } from '../activities/tracker/local';
 import type { Logger } from '../lib/logger';
-import type { Dispatch } from './dispatch';
-import { registerAlertRoutes } from './routes/alerts';
+import { registerAlertRoutes, type AlertRouteDeps } from './routes/alerts';
 import { registerIssueRoutes } from './routes/issues';
 
-export interface IntakeServerDeps {
-  token: string;
-  archive: Archive;
-  dispatch: Dispatch;
-  maxBodyBytes: number;
+export interface IntakeServerDeps extends AlertRouteDeps {
   logger: Logger;
   /** Served at /v1/issues and /issues when the tracker is the local one. */
   localTracker?: LocalTracker;
 }
 
-export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.maxBodyBytes, return503OnClosing: true });
+const bodyTypes = ['application/json', /^application\/[\w.+-]+\+json$/, 'application/gzip', 'application/x-gzip'];
 
-  // Raw bytes, so the archive keeps exactly what was sent; JSON is parsed after archiving.
+export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, return503OnClosing: true });
+
+  // Raw bytes, so the archive keeps exactly what was sent; the body is decoded after archiving.
   app.removeAllContentTypeParsers();
-  for (const type of ['application/json', /^application\/[\w.+-]+\+json$/]) {
+  for (const type of bodyTypes) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   }
 
@@ -30,8 +26,8 @@ export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
     const status = err.statusCode ?? 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
     const messages: Record<number, string> = {
-      413: `the body is larger than the limit of ${deps.maxBodyBytes} bytes`,
-      415: 'send the alert as application/json',
+      413: `the body is larger than this source's limit of ${request.routeOptions.bodyLimit} bytes`,
+      415: 'send the alert as application/json (or a gzip of it as application/gzip)',
     };
     return reply.code(status).send({ error: messages[status] ?? (status >= 500 ? 'internal error' : err.message) });
   });

@@ -18,6 +18,44 @@ const temporalSchema = z.strictObject({
   uiPort: port.default(8233),
 });
 
+/** A secret in the file, or (better) the name of the environment variable that holds it. */
+const secretSchema = z.union([z.string().min(16, 'use at least 16 characters'), z.strictObject({ env: z.string().min(1) })]);
+export type SecretSetting = z.infer<typeof secretSchema>;
+
+const authMethodSchema = z.discriminatedUnion('kind', [
+  /** `Authorization: Bearer <intake token>`. */
+  z.strictObject({ kind: z.literal('bearer') }),
+  /** A key in a header of its own, as EventBridge API destinations send it. */
+  z.strictObject({ kind: z.literal('api-key'), header: z.string().min(1).default('x-api-key'), key: secretSchema }),
+  /** HMAC-SHA256 over `<timestamp>.<body>`, refused outside the tolerance window. */
+  z.strictObject({
+    kind: z.literal('hmac'),
+    secret: secretSchema,
+    signatureHeader: z.string().min(1).default('x-vigil-signature'),
+    timestampHeader: z.string().min(1).default('x-vigil-timestamp'),
+    toleranceSeconds: z.int().min(1).max(3600).default(300),
+  }),
+  /** The OIDC token Pub/Sub push subscriptions send. */
+  z.strictObject({
+    kind: z.literal('pubsub-oidc'),
+    audience: z.string().min(1),
+    serviceAccountEmail: z.string().min(1).optional(),
+    issuers: z.array(z.string().min(1)).min(1).default(['https://accounts.google.com', 'accounts.google.com']),
+    jwksUrl: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
+  }),
+]);
+export type AuthMethod = z.infer<typeof authMethodSchema>;
+
+const sourceSettingsSchema = z.strictObject({
+  /** Largest accepted body (compressed, as sent); defaults to intake.maxBodyBytes. */
+  maxBodyBytes: z.int().min(1024).optional(),
+  /** Accepted credentials (any one suffices); defaults to the intake bearer token. */
+  auth: z.array(authMethodSchema).min(1).optional(),
+  /** CloudTrail only: built-in rules to turn off (see README). */
+  disabledRules: z.array(z.string().min(1)).optional(),
+});
+export type SourceSettings = z.infer<typeof sourceSettingsSchema>;
+
 const intakeSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port. */
@@ -25,6 +63,34 @@ const intakeSchema = z.strictObject({
   /** Bearer token senders must present; generated and kept in the data folder when unset. */
   token: z.string().min(16, 'use at least 16 characters').optional(),
   maxBodyBytes: z.int().min(1024).default(5 * 1024 * 1024),
+  /** Bound on a gzip body once inflated (CloudTrail log files compress about 10 to 1). */
+  maxInflatedBytes: z.int().min(1024).default(256 * 1024 * 1024),
+  /** Settings per source name (`guardduty`, `cloudtrail`, ...). */
+  sources: z.record(z.string(), sourceSettingsSchema).default({}),
+  /** How long intake waits for Temporal before answering 202 with `dispatched: false`. */
+  dispatchTimeoutMs: z.int().min(100).default(5000),
+});
+
+const archiveSchema = z.discriminatedUnion('kind', [
+  /** `<dataDir>/archive`. */
+  z.strictObject({ kind: z.literal('local') }),
+  /** Any S3-compatible object store. */
+  z.strictObject({
+    kind: z.literal('s3'),
+    bucket: z.string().min(1),
+    prefix: z.string().default(''),
+    region: z.string().min(1).default('us-east-1'),
+    /** For S3-compatible stores other than AWS. */
+    endpoint: z.url().optional(),
+    forcePathStyle: z.boolean().default(false),
+  }),
+]);
+
+const sweeperSchema = z.strictObject({
+  /** How often the schedule looks for archived alerts that were never dispatched. */
+  every: z.string().regex(/^\d+\s*(s|m|h|seconds?|minutes?|hours?)$/, 'expected a duration like "5m"').default('5m'),
+  /** How far back it looks. */
+  lookbackDays: z.int().min(1).max(90).default(3),
 });
 
 const trackerSchema = z.strictObject({
@@ -37,6 +103,8 @@ export const configSchema = z.strictObject({
   temporal: temporalSchema.prefault({}),
   intake: intakeSchema.prefault({}),
   tracker: trackerSchema.prefault({}),
+  archive: archiveSchema.prefault({ kind: 'local' }),
+  sweeper: sweeperSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -50,6 +118,14 @@ const envOverrides: Record<string, { key: string[]; number?: boolean }> = {
   TEMPORAL_ADDRESS: { key: ['temporal', 'address'] },
   TEMPORAL_NAMESPACE: { key: ['temporal', 'namespace'] },
 };
+
+/** The value of a secret setting; `key` names it in the error when its variable is unset. */
+export function resolveSecret(secret: SecretSetting, key: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (typeof secret === 'string') return secret;
+  const value = env[secret.env];
+  if (!value) throw new ConfigError('environment', [`${key}: the environment variable ${secret.env} is not set`]);
+  return value;
+}
 
 export class ConfigError extends Error {
   constructor(

@@ -1,32 +1,60 @@
 // The intake server as a process: connects to Temporal and serves the webhook endpoints.
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
-import { createLocalArchive } from '../activities/archive/local';
+import { createArchive } from '../activities/archive';
+import type { Archive } from '../activities/archive/types';
 import { localTrackerRoot } from '../activities/tracker';
 import { createLocalTracker } from '../activities/tracker/local';
+import { createDelivery } from '../intake/deliver';
 import { createDispatcher } from '../intake/dispatch';
 import { buildIntakeServer } from '../intake/server';
+import { createSourceAdapters, defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
-import path from 'node:path';
 
 export interface StartIntakeOptions {
   config: Config;
   token: string;
   client: Client;
   logger?: Logger;
+  /** Another archive than the configured one (tests of archive failures). */
+  archive?: Archive;
 }
 
-export async function startIntake({ config, token, client, logger = createLogger('intake') }: StartIntakeOptions): Promise<{
+/** Archive, adapters and dispatch as configured: what intake, the sweeper and replay share. */
+export function createConfiguredDelivery(config: Config, client: Client, logger: Logger, archive = createArchive(config)) {
+  return createDelivery({
+    archive,
+    adapters: createSourceAdapters(config.intake.sources),
+    dispatch: createDispatcher(client, config.temporal.taskQueue, config.intake.dispatchTimeoutMs),
+    logger,
+    maxInflatedBytes: config.intake.maxInflatedBytes,
+  });
+}
+
+function sourceRoutes(config: Config) {
+  const limitOf = (name: string) =>
+    config.intake.sources[name]?.maxBodyBytes ?? defaultMaxBodyBytes(name) ?? config.intake.maxBodyBytes;
+  const named = knownSourceNames().filter((name) => name !== 'auto');
+  return knownSourceNames().map((name) => ({
+    name,
+    settings: config.intake.sources[name] ?? {},
+    // `auto` may receive anything any source accepts.
+    maxBodyBytes: name === 'auto' ? (config.intake.sources.auto?.maxBodyBytes ?? Math.max(...named.map(limitOf))) : limitOf(name),
+  }));
+}
+
+export async function startIntake({ config, token, client, logger = createLogger('intake'), archive = createArchive(config) }: StartIntakeOptions): Promise<{
   app: FastifyInstance;
   url: string;
 }> {
   const app = buildIntakeServer({
     token,
     logger,
-    maxBodyBytes: config.intake.maxBodyBytes,
-    archive: createLocalArchive(path.join(config.dataDir, 'archive')),
-    dispatch: createDispatcher(client, config.temporal.taskQueue),
+    archive,
+    delivery: createConfiguredDelivery(config, client, logger, archive),
+    sources: sourceRoutes(config),
+    maxInflatedBytes: config.intake.maxInflatedBytes,
     localTracker: config.tracker.kind === 'local' ? createLocalTracker({ root: localTrackerRoot(config) }) : undefined,
   });
   await app.listen({ host: config.intake.host, port: config.intake.port });
@@ -37,7 +65,8 @@ export async function startIntake({ config, token, client, logger = createLogger
 
 /** Intake as a process of its own (`vigil intake`): stops on SIGINT/SIGTERM. */
 export async function runIntake(config: Config, token: string): Promise<void> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  // Lazy: intake answers (202, undispatched) even while Temporal is away.
+  const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const { app, url } = await startIntake({ config, token, client });
   app.log.info({ url }, 'intake listening');

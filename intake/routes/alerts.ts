@@ -1,16 +1,22 @@
-// POST /v1/alerts/:source — authenticate, archive the raw body, normalize, dispatch, answer 202.
-import type { FastifyInstance } from 'fastify';
+// POST /v1/alerts/<source> — authenticate, archive the raw body, normalize, dispatch, answer 202.
+// One route per source, each with its own credentials and size limit.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Archive } from '../../activities/archive/types';
-import { bearerTokenMatches } from '../auth';
-import type { Dispatch } from '../dispatch';
-import { normalizePayload } from '../normalize';
-import { AUTO_SOURCE, findSource, knownSourceNames } from '../sources';
+import type { AuthMethod, SourceSettings } from '../../lib/config';
+import { createAuthenticator, type Authenticator } from '../auth';
+import { decodeBody, MalformedBodyError } from '../body';
+import type { Delivery } from '../deliver';
+import { knownSourceNames } from '../sources';
 
 export interface AlertRouteDeps {
   token: string;
   archive: Archive;
-  dispatch: Dispatch;
+  delivery: Delivery;
+  sources: { name: string; settings: SourceSettings; maxBodyBytes: number }[];
+  maxInflatedBytes: number;
 }
+
+const defaultAuth: AuthMethod[] = [{ kind: 'bearer' }];
 
 /** Headers worth keeping with the raw body: everything but credentials and hop-by-hop noise. */
 function archivableHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -22,27 +28,39 @@ function archivableHeaders(headers: Record<string, string | string[] | undefined
   );
 }
 
-export function registerAlertRoutes(app: FastifyInstance, { token, archive, dispatch }: AlertRouteDeps): void {
-  app.post<{ Params: { source: string } }>(
-    '/v1/alerts/:source',
-    {
-      // Checked before the body is read, so nothing from an unauthenticated sender is kept.
-      onRequest: async (request, reply) => {
-        if (!bearerTokenMatches(request.headers.authorization, token)) {
-          return reply
-            .code(401)
-            .header('www-authenticate', 'Bearer')
-            .send({ error: 'missing or wrong credentials: send Authorization: Bearer <intake token>' });
-        }
-        const { source } = request.params;
-        if (source !== AUTO_SOURCE && !findSource(source)) {
-          return reply.code(404).send({ error: `unknown source ${JSON.stringify(source)}`, knownSources: knownSourceNames() });
-        }
-      },
+const unauthorized = (reply: FastifyReply, reason: string) =>
+  reply.code(401).header('www-authenticate', 'Bearer').send({ error: `unauthenticated: ${reason}` });
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    vigilAuthenticated?: boolean;
+  }
+}
+
+function authHooks(auth: Authenticator) {
+  return {
+    // Credentials in headers are checked before the body is read.
+    onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await auth.authenticate(request.headers);
+      if (result.ok) request.vigilAuthenticated = true;
+      else if (!auth.needsBody) return unauthorized(reply, result.reason);
     },
-    async (request, reply) => {
-      const { source } = request.params;
-      const body = request.body as Buffer;
+    // A body signature is checked once the body is read, still before anything is archived.
+    preHandler: async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.vigilAuthenticated) return;
+      const result = await auth.authenticate(request.headers, request.body as Buffer | undefined);
+      if (!result.ok) return unauthorized(reply, result.reason);
+    },
+  };
+}
+
+export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps): void {
+  const { token, archive, delivery, maxInflatedBytes } = deps;
+
+  for (const { name: source, settings, maxBodyBytes } of deps.sources) {
+    const auth = createAuthenticator(settings.auth ?? defaultAuth, token, `intake.sources.${source}.auth`);
+    app.post(`/v1/alerts/${source}`, { bodyLimit: maxBodyBytes, ...authHooks(auth) }, async (request, reply) => {
+      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
       let record;
       try {
         record = await archive.put({
@@ -58,33 +76,29 @@ export function registerAlertRoutes(app: FastifyInstance, { token, archive, disp
 
       let payload: unknown;
       try {
-        payload = JSON.parse(body.toString('utf8'));
+        payload = decodeBody(body, maxInflatedBytes);
       } catch (err) {
-        return reply.code(400).send({ error: `malformed JSON: ${(err as Error).message}`, archiveId: record.id });
+        if (!(err instanceof MalformedBodyError)) throw err;
+        await archive.markRejected(record.id, err.message);
+        return reply.code(400).send({ error: err.message, archiveId: record.id });
       }
 
-      const alerts = normalizePayload(source, payload, record);
-      const dispatched = [];
-      for (const alert of alerts) {
-        try {
-          dispatched.push({ fingerprint: alert.fingerprint, kind: alert.kind, workflowId: await dispatch(alert) });
-        } catch (err) {
-          // The body is archived; the sender's retry is the same delivery, so nothing is doubled.
-          request.log.error({ err, archiveId: record.id }, 'dispatch to Temporal failed');
-          return reply
-            .code(503)
-            .header('retry-after', '5')
-            .send({ error: 'Temporal is unavailable; the alert is archived, retry later', archiveId: record.id });
-        }
-      }
-      await archive.markDispatched(
-        record.id,
-        dispatched.map(({ workflowId }) => workflowId),
-      );
-      return reply.code(202).send({
-        archiveId: record.id,
-        alerts: dispatched.map((alert) => ({ ...alert, dispatched: true })),
-      });
+      const alerts = await delivery.deliver(record, source, payload);
+      return reply.code(202).send({ archiveId: record.id, alerts });
+    });
+  }
+
+  // Any other source: credentials first (the default ones), then 404.
+  const fallbackAuth = createAuthenticator(defaultAuth, token, 'intake');
+  app.post<{ Params: { source: string } }>(
+    '/v1/alerts/:source',
+    {
+      onRequest: async (request, reply) => {
+        const result = await fallbackAuth.authenticate(request.headers);
+        if (!result.ok) return unauthorized(reply, result.reason);
+        return reply.code(404).send({ error: `unknown source ${JSON.stringify(request.params.source)}`, knownSources: knownSourceNames() });
+      },
     },
+    async () => undefined,
   );
 }

@@ -1,16 +1,42 @@
-// The registry of alert sources: the one place a new source is added.
+// The registry of alert sources: the one place a new source is added. Order matters for `auto`:
+// the first adapter whose detect() accepts a payload parses it, so the generic schema comes last.
+import { ConfigError, type SourceSettings } from '../../lib/config';
 import { genericSource } from './generic';
 import type { SourceAdapter } from './types';
 
-export const sourceAdapters: readonly SourceAdapter[] = [genericSource];
+interface SourceEntry {
+  name: string;
+  create(settings: SourceSettings): SourceAdapter;
+  /** Larger bodies than intake's default are normal for this source. */
+  defaultMaxBodyBytes?: number;
+}
+
+const registry: SourceEntry[] = [{ name: 'generic', create: () => genericSource }];
 
 /** The pseudo-source that picks an adapter from the payload's shape. */
 export const AUTO_SOURCE = 'auto';
 
-export function findSource(name: string): SourceAdapter | undefined {
-  return sourceAdapters.find((adapter) => adapter.name === name);
-}
+export const sourceNames = registry.map((entry) => entry.name);
 
 export function knownSourceNames(): string[] {
-  return [...sourceAdapters.map((adapter) => adapter.name), AUTO_SOURCE];
+  return [...sourceNames, AUTO_SOURCE];
+}
+
+export function defaultMaxBodyBytes(name: string): number | undefined {
+  return registry.find((entry) => entry.name === name)?.defaultMaxBodyBytes;
+}
+
+/** Every adapter, configured; errors in the per-source settings name the key. */
+export function createSourceAdapters(settings: Record<string, SourceSettings> = {}): SourceAdapter[] {
+  const problems = Object.keys(settings)
+    .filter((name) => !knownSourceNames().includes(name))
+    .map((name) => `intake.sources.${name}: unknown source (known: ${knownSourceNames().join(', ')})`);
+  if (problems.length > 0) throw new ConfigError('intake.sources', problems);
+  return registry.map((entry) => {
+    try {
+      return entry.create(settings[entry.name] ?? {});
+    } catch (err) {
+      throw new ConfigError('intake.sources', [`intake.sources.${entry.name}: ${(err as Error).message}`]);
+    }
+  });
 }

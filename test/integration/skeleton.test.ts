@@ -106,7 +106,7 @@ describe('bad input gets a clear 4xx and starts nothing', () => {
   it('401 without the token, and nothing archived', async () => {
     const before = await archivedRecords();
     const response = await vigil.post('generic', alert('x'), { authorization: 'Bearer wrong-token-wrong-token' });
-    expect(response).toMatchObject({ status: 401, body: { error: expect.stringMatching(/credentials/) } });
+    expect(response).toMatchObject({ status: 401, body: { error: 'unauthenticated: missing or wrong bearer token' } });
     const missing = await fetch(`${vigil.url}/v1/alerts/generic`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     expect(missing.status).toBe(401);
     expect(await archivedRecords()).toEqual(before);
@@ -119,7 +119,7 @@ describe('bad input gets a clear 4xx and starts nothing', () => {
 
   it('415 for a body that is not JSON, 413 for one over the limit', async () => {
     const wrongType = await vigil.post('generic', 'title=x', { 'content-type': 'application/x-www-form-urlencoded' });
-    expect(wrongType).toMatchObject({ status: 415, body: { error: 'send the alert as application/json' } });
+    expect(wrongType).toMatchObject({ status: 415, body: { error: expect.stringMatching(/^send the alert as application\/json/) } });
     const tooBig = await vigil.post('generic', alert('x', { description: 'x'.repeat(70 * 1024) }));
     expect(tooBig).toMatchObject({ status: 413, body: { error: expect.stringMatching(/larger than the limit/) } });
   });

@@ -3,11 +3,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveRef } from '../../lib/alert';
 import { normalizePayload } from '../../intake/normalize';
+import { createSourceAdapters } from '../../intake/sources';
 import { genericSource } from '../../intake/sources/generic';
 import { UnrecognizedPayloadError } from '../../intake/sources/types';
 import { investigationWorkflowId } from '../../intake/workflow-id';
 
 const archive: ArchiveRef = { id: `2026/11/28/generic/${'a'.repeat(64)}`, sha256: 'a'.repeat(64), receivedAt: '2026-11-28T10:00:00.000Z' };
+const adapters = createSourceAdapters();
 const demoAlert = async (name: string) =>
   JSON.parse(await readFile(path.join(import.meta.dirname, '../../demo/alerts', name), 'utf8')) as unknown;
 
@@ -51,16 +53,16 @@ describe('generic source', () => {
 
 describe('normalization', () => {
   it('detects the source of an `auto` payload', async () => {
-    const [alert] = normalizePayload('auto', await demoAlert('02-console-login-from-tor.json'), archive);
+    const [alert] = normalizePayload(adapters, 'auto', await demoAlert('02-console-login-from-tor.json'), archive);
     expect(alert).toMatchObject({ source: 'generic', kind: 'actor', archive });
   });
 
   it('turns what no adapter understands into an unparsed alert', async () => {
-    const [auto] = normalizePayload('auto', await demoAlert('03-unknown-tool.json'), archive);
+    const [auto] = normalizePayload(adapters, 'auto', await demoAlert('03-unknown-tool.json'), archive);
     expect(auto).toMatchObject({ source: 'auto', kind: 'unparsed', fingerprint: `unparsed:${archive.sha256}` });
     expect(auto!.description).toMatch(/no known source recognises this payload/);
 
-    const [named] = normalizePayload('generic', [1, 2, 3], archive);
+    const [named] = normalizePayload(adapters, 'generic', [1, 2, 3], archive);
     expect(named).toMatchObject({ source: 'generic', kind: 'unparsed' });
     expect(named!.description).toMatch(/^not a generic alert/);
   });
