@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../lib/logger';
 import { prepareTemporal } from '../lib/temporal-setup';
 import { resolveIntakeToken } from '../intake/token';
 import { startIntake } from '../workers/intake';
-import { createMainWorker } from '../workers/main-worker';
+import { createMainWorker, startSchedules } from '../workers/main-worker';
 import { isListening, startTemporalDevServer } from './temporal-dev-server';
 
 export interface StackOptions {
@@ -97,13 +97,15 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
 
     const workerConnection = await NativeConnection.connect({ address: config.temporal.address });
     cleanups.push(() => workerConnection.close());
-    const worker = await createMainWorker({ config, connection: workerConnection });
+    const worker = await createMainWorker({ config, connection: workerConnection, client, logger });
     // A worker that fails is logged here; stop() still waits for it to have ended.
     const running = worker.run().catch((err: unknown) => logger.error({ err }, 'the worker stopped'));
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
+
+    await startSchedules(client, config);
 
     const intake = await startIntake({ config, token, client, logger: logger.child({ component: 'intake' }) });
     cleanups.push(() => intake.app.close());

@@ -5,12 +5,11 @@ import { createArchive } from '../activities/archive';
 import type { Archive } from '../activities/archive/types';
 import { localTrackerRoot } from '../activities/tracker';
 import { createLocalTracker } from '../activities/tracker/local';
-import { createDelivery } from '../intake/deliver';
-import { createDispatcher } from '../intake/dispatch';
 import { buildIntakeServer } from '../intake/server';
-import { createSourceAdapters, defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
+import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
+import { createConfiguredDelivery } from './delivery';
 
 export interface StartIntakeOptions {
   config: Config;
@@ -19,17 +18,6 @@ export interface StartIntakeOptions {
   logger?: Logger;
   /** Another archive than the configured one (tests of archive failures). */
   archive?: Archive;
-}
-
-/** Archive, adapters and dispatch as configured: what intake, the sweeper and replay share. */
-export function createConfiguredDelivery(config: Config, client: Client, logger: Logger, archive = createArchive(config)) {
-  return createDelivery({
-    archive,
-    adapters: createSourceAdapters(config.intake.sources),
-    dispatch: createDispatcher(client, config.temporal.taskQueue, config.intake.dispatchTimeoutMs),
-    logger,
-    maxInflatedBytes: config.intake.maxInflatedBytes,
-  });
 }
 
 function sourceRoutes(config: Config) {

@@ -1,36 +1,60 @@
-// The main worker: runs the investigation workflows and their activities on the main task queue.
+// The main worker: runs the investigation and sweeper workflows and their activities.
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createArchive } from '../activities/archive';
 import { createTracker } from '../activities/tracker';
+import { createSweepActivities } from '../intake/sweep';
 import type { Config } from '../lib/config';
+import { createLogger, type Logger } from '../lib/logger';
+import { createConfiguredDelivery } from './delivery';
+import { applySchedules, sweepNow } from './schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface MainWorkerOptions {
   config: Config;
   connection: NativeConnection;
+  /** For the activities that talk to Temporal themselves (the sweeper dispatches). */
+  client: Client;
+  logger?: Logger;
   /** A bundle made once (tests); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-export function createMainWorker({ config, connection, workflowBundle }: MainWorkerOptions): Promise<Worker> {
+export function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle }: MainWorkerOptions): Promise<Worker> {
+  const archive = createArchive(config);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
-    activities: createActivities({ tracker: createTracker(config) }),
+    activities: {
+      ...createActivities({ tracker: createTracker(config) }),
+      ...createSweepActivities({ archive, delivery: createConfiguredDelivery(config, client, logger, archive) }),
+    },
   });
+}
+
+/** Schedules up to date, and one sweep now so nothing archived waits for the first interval. */
+export async function startSchedules(client: Client, config: Config): Promise<void> {
+  await applySchedules(client, config);
+  await sweepNow(client);
 }
 
 /** The worker as a process of its own (`vigil worker`): stops on SIGINT/SIGTERM. */
 export async function runMainWorker(config: Config): Promise<void> {
+  const logger = createLogger('worker');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   try {
-    const worker = await createMainWorker({ config, connection });
+    const worker = await createMainWorker({ config, connection, client, logger });
+    await startSchedules(client, config);
     await worker.run();
   } finally {
+    await clientConnection.close();
     await connection.close();
   }
 }

@@ -10,7 +10,11 @@ export const alertReceived = defineSignal<[NormalizedAlert]>('alertReceived');
 
 export interface InvestigationProgress {
   issue?: IssueRef;
-  /** sha256 of every delivery reported on the issue, in order. */
+  /** Distinct deliveries seen (a resent body is one delivery). */
+  occurrences: number;
+  firstSeen?: string;
+  lastSeen?: string;
+  /** Delivery ids (sha256 of the body) already reported on the issue, oldest first. */
   reportedDeliveries: string[];
 }
 

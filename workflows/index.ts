@@ -1,2 +1,3 @@
 // Every workflow the main worker runs.
 export { investigateAlert } from './investigate-alert';
+export { sweepArchive } from './sweep-archive';

@@ -4,35 +4,56 @@ import type { Activities } from '../activities';
 import type { NormalizedAlert } from '../lib/alert';
 import { alertReceived, progressQuery, type InvestigationProgress } from './definitions';
 
-const { openIssueForAlert, commentAlertSummary } = proxyActivities<Activities>({
+const { openIssueForAlert, commentAlertSummary, commentOccurrences } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 export async function investigateAlert(): Promise<InvestigationProgress> {
   const { workflowId } = workflowInfo();
-  const progress: InvestigationProgress = { reportedDeliveries: [] };
+  const progress: InvestigationProgress = { occurrences: 0, reportedDeliveries: [] };
   const inbox: NormalizedAlert[] = [];
 
   setHandler(alertReceived, (alert) => {
-    const sha = alert.archive.sha256;
-    // A resent delivery (same body) is one delivery.
-    if (progress.reportedDeliveries.includes(sha) || inbox.some((queued) => queued.archive.sha256 === sha)) return;
+    const delivery = alert.archive.sha256;
+    // A resent body (sender retry, sweeper, replay) is one delivery.
+    if (progress.reportedDeliveries.includes(delivery) || inbox.some((queued) => queued.archive.sha256 === delivery)) return;
     inbox.push(alert);
   });
   setHandler(progressQuery, () => progress);
 
+  const account = (alerts: NormalizedAlert[]) => {
+    for (const { archive } of alerts) {
+      progress.occurrences += 1;
+      progress.firstSeen ??= archive.receivedAt;
+      if (!progress.lastSeen || archive.receivedAt > progress.lastSeen) progress.lastSeen = archive.receivedAt;
+      progress.reportedDeliveries.push(archive.sha256);
+    }
+  };
+
   // Started by signalWithStart, so the first delivery is already waiting.
   await condition(() => inbox.length > 0);
 
-  // 1. Open (or find) the issue, then report each delivery on it. Deliveries that arrive while
-  //    reporting are drained before the workflow ends, so none is lost.
+  // 1. Open (or find) the issue and report the first delivery on it.
+  const first = inbox[0]!;
+  progress.issue = await openIssueForAlert({ alert: first, workflowId });
+  await commentAlertSummary({ alert: first, workflowId, issue: progress.issue });
+  account(inbox.splice(0, 1));
+
+  // 2. Repeats: however many arrive meanwhile, one comment counts them, updated in place. The
+  //    inbox is drained before the workflow ends, so no delivery is lost.
   while (inbox.length > 0) {
-    const alert = inbox[0]!;
-    progress.issue ??= await openIssueForAlert({ alert, workflowId });
-    await commentAlertSummary({ alert, workflowId, issue: progress.issue });
-    progress.reportedDeliveries.push(alert.archive.sha256);
-    inbox.shift();
+    const batch = [...inbox];
+    const latest = batch.reduce((a, b) => (b.archive.receivedAt > a.archive.receivedAt ? b : a));
+    await commentOccurrences({
+      alert: latest,
+      workflowId,
+      issue: progress.issue,
+      occurrences: progress.occurrences + batch.length,
+      firstSeen: progress.firstSeen!,
+      lastSeen: latest.archive.receivedAt > progress.lastSeen! ? latest.archive.receivedAt : progress.lastSeen!,
+    });
+    account(inbox.splice(0, batch.length));
   }
   return progress;
 }

@@ -1,6 +1,6 @@
 // Activities that report an investigation on its issue.
 import type { NormalizedAlert } from '../../lib/alert';
-import { alertLabels, alertSummary, issueBody, issueTitle } from '../../lib/render/alert-summary';
+import { alertLabels, alertSummary, issueBody, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import type { IssueRef, Tracker } from './types';
 
 export interface AlertReportInput {
@@ -24,6 +24,11 @@ export function createReportActivities(tracker: Tracker) {
     /** Comments the summary of one delivery; keyed by delivery, so a retry updates, never repeats. */
     async commentAlertSummary({ alert, workflowId, issue }: AlertReportInput & { issue: IssueRef }): Promise<void> {
       await tracker.upsertComment(issue.number, `${workflowId}#delivery/${alert.archive.sha256}`, alertSummary(alert));
+    },
+
+    /** The repeats of the alert, counted in one comment that each batch of repeats updates. */
+    async commentOccurrences(input: AlertReportInput & { issue: IssueRef; occurrences: number; firstSeen: string; lastSeen: string }): Promise<void> {
+      await tracker.upsertComment(input.issue.number, `${input.workflowId}#occurrences`, occurrencesComment(input));
     },
   };
 }

@@ -70,3 +70,23 @@ export function issueBody(alert: NormalizedAlert, workflowId: string): string {
     'Each delivery of this alert and each finding is reported in the comments below.',
   ].join('\n');
 }
+
+export function occurrencesComment({
+  alert,
+  occurrences,
+  firstSeen,
+  lastSeen,
+}: {
+  alert: NormalizedAlert;
+  occurrences: number;
+  firstSeen: string;
+  lastSeen: string;
+}): string {
+  return [
+    `### Seen ${occurrences} times`,
+    '',
+    `First delivery ${code(firstSeen)}, latest ${code(lastSeen)}. The latest delivery:`,
+    '',
+    alertSummary(alert).replace(/^### .*\n\n/, ''),
+  ].join('\n');
+}

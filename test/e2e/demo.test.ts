@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { descendants, isAlive, runVigil } from '../helpers/processes';
+import { descendants, runVigil, survivors } from '../helpers/processes';
 
 interface DemoIssue {
   number: number;
@@ -35,7 +35,7 @@ describe('vigil demo --once --json', () => {
     const { code, output, children, issues } = await runDemo([]);
     expect(code).toBe(0);
     expect(children.length).toBeGreaterThan(0);
-    expect(children.filter(isAlive)).toEqual([]);
+    expect(await survivors(children)).toEqual([]);
 
     expect(issues).toHaveLength(3);
     for (const issue of issues) {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import getPort from 'get-port';
 import { describe, expect, inject, it } from 'vitest';
-import { descendants, isAlive, runVigil } from '../helpers/processes';
+import { descendants, runVigil, survivors } from '../helpers/processes';
 import { eventually } from '../helpers/vigil';
 
 async function devEnvironment(temporalAddress?: string) {
@@ -44,7 +44,7 @@ async function interruptAndCheckNothingLeft(dev: ReturnType<typeof runVigil>) {
   dev.child.kill('SIGINT');
   expect(await dev.exited).toBe(0);
   expect(dev.output()).toContain('Stopped.');
-  expect(children.filter(isAlive)).toEqual([]);
+  expect(await survivors(children)).toEqual([]);
   return children;
 }
 

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const vigilBin = path.resolve(import.meta.dirname, '../../bin/vigil.js');
@@ -29,6 +29,18 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Those of `pids` still alive after a short grace (a helper such as esbuild's service process
+ * notices its parent's exit a moment later). */
+export async function survivors(pids: number[], graceMs = 3000): Promise<string[]> {
+  const deadline = Date.now() + graceMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  // Named with their command line, so a failure says what was left behind.
+  return pids.filter(isAlive).map((pid) => {
+    const command = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+    return `${pid} ${command}`;
+  });
 }
 
 export interface RunningCommand {

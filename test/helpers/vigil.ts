@@ -39,6 +39,8 @@ export async function startTestVigil(): Promise<TestVigil> {
   const worker = await createMainWorker({
     config,
     connection: workerConnection,
+    client,
+    logger: createLogger('test-worker', 'silent'),
     workflowBundle: { code: inject('workflowBundleCode') },
   });
   const running = worker.run();

@@ -1,0 +1,37 @@
+// The archive sweeper's activity: finds archived deliveries that never reached Temporal (intake
+// answered 202 undispatched, or died between archiving and dispatching) and delivers them.
+import { heartbeat } from '@temporalio/activity';
+import type { Archive } from '../activities/archive/types';
+import type { Delivery } from './deliver';
+
+export interface SweepSummary {
+  examined: number;
+  dispatched: number;
+  stillUndispatched: number;
+  rejected: number;
+}
+
+/** Younger records may still be on their way through intake. */
+const SETTLE_MS = 30_000;
+
+export function createSweepActivities({ archive, delivery }: { archive: Archive; delivery: Delivery }) {
+  return {
+    async sweepArchive({ lookbackDays }: { lookbackDays: number }): Promise<SweepSummary> {
+      const until = new Date(Date.now() - SETTLE_MS);
+      const since = new Date(until.getTime() - lookbackDays * 24 * 3600 * 1000);
+      const summary: SweepSummary = { examined: 0, dispatched: 0, stillUndispatched: 0, rejected: 0 };
+      for await (const meta of archive.list({ since, until })) {
+        summary.examined += 1;
+        heartbeat(summary);
+        if (meta.dispatchedAt || meta.rejected) continue;
+        const result = await delivery.redeliver(meta);
+        if ('rejected' in result) summary.rejected += 1;
+        else if (result.every((alert) => alert.dispatched)) summary.dispatched += 1;
+        else summary.stillUndispatched += 1;
+      }
+      return summary;
+    },
+  };
+}
+
+export type SweepActivities = ReturnType<typeof createSweepActivities>;
