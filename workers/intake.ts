@@ -28,7 +28,10 @@ function sourceRoutes(config: Config) {
     name,
     settings: config.intake.sources[name] ?? {},
     // `auto` may receive anything any source accepts.
-    maxBodyBytes: name === 'auto' ? (config.intake.sources.auto?.maxBodyBytes ?? Math.max(...named.map(limitOf))) : limitOf(name),
+    maxBodyBytes:
+      name === 'auto'
+        ? (config.intake.sources.auto?.maxBodyBytes ?? Math.max(config.intake.maxBodyBytes, ...named.map(limitOf)))
+        : limitOf(name),
   }));
 }
 

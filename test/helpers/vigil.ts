@@ -20,17 +20,24 @@ export interface TestVigil {
   token: string;
   client: Client;
   tracker: LocalTracker;
-  post(source: string, body: string | object, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  post(source: string, body: string | object | Buffer, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
-export async function startTestVigil(): Promise<TestVigil> {
+export interface TestVigilOptions {
+  /** Intake settings on top of the test defaults (per-source credentials, limits). */
+  intake?: Record<string, unknown>;
+  /** Where intake looks for Temporal, when not the test server (an address nothing answers at). */
+  intakeTemporalAddress?: string;
+}
+
+export async function startTestVigil(options: TestVigilOptions = {}): Promise<TestVigil> {
   quietTemporalRuntime();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-test-'));
   const config = configSchema.parse({
     dataDir,
     temporal: { address: inject('temporalAddress'), taskQueue: `test-${randomUUID()}` },
-    intake: { port: 0, maxBodyBytes: 64 * 1024 },
+    intake: { port: 0, maxBodyBytes: 64 * 1024, dispatchTimeoutMs: 1000, ...options.intake },
   });
   const token = 'test-token-0123456789abcdef';
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -44,7 +51,15 @@ export async function startTestVigil(): Promise<TestVigil> {
     workflowBundle: { code: inject('workflowBundleCode') },
   });
   const running = worker.run();
-  const { app, url } = await startIntake({ config, token, client, logger: createLogger('test-intake', 'silent') });
+  const intakeConnection = options.intakeTemporalAddress
+    ? Connection.lazy({ address: options.intakeTemporalAddress })
+    : connection;
+  const { app, url } = await startIntake({
+    config,
+    token,
+    client: new Client({ connection: intakeConnection, namespace: config.temporal.namespace }),
+    logger: createLogger('test-intake', 'silent'),
+  });
 
   return {
     config,
@@ -56,7 +71,7 @@ export async function startTestVigil(): Promise<TestVigil> {
       const response = await fetch(`${url}/v1/alerts/${source}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
+        body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
       });
       return { status: response.status, body: await response.json() };
     },
@@ -65,6 +80,7 @@ export async function startTestVigil(): Promise<TestVigil> {
       worker.shutdown();
       await running;
       await workerConnection.close();
+      if (intakeConnection !== connection) await intakeConnection.close();
       await connection.close();
       await rm(dataDir, { recursive: true, force: true });
     },
