@@ -17,13 +17,26 @@ function unparsed(source: string, archive: ArchiveRef, reason: string): ParsedAl
   };
 }
 
-function pickAdapter(adapters: readonly SourceAdapter[], source: string, payload: unknown): SourceAdapter | string {
-  if (source !== AUTO_SOURCE) {
-    return adapters.find((adapter) => adapter.name === source) ?? `unknown source ${JSON.stringify(source)}`;
+export type ParseOutcome = { source: string; alerts: ParsedAlert[] } | { source: string; problem: string };
+
+/** The adapter's alerts, or why none understood the payload (for `vigil alert parse`, and unparsed alerts). */
+export function parsePayload(adapters: readonly SourceAdapter[], source: string, payload: unknown): ParseOutcome {
+  let adapter: SourceAdapter | undefined;
+  if (source === AUTO_SOURCE) {
+    adapter = adapters.find((candidate) => candidate.detect(payload));
+    if (!adapter) {
+      const expected = adapters.map((candidate) => `${candidate.name} (${candidate.description})`).join('; ');
+      return { source, problem: `no known source recognises this payload; expected one of: ${expected}` };
+    }
+  } else {
+    adapter = adapters.find((candidate) => candidate.name === source);
+    if (!adapter) return { source, problem: `unknown source ${JSON.stringify(source)}` };
   }
-  const detected = adapters.find((adapter) => adapter.detect(payload));
-  const known = adapters.map((adapter) => adapter.name).join(', ');
-  return detected ?? `no known source recognises this payload (known: ${known})`;
+  try {
+    return { source: adapter.name, alerts: adapter.parse(payload) };
+  } catch (err) {
+    return { source: adapter.name, problem: (err as Error).message };
+  }
 }
 
 export function normalizePayload(
@@ -32,13 +45,7 @@ export function normalizePayload(
   payload: unknown,
   archive: ArchiveRef,
 ): NormalizedAlert[] {
-  const adapter = pickAdapter(adapters, source, payload);
-  if (typeof adapter === 'string') return [{ ...unparsed(source, archive, adapter), source, archive }];
-  let parsed: ParsedAlert[];
-  try {
-    parsed = adapter.parse(payload);
-  } catch (err) {
-    parsed = [unparsed(adapter.name, archive, (err as Error).message)];
-  }
-  return parsed.map((alert) => ({ ...alert, source: adapter.name, archive }));
+  const outcome = parsePayload(adapters, source, payload);
+  const alerts = 'problem' in outcome ? [unparsed(outcome.source, archive, outcome.problem)] : outcome.alerts;
+  return alerts.map((alert) => ({ ...alert, source: outcome.source, archive }));
 }

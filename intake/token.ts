@@ -5,11 +5,15 @@ import path from 'node:path';
 import type { Config } from '../lib/config';
 import { writeFileAtomic } from '../lib/files';
 
-export async function resolveIntakeToken(config: Config): Promise<{ token: string; generated: boolean; file?: string }> {
+export async function resolveIntakeToken(
+  config: Config,
+  { generate = true } = {},
+): Promise<{ token: string; generated: boolean; file?: string }> {
   if (config.intake.token) return { token: config.intake.token, generated: false };
   const file = path.join(config.dataDir, 'intake-token');
   const kept = (await readFile(file, 'utf8').catch(() => '')).trim();
   if (kept) return { token: kept, generated: false, file };
+  if (!generate) throw new Error(`no intake token: set VIGIL_INTAKE_TOKEN, or start Vigil once to generate ${file}`);
   const token = randomBytes(24).toString('base64url');
   await writeFileAtomic(file, `${token}\n`, 0o600);
   return { token, generated: true, file };

@@ -8,10 +8,12 @@ import { resolveIntakeToken } from '../intake/token';
 import { runIntake } from '../workers/intake';
 import { runMainWorker } from '../workers/main-worker';
 import { Connection } from '@temporalio/client';
+import { parseAlertFile, sendAlertFile } from './alert';
 import { bundledDemoAlerts, runDemo } from './demo';
 import { runDev } from './dev';
 import { runDoctor } from './doctor';
 import { installMissing } from './prerequisites';
+import { replay } from './replay';
 
 const program = new Command('vigil')
   .description('Durable investigation of cloud security alerts on Temporal')
@@ -58,6 +60,40 @@ program
     const chosen = file ?? configFilePath({ file: program.opts<{ config?: string }>().config });
     loadConfig({ file: chosen });
     console.log(`ok: ${chosen ?? 'defaults and environment'} is a valid configuration`);
+  });
+
+const alert = program.command('alert').description('try alert files: see how Vigil understands them, or send them');
+
+alert
+  .command('parse')
+  .argument('<file>', 'a JSON (or gzip) alert payload')
+  .option('-s, --source <source>', 'the source it comes from (default: detected)')
+  .description('print the normalized alerts as a JSON array; nothing is archived or started (exit 2: not understood)')
+  .action(async (file: string, { source }: { source?: string }) => {
+    process.exitCode = await parseAlertFile(configOption(), file, source);
+  });
+
+alert
+  .command('send')
+  .argument('<file>', 'a JSON (or gzip) alert payload')
+  .option('-s, --source <source>', 'the source it comes from (default: detected)')
+  .option('-u, --url <url>', 'intake base URL (default: from the configuration)')
+  .description('post a file to intake with the configured token')
+  .action(async (file: string, { source, url }: { source?: string; url?: string }) => {
+    process.exitCode = await sendAlertFile(configOption(), file, source, url);
+  });
+
+program
+  .command('replay')
+  .description('deliver archived alerts again, idempotently (a replayed delivery comments nothing twice)')
+  .option('--since <when>', 'ISO date, or a duration ago like 24h or 7d', '24h')
+  .option('--until <when>', 'ISO date, or a duration ago (default: now)')
+  .option('-s, --source <source>', 'only this source')
+  .option('--dry-run', 'parse and count, dispatch nothing')
+  .action(async (options: { since: string; until?: string; source?: string; dryRun?: boolean }) => {
+    const summary = await replay(configOption(), { ...options, dryRun: options.dryRun ?? false });
+    console.log(JSON.stringify(summary, null, 2));
+    process.exitCode = summary.undispatched > 0 ? 1 : 0;
   });
 
 program

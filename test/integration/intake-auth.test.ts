@@ -14,8 +14,9 @@ const pushAccount = 'pubsub-push@project.iam.gserviceaccount.com';
 
 let vigil: TestVigil;
 let jwks: Server;
-let signingKey: CryptoKey;
-let otherKey: CryptoKey;
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+let signingKey: PrivateKey;
+let otherKey: PrivateKey;
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256');
