@@ -7,10 +7,7 @@ import getPort from 'get-port';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { progressQuery } from '../workflows/definitions';
-import { projectRoot } from './prerequisites';
 import { startStack, type Stack } from './stack';
-
-export const bundledDemoAlerts = path.join(projectRoot, 'demo', 'alerts');
 
 export interface DemoOptions {
   once: boolean;

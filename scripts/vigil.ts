@@ -1,19 +1,10 @@
-// The `vigil` command: the single entry point for everything a user does.
+// The `vigil` command: the single entry point for everything a user does. Each command loads
+// its modules when it runs, so `vigil --help` or `vigil alert parse` does not load Temporal's
+// worker, the HTTP server and the cloud SDKs.
 import path from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, configFilePath, loadConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
-import { prepareTemporal } from '../lib/temporal-setup';
-import { resolveIntakeToken } from '../intake/token';
-import { runIntake } from '../workers/intake';
-import { runMainWorker } from '../workers/main-worker';
-import { Connection } from '@temporalio/client';
-import { parseAlertFile, sendAlertFile } from './alert';
-import { bundledDemoAlerts, runDemo } from './demo';
-import { runDev } from './dev';
-import { runDoctor } from './doctor';
-import { installMissing } from './prerequisites';
-import { replay } from './replay';
+import { projectRoot } from './prerequisites';
 
 const program = new Command('vigil')
   .description('Durable investigation of cloud security alerts on Temporal')
@@ -26,28 +17,29 @@ program
   .command('setup')
   .description('install what is missing outside node_modules: Temporal CLI, Chromium, test tools (idempotent)')
   .option('-q, --quiet', 'print only what is installed')
-  .action(({ quiet }: { quiet?: boolean }) => installMissing({ quiet }));
+  .action(async ({ quiet }: { quiet?: boolean }) => (await import('./prerequisites')).installMissing({ quiet }));
 
 program
   .command('doctor')
   .description('report each prerequisite as ok / missing, with the command that fixes it')
-  .action(() => {
+  .action(async () => {
+    const { runDoctor } = await import('./doctor');
     process.exitCode = runDoctor(program.opts<{ config?: string }>().config) ? 0 : 1;
   });
 
 program
   .command('dev')
   .description('run Vigil here: Temporal dev server (unless one is running), worker and intake; Ctrl-C stops all')
-  .action(() => runDev(configOption()));
+  .action(async () => (await import('./dev')).runDev(configOption()));
 
 program
   .command('demo')
   .description('start a throwaway Vigil on free ports and send it the demo alerts')
   .option('--once', 'exit once every demo alert has its first report, after stopping everything')
   .option('--json', 'print {"issues": [...]} at the end, as GET /v1/issues gives it')
-  .option('--alerts <dir>', 'send the JSON files in this folder instead of the bundled demo alerts', bundledDemoAlerts)
-  .action(({ once = false, json = false, alerts }: { once?: boolean; json?: boolean; alerts: string }) =>
-    runDemo({ once, json, alerts: path.resolve(alerts) }),
+  .option('--alerts <dir>', 'send the JSON files in this folder instead of the bundled demo alerts', path.join(projectRoot, 'demo', 'alerts'))
+  .action(async ({ once = false, json = false, alerts }: { once?: boolean; json?: boolean; alerts: string }) =>
+    (await import('./demo')).runDemo({ once, json, alerts: path.resolve(alerts) }),
   );
 
 program
@@ -70,6 +62,7 @@ alert
   .option('-s, --source <source>', 'the source it comes from (default: detected)')
   .description('print the normalized alerts as a JSON array; nothing is archived or started (exit 2: not understood)')
   .action(async (file: string, { source }: { source?: string }) => {
+    const { parseAlertFile } = await import('./alert');
     process.exitCode = await parseAlertFile(configOption(), file, source);
   });
 
@@ -80,6 +73,7 @@ alert
   .option('-u, --url <url>', 'intake base URL (default: from the configuration)')
   .description('post a file to intake with the configured token')
   .action(async (file: string, { source, url }: { source?: string; url?: string }) => {
+    const { sendAlertFile } = await import('./alert');
     process.exitCode = await sendAlertFile(configOption(), file, source, url);
   });
 
@@ -91,6 +85,7 @@ program
   .option('-s, --source <source>', 'only this source')
   .option('--dry-run', 'parse and count, dispatch nothing')
   .action(async (options: { since: string; until?: string; source?: string; dryRun?: boolean }) => {
+    const { replay } = await import('./replay');
     const summary = await replay(configOption(), { ...options, dryRun: options.dryRun ?? false });
     console.log(JSON.stringify(summary, null, 2));
     process.exitCode = summary.undispatched > 0 ? 1 : 0;
@@ -100,6 +95,12 @@ program
   .command('worker')
   .description('run the main worker (production: one process per role)')
   .action(async () => {
+    const [{ Connection }, { prepareTemporal }, { createLogger }, { runMainWorker }] = await Promise.all([
+      import('@temporalio/client'),
+      import('../lib/temporal-setup'),
+      import('../lib/logger'),
+      import('../workers/main-worker'),
+    ]);
     const config = configOption();
     const connection = await Connection.connect({ address: config.temporal.address });
     try {
@@ -119,6 +120,7 @@ program
   .command('intake')
   .description('run the intake HTTP server (production: one process per role)')
   .action(async () => {
+    const [{ resolveIntakeToken }, { runIntake }] = await Promise.all([import('../intake/token'), import('../workers/intake')]);
     const config = configOption();
     const { token, generated, file } = await resolveIntakeToken(config);
     if (generated) console.error(`Generated an intake token, kept in ${file}: ${token}`);

@@ -1,6 +1,7 @@
 // The registry of alert sources: the one place a new source is added. Order matters for `auto`:
 // the first adapter whose detect() accepts a payload parses it, so the generic schema comes last.
 import { ConfigError, type SourceSettings } from '../../lib/config';
+import { createCloudTrailSource } from './cloudtrail';
 import { genericSource } from './generic';
 import type { SourceAdapter } from './types';
 
@@ -9,9 +10,22 @@ interface SourceEntry {
   create(settings: SourceSettings): SourceAdapter;
   /** Larger bodies than intake's default are normal for this source. */
   defaultMaxBodyBytes?: number;
+  /** Whether it has a rule set that `disabledRules` can trim. */
+  hasRules?: boolean;
 }
 
-const registry: SourceEntry[] = [{ name: 'generic', create: () => genericSource }];
+const MiB = 1024 * 1024;
+
+const registry: SourceEntry[] = [
+  {
+    name: 'cloudtrail',
+    create: ({ disabledRules }) => createCloudTrailSource({ disabledRules }),
+    // Whole log files as S3 keeps them.
+    defaultMaxBodyBytes: 50 * MiB,
+    hasRules: true,
+  },
+  { name: 'generic', create: () => genericSource },
+];
 
 /** The pseudo-source that picks an adapter from the payload's shape. */
 export const AUTO_SOURCE = 'auto';
@@ -33,6 +47,9 @@ export function createSourceAdapters(settings: Record<string, SourceSettings> = 
     .map((name) => `intake.sources.${name}: unknown source (known: ${knownSourceNames().join(', ')})`);
   if (problems.length > 0) throw new ConfigError('intake.sources', problems);
   return registry.map((entry) => {
+    if (settings[entry.name]?.disabledRules && !entry.hasRules) {
+      throw new ConfigError('intake.sources', [`intake.sources.${entry.name}.disabledRules: ${entry.name} has no rule set`]);
+    }
     try {
       return entry.create(settings[entry.name] ?? {});
     } catch (err) {

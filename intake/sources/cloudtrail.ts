@@ -1,0 +1,250 @@
+// The CloudTrail source: AWS API activity as CloudTrail records it, delivered as an EventBridge
+// event, a single record, a whole log file (`{"Records": [...]}`, as written to S3) or a JSON array
+// of records. A single event was routed to Vigil on purpose, so it is always an alert; in a log file
+// or an array only the records a built-in rule matches are (see ./cloudtrail-rules.ts).
+import { severities, type ParsedAlert } from '../../lib/alert';
+import {
+  accountOf,
+  at,
+  cloudTrailRules,
+  eventName,
+  insightAttributions,
+  isInsight,
+  principalName,
+  principalOf,
+  regionOf,
+  short,
+  type CloudTrailRecord,
+  type CloudTrailRule,
+  type RuleMatch,
+} from './cloudtrail-rules';
+import { UnrecognizedPayloadError, type SourceAdapter } from './types';
+import { ipOrUndefined, isRecord, sha256, str, uniq } from './util';
+
+export { cloudTrailRules, type CloudTrailRecord, type CloudTrailRule, type RuleMatch } from './cloudtrail-rules';
+
+export interface CloudTrailSourceOptions {
+  /** Ids of built-in rules to switch off (see `cloudTrailRules`); an unknown id is an error. */
+  disabledRules?: string[];
+}
+
+const EXPECTED =
+  'expected an EventBridge "AWS API Call via CloudTrail" (or Console Sign In / Insight) event, a CloudTrail record ' +
+  '(eventVersion, eventSource, eventName, eventID), a log file {"Records": [records]} or a JSON array of records';
+
+/** EventBridge detail-types CloudTrail sends ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail", ...). */
+const CLOUDTRAIL_DETAIL_TYPE = /^AWS .+ via CloudTrail$/;
+
+/**
+ * A CloudTrail record: an event from an AWS service endpoint, or an Insights event. S3 and SQS
+ * notifications also come as `{"Records": [...]}` with eventVersion and eventName, but their
+ * eventSource is `aws:s3` / `aws:sqs`, so the `.amazonaws.com` endpoint tells them apart.
+ */
+export function isCloudTrailRecord(value: unknown): value is CloudTrailRecord {
+  if (!isRecord(value) || str(value.eventVersion) === undefined) return false;
+  if (isInsight(value)) return isRecord(value.insightDetails);
+  const source = str(value.eventSource);
+  return (
+    eventName(value) !== undefined &&
+    source !== undefined &&
+    source.endsWith('.amazonaws.com') &&
+    (str(value.eventID) !== undefined || str(value.eventTime) !== undefined)
+  );
+}
+
+interface Delivery {
+  records: CloudTrailRecord[];
+  /** One event sent on its own: always an alert, matched by a rule or not. */
+  single: boolean;
+  /** The EventBridge envelope's account and region, used only when the record lacks them. */
+  fallback: { account?: string; region?: string };
+}
+
+/** The records in a payload, or why it is not a CloudTrail payload. */
+function readPayload(payload: unknown): Delivery | string {
+  if (Array.isArray(payload)) {
+    // Elements that are not records are skipped: they are no CloudTrail event to report.
+    const records = payload.filter(isCloudTrailRecord);
+    return records.length > 0 ? { records, single: false, fallback: {} } : 'an array without CloudTrail records';
+  }
+  if (!isRecord(payload)) return `a JSON ${payload === null ? 'null' : typeof payload}`;
+  if ('detail-type' in payload) return readEventBridge(payload);
+  if ('Records' in payload) {
+    if (!Array.isArray(payload.Records)) return '"Records" is not a list';
+    const records = payload.Records.filter(isCloudTrailRecord);
+    // An empty log file is a valid file with nothing in it.
+    if (records.length === 0 && payload.Records.length > 0) {
+      return 'a "Records" list without CloudTrail records (an S3 or SQS notification?)';
+    }
+    return { records, single: false, fallback: {} };
+  }
+  if (isCloudTrailRecord(payload)) return { records: [payload], single: true, fallback: {} };
+  return 'an object that is neither a CloudTrail record nor a log file';
+}
+
+function readEventBridge(envelope: Record<string, unknown>): Delivery | string {
+  const detailType = str(envelope['detail-type']);
+  if (!detailType || !CLOUDTRAIL_DETAIL_TYPE.test(detailType)) {
+    const shown = JSON.stringify(short(detailType ?? String(envelope['detail-type'])));
+    return `an EventBridge event of detail-type ${shown}, not a CloudTrail one`;
+  }
+  if (!isCloudTrailRecord(envelope.detail)) return `an EventBridge "${detailType}" event whose detail is not a CloudTrail record`;
+  return {
+    records: [envelope.detail],
+    single: true,
+    fallback: { account: str(envelope.account), region: str(envelope.region) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Record → alert.
+
+interface Verdict {
+  rule: CloudTrailRule;
+  match: RuleMatch;
+  /** Other rules that matched too, named in the description. */
+  alsoMatched: string[];
+}
+
+const severityRank = (rule: CloudTrailRule) => severities.indexOf(rule.severity);
+
+/** The most severe matching rule (list order breaks ties), or undefined. */
+function judge(record: CloudTrailRecord, rules: readonly CloudTrailRule[]): Verdict | undefined {
+  const matches = rules.flatMap((rule) => {
+    const match = rule.match(record);
+    return match ? [{ rule, match }] : [];
+  });
+  const best = matches.reduce<(typeof matches)[number] | undefined>(
+    (current, candidate) => (current && severityRank(current.rule) >= severityRank(candidate.rule) ? current : candidate),
+    undefined,
+  );
+  if (!best) return undefined;
+  return { ...best, alsoMatched: matches.filter((entry) => entry !== best).map((entry) => entry.rule.id) };
+}
+
+/** JSON with sorted keys, so a record hashes the same whatever order its keys arrived in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isRecord(value)) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** One event's identity: its eventID (a GUID), or the record's hash when it has none. */
+function eventFingerprint(record: CloudTrailRecord): string {
+  const id = str(record.eventID);
+  return id ? `cloudtrail:event:${id}` : `cloudtrail:record:sha256:${sha256(canonicalJson(record))}`;
+}
+
+function occurredAt(record: CloudTrailRecord): string | undefined {
+  const time = str(record.eventTime);
+  return time && !Number.isNaN(Date.parse(time)) ? time : undefined;
+}
+
+function defaultTitle(record: CloudTrailRecord): string {
+  if (isInsight(record)) return 'CloudTrail Insights event';
+  return `CloudTrail ${short(eventName(record) ?? 'event')} by ${short(principalName(record))}`;
+}
+
+function describe(record: CloudTrailRecord, verdict: Verdict | undefined, cloud: ParsedAlert['cloud']): string {
+  const error = [str(record.errorCode), str(record.errorMessage)].filter(Boolean).join(': ');
+  const event = isInsight(record)
+    ? `CloudTrail Insights event for ${str(at(record, 'insightDetails', 'eventName')) ?? 'an unknown API'}`
+    : `${eventName(record) ?? 'unknown event'} (${str(record.eventSource) ?? 'unknown source'})`;
+  const lines = [
+    `Event: ${event} at ${str(record.eventTime) ?? 'unknown time'}`,
+    verdict
+      ? `Rule: ${verdict.rule.id} (${verdict.rule.description})`
+      : 'Rule: none matched (sent as a single event, so reported at low severity)',
+    `Principal: ${principalOf(record) ?? 'not recorded'}`,
+    // The raw value: a service name ("ec2.amazonaws.com", "AWS Internal") says who called too.
+    `Source IP: ${str(record.sourceIPAddress) ?? 'not recorded'}`,
+    `Account: ${cloud?.account ?? 'unknown'} · Region: ${cloud?.region ?? 'unknown'}`,
+    ...(error ? [`Error: ${error}`] : []),
+    ...(str(record.userAgent) ? [`User agent: ${str(record.userAgent)}`] : []),
+    `Event ID: ${str(record.eventID) ?? 'not recorded'}`,
+    ...(verdict?.match.details ?? []),
+    ...(verdict && verdict.alsoMatched.length > 0 ? [`Also matched: ${verdict.alsoMatched.join(', ')}`] : []),
+  ];
+  return lines.join('\n');
+}
+
+function actorsOf(record: CloudTrailRecord): ParsedAlert['actors'] {
+  if (isInsight(record)) {
+    // An Insights event has no caller of its own; CloudTrail names the top contributors instead.
+    return {
+      ips: [],
+      domains: [],
+      principals: insightAttributions(record, 'userIdentityArn'),
+      userAgents: insightAttributions(record, 'userAgent'),
+    };
+  }
+  return {
+    ips: uniq([ipOrUndefined(record.sourceIPAddress)]),
+    domains: [],
+    principals: uniq([principalOf(record)]),
+    userAgents: uniq([str(record.userAgent)]),
+  };
+}
+
+function toAlert(record: CloudTrailRecord, verdict: Verdict | undefined, fallback: Delivery['fallback']): ParsedAlert {
+  const account = accountOf(record) ?? fallback.account;
+  const region = regionOf(record) ?? fallback.region;
+  const cloud = { provider: 'aws', ...(account ? { account } : {}), ...(region ? { region } : {}) };
+  const network = verdict?.match.network;
+  return {
+    kind: verdict?.rule.kind ?? 'actor',
+    fingerprint: verdict?.match.fingerprint ?? eventFingerprint(record),
+    title: verdict?.match.title ?? defaultTitle(record),
+    severity: verdict?.rule.severity ?? 'low',
+    occurredAt: occurredAt(record),
+    description: describe(record, verdict, cloud),
+    cloud,
+    resources: verdict?.match.resources ?? [],
+    network: {
+      ips: [],
+      cidrs: network?.cidrs ?? [],
+      ports: network?.ports ?? [],
+      ...(network?.protocol ? { protocol: network.protocol } : {}),
+    },
+    actors: actorsOf(record),
+  };
+}
+
+function parseWith(rules: readonly CloudTrailRule[], payload: unknown): ParsedAlert[] {
+  const delivery = readPayload(payload);
+  if (typeof delivery === 'string') throw new UnrecognizedPayloadError(`not a CloudTrail payload: got ${delivery}; ${EXPECTED}`);
+  return delivery.records.flatMap((record) => {
+    const verdict = judge(record, rules);
+    return verdict || delivery.single ? [toAlert(record, verdict, delivery.fallback)] : [];
+  });
+}
+
+function detect(payload: unknown): boolean {
+  const delivery = readPayload(payload);
+  return typeof delivery !== 'string' && delivery.records.length > 0;
+}
+
+/** A CloudTrail adapter with some built-in rules switched off (configuration). */
+export function createCloudTrailSource(options: CloudTrailSourceOptions = {}): SourceAdapter {
+  const disabled = new Set(options.disabledRules ?? []);
+  const known = new Set(cloudTrailRules.map((rule) => rule.id));
+  const unknown = [...disabled].filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new Error(`unknown CloudTrail rule id(s): ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  }
+  const rules = cloudTrailRules.filter((rule) => !disabled.has(rule.id));
+  return {
+    name: 'cloudtrail',
+    description: 'AWS CloudTrail: EventBridge events, single records, log files and arrays of records',
+    detect,
+    parse: (payload) => parseWith(rules, payload),
+  };
+}
+
+/** The default CloudTrail adapter: every built-in rule on. */
+export const cloudTrailSource: SourceAdapter = createCloudTrailSource();
