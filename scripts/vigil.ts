@@ -48,9 +48,11 @@ program
   .command('check')
   .argument('[file]', 'the file to check (default: the one vigil would use)')
   .description('validate a configuration file without starting anything')
-  .action((file?: string) => {
+  .action(async (file?: string) => {
     const chosen = file ?? configFilePath({ file: program.opts<{ config?: string }>().config });
-    loadConfig({ file: chosen });
+    const config = loadConfig({ file: chosen });
+    // Source names and CloudTrail rule ids are checked against the registry.
+    (await import('../intake/sources')).createSourceAdapters(config.intake.sources);
     console.log(`ok: ${chosen ?? 'defaults and environment'} is a valid configuration`);
   });
 
