@@ -287,7 +287,8 @@ function toAlert({ finding, event }: Located): ParsedAlert {
   return {
     kind,
     fingerprint: id,
-    title: str(field(finding, 'title')) ?? type,
+    // Sample findings look real; the title says they are not, so nobody is paged for one.
+    title: `${isSample(finding) ? '[sample] ' : ''}${str(field(finding, 'title')) ?? type}`,
     severity: guardDutySeverity(score),
     occurredAt: str(field(finding, 'updatedAt')) ?? str(field(finding, 'createdAt')) ?? str(event?.time),
     description: describe(finding, type),

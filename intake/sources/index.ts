@@ -3,6 +3,8 @@
 import { ConfigError, type SourceSettings } from '../../lib/config';
 import { createCloudTrailSource } from './cloudtrail';
 import { genericSource } from './generic';
+import { guardDutySource } from './guardduty';
+import { securityHubSource } from './securityhub';
 import type { SourceAdapter } from './types';
 
 interface SourceEntry {
@@ -17,6 +19,8 @@ interface SourceEntry {
 const MiB = 1024 * 1024;
 
 const registry: SourceEntry[] = [
+  { name: 'guardduty', create: () => guardDutySource },
+  { name: 'securityhub', create: () => securityHubSource },
   {
     name: 'cloudtrail',
     create: ({ disabledRules }) => createCloudTrailSource({ disabledRules }),
