@@ -9,8 +9,11 @@ const { openIssueForAlert, commentAlertSummary, commentOccurrences } = proxyActi
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/** How long an investigation waits for repeats after the last one. */
+const REPEAT_WINDOW = '10 minutes';
+
 export async function investigateAlert(): Promise<InvestigationProgress> {
-  const { workflowId } = workflowInfo();
+  const { workflowId, runId } = workflowInfo();
   const progress: InvestigationProgress = { occurrences: 0, reportedDeliveries: [] };
   const inbox: NormalizedAlert[] = [];
 
@@ -41,13 +44,15 @@ export async function investigateAlert(): Promise<InvestigationProgress> {
   account(inbox.splice(0, 1));
 
   // 2. Repeats: however many arrive meanwhile, one comment counts them, updated in place. The
-  //    inbox is drained before the workflow ends, so no delivery is lost.
-  while (inbox.length > 0) {
+  //    investigation stays a while for them, and the inbox is drained before the workflow ends,
+  //    so no delivery is lost.
+  while (inbox.length > 0 || (await condition(() => inbox.length > 0, REPEAT_WINDOW))) {
     const batch = [...inbox];
     const latest = batch.reduce((a, b) => (b.archive.receivedAt > a.archive.receivedAt ? b : a));
     await commentOccurrences({
       alert: latest,
       workflowId,
+      runId,
       issue: progress.issue,
       occurrences: progress.occurrences + batch.length,
       firstSeen: progress.firstSeen!,

@@ -26,9 +26,14 @@ export function createReportActivities(tracker: Tracker) {
       await tracker.upsertComment(issue.number, `${workflowId}#delivery/${alert.archive.sha256}`, alertSummary(alert));
     },
 
-    /** The repeats of the alert, counted in one comment that each batch of repeats updates. */
-    async commentOccurrences(input: AlertReportInput & { issue: IssueRef; occurrences: number; firstSeen: string; lastSeen: string }): Promise<void> {
-      await tracker.upsertComment(input.issue.number, `${input.workflowId}#occurrences`, occurrencesComment(input));
+    /**
+     * The repeats of the alert, counted in one comment per run that each batch of repeats updates
+     * (a later run, after the investigation ended, counts its own period in a comment of its own).
+     */
+    async commentOccurrences(
+      input: AlertReportInput & { runId: string; issue: IssueRef; occurrences: number; firstSeen: string; lastSeen: string },
+    ): Promise<void> {
+      await tracker.upsertComment(input.issue.number, `${input.workflowId}/${input.runId}#occurrences`, occurrencesComment(input));
     },
   };
 }

@@ -85,7 +85,7 @@ export function occurrencesComment({
   return [
     `### Seen ${occurrences} times`,
     '',
-    `First delivery ${code(firstSeen)}, latest ${code(lastSeen)}. The latest delivery:`,
+    `Between ${code(firstSeen)} and ${code(lastSeen)}. The latest delivery:`,
     '',
     alertSummary(alert).replace(/^### .*\n\n/, ''),
   ].join('\n');
