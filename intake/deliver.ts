@@ -10,6 +10,8 @@ import type { SourceAdapter } from './sources/types';
 import { investigationWorkflowId } from './workflow-id';
 
 export interface AcceptedAlert {
+  /** `<archive record id>#<n>`: the n-th alert of that delivery. */
+  id: string;
   fingerprint: string;
   kind: string;
   workflowId: string;
@@ -36,7 +38,7 @@ export function createDelivery({ archive, adapters, dispatch, logger, maxInflate
       const batch = alerts.slice(start, start + DISPATCH_CONCURRENCY);
       accepted.push(
         ...(await Promise.all(
-          batch.map(async (alert) => {
+          batch.map(async (alert, offset) => {
             const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
             const dispatched = await dispatch(alert).then(
               () => true,
@@ -45,7 +47,7 @@ export function createDelivery({ archive, adapters, dispatch, logger, maxInflate
                 return false;
               },
             );
-            return { fingerprint: alert.fingerprint, kind: alert.kind, workflowId, dispatched };
+            return { id: `${record.id}#${start + offset}`, fingerprint: alert.fingerprint, kind: alert.kind, workflowId, dispatched };
           }),
         )),
       );

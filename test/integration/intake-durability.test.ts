@@ -39,7 +39,7 @@ describe('durability', () => {
     const response = await vigil.post('generic', alert('while-away'));
     expect(response.status).toBe(202);
     expect(response.body.alerts).toEqual([
-      { fingerprint: 'while-away', kind: 'resource', workflowId: 'alert/generic/while-away', dispatched: false },
+      { id: `${response.body.archiveId}#0`, fingerprint: 'while-away', kind: 'resource', workflowId: 'alert/generic/while-away', dispatched: false },
     ]);
     const archive = createLocalArchive(path.join(vigil.config.dataDir, 'archive'));
     expect((await archive.read(response.body.archiveId)).meta.dispatchedAt).toBeUndefined();

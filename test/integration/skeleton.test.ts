@@ -39,7 +39,7 @@ describe('walking skeleton', () => {
     const response = await vigil.post('generic', alert('host-1', { description: '@team <b>bold</b>' }));
     expect(response.status).toBe(202);
     const [accepted] = response.body.alerts;
-    expect(accepted).toEqual({ fingerprint: 'host-1', kind: 'exposure', workflowId: 'alert/generic/host-1', dispatched: true });
+    expect(accepted).toEqual({ id: `${response.body.archiveId}#0`, fingerprint: 'host-1', kind: 'exposure', workflowId: 'alert/generic/host-1', dispatched: true });
 
     const issue = await issueWithComments('host-1', 1);
     expect(issue.title).toBe('[high] SSH open on host-1');
