@@ -2,8 +2,11 @@
 // the first adapter whose detect() accepts a payload parses it, so the generic schema comes last.
 import { ConfigError, type SourceSettings } from '../../lib/config';
 import { createCloudTrailSource } from './cloudtrail';
+import { gcpAuditSource } from './gcp-audit';
 import { genericSource } from './generic';
 import { guardDutySource } from './guardduty';
+import { prowlerSource } from './prowler';
+import { sccSource } from './scc';
 import { securityHubSource } from './securityhub';
 import type { SourceAdapter } from './types';
 
@@ -28,6 +31,10 @@ const registry: SourceEntry[] = [
     defaultMaxBodyBytes: 50 * MiB,
     hasRules: true,
   },
+  { name: 'scc', create: () => sccSource },
+  { name: 'gcp-audit', create: () => gcpAuditSource },
+  // A full-account scan report is large.
+  { name: 'prowler', create: () => prowlerSource, defaultMaxBodyBytes: 50 * MiB },
   { name: 'generic', create: () => genericSource },
 ];
 

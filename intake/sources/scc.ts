@@ -1,0 +1,377 @@
+// Google Security Command Center findings. SCC sends a notification per finding change through
+// Pub/Sub: a push envelope whose base64 `data` is {"notificationConfigName", "finding", "resource"}.
+// The bare notification and a bare finding (as exported or listed, sometimes with `resource`
+// nested inside the finding) are accepted too. Every field may come in camelCase or snake_case.
+import { BlockList, isIP } from 'node:net';
+import {
+  emptyNetwork,
+  type Actors,
+  type CloudRef,
+  type NetworkFacts,
+  type ParsedAlert,
+  type PortRange,
+  type ResourceRef,
+  type Severity,
+} from '../../lib/alert';
+import { decodePubSubPush, isPubSubPushEnvelope, unwrapPubSub } from './pubsub';
+import { UnrecognizedPayloadError, type SourceAdapter } from './types';
+import { asArray, ipOrUndefined, isRecord, parsePortSpec, portRange, severityFromWord, str, uniq } from './util';
+
+type Fields = Record<string, unknown>;
+
+const record = (value: unknown): Fields => (isRecord(value) ? value : {});
+const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/** A field by its camelCase name, or its snake_case twin. */
+function field(fields: Fields, camelName: string): unknown {
+  return fields[camelName] ?? fields[snakeCase(camelName)];
+}
+
+const text = (fields: Fields, camelName: string): string | undefined => str(field(fields, camelName));
+
+/** An RFC 3339 timestamp, or undefined (a number or a word is no time). */
+const timestamp = (value: unknown): string | undefined =>
+  typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? value : undefined;
+
+// --- Recognising a finding --------------------------------------------------------------------
+
+/** organizations/O/sources/S/findings/F (v2 adds locations/L/; projects and folders own some). */
+const FINDING_NAME = /^(?:organizations|folders|projects)\/[^/]+\/sources\/[^/]+\/(?:locations\/[^/]+\/)?findings\/[^/]+$/;
+
+function isFinding(value: unknown): value is Fields {
+  return isRecord(value) && FINDING_NAME.test(str(value.name) ?? '') && str(value.category) !== undefined;
+}
+
+interface Notification {
+  finding: Fields;
+  /** The notification's `resource`, merged over one nested in the finding. */
+  resource: Fields;
+}
+
+/** The finding of a notification (bare or in a push envelope) or of a bare finding. */
+function notificationOf(payload: unknown): Notification | undefined {
+  const body = unwrapPubSub(payload);
+  if (!isRecord(body)) return undefined;
+  const finding = isFinding(body.finding) ? body.finding : isFinding(body) ? body : undefined;
+  if (!finding) return undefined;
+  const outer = finding === body ? {} : record(body.resource);
+  return { finding, resource: { ...record(finding.resource), ...outer } };
+}
+
+// --- Severity, kind ---------------------------------------------------------------------------
+
+/** CRITICAL/HIGH/MEDIUM/LOW; SEVERITY_UNSPECIFIED or none (older threat findings) is medium. */
+function findingSeverity(finding: Fields): Severity {
+  return severityFromWord(text(finding, 'severity')) ?? 'medium';
+}
+
+/** Security Health Analytics categories about reachability from the internet. */
+const exposureCategories = new Set(['OPEN_FIREWALL', 'PUBLIC_IP_ADDRESS', 'PUBLIC_SQL_INSTANCE', 'SQL_PUBLIC_IP']);
+const isExposureCategory = (category: string): boolean =>
+  exposureCategories.has(category) || /^OPEN_[A-Z0-9_]+_PORT$/.test(category);
+
+/**
+ * Threat findings (Event, Container and VM Threat Detection) have findingClass THREAT; older ones
+ * have no class, but their categories read "Tactic: Technique" ("C2: Bad IP").
+ */
+function isThreat(finding: Fields, category: string): boolean {
+  const findingClass = text(finding, 'findingClass')?.toUpperCase();
+  if (findingClass) return findingClass === 'THREAT';
+  return category.includes(': ');
+}
+
+// --- Exposure facts -------------------------------------------------------------------------
+
+/** Ports of the OPEN_*_PORT categories as Security Health Analytics documents them (fallback). */
+const categoryPorts: Record<string, (number | [number, number])[]> = {
+  OPEN_SSH_PORT: [22],
+  OPEN_RDP_PORT: [3389],
+  OPEN_TELNET_PORT: [23],
+  OPEN_FTP_PORT: [21],
+  OPEN_SMTP_PORT: [25],
+  OPEN_DNS_PORT: [53],
+  OPEN_HTTP_PORT: [80],
+  OPEN_POP3_PORT: [110],
+  OPEN_NETBIOS_PORT: [[137, 139]],
+  OPEN_LDAP_PORT: [389, 636],
+  OPEN_DIRECTORY_SERVICES_PORT: [445],
+  OPEN_ORACLEDB_PORT: [1521, 2483, 2484],
+  OPEN_MYSQL_PORT: [3306],
+  OPEN_POSTGRESQL_PORT: [5432],
+  OPEN_REDIS_PORT: [6379],
+  OPEN_CISCOSECURE_WEBSM_PORT: [9090],
+  OPEN_ELASTICSEARCH_PORT: [9200, 9300],
+  OPEN_MEMCACHED_PORT: [11211],
+  OPEN_MONGODB_PORT: [[27017, 27019]],
+  OPEN_CASSANDRA_PORT: [[7000, 7001], 7199, 8888, 9042, 9160, [61620, 61621]],
+};
+
+/** A source property that older findings hold as a JSON string. */
+function structured(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+function portsOf(values: unknown): PortRange[] {
+  return asArray(values).flatMap((port): PortRange[] => {
+    const range = typeof port === 'number' ? portRange(port, port) : typeof port === 'string' ? parsePortSpec(port) : undefined;
+    return range ? [range] : [];
+  });
+}
+
+interface OpenedPorts {
+  ports: PortRange[];
+  protocols: string[];
+}
+
+/**
+ * Ports from `ExternallyAccessibleProtocolsAndPorts` (and the older `Allowed`):
+ * [{IPProtocol, ports?}], where no ports means all of them; and from `OpenPorts`: {TCP: [3389]}.
+ */
+function openedPorts(properties: Fields): OpenedPorts {
+  const ports: PortRange[] = [];
+  const protocols: string[] = [];
+  const rules = [properties.ExternallyAccessibleProtocolsAndPorts, properties.Allowed].flatMap((value) => asArray(structured(value)));
+  for (const rule of rules.map(record)) {
+    const protocol = str(rule.IPProtocol ?? rule.ipProtocol)?.toLowerCase();
+    if (protocol) protocols.push(protocol);
+    // Only a rule that lists no ports opens them all; unreadable ports are not "every port".
+    const listed = asArray(rule.ports ?? rule.port);
+    const everyPort = listed.length === 0 && ['tcp', 'udp', 'sctp', 'all'].includes(protocol ?? '');
+    ports.push(...(everyPort ? [{ from: 0, to: 65535 }] : portsOf(listed)));
+  }
+  for (const [protocol, list] of Object.entries(record(structured(properties.OpenPorts)))) {
+    protocols.push(protocol.toLowerCase());
+    ports.push(...portsOf(list));
+  }
+  ports.push(...portsOf(structured(properties.ExternallyAccessiblePorts)));
+  return { ports, protocols: uniq(protocols) };
+}
+
+/** A CIDR, with a bare address (GCP accepts "203.0.113.7") written as /32 or /128. */
+function cidrOrUndefined(value: unknown): string | undefined {
+  const [address, prefix, extra] = (str(value)?.trim() ?? '').split('/');
+  const version = isIP(address ?? '');
+  if (!version || extra !== undefined) return undefined;
+  const max = version === 4 ? 32 : 128;
+  if (prefix === undefined) return `${address}/${max}`;
+  return /^\d+$/.test(prefix) && Number(prefix) <= max ? `${address}/${Number(prefix)}` : undefined;
+}
+
+/** TCP and UDP often list the same port; a range is a fact once. */
+function dedupePorts(ports: PortRange[]): PortRange[] {
+  const byRange = new Map(ports.map((port) => [`${port.from}-${port.to}`, port]));
+  return [...byRange.values()];
+}
+
+function exposureNetwork(category: string, properties: Fields): NetworkFacts {
+  const opened = openedPorts(properties);
+  const fallback = (categoryPorts[category] ?? []).map((port) =>
+    typeof port === 'number' ? { from: port, to: port } : { from: port[0], to: port[1] },
+  );
+  const ranges = [properties.ExternalSourceRanges, properties.SourceRanges, properties.SourceRange];
+  const addresses = ['ExternalIp', 'ExternalIps', 'ExternalIP', 'ExternalIPs', 'ipAddress', 'ipAddresses'];
+  return {
+    ips: uniq(addresses.flatMap((key) => asArray(structured(properties[key])).map(ipOrUndefined))),
+    cidrs: uniq(ranges.flatMap((value) => asArray(structured(value)).map(cidrOrUndefined))),
+    ports: dedupePorts(opened.ports.length > 0 ? opened.ports : fallback),
+    // One protocol is a fact; TCP and UDP together (OPEN_RDP_PORT) have no single name.
+    ...(opened.protocols.length === 1 ? { protocol: opened.protocols[0] } : {}),
+  };
+}
+
+// --- Actors -----------------------------------------------------------------------------------
+
+/** Addresses that are never an outside actor: the private side of a flow is the alerted-on VM. */
+const internal = new BlockList();
+for (const [network, prefix] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16]] as const) {
+  internal.addSubnet(network, prefix, 'ipv4');
+}
+internal.addSubnet('fc00::', 7, 'ipv6');
+internal.addSubnet('fe80::', 10, 'ipv6');
+internal.addAddress('::1', 'ipv6');
+
+function publicIpOrUndefined(value: unknown): string | undefined {
+  const ip = ipOrUndefined(value);
+  return ip && !internal.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4') ? ip : undefined;
+}
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
+const domainOrUndefined = (value: unknown): string | undefined => {
+  const domain = str(value)?.trim().replace(/\.$/, '');
+  return domain && DOMAIN.test(domain) ? domain : undefined;
+};
+
+/**
+ * Who acted: the indicators of compromise (`indicator.ipAddresses`, `indicator.domains`), the outside
+ * ends of `connections[]`, the caller of `access`, and what older Event Threat Detection findings
+ * keep in their source properties (`properties.ipConnection`, `properties.domain`).
+ */
+function actorsOf(finding: Fields, properties: Fields): Actors {
+  const indicator = record(finding.indicator);
+  const access = record(finding.access);
+  const legacy = record(properties.properties);
+  const connection = record(legacy.ipConnection);
+  const connections = asArray(finding.connections).map(record);
+  return {
+    ips: uniq([
+      ...asArray(field(indicator, 'ipAddresses')).map(ipOrUndefined),
+      ...connections.flatMap((flow) => [publicIpOrUndefined(field(flow, 'destinationIp')), publicIpOrUndefined(field(flow, 'sourceIp'))]),
+      ipOrUndefined(field(access, 'callerIp')),
+      publicIpOrUndefined(connection.destIp),
+      publicIpOrUndefined(connection.srcIp),
+    ]),
+    domains: uniq([...asArray(indicator.domains), ...asArray(legacy.domain)].map(domainOrUndefined)),
+    principals: uniq([text(access, 'principalEmail')]),
+    userAgents: uniq([text(access, 'userAgent')]),
+  };
+}
+
+// --- Resources, cloud -------------------------------------------------------------------------
+
+const singular = (collection: string): string => collection.replace(/ies$/, 'y').replace(/s$/, '');
+const kebabCase = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+
+/** Asset type (google.compute.Firewall, or compute.googleapis.com/Firewall) → gcp:compute:firewall. */
+function typeFromAssetType(assetType: string): string | undefined {
+  if (/^google\.(?:cloud\.resourcemanager|compute)\.Project$|^cloudresourcemanager\.googleapis\.com\/Project$/.test(assetType)) {
+    return 'gcp:project';
+  }
+  const serviceType = /^([a-z0-9-]+)\.googleapis\.com\/([A-Za-z0-9]+)$/.exec(assetType);
+  if (serviceType) return `gcp:${serviceType[1]}:${kebabCase(serviceType[2]!)}`;
+  const parts = assetType.replace(/^google\./, '').replace(/^cloud\./, '').split('.');
+  const kind = parts.pop();
+  return kind && parts.length > 0 ? `gcp:${parts.join('.')}:${kebabCase(kind)}` : undefined;
+}
+
+/** Full resource name (//compute.googleapis.com/projects/P/global/firewalls/F) → gcp:compute:firewall. */
+function typeFromName(name: string): string {
+  const match = /^\/\/([a-z0-9-]+)\.googleapis\.com\/(.+)$/.exec(name);
+  if (!match) return 'gcp:resource';
+  const segments = match[2]!.split('/');
+  if (match[1] === 'cloudresourcemanager' && segments.length === 2) return `gcp:${singular(segments[0]!)}`;
+  const collection = segments.length >= 2 ? segments[segments.length - 2]! : undefined;
+  return `gcp:${match[1]}:${collection ? kebabCase(singular(collection)) : 'resource'}`;
+}
+
+function resourcesOf(finding: Fields, resource: Fields, properties: Fields): ResourceRef[] {
+  const resources: ResourceRef[] = [];
+  const id = text(resource, 'name') ?? text(finding, 'resourceName');
+  if (id) {
+    const assetType = text(resource, 'type');
+    const name = text(resource, 'displayName') ?? text(finding, 'assetDisplayName');
+    resources.push({ type: (assetType && typeFromAssetType(assetType)) ?? typeFromName(id), id, ...(name ? { name } : {}) });
+  }
+  // Older threat findings name the VM involved only in their source properties.
+  const instance = /^\/?(projects\/[^/]+\/zones\/[^/]+\/instances\/([^/]+))$/.exec(str(record(properties.properties).instanceDetails) ?? '');
+  if (instance) {
+    const instanceId = `//compute.googleapis.com/${instance[1]}`;
+    if (instanceId !== id) resources.push({ type: 'gcp:compute:instance', id: instanceId, name: instance[2]! });
+  }
+  return resources;
+}
+
+const projectIn = (name: string | undefined): string | undefined => (name ? /(?:^|\/)projects\/([^/]+)/.exec(name)?.[1] : undefined);
+
+/** Project id when given (projectDisplayName is the id), else what the names hold (id or number). */
+function accountOf(finding: Fields, resource: Fields): string | undefined {
+  const metadata = record(field(resource, 'gcpMetadata'));
+  return (
+    text(resource, 'projectDisplayName') ??
+    text(metadata, 'projectDisplayName') ??
+    projectIn(text(resource, 'name') ?? text(finding, 'resourceName')) ??
+    projectIn(text(resource, 'project') ?? text(resource, 'projectName') ?? text(metadata, 'project'))
+  );
+}
+
+/** A region: the resource's location, else the zone or region in a name (us-central1-a → us-central1). */
+function regionOf(names: (string | undefined)[], location: string | undefined): string | undefined {
+  const zoneOrRegion = /^([a-z]+-[a-z]+\d+)(?:-[a-z])?$/;
+  if (location && location.toLowerCase() !== 'global') return zoneOrRegion.exec(location)?.[1] ?? location;
+  for (const name of names) {
+    const match = /\/(?:zones|regions|locations)\/([a-z]+-[a-z]+\d+)(?:-[a-z])?(?:\/|$)/.exec(name ?? '');
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+function cloudOf(finding: Fields, resource: Fields, properties: Fields): CloudRef {
+  const account = accountOf(finding, resource);
+  const region = regionOf(
+    [text(resource, 'name'), text(finding, 'resourceName'), str(record(properties.properties).instanceDetails)],
+    text(resource, 'location'),
+  );
+  return { provider: 'gcp', ...(account ? { account } : {}), ...(region ? { region } : {}) };
+}
+
+// --- One alert ------------------------------------------------------------------------------
+
+function describe(finding: Fields, properties: Fields, inactive: boolean): string {
+  return [
+    inactive
+      ? 'State: INACTIVE. Security Command Center no longer detects this (fixed, or the resource is gone): ' +
+        'this is a remediation notice for the finding, not a new detection.'
+      : undefined,
+    text(finding, 'description') ?? str(properties.Explanation),
+    str(properties.Recommendation) ?? text(finding, 'nextSteps'),
+    text(finding, 'mute')?.toUpperCase() === 'MUTED' ? 'The finding is muted in Security Command Center.' : undefined,
+    text(finding, 'sourceDisplayName') && `Detected by: ${text(finding, 'sourceDisplayName')}`,
+    text(finding, 'externalUri') && `Console: ${text(finding, 'externalUri')}`,
+    `Finding: ${str(finding.name)}`,
+  ]
+    .filter((line): line is string => Boolean(line))
+    .join('\n\n');
+}
+
+function toAlert({ finding, resource }: Notification): ParsedAlert {
+  const category = str(finding.category)!;
+  const properties = record(structured(field(finding, 'sourceProperties')));
+  const inactive = text(finding, 'state')?.toUpperCase() === 'INACTIVE';
+  const resources = resourcesOf(finding, resource, properties);
+  const exposure = isExposureCategory(category.toUpperCase());
+  // Name the machine or rule rather than its project when the finding names both.
+  const subject = resources.find((ref) => ref.type !== 'gcp:project') ?? resources[0];
+  const target = subject?.name ?? subject?.id.split('/').pop();
+  return {
+    kind: exposure ? 'exposure' : isThreat(finding, category) ? 'actor' : 'resource',
+    // The finding's name is its identity: every notification about it (new, updated, inactive)
+    // lands on the same issue.
+    fingerprint: str(finding.name)!,
+    title: `SCC ${category}${inactive ? ' (inactive)' : ''}${target ? ` on ${target}` : ''}`,
+    severity: findingSeverity(finding),
+    occurredAt: timestamp(field(finding, 'eventTime')) ?? timestamp(field(finding, 'createTime')),
+    description: describe(finding, properties, inactive),
+    cloud: cloudOf(finding, resource, properties),
+    resources,
+    network: exposure ? exposureNetwork(category.toUpperCase(), properties) : emptyNetwork(),
+    actors: actorsOf(finding, properties),
+  };
+}
+
+export const sccSource: SourceAdapter = {
+  name: 'scc',
+  description: 'Google Security Command Center finding notifications (Pub/Sub push, or bare)',
+
+  detect: (payload) => notificationOf(payload) !== undefined,
+
+  parse(payload): ParsedAlert[] {
+    const notification = notificationOf(payload);
+    if (!notification) {
+      const envelope = isPubSubPushEnvelope(payload)
+        ? decodePubSubPush(payload) === undefined
+          ? ' (this Pub/Sub push envelope has no base64 JSON in message.data)'
+          : ' (this Pub/Sub push envelope carries something else)'
+        : '';
+      throw new UnrecognizedPayloadError(
+        'not a Security Command Center finding: expected a Pub/Sub push envelope whose base64 message.data is ' +
+          'a notification {"notificationConfigName", "finding", "resource"}, that notification bare, or a bare finding ' +
+          `(with "name" organizations/…/sources/…/findings/… and "category")${envelope}`,
+      );
+    }
+    return [toAlert(notification)];
+  },
+};

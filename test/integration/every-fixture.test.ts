@@ -1,0 +1,62 @@
+// Every real and written sample of every source, sent to `auto` through real HTTP: detection picks
+// the source that parses it, and every alert is reported on an issue (all of them render).
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePayload } from '../../intake/normalize';
+import { createSourceAdapters, sourceNames } from '../../intake/sources';
+import { progressQuery } from '../../workflows/definitions';
+import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
+
+const fixturesDir = path.resolve(import.meta.dirname, '../fixtures');
+
+let vigil: TestVigil;
+beforeAll(async () => {
+  vigil = await startTestVigil({ intake: { maxBodyBytes: 5 * 1024 * 1024 } });
+});
+afterAll(() => vigil.stop());
+
+async function fixtureFiles(): Promise<{ source: string; file: string }[]> {
+  const sources = (await readdir(fixturesDir)).filter((name) => sourceNames.includes(name));
+  const files = await Promise.all(
+    sources.map(async (source) =>
+      (await readdir(path.join(fixturesDir, source))).filter((name) => name.endsWith('.json')).map((file) => ({ source, file })),
+    ),
+  );
+  return files.flat();
+}
+
+describe('every fixture through intake', () => {
+  it('is detected as its own source, or made an unparsed alert exactly when its source refuses it', async () => {
+    const adapters = createSourceAdapters();
+    const files = await fixtureFiles();
+    expect(new Set(files.map(({ source }) => source)).size).toBeGreaterThanOrEqual(6);
+    const pending: { workflowId: string; delivery: string }[] = [];
+
+    for (const { source, file } of files) {
+      const body = await readFile(path.join(fixturesDir, source, file), 'utf8');
+      const expected = parsePayload(adapters, source, JSON.parse(body));
+      const response = await vigil.post('auto', body);
+      expect(response.status, `${source}/${file}`).toBe(202);
+      const alerts = response.body.alerts as { fingerprint: string; kind: string; workflowId: string; dispatched: boolean }[];
+      if ('problem' in expected) {
+        expect(alerts.map((alert) => alert.kind), `${source}/${file}`).toEqual(['unparsed']);
+      } else {
+        expect(alerts.map((alert) => alert.fingerprint), `${source}/${file}`).toEqual(expected.alerts.map((alert) => alert.fingerprint));
+        for (const alert of alerts) expect(alert.workflowId.startsWith(`alert/${source}/`), `${source}/${file}`).toBe(true);
+      }
+      expect(alerts.every((alert) => alert.dispatched)).toBe(true);
+      const delivery = (response.body.archiveId as string).split('/').at(-1)!;
+      pending.push(...alerts.map(({ workflowId }) => ({ workflowId, delivery })));
+    }
+
+    for (const { workflowId, delivery } of pending) {
+      await eventually(async () => {
+        const progress = await vigil.client.workflow.getHandle(workflowId).query(progressQuery).catch(() => undefined);
+        return progress?.reportedDeliveries.includes(delivery) ? true : undefined;
+      }, 60_000);
+    }
+    const issues = await vigil.tracker.listIssues();
+    expect(issues.every((issue) => issue.comments.length > 0)).toBe(true);
+  });
+});

@@ -1,0 +1,215 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gcpAuditSource } from '../../../intake/sources/gcp-audit';
+import { genericSource } from '../../../intake/sources/generic';
+import { prowlerSource } from '../../../intake/sources/prowler';
+import { sccSource } from '../../../intake/sources/scc';
+import { UnrecognizedPayloadError } from '../../../intake/sources/types';
+
+const fixturesDir = (source: string) => path.join(import.meta.dirname, '../../fixtures', source);
+const fixture = (name: string, source = 'prowler'): any => JSON.parse(readFileSync(path.join(fixturesDir(source), name), 'utf8'));
+const fixtureNames = (source: string) => readdirSync(fixturesDir(source)).filter((name) => name.endsWith('.json'));
+
+/** One finding of the written exposure report, as a base for variations. */
+const sshFinding = () => structuredClone(fixture('vigil-exposure.ocsf.json')[0]);
+
+describe('prowler source', () => {
+  it('parses every fixture without throwing', () => {
+    for (const name of fixtureNames('prowler')) {
+      expect(() => prowlerSource.parse(fixture(name)), name).not.toThrow();
+    }
+  });
+
+  it('turns only the FAIL findings of the shared sample into alerts', () => {
+    const report = fixture('example_output_aws.ocsf.json');
+    const statuses = report.map((finding: any) => finding.status_code);
+    // The sample (prowler-cloud/prowler examples/output) has 2 FAIL and 3 MANUAL findings.
+    expect(statuses.filter((status: string) => status === 'FAIL')).toHaveLength(2);
+    expect(statuses.filter((status: string) => status === 'MANUAL')).toHaveLength(3);
+    const alerts = prowlerSource.parse(report);
+    expect(alerts).toHaveLength(2);
+    expect(alerts.map((alert) => alert.title)).toEqual([
+      'Prowler FAIL: Check if IAM Access Analyzer is enabled (<resource_name>)',
+      'Prowler FAIL: Maintain different contact details to security, billing and operations. (<account_uid>)',
+    ]);
+  });
+
+  it('extracts the fields of a FAIL finding of the shared sample', () => {
+    const [, contacts] = prowlerSource.parse(fixture('example_output_aws.ocsf.json'));
+    expect(contacts).toEqual({
+      kind: 'resource',
+      // The sample is anonymised: every finding_info.uid is the placeholder "<finding_uid>".
+      fingerprint: '<finding_uid>',
+      title: 'Prowler FAIL: Maintain different contact details to security, billing and operations. (<account_uid>)',
+      severity: 'medium',
+      // From `time` (epoch seconds), not the zone-less local `time_dt` (14:27:03).
+      occurredAt: '2025-02-14T13:27:03.000Z',
+      description: expect.stringContaining('SECURITY, BILLING and OPERATIONS contacts not found'),
+      cloud: { provider: 'aws', account: '<account_uid>', region: '<region>' },
+      resources: [{ type: 'aws:account', id: 'arn:aws:iam::<account_uid>:root', name: '<account_uid>' }],
+      network: { ips: [], cidrs: [], ports: [] },
+      actors: { ips: [], domains: [], principals: [], userAgents: [] },
+    });
+    expect(contacts!.description).toContain('Risk: Ensure contact email and telephone details');
+    expect(contacts!.description).toContain('Prowler check: account_maintain_different_contact_details_to_security_billing_and_operations');
+  });
+
+  it('reads an internet-exposure check as an exposure, with ports, ranges and addresses', () => {
+    const alerts = prowlerSource.parse(fixture('vigil-exposure.ocsf.json'));
+    // 5 findings: FAIL ssh, FAIL rdp, PASS all-ports, muted (Suppressed) FAIL network ACL, FAIL s3.
+    expect(alerts.map((alert) => alert.fingerprint)).toEqual([
+      'prowler-aws-ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22-111122223333-eu-west-1-sg-0ssh22open0000000',
+      'prowler-aws-ec2_instance_port_rdp_exposed_to_internet-111122223333-eu-west-1-i-0abc12345def67890',
+      'prowler-aws-s3_bucket_public_access-111122223333-eu-west-1-vigil-demo-public-assets',
+    ]);
+    const [ssh, rdp, bucket] = alerts;
+    expect(ssh).toEqual({
+      kind: 'exposure',
+      fingerprint: 'prowler-aws-ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22-111122223333-eu-west-1-sg-0ssh22open0000000',
+      title: 'Prowler FAIL: Security group does not allow ingress from 0.0.0.0/0 or ::/0 to SSH port 22 (sg-0ssh22open0000000)',
+      severity: 'high',
+      occurredAt: '2025-11-28T09:34:03.000Z',
+      description: expect.stringMatching(/^Security group bastion-ssh \(sg-0ssh22open0000000\) has SSH port 22 open to the Internet\./),
+      cloud: { provider: 'aws', account: '111122223333', region: 'eu-west-1' },
+      resources: [
+        { type: 'aws:ec2:security-group', id: 'arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0ssh22open0000000', name: 'sg-0ssh22open0000000' },
+      ],
+      // The group's own rules: 0.0.0.0/0 and ::/0 on 22 (10.0.0.0/8 and 203.0.113.0/24 are not internet-wide).
+      network: { ips: [], cidrs: ['0.0.0.0/0', '::/0'], ports: [{ from: 22, to: 22 }], protocol: 'tcp' },
+      actors: { ips: [], domains: [], principals: [], userAgents: [] },
+    });
+    expect(rdp).toMatchObject({
+      kind: 'exposure',
+      severity: 'critical',
+      resources: [{ type: 'aws:ec2:instance', id: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc12345def67890' }],
+      network: { ips: ['203.0.113.25'], cidrs: [], ports: [{ from: 3389, to: 3389 }], protocol: 'tcp' },
+    });
+    expect(bucket).toMatchObject({
+      kind: 'resource',
+      severity: 'critical',
+      resources: [{ type: 'aws:s3:bucket', id: 'arn:aws:s3:::vigil-demo-public-assets' }],
+      network: { ips: [], cidrs: [], ports: [] },
+    });
+  });
+
+  it('gives no alert for PASS, MANUAL or muted findings', () => {
+    expect(prowlerSource.parse(fixture('vigil-all-pass.ocsf.json'))).toEqual([]);
+    const muted = fixture('vigil-exposure.ocsf.json')[3];
+    expect(muted).toMatchObject({ status_code: 'FAIL', status: 'Suppressed', status_id: 3 });
+    // A muted FAIL matched Prowler's mutelist: an exception the operator already accepted.
+    expect(prowlerSource.parse(muted)).toEqual([]);
+    expect(prowlerSource.parse({ ...muted, status: 'New', status_id: 1 })).toHaveLength(1);
+    expect(prowlerSource.parse({ ...sshFinding(), status_code: 'MANUAL' })).toEqual([]);
+    expect(prowlerSource.parse([])).toEqual([]);
+  });
+
+  it('accepts a single finding object', () => {
+    const [alert] = prowlerSource.parse(sshFinding());
+    expect(alert!.fingerprint).toMatch(/^prowler-aws-ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22-/);
+  });
+
+  it('maps severity_id, then the severity word, fatal to critical', () => {
+    const severity = (change: object) => prowlerSource.parse({ ...sshFinding(), ...change })[0]!.severity;
+    expect(severity({ severity_id: 1, severity: 'Informational' })).toBe('informational');
+    expect(severity({ severity_id: 2, severity: 'Low' })).toBe('low');
+    expect(severity({ severity_id: 3, severity: 'Medium' })).toBe('medium');
+    expect(severity({ severity_id: 4, severity: 'High' })).toBe('high');
+    expect(severity({ severity_id: 5, severity: 'Critical' })).toBe('critical');
+    expect(severity({ severity_id: 6, severity: 'Fatal' })).toBe('critical');
+    expect(severity({ severity_id: 99, severity: 'Fatal' })).toBe('critical');
+    expect(severity({ severity_id: 0, severity: 'Low' })).toBe('low');
+    expect(severity({ severity_id: 'x', severity: 'whatever' })).toBe('medium');
+    expect(severity({ severity_id: undefined, severity: undefined })).toBe('medium');
+  });
+
+  it('reads ports from the check id only where it states them', () => {
+    const network = (checkId: string) => {
+      const finding = sshFinding();
+      finding.metadata.event_code = checkId;
+      return prowlerSource.parse(finding)[0]!;
+    };
+    expect(network('ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_mongodb_27017_27018').network).toMatchObject({
+      ports: [{ from: 27017, to: 27017 }, { from: 27018, to: 27018 }],
+      protocol: 'tcp',
+    });
+    expect(network('ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_sql_server_1433_1434').network.ports).toEqual([
+      { from: 1433, to: 1433 },
+      { from: 1434, to: 1434 },
+    ]);
+    expect(network('ec2_securitygroup_allow_ingress_from_internet_to_all_ports').network).toMatchObject({
+      ports: [{ from: 0, to: 65535 }],
+      protocol: 'all',
+    });
+    expect(network('ec2_networkacl_allow_ingress_tcp_port_3389').network.ports).toEqual([{ from: 3389, to: 3389 }]);
+    expect(network('ec2_instance_port_kerberos_exposed_to_internet').network.ports).toHaveLength(4);
+    // "any port" of a security group means some port: an exposure whose ports are not stated.
+    const anyPort = network('ec2_securitygroup_allow_ingress_from_internet_to_any_port');
+    expect(anyPort.kind).toBe('exposure');
+    expect(anyPort.network.ports).toEqual([]);
+    const other = network('ec2_instance_imdsv2_enabled');
+    expect(other.kind).toBe('resource');
+    expect(other.network).toEqual({ ips: [], cidrs: [], ports: [] });
+  });
+
+  it('maps obvious resource types and keeps the others under aws:prowler', () => {
+    const typeOf = (type: unknown, uid = 'arn:aws:iam::111122223333:user/alice') => {
+      const finding = sshFinding();
+      finding.resources[0] = { ...finding.resources[0], type, uid };
+      return prowlerSource.parse(finding)[0]!.resources[0]!.type;
+    };
+    expect(typeOf('AwsIamUser')).toBe('aws:iam:user');
+    expect(typeOf('AwsEc2NetworkAcl')).toBe('aws:ec2:network-acl');
+    expect(typeOf('AwsLambdaFunction')).toBe('aws:prowler:AwsLambdaFunction');
+    expect(typeOf('Other', 'arn:aws:iam::111122223333:root')).toBe('aws:account');
+    expect(typeOf(undefined)).toBe('aws:prowler:Other');
+  });
+
+  it('never crashes on odd values', () => {
+    const finding = sshFinding();
+    finding.resources = {};
+    finding.cloud = 'aws';
+    finding.finding_info = { title: 42 };
+    finding.time = 'yesterday';
+    finding.remediation = { references: {} };
+    const [alert] = prowlerSource.parse(finding);
+    expect(alert).toMatchObject({
+      kind: 'exposure',
+      fingerprint: 'prowler:aws:ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22',
+      title: 'Prowler FAIL: 42',
+      resources: [],
+      cloud: { provider: 'aws' },
+      network: { ips: [], cidrs: [], ports: [{ from: 22, to: 22 }] },
+    });
+    const odd = sshFinding();
+    odd.resources[0].data.metadata = { public_ip: 'AWS Internal', ingress_rules: [{ IpRanges: {}, Ipv6Ranges: [{ CidrIpv6: 'nope' }] }] };
+    expect(prowlerSource.parse(odd)[0]!.network).toMatchObject({ ips: [], cidrs: [] });
+  });
+
+  it('detects its own output only', () => {
+    for (const name of fixtureNames('prowler')) expect(prowlerSource.detect(fixture(name)), name).toBe(true);
+    expect(prowlerSource.detect(sshFinding())).toBe(true);
+    for (const name of fixtureNames('prowler')) {
+      expect(sccSource.detect(fixture(name)), `scc on ${name}`).toBe(false);
+      expect(gcpAuditSource.detect(fixture(name)), `gcp-audit on ${name}`).toBe(false);
+      expect(genericSource.detect(fixture(name)), `generic on ${name}`).toBe(false);
+    }
+    for (const [source, names] of [['scc', fixtureNames('scc')], ['gcp-audit', fixtureNames('gcp-audit')]] as const) {
+      for (const name of names) expect(prowlerSource.detect(fixture(name, source)), `${source}/${name}`).toBe(false);
+    }
+    expect(prowlerSource.detect({ title: 'x', severity: 'low' })).toBe(false);
+    expect(prowlerSource.detect([])).toBe(false);
+    // An OCSF Detection Finding from another product is not Prowler's.
+    const other = sshFinding();
+    other.metadata.product = { name: 'Security Hub', vendor_name: 'AWS' };
+    expect(prowlerSource.detect(other)).toBe(false);
+    expect(prowlerSource.detect({ ...sshFinding(), class_uid: 2003 })).toBe(false);
+  });
+
+  it('refuses what is not Prowler output, saying what it expected', () => {
+    for (const payload of [{ title: 'x', severity: 'low' }, [1, 2], 'FAIL', null, fixture('vigil-insert-ssh.json', 'gcp-audit')]) {
+      expect(() => prowlerSource.parse(payload)).toThrow(UnrecognizedPayloadError);
+    }
+    expect(() => prowlerSource.parse({})).toThrow(/JSON-OCSF.*class_uid 2004/);
+  });
+});

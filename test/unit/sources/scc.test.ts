@@ -1,0 +1,317 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gcpAuditSource } from '../../../intake/sources/gcp-audit';
+import { genericSource } from '../../../intake/sources/generic';
+import { prowlerSource } from '../../../intake/sources/prowler';
+import { decodePubSubPush, isPubSubPushEnvelope } from '../../../intake/sources/pubsub';
+import { sccSource } from '../../../intake/sources/scc';
+import { UnrecognizedPayloadError } from '../../../intake/sources/types';
+
+const fixturesDir = (source: string) => path.join(import.meta.dirname, '../../fixtures', source);
+const fixture = (name: string, source = 'scc'): any => JSON.parse(readFileSync(path.join(fixturesDir(source), name), 'utf8'));
+const fixtureNames = (source: string) => readdirSync(fixturesDir(source)).filter((name) => name.endsWith('.json'));
+
+/** A push envelope as Pub/Sub delivers it, around any JSON. */
+const push = (body: unknown) => ({
+  message: {
+    attributes: {},
+    data: Buffer.from(JSON.stringify(body)).toString('base64'),
+    messageId: '1',
+    message_id: '1',
+    publishTime: '2025-11-28T09:00:00Z',
+    publish_time: '2025-11-28T09:00:00Z',
+  },
+  subscription: 'projects/p/subscriptions/s',
+});
+const decoded = (name: string): any => decodePubSubPush(fixture(name));
+const parseOne = (payload: unknown) => {
+  const alerts = sccSource.parse(payload);
+  expect(alerts).toHaveLength(1);
+  return alerts[0]!;
+};
+/** A notification with one finding, for variations. */
+const threat = () => structuredClone(decoded('vigil-bad-ip-threat.push.json'));
+
+const noActors = { ips: [], domains: [], principals: [], userAgents: [] };
+
+describe('scc source', () => {
+  it('parses every fixture without throwing, one alert each', () => {
+    for (const name of fixtureNames('scc')) expect(sccSource.parse(fixture(name)), name).toHaveLength(1);
+  });
+
+  it('extracts an OPEN_FIREWALL finding (shared sample: resource nested in the finding)', () => {
+    expect(parseOne(fixture('open_firewall-remediated.json'))).toEqual({
+      kind: 'exposure',
+      fingerprint: 'organizations/0000000000/sources/0000000/findings/2087237f91e4904e344a624c98e52ae6',
+      title: 'SCC OPEN_FIREWALL on open-cassandra-port-tcp-7199',
+      severity: 'high',
+      occurredAt: '2021-06-01T14:57:33.426Z',
+      description: expect.stringMatching(/^Firewall rules that allow connections from all IP addresses/),
+      cloud: { provider: 'gcp', account: 'test-project' },
+      resources: [
+        {
+          type: 'gcp:compute:firewall',
+          id: '//compute.googleapis.com/projects/test-project/global/firewalls/4695668982209007936',
+          name: 'open-cassandra-port-tcp-7199',
+        },
+      ],
+      network: { ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 7199, to: 7199 }], protocol: 'tcp' },
+      actors: noActors,
+    });
+  });
+
+  it('gives the same alert for the bare finding, the camelCase push and the snake_case push', () => {
+    const bare = parseOne(fixture('open_firewall-remediated.json'));
+    const camel = parseOne(fixture('vigil-open-firewall.push.json'));
+    const snake = parseOne(fixture('vigil-open-firewall-snake.push.json'));
+    expect(decoded('vigil-open-firewall-snake.push.json')).toHaveProperty('finding.source_properties');
+    expect(fixture('vigil-open-firewall-snake.push.json').message).not.toHaveProperty('messageId');
+    expect(camel.fingerprint).toBe(bare.fingerprint);
+    expect(snake.fingerprint).toBe(bare.fingerprint);
+    expect(camel).toEqual(bare);
+    expect(snake).toEqual(bare);
+    // The bare notification (decoded, not enveloped) too.
+    expect(parseOne(decoded('vigil-open-firewall.push.json'))).toEqual(bare);
+  });
+
+  it('reads OPEN_RDP_PORT ports from OpenPorts, once for TCP and UDP', () => {
+    expect(parseOne(fixture('open_rdp_port-remediated.json'))).toMatchObject({
+      kind: 'exposure',
+      title: 'SCC OPEN_RDP_PORT on default-allow-rdp',
+      cloud: { provider: 'gcp', account: 'test-project' },
+      resources: [{ type: 'gcp:compute:firewall', id: '//compute.googleapis.com/projects/test-project/global/firewalls/43256709' }],
+      // Two protocols have no single name, so no protocol; the sample names no source range.
+      network: { ips: [], cidrs: [], ports: [{ from: 3389, to: 3389 }] },
+    });
+    expect(parseOne(fixture('open_rdp_port-remediated.json')).network).not.toHaveProperty('protocol');
+  });
+
+  it('reads PUBLIC_IP_ADDRESS as an exposure of the instance, with its region', () => {
+    expect(parseOne(fixture('public_ip_address-remediated.json'))).toMatchObject({
+      kind: 'exposure',
+      severity: 'high',
+      cloud: { provider: 'gcp', account: 'test-project', region: 'us-central1' },
+      resources: [
+        {
+          type: 'gcp:compute:instance',
+          id: '//compute.googleapis.com/projects/test-project/zones/us-central1-a/instances/6796113316167375355',
+          name: 'integration-test-default-service-account-non-vuln-instance',
+        },
+      ],
+      network: { ips: [], cidrs: [], ports: [] },
+    });
+  });
+
+  it('reads an older threat finding (no class, no severity) as a medium actor alert', () => {
+    expect(parseOne(fixture('bad_ip_scc.json'))).toEqual({
+      kind: 'actor',
+      fingerprint: 'organizations/0000000000000/sources/0000000000000000000/findings/6a30ce604c11417995b1fa260753f3b5',
+      title: 'SCC C2: Bad IP on bad-ip-caller',
+      severity: 'medium',
+      occurredAt: '2019-11-22T18:34:36.153Z',
+      description: expect.stringContaining('Finding: organizations/0000000000000/sources/0000000000000000000/findings/'),
+      cloud: { provider: 'gcp', account: '000000000000', region: 'us-central1' },
+      resources: [
+        { type: 'gcp:project', id: '//cloudresourcemanager.googleapis.com/projects/000000000000' },
+        {
+          type: 'gcp:compute:instance',
+          id: '//compute.googleapis.com/projects/test-project-15511551515/zones/us-central1-a/instances/bad-ip-caller',
+          name: 'bad-ip-caller',
+        },
+      ],
+      network: { ips: [], cidrs: [], ports: [] },
+      actors: noActors,
+    });
+  });
+
+  it('puts the bad IPs and domains of a threat finding in actors', () => {
+    expect(parseOne(fixture('vigil-bad-ip-threat.push.json'))).toEqual({
+      kind: 'actor',
+      fingerprint: 'organizations/111122223333/sources/2718281828459045235/findings/3b7c1e0d9a5f4e2c8d6b0a1f2e3d4c5b',
+      title: 'SCC Malware: Bad IP on build-runner-7',
+      severity: 'high',
+      occurredAt: '2025-11-28T09:33:00.120Z',
+      description: expect.stringMatching(/^A VM connected to an IP address known to be used by malware\./),
+      cloud: { provider: 'gcp', account: 'vigil-prod', region: 'europe-west1' },
+      resources: [
+        {
+          type: 'gcp:compute:instance',
+          id: '//compute.googleapis.com/projects/vigil-prod/zones/europe-west1-b/instances/8141592653589793238',
+          name: 'build-runner-7',
+        },
+      ],
+      network: { ips: [], cidrs: [], ports: [] },
+      // The VM's own side of each connection (10.132.0.7) is not an actor.
+      actors: { ips: ['198.51.100.77', '203.0.113.200'], domains: ['c2.example.net'], principals: [], userAgents: [] },
+    });
+  });
+
+  // Choice: an INACTIVE finding is a remediation notice. It is still an alert, with the finding's
+  // fingerprint, so it lands on the issue of the active finding, and it says "inactive" in its title
+  // and description. (The shared `*-remediated` samples carry state ACTIVE, so they read as active.)
+  it('parses an INACTIVE finding as a remediation notice on the same issue', () => {
+    const inactive = parseOne(fixture('vigil-open-ssh-port-inactive.push.json'));
+    expect(inactive).toMatchObject({
+      kind: 'exposure',
+      fingerprint: 'organizations/111122223333/sources/1618033988749894848/findings/5e1f0a9c8b7d6e5f4a3b2c1d0e9f8a7b',
+      title: 'SCC OPEN_SSH_PORT (inactive) on allow-ssh-anywhere',
+      severity: 'high',
+      cloud: { provider: 'gcp', account: 'vigil-prod' },
+      network: { ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 22, to: 22 }], protocol: 'tcp' },
+    });
+    expect(inactive.description).toMatch(/^State: INACTIVE\. .*remediation notice/);
+
+    const notification = decoded('vigil-open-ssh-port-inactive.push.json');
+    notification.finding.state = 'ACTIVE';
+    const active = parseOne(push(notification));
+    expect(active.fingerprint).toBe(inactive.fingerprint);
+    expect(active.title).toBe('SCC OPEN_SSH_PORT on allow-ssh-anywhere');
+    expect(active.description).not.toMatch(/INACTIVE/);
+    for (const name of ['open_firewall-remediated.json', 'open_rdp_port-remediated.json', 'public_ip_address-remediated.json']) {
+      expect(parseOne(fixture(name)).title, name).not.toMatch(/inactive/);
+    }
+  });
+
+  it('maps CRITICAL/HIGH/MEDIUM/LOW, and unspecified or missing to medium', () => {
+    const severity = (value: unknown) => {
+      const notification = threat();
+      notification.finding.severity = value;
+      return parseOne(push(notification)).severity;
+    };
+    expect(severity('CRITICAL')).toBe('critical');
+    expect(severity('HIGH')).toBe('high');
+    expect(severity('MEDIUM')).toBe('medium');
+    expect(severity('LOW')).toBe('low');
+    expect(severity('SEVERITY_UNSPECIFIED')).toBe('medium');
+    expect(severity(undefined)).toBe('medium');
+    expect(severity(7)).toBe('medium');
+  });
+
+  it('chooses the kind from the category and the finding class', () => {
+    const parseFinding = (change: object) => {
+      const notification = threat();
+      Object.assign(notification.finding, change);
+      return parseOne(push(notification));
+    };
+    const ssh = parseFinding({ category: 'OPEN_SSH_PORT', findingClass: 'MISCONFIGURATION', sourceProperties: {} });
+    // Without ports in the source properties, the category's own port.
+    expect(ssh).toMatchObject({ kind: 'exposure', network: { ports: [{ from: 22, to: 22 }] } });
+    expect(parseFinding({ category: 'OPEN_MONGODB_PORT', sourceProperties: {} }).network.ports).toEqual([{ from: 27017, to: 27019 }]);
+    expect(parseFinding({ category: 'PUBLIC_SQL_INSTANCE', findingClass: 'MISCONFIGURATION' }).kind).toBe('exposure');
+    expect(parseFinding({ category: 'Persistence: IAM Anomalous Grant', findingClass: 'THREAT' }).kind).toBe('actor');
+    expect(parseFinding({ category: 'MFA_NOT_ENFORCED', findingClass: 'MISCONFIGURATION' }).kind).toBe('resource');
+    expect(parseFinding({ category: 'Persistence: Project SSH Key Added', findingClass: 'OBSERVATION' }).kind).toBe('resource');
+    expect(parseFinding({ category: 'Malware: Bad Domain', findingClass: undefined }).kind).toBe('actor');
+  });
+
+  it('reads the older firewall properties: Allowed and SourceRanges, also as JSON strings', () => {
+    const notification = decoded('vigil-open-firewall.push.json');
+    notification.finding.sourceProperties = {
+      Allowed: '[{"IPProtocol":"tcp","ports":["22","8000-8080"]},{"IPProtocol":"udp"}]',
+      SourceRanges: ['0.0.0.0/0', '198.51.100.7', 'bogus/99'],
+      ExternalIp: ['203.0.113.9', 'not-an-ip'],
+    };
+    expect(parseOne(push(notification)).network).toEqual({
+      ips: ['203.0.113.9'],
+      cidrs: ['0.0.0.0/0', '198.51.100.7/32'],
+      ports: [{ from: 22, to: 22 }, { from: 8000, to: 8080 }, { from: 0, to: 65535 }],
+    });
+  });
+
+  it('keeps access callers and filters what is not an address or a domain', () => {
+    const notification = threat();
+    notification.finding.indicator = { ipAddresses: ['999.1.1.1', '2001:db8::66'], domains: ['bad domain', 'evil.example.'] };
+    notification.finding.connections = {};
+    notification.finding.access = { principalEmail: 'mallory@example.com', callerIp: '10.0.0.3', userAgent: 'curl/8.5.0' };
+    expect(parseOne(push(notification)).actors).toEqual({
+      // A caller inside the network is still the caller; only flows drop their private (VM) side.
+      ips: ['2001:db8::66', '10.0.0.3'],
+      domains: ['evil.example'],
+      principals: ['mallory@example.com'],
+      userAgents: ['curl/8.5.0'],
+    });
+  });
+
+  it('names resource types from the asset type or the full resource name', () => {
+    const typeOf = (resource: object) => {
+      const notification = threat();
+      notification.resource = resource;
+      return parseOne(push(notification)).resources[0]!.type;
+    };
+    const name = '//compute.googleapis.com/projects/p/global/firewalls/1';
+    expect(typeOf({ name, type: 'google.compute.Firewall' })).toBe('gcp:compute:firewall');
+    expect(typeOf({ name, type: 'compute.googleapis.com/Firewall' })).toBe('gcp:compute:firewall');
+    expect(typeOf({ name })).toBe('gcp:compute:firewall');
+    expect(typeOf({ name: '//iam.googleapis.com/projects/p/serviceAccounts/sa@p.iam.gserviceaccount.com' })).toBe('gcp:iam:service-account');
+    expect(typeOf({ name: '//cloudresourcemanager.googleapis.com/projects/123', type: 'google.cloud.resourcemanager.Project' })).toBe('gcp:project');
+    expect(typeOf({ name: '//sqladmin.googleapis.com/projects/p/instances/db', type: 'google.cloud.sql.Instance' })).toBe('gcp:sql:instance');
+  });
+
+  it('never crashes on odd values', () => {
+    const odd = parseOne({
+      finding: {
+        name: 'organizations/1/sources/2/locations/global/findings/3',
+        category: 'OPEN_FIREWALL',
+        sourceProperties: [],
+        resource: 'nope',
+        indicator: { ipAddresses: {} },
+        connections: [null, 5],
+        eventTime: 17,
+      },
+      resource: { name: 42, location: 'europe-west4-a' },
+    });
+    expect(odd).toMatchObject({
+      kind: 'exposure',
+      fingerprint: 'organizations/1/sources/2/locations/global/findings/3',
+      title: 'SCC OPEN_FIREWALL on 42',
+      severity: 'medium',
+      cloud: { provider: 'gcp', region: 'europe-west4' },
+      resources: [{ type: 'gcp:resource', id: '42' }],
+      network: { ips: [], cidrs: [], ports: [] },
+      actors: noActors,
+    });
+    expect(odd.occurredAt).toBeUndefined();
+  });
+
+  it('detects SCC payloads, bare or enveloped, and nothing else', () => {
+    for (const name of fixtureNames('scc')) {
+      expect(sccSource.detect(fixture(name)), name).toBe(true);
+      expect(prowlerSource.detect(fixture(name)), `prowler on ${name}`).toBe(false);
+      expect(gcpAuditSource.detect(fixture(name)), `gcp-audit on ${name}`).toBe(false);
+      expect(genericSource.detect(fixture(name)), `generic on ${name}`).toBe(false);
+    }
+    expect(sccSource.detect(decoded('vigil-open-firewall.push.json'))).toBe(true);
+    for (const [source, names] of [['prowler', fixtureNames('prowler')], ['gcp-audit', fixtureNames('gcp-audit')]] as const) {
+      for (const name of names) expect(sccSource.detect(fixture(name, source)), `${source}/${name}`).toBe(false);
+    }
+    expect(sccSource.detect({ title: 'x', severity: 'low' })).toBe(false);
+    expect(sccSource.detect(push({ title: 'x', severity: 'low' }))).toBe(false);
+    expect(sccSource.detect({ finding: { name: 'findings/1', category: 'OPEN_FIREWALL' } })).toBe(false);
+    expect(sccSource.detect({ message: { data: 'not base64 json!' }, subscription: 'projects/p/subscriptions/s' })).toBe(false);
+  });
+
+  it('refuses what is not an SCC finding, saying what it expected', () => {
+    expect(() => sccSource.parse({ title: 'x', severity: 'low' })).toThrow(UnrecognizedPayloadError);
+    expect(() => sccSource.parse(fixture('vigil-insert-ssh.push.json', 'gcp-audit'))).toThrow(/carries something else/);
+    expect(() => sccSource.parse({ message: { data: '%%%', messageId: '1' } })).toThrow(/no base64 JSON/);
+    expect(() => sccSource.parse([])).toThrow(/notificationConfigName.*finding.*resource/);
+  });
+});
+
+describe('Pub/Sub push envelopes', () => {
+  it('decode base64 JSON data, camelCase or snake_case', () => {
+    expect(decodePubSubPush(push({ a: 1 }))).toEqual({ a: 1 });
+    const snake = { message: { data: Buffer.from('[1]').toString('base64'), message_id: '7', publish_time: 'x' } };
+    expect(decodePubSubPush(snake)).toEqual([1]);
+  });
+
+  it('are undefined when they are not envelopes or carry no JSON', () => {
+    expect(isPubSubPushEnvelope({ message: { data: 'e30=' } })).toBe(false);
+    expect(decodePubSubPush({ message: { data: 'e30=' } })).toBeUndefined();
+    expect(decodePubSubPush({ message: { data: 42, messageId: '1' } })).toBeUndefined();
+    expect(decodePubSubPush({ message: { data: Buffer.from('not json').toString('base64'), messageId: '1' } })).toBeUndefined();
+    expect(decodePubSubPush({ message: { data: 'ünïcode', messageId: '1' } })).toBeUndefined();
+    expect(decodePubSubPush(null)).toBeUndefined();
+  });
+});
