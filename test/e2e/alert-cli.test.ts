@@ -37,10 +37,10 @@ describe('vigil alert parse', () => {
   });
 
   it('exits 2 and says what was expected for a payload it does not understand', async () => {
-    const unknown = await run(['alert', 'parse', path.join(demoAlerts, '03-unknown-tool.json')]);
+    const unknown = await run(['alert', 'parse', path.join(demoAlerts, '99-unknown-tool.json')]);
     expect(unknown.code).toBe(2);
     expect(unknown.output).toMatch(/no known source recognises this payload; expected one of: .*generic \(/);
-    const named = await run(['alert', 'parse', '--source', 'generic', path.join(demoAlerts, '03-unknown-tool.json')]);
+    const named = await run(['alert', 'parse', '--source', 'generic', path.join(demoAlerts, '99-unknown-tool.json')]);
     expect(named.code).toBe(2);
     expect(named.output).toMatch(/not a generic alert/);
   });

@@ -58,7 +58,7 @@ describe('normalization', () => {
   });
 
   it('turns what no adapter understands into an unparsed alert', async () => {
-    const [auto] = normalizePayload(adapters, 'auto', await demoAlert('03-unknown-tool.json'), archive);
+    const [auto] = normalizePayload(adapters, 'auto', await demoAlert('99-unknown-tool.json'), archive);
     expect(auto).toMatchObject({ source: 'auto', kind: 'unparsed', fingerprint: `unparsed:${archive.sha256}` });
     expect(auto!.description).toMatch(/no known source recognises this payload/);
 
