@@ -44,9 +44,9 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
   const pending = sent.flatMap(({ delivery, workflowIds }) => workflowIds.map((workflowId) => ({ workflowId, delivery })));
   while (pending.length > 0) {
     const { workflowId, delivery } = pending[0]!;
-    const progress = await stack.client.workflow
-      .getHandle(workflowId)
-      .query(progressQuery)
+    // Bounded: a query that meets an in-flight workflow task can wait far longer than a poll should.
+    const progress = await stack.client
+      .withDeadline(Date.now() + 2000, () => stack.client.workflow.getHandle(workflowId).query(progressQuery))
       .catch(() => undefined);
     if (progress?.reportedDeliveries.includes(delivery)) {
       pending.shift();

@@ -84,7 +84,7 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
         port: Number(portText),
         uiPort: config.temporal.uiPort,
         stateDir: config.dataDir,
-        namespace: config.temporal.namespace,
+        namespaces: [config.temporal.namespace],
       });
       cleanups.push(() => server.stop());
       temporalUiUrl = server.uiUrl;

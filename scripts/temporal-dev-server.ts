@@ -14,7 +14,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** Folder for the SQLite state file and the server's log. */
   stateDir: string;
-  namespace: string;
+  /** Namespaces to create, each with Vigil's search attributes. */
+  namespaces: string[];
 }
 
 export interface DevServer {
@@ -48,7 +49,7 @@ async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
 }
 
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
-  const { host, port, uiPort, stateDir, namespace } = options;
+  const { host, port, uiPort, stateDir, namespaces } = options;
   mkdirSync(stateDir, { recursive: true });
   const logFile = path.join(stateDir, 'temporal.log');
   const log = openSync(logFile, 'a');
@@ -65,8 +66,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
-    '--namespace',
-    namespace,
+    ...namespaces.flatMap((namespace) => ['--namespace', namespace]),
     '--log-level',
     'warn',
     ...vigilSearchAttributeKeys.flatMap(({ name }) => ['--search-attribute', `${name}=Keyword`]),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import getPort from 'get-port';
 import { describe, expect, inject, it } from 'vitest';
 import { descendants, runVigil, survivors } from '../helpers/processes';
-import { eventually } from '../helpers/vigil';
+import { claimNamespace, eventually } from '../helpers/vigil';
 
 async function devEnvironment(temporalAddress?: string) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-dev-'));
@@ -69,7 +69,7 @@ describe('vigil dev', () => {
 
   it('uses a Temporal server that is already running instead of starting one', async () => {
     const { url, env } = await devEnvironment(inject('temporalAddress'));
-    const dev = runVigil(['dev'], { ...env, VIGIL_INTAKE_TOKEN: 'a-token-of-sixteen-chars' });
+    const dev = runVigil(['dev'], { ...env, VIGIL_INTAKE_TOKEN: 'a-token-of-sixteen-chars', TEMPORAL_NAMESPACE: await claimNamespace() });
     await dev.waitFor(/already running: reused/);
     expect(descendants(dev.child.pid!)).toEqual([]);
     await sendAndAwaitIssue(url, 'a-token-of-sixteen-chars', 'reused');

@@ -1,7 +1,7 @@
 // A real Vigil for a test: intake on a free port, a main worker on its own task queue, both on the
 // run's Temporal dev server, with a fresh data folder.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -13,6 +13,7 @@ import { configSchema, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { startIntake } from '../../workers/intake';
 import { createMainWorker } from '../../workers/main-worker';
+import { progressQuery, type InvestigationProgress } from '../../workflows/definitions';
 
 export interface TestVigil {
   config: Config;
@@ -36,7 +37,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-test-'));
   const config = configSchema.parse({
     dataDir,
-    temporal: { address: inject('temporalAddress'), taskQueue: `test-${randomUUID()}` },
+    temporal: { address: inject('temporalAddress'), namespace: await claimNamespace(), taskQueue: `test-${randomUUID()}` },
     intake: { port: 0, maxBodyBytes: 64 * 1024, dispatchTimeoutMs: 1000, ...options.intake },
   });
   const token = 'test-token-0123456789abcdef';
@@ -87,6 +88,22 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
   };
 }
 
+/**
+ * A namespace of the run's server that no other test uses: investigations are keyed by alert
+ * identity, and two tests sending the same sample must not meet in one workflow.
+ */
+export async function claimNamespace(): Promise<string> {
+  for (const namespace of inject('testNamespaces')) {
+    try {
+      await mkdir(path.join(inject('namespaceClaimsDir'), namespace));
+      return namespace;
+    } catch {
+      // Taken by another test.
+    }
+  }
+  throw new Error('every test namespace is taken: raise TEST_NAMESPACES in test/global-setup.ts');
+}
+
 /** Only the worker's warnings and errors in test output. */
 function quietTemporalRuntime(): void {
   try {
@@ -94,6 +111,16 @@ function quietTemporalRuntime(): void {
   } catch {
     // Installed already in this process.
   }
+}
+
+/**
+ * The investigation's progress, or undefined when it cannot answer yet. Bounded: a query that
+ * reaches the server while the workflow's task is in flight can wait far longer than a poll should.
+ */
+export function queryProgress(client: Client, workflowId: string): Promise<InvestigationProgress | undefined> {
+  return client
+    .withDeadline(Date.now() + 2000, () => client.workflow.getHandle(workflowId).query(progressQuery))
+    .catch(() => undefined);
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePayload } from '../../intake/normalize';
 import { createSourceAdapters, sourceNames } from '../../intake/sources';
-import { progressQuery } from '../../workflows/definitions';
-import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
+import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 const fixturesDir = path.resolve(import.meta.dirname, '../fixtures');
 
@@ -52,7 +51,7 @@ describe('every fixture through intake', () => {
 
     for (const { workflowId, delivery } of pending) {
       await eventually(async () => {
-        const progress = await vigil.client.workflow.getHandle(workflowId).query(progressQuery).catch(() => undefined);
+        const progress = await queryProgress(vigil.client, workflowId);
         return progress?.reportedDeliveries.includes(delivery) ? true : undefined;
       }, 60_000);
     }

@@ -2,8 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { progressQuery } from '../../workflows/definitions';
-import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
+import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 let vigil: TestVigil;
 beforeAll(async () => {
@@ -27,9 +26,8 @@ describe('repeats of one finding', () => {
     const workflowIds = new Set(answers.map((answer) => answer.body.alerts[0].workflowId as string));
     expect([...workflowIds]).toEqual([`alert/guardduty/${event.detail.id}`]);
 
-    const handle = vigil.client.workflow.getHandle([...workflowIds][0]!);
     const progress = await eventually(async () => {
-      const current = await handle.query(progressQuery).catch(() => undefined);
+      const current = await queryProgress(vigil.client, [...workflowIds][0]!);
       return current?.occurrences === 100 ? current : undefined;
     }, 60_000);
     expect(new Set(progress.reportedDeliveries).size).toBe(100);
