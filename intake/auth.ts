@@ -7,7 +7,7 @@ import { resolveSecret, type AuthMethod } from '../lib/config';
 
 const digest = (text: string | Buffer) => createHash('sha256').update(text).digest();
 /** Equal-length digests, so neither length nor content leaks through timing. */
-const sameSecret = (presented: string | Buffer, expected: string | Buffer) =>
+export const sameSecret = (presented: string | Buffer, expected: string | Buffer) =>
   timingSafeEqual(digest(presented), digest(expected));
 
 const header = (headers: IncomingHttpHeaders, name: string) => {
@@ -15,7 +15,7 @@ const header = (headers: IncomingHttpHeaders, name: string) => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-const bearerOf = (headers: IncomingHttpHeaders) => /^Bearer\s+(\S+)\s*$/i.exec(header(headers, 'authorization') ?? '')?.[1];
+export const bearerOf = (headers: IncomingHttpHeaders) => /^Bearer\s+(\S+)\s*$/i.exec(header(headers, 'authorization') ?? '')?.[1];
 
 export type AuthResult = { ok: true; method: AuthMethod['kind'] } | { ok: false; reason: string };
 

@@ -1,14 +1,13 @@
 // The intake HTTP server: alert webhooks, health, and the local tracker's pages.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { LocalTracker } from '../activities/tracker/local';
 import type { Logger } from '../lib/logger';
 import { registerAlertRoutes, type AlertRouteDeps } from './routes/alerts';
-import { registerIssueRoutes } from './routes/issues';
+import { registerIssueRoutes, type IssueRouteDeps } from './routes/issues';
 
 export interface IntakeServerDeps extends AlertRouteDeps {
   logger: Logger;
-  /** Served at /v1/issues and /issues when the tracker is the local one. */
-  localTracker?: LocalTracker;
+  /** The local tracker's API and page, when the tracker is the local one. */
+  issues?: IssueRouteDeps;
 }
 
 const bodyTypes = ['application/json', /^application\/[\w.+-]+\+json$/, 'application/gzip', 'application/x-gzip'];
@@ -34,6 +33,6 @@ export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerAlertRoutes(app, deps);
-  if (deps.localTracker) registerIssueRoutes(app, deps.localTracker);
+  if (deps.issues) registerIssueRoutes(app, deps.issues);
   return app;
 }

@@ -93,8 +93,56 @@ const sweeperSchema = z.strictObject({
   lookbackDays: z.int().min(1).max(90).default(3),
 });
 
+/** Label names Vigil puts on issues; every one can be renamed. */
+const labelsSchema = z.strictObject({
+  base: z.string().min(1).max(50).default('vigil'),
+  sourcePrefix: z.string().max(40).default('source:'),
+  severityPrefix: z.string().max(40).default('severity:'),
+  kindPrefix: z.string().max(40).default('kind:'),
+  exposureOpen: z.string().min(1).max(50).default('exposure:open'),
+  exposureRemediated: z.string().min(1).max(50).default('exposure:remediated'),
+  /** Put on an issue by a person: Vigil comments no more on it. */
+  suppress: z.string().min(1).max(50).default('vigil:suppress'),
+});
+export type LabelNames = z.infer<typeof labelsSchema>;
+
+const githubSchema = z.strictObject({
+  owner: z.string().min(1),
+  repo: z.string().min(1),
+  /** GitHub Enterprise Server: `https://github.example.com/api/v3`. */
+  baseUrl: z.url().default('https://api.github.com'),
+  auth: z.union([
+    z.strictObject({ token: secretSchema }),
+    z.strictObject({ appId: z.union([z.int(), z.string().min(1)]), privateKey: secretSchema, installationId: z.int() }),
+  ]),
+  /** Secret of the `issues` webhook that reports closes, reopens and labels back to Vigil. */
+  webhookSecret: secretSchema.optional(),
+  /** Where evidence files go, since the API cannot attach files to issues. */
+  evidence: z
+    .discriminatedUnion('kind', [
+      /** Committed to a branch of a repository (this one unless named) through the contents API. */
+      z.strictObject({
+        kind: z.literal('branch'),
+        branch: z.string().min(1).default('vigil-evidence'),
+        owner: z.string().min(1).optional(),
+        repo: z.string().min(1).optional(),
+      }),
+      /** Stored in the artifact store and linked under its public base URL. */
+      z.strictObject({ kind: z.literal('url'), baseUrl: z.url() }),
+    ])
+    .prefault({ kind: 'branch' }),
+});
+export type GitHubSettings = z.infer<typeof githubSchema>;
+
 const trackerSchema = z.strictObject({
-  kind: z.enum(['local']).default('local'),
+  kind: z.enum(['local', 'github']).default('local'),
+  labels: labelsSchema.prefault({}),
+  /** Required when kind is github. */
+  github: githubSchema.optional(),
+}).superRefine((tracker, context) => {
+  if (tracker.kind === 'github' && !tracker.github) {
+    context.addIssue({ code: 'custom', path: ['github'], message: 'required when tracker.kind is github (owner, repo, auth)' });
+  }
 });
 
 export const configSchema = z.strictObject({

@@ -1,9 +1,19 @@
 // Markdown building blocks for untrusted text. Text from an alert only ever reaches an issue inside
 // a code span or a code block whose fence it cannot close, so it cannot mention anyone, reference
-// an issue, make a link or inject HTML.
+// an issue, make a link or inject HTML. Pure functions: workflow code may use them too.
 
-const longestRun = (text: string, char: string) =>
-  Math.max(0, ...(text.match(new RegExp(`${char}+`, 'g')) ?? []).map((run) => run.length));
+/** GitHub refuses issue and comment bodies longer than this. */
+export const GITHUB_BODY_LIMIT = 65_536;
+
+const longestRun = (text: string, char: string) => {
+  let longest = 0;
+  let current = 0;
+  for (const c of text) {
+    current = c === char ? current + 1 : 0;
+    if (current > longest) longest = current;
+  }
+  return longest;
+};
 
 /** Bounds a text, saying visibly that it was cut. */
 export function truncate(text: string, max: number): string {
@@ -12,10 +22,16 @@ export function truncate(text: string, max: number): string {
 
 /** Untrusted text as an inline code span on one line. */
 export function code(text: string, max = 300): string {
-  const flat = truncate(text.replace(/[\r\n\t]+/g, ' '), max);
+  const flat = truncate(text.replace(/[\r\n\t\f\v\u2028\u2029]+/g, ' '), max);
   const fence = '`'.repeat(longestRun(flat, '`') + 1);
-  const pad = flat.startsWith('`') || flat.endsWith('`') || flat.startsWith(' ') ? ' ' : '';
+  // A space each side keeps a leading or trailing backtick (or space) part of the content.
+  const pad = /^[` ]|[` ]$/.test(flat) || flat === '' ? ' ' : '';
   return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** Untrusted text as a code span inside a table cell, where `|` would end the cell. */
+export function cell(text: string, max = 120): string {
+  return code(text, max).replaceAll('|', '\\|');
 }
 
 /** Untrusted text as a fenced code block that nothing inside can close. */
@@ -25,8 +41,25 @@ export function codeBlock(text: string, max = 10_000): string {
   return `${fence}text\n${body}\n${fence}`;
 }
 
-/** Untrusted text made fit for a one-line title: no control characters, bounded length. */
+/** A collapsible block; `summary` must already be safe. */
+export function details(summary: string, content: string): string {
+  return `<details><summary>${summary}</summary>\n\n${content}\n\n</details>`;
+}
+
+/**
+ * Untrusted text made fit for a one-line title: no control characters, bounded length, and a word
+ * joiner after `@` and `#` so a title can neither mention anyone nor reference an issue.
+ */
 export function plainTitle(text: string, max = 200): string {
   // eslint-disable-next-line no-control-regex
-  return truncate(text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), max);
+  const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  return truncate(flat, max).replace(/([@#])/g, '$1\u2060');
+}
+
+/** A body within GitHub's limit, cut visibly (and never inside a marker, which comes last). */
+export function fitBody(body: string, trailer = '', limit = GITHUB_BODY_LIMIT): string {
+  const room = limit - trailer.length - 1;
+  if (body.length <= room) return trailer ? `${body}\n${trailer}` : body;
+  const note = `\n\n… [truncated: ${body.length - room} characters over the limit]`;
+  return `${body.slice(0, room - note.length)}${note}${trailer ? `\n${trailer}` : ''}`;
 }

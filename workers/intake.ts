@@ -5,6 +5,7 @@ import { createArchive } from '../activities/archive';
 import type { Archive } from '../activities/archive/types';
 import { localTrackerRoot } from '../activities/tracker';
 import { createLocalTracker } from '../activities/tracker/local';
+import { createIssueSignaller } from '../intake/issue-signals';
 import { buildIntakeServer } from '../intake/server';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import type { Config } from '../lib/config';
@@ -46,7 +47,15 @@ export async function startIntake({ config, token, client, logger = createLogger
     delivery: createConfiguredDelivery(config, client, logger, archive),
     sources: sourceRoutes(config),
     maxInflatedBytes: config.intake.maxInflatedBytes,
-    localTracker: config.tracker.kind === 'local' ? createLocalTracker({ root: localTrackerRoot(config) }) : undefined,
+    issues:
+      config.tracker.kind === 'local'
+        ? {
+            tracker: createLocalTracker({ root: localTrackerRoot(config) }),
+            labels: config.tracker.labels,
+            token,
+            signalIssueChange: createIssueSignaller(client),
+          }
+        : undefined,
   });
   await app.listen({ host: config.intake.host, port: config.intake.port });
   const { port } = app.server.address() as { port: number };

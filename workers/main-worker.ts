@@ -31,7 +31,7 @@ export function createMainWorker({ config, connection, client, logger = createLo
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     activities: {
-      ...createActivities({ tracker: createTracker(config) }),
+      ...createActivities({ tracker: createTracker(config), labels: config.tracker.labels }),
       ...createSweepActivities({ archive, delivery: createConfiguredDelivery(config, client, logger, archive) }),
     },
   });

@@ -10,6 +10,8 @@ export const alertReceived = defineSignal<[NormalizedAlert]>('alertReceived');
 
 export interface InvestigationProgress {
   issue?: IssueRef;
+  issueState?: 'open' | 'closed';
+  suppressed: boolean;
   /** Distinct deliveries seen (a resent body is one delivery). */
   occurrences: number;
   firstSeen?: string;
@@ -19,3 +21,12 @@ export interface InvestigationProgress {
 }
 
 export const progressQuery = defineQuery<InvestigationProgress>('progress');
+
+/** A person acted on the issue (GitHub webhook, or the local tracker's page and API). */
+export interface IssueChange {
+  state: 'open' | 'closed';
+  /** The suppress label is on the issue: no more comments. */
+  suppressed: boolean;
+}
+
+export const issueChanged = defineSignal<[IssueChange]>('issueChanged');

@@ -2,9 +2,9 @@
 import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { NormalizedAlert } from '../lib/alert';
-import { alertReceived, progressQuery, type InvestigationProgress } from './definitions';
+import { alertReceived, issueChanged, progressQuery, type InvestigationProgress } from './definitions';
 
-const { openIssueForAlert, commentAlertSummary, commentOccurrences } = proxyActivities<Activities>({
+const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -14,7 +14,7 @@ const REPEAT_WINDOW = '10 minutes';
 
 export async function investigateAlert(): Promise<InvestigationProgress> {
   const { workflowId, runId } = workflowInfo();
-  const progress: InvestigationProgress = { occurrences: 0, reportedDeliveries: [] };
+  const progress: InvestigationProgress = { occurrences: 0, reportedDeliveries: [], suppressed: false };
   const inbox: NormalizedAlert[] = [];
 
   setHandler(alertReceived, (alert) => {
@@ -24,6 +24,12 @@ export async function investigateAlert(): Promise<InvestigationProgress> {
     inbox.push(alert);
   });
   setHandler(progressQuery, () => progress);
+  // Read through a function: the signal handler changes it between awaits.
+  const isClosed = () => progress.issueState === 'closed';
+  setHandler(issueChanged, ({ state, suppressed }) => {
+    progress.issueState = state;
+    progress.suppressed = suppressed;
+  });
 
   const account = (alerts: NormalizedAlert[]) => {
     for (const { archive } of alerts) {
@@ -37,10 +43,16 @@ export async function investigateAlert(): Promise<InvestigationProgress> {
   // Started by signalWithStart, so the first delivery is already waiting.
   await condition(() => inbox.length > 0);
 
-  // 1. Open (or find) the issue and report the first delivery on it.
+  // 1. Open (or find, or reopen) the issue and report the first delivery on it, unless a person
+  //    has silenced the issue.
   const first = inbox[0]!;
-  progress.issue = await openIssueForAlert({ alert: first, workflowId });
-  await commentAlertSummary({ alert: first, workflowId, issue: progress.issue });
+  const opened = await openIssueForAlert({ alert: first, workflowId });
+  progress.issue = opened.issue;
+  progress.issueState = 'open';
+  progress.suppressed ||= opened.suppressed;
+  if (!progress.suppressed) {
+    await commentAlertSummary({ alert: first, workflowId, issue: progress.issue, recurrence: opened.reopened });
+  }
   account(inbox.splice(0, 1));
 
   // 2. Repeats: however many arrive meanwhile, one comment counts them, updated in place. The
@@ -49,15 +61,23 @@ export async function investigateAlert(): Promise<InvestigationProgress> {
   while (inbox.length > 0 || (await condition(() => inbox.length > 0, REPEAT_WINDOW))) {
     const batch = [...inbox];
     const latest = batch.reduce((a, b) => (b.archive.receivedAt > a.archive.receivedAt ? b : a));
-    await commentOccurrences({
-      alert: latest,
-      workflowId,
-      runId,
-      issue: progress.issue,
-      occurrences: progress.occurrences + batch.length,
-      firstSeen: progress.firstSeen!,
-      lastSeen: latest.archive.receivedAt > progress.lastSeen! ? latest.archive.receivedAt : progress.lastSeen!,
-    });
+    if (isClosed()) {
+      // A recurrence after a person closed the issue: reopen it and say so.
+      await reopenIssue({ issue: progress.issue });
+      progress.issueState = 'open';
+      if (!progress.suppressed) await commentAlertSummary({ alert: latest, workflowId, issue: progress.issue, recurrence: true });
+    }
+    if (!progress.suppressed) {
+      await commentOccurrences({
+        alert: latest,
+        workflowId,
+        runId,
+        issue: progress.issue,
+        occurrences: progress.occurrences + batch.length,
+        firstSeen: progress.firstSeen!,
+        lastSeen: latest.archive.receivedAt > progress.lastSeen! ? latest.archive.receivedAt : progress.lastSeen!,
+      });
+    }
     account(inbox.splice(0, batch.length));
   }
   return progress;

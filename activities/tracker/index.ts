@@ -4,7 +4,7 @@ import type { Config } from '../../lib/config';
 import { createLocalTracker } from './local';
 import type { Tracker } from './types';
 
-const trackerFactories: Record<Config['tracker']['kind'], (config: Config) => Tracker> = {
+const trackerFactories: Partial<Record<Config['tracker']['kind'], (config: Config) => Tracker>> = {
   local: (config) => createLocalTracker({ root: localTrackerRoot(config) }),
 };
 
@@ -13,5 +13,5 @@ export function localTrackerRoot(config: Config): string {
 }
 
 export function createTracker(config: Config): Tracker {
-  return trackerFactories[config.tracker.kind](config);
+  return trackerFactories[config.tracker.kind]!(config);
 }

@@ -1,11 +1,12 @@
 // The built-in tracker: issues kept as JSON files in the data folder, one per issue, written
-// atomically under an inter-process lock (the worker writes while intake serves them).
+// atomically under an inter-process lock (the worker writes while intake serves them and takes
+// people's actions). Evidence files live beside them and intake serves them.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { writeFileAtomic } from '../../lib/files';
-import type { IssueRef, NewIssue, Tracker } from './types';
+import type { EvidenceLink, IssueRef, IssueState, NewIssue, Tracker } from './types';
 
 export interface LocalComment {
   key: string;
@@ -23,6 +24,8 @@ export interface LocalEvidence {
 export interface LocalIssue {
   number: number;
   fingerprint: string;
+  /** The investigation that owns the issue: people's actions on the issue are signalled to it. */
+  workflowId: string;
   title: string;
   state: 'open' | 'closed';
   labels: string[];
@@ -55,16 +58,23 @@ export function issueView(issue: LocalIssue): IssueView {
 export interface LocalTrackerOptions {
   /** Folder holding the issues. */
   root: string;
-  /** Base URL of the issues page, for links in issue references. */
+  /** Path of the issues page, for links to issues. */
   pageUrl?: string;
 }
 
 export interface LocalTracker extends Tracker {
   listIssues(): Promise<LocalIssue[]>;
-  getIssue(number: number): Promise<LocalIssue | undefined>;
+  /** The whole stored issue, or undefined. */
+  readIssue(number: number): Promise<LocalIssue | undefined>;
+  /** An evidence file's bytes, for intake to serve. */
+  readEvidence(number: number, name: string): Promise<{ data: Buffer; contentType: string } | undefined>;
 }
 
 const issueFile = /^(\d+)\.json$/;
+/** Evidence names are ours (probe targets, check names), but never let one leave its folder. */
+const evidenceName = /^[\w.:@+-]{1,200}$/;
+
+export const evidencePath = (number: number, name: string) => `/v1/issues/${number}/evidence/${encodeURIComponent(name)}`;
 
 export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOptions): LocalTracker {
   const issuesDir = path.join(root, 'issues');
@@ -73,20 +83,17 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
   const indexFileOf = (fingerprint: string) =>
     path.join(root, 'by-fingerprint', createHash('sha256').update(fingerprint).digest('hex'));
   const counterFile = path.join(root, 'last-number');
-  const readText = (file: string) =>
-    readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+  const readOptional = (file: string) =>
+    readFile(file).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
+  const readText = async (file: string) => (await readOptional(file))?.toString('utf8');
   const refOf = (number: number): IssueRef => ({ number, url: `${pageUrl}#issue-${number}` });
 
   async function readIssue(number: number): Promise<LocalIssue | undefined> {
-    try {
-      return JSON.parse(await readFile(fileOf(number), 'utf8')) as LocalIssue;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const text = await readText(fileOf(number));
+    return text === undefined ? undefined : (JSON.parse(text) as LocalIssue);
   }
 
   async function listIssues(): Promise<LocalIssue[]> {
@@ -121,16 +128,37 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
     }
   }
 
+  /** Reads, changes and writes one issue under the lock. */
+  const change = <T>(number: number, edit: (issue: LocalIssue, now: string) => T) =>
+    locked(async () => {
+      const issue = await readIssue(number);
+      if (!issue) throw new Error(`local tracker has no issue #${number}`);
+      const now = new Date().toISOString();
+      const result = edit(issue, now);
+      issue.updatedAt = now;
+      await writeIssue(issue);
+      return result;
+    });
+
   return {
     listIssues,
-    getIssue: readIssue,
+    readIssue,
 
-    findOrCreateIssue: ({ fingerprint, title, body, labels }: NewIssue) =>
+    async readEvidence(number, name) {
+      const issue = await readIssue(number);
+      const entry = issue?.evidence.find((evidence) => evidence.path === `evidence/${number}/${name}`);
+      if (!entry || !evidenceName.test(name)) return undefined;
+      const data = await readOptional(path.join(root, entry.path));
+      return data && { data, contentType: entry.contentType };
+    },
+
+    findOrCreateIssue: ({ fingerprint, workflowId, title, body, labels }: NewIssue) =>
       locked(async () => {
         // Number reserved, then index, then issue: a create cut short at any point is completed by
         // the retry (index without issue) or leaves only a gap in the numbering, never a duplicate.
         const known = await readText(indexFileOf(fingerprint));
-        if (known && (await readIssue(Number(known)))) return { issue: refOf(Number(known)), created: false };
+        const existing = known ? await readIssue(Number(known)) : undefined;
+        if (existing) return { issue: refOf(existing.number), created: false, state: existing.state };
         const number = known ? Number(known) : Number((await readText(counterFile)) ?? 0) + 1;
         if (!known) {
           await writeFileAtomic(counterFile, String(number));
@@ -140,6 +168,7 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
         await writeIssue({
           number,
           fingerprint,
+          workflowId,
           title,
           state: 'open',
           labels: [...new Set(labels)],
@@ -149,14 +178,27 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
           createdAt: now,
           updatedAt: now,
         });
-        return { issue: refOf(number), created: true };
+        return { issue: refOf(number), created: true, state: 'open' as const };
+      }),
+
+    async getIssue(number): Promise<IssueState> {
+      const issue = await readIssue(number);
+      if (!issue) throw new Error(`local tracker has no issue #${number}`);
+      return { number, state: issue.state, labels: issue.labels };
+    },
+
+    reopenIssue: (number) =>
+      change(number, (issue) => {
+        issue.state = 'open';
+      }),
+
+    closeIssue: (number) =>
+      change(number, (issue) => {
+        issue.state = 'closed';
       }),
 
     upsertComment: (number, key, body) =>
-      locked(async () => {
-        const issue = await readIssue(number);
-        if (!issue) throw new Error(`local tracker has no issue #${number}`);
-        const now = new Date().toISOString();
+      change(number, (issue, now) => {
         const existing = issue.comments.find((comment) => comment.key === key);
         if (existing) {
           existing.body = body;
@@ -164,9 +206,23 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
         } else {
           issue.comments.push({ key, body, createdAt: now, updatedAt: now });
         }
-        issue.updatedAt = now;
-        await writeIssue(issue);
         return { created: !existing };
       }),
+
+    updateLabels: (number, { add = [], remove = [] }) =>
+      change(number, (issue) => {
+        issue.labels = [...new Set([...issue.labels.filter((label) => !remove.includes(label)), ...add])];
+      }),
+
+    async attachEvidence(number, { name, contentType, data }): Promise<EvidenceLink> {
+      if (!evidenceName.test(name)) throw new Error(`not a usable evidence file name: ${JSON.stringify(name)}`);
+      const relative = `evidence/${number}/${name}`;
+      await writeFileAtomic(path.join(root, relative), data);
+      await change(number, (issue) => {
+        issue.evidence = [...issue.evidence.filter((entry) => entry.path !== relative), { path: relative, contentType }];
+      });
+      const url = evidencePath(number, name);
+      return { url, markdown: contentType.startsWith('image/') ? `![${name}](${url})` : `[${name}](${url})` };
+    },
   };
 }

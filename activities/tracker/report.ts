@@ -1,5 +1,6 @@
 // Activities that report an investigation on its issue.
 import type { NormalizedAlert } from '../../lib/alert';
+import type { LabelNames } from '../../lib/config';
 import { alertLabels, alertSummary, issueBody, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import type { IssueRef, Tracker } from './types';
 
@@ -8,22 +9,48 @@ export interface AlertReportInput {
   workflowId: string;
 }
 
-export function createReportActivities(tracker: Tracker) {
+export interface OpenedIssue {
+  issue: IssueRef;
+  /** It was closed: this delivery is a recurrence, and the issue has been reopened. */
+  reopened: boolean;
+  /** A person put the suppress label on it: Vigil comments no more. */
+  suppressed: boolean;
+}
+
+export function createReportActivities(tracker: Tracker, labels: LabelNames) {
   return {
-    /** Finds the alert's issue by fingerprint, or opens it. */
-    async openIssueForAlert({ alert, workflowId }: AlertReportInput): Promise<IssueRef> {
-      const { issue } = await tracker.findOrCreateIssue({
+    /** Finds the alert's issue by fingerprint, or opens it; a closed one is reopened. */
+    async openIssueForAlert({ alert, workflowId }: AlertReportInput): Promise<OpenedIssue> {
+      const { issue, created, state } = await tracker.findOrCreateIssue({
         fingerprint: alert.fingerprint,
+        workflowId,
         title: issueTitle(alert),
         body: issueBody(alert, workflowId),
-        labels: alertLabels(alert),
+        labels: alertLabels(alert, labels),
       });
-      return issue;
+      if (created) return { issue, reopened: false, suppressed: false };
+      if (state === 'closed') await tracker.reopenIssue(issue.number);
+      const { labels: current } = await tracker.getIssue(issue.number);
+      return { issue, reopened: state === 'closed', suppressed: current.includes(labels.suppress) };
+    },
+
+    /** Reopens the issue when the alert recurs after a person closed it. */
+    async reopenIssue({ issue }: { issue: IssueRef }): Promise<void> {
+      await tracker.reopenIssue(issue.number);
     },
 
     /** Comments the summary of one delivery; keyed by delivery, so a retry updates, never repeats. */
-    async commentAlertSummary({ alert, workflowId, issue }: AlertReportInput & { issue: IssueRef }): Promise<void> {
-      await tracker.upsertComment(issue.number, `${workflowId}#delivery/${alert.archive.sha256}`, alertSummary(alert));
+    async commentAlertSummary({
+      alert,
+      workflowId,
+      issue,
+      recurrence = false,
+    }: AlertReportInput & { issue: IssueRef; recurrence?: boolean }): Promise<void> {
+      await tracker.upsertComment(
+        issue.number,
+        `${workflowId}#delivery/${alert.archive.sha256}`,
+        alertSummary(alert, { recurrence }),
+      );
     },
 
     /**

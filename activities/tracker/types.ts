@@ -1,25 +1,58 @@
 // The tracker interface: where investigations report. Implementations are registered in ./index.ts.
+// Every method is safe to retry: Temporal retries activities, and a retry must never double anything.
 
 export interface IssueRef {
   number: number;
-  /** Where a person reads the issue (web page, or the local tracker's page). */
+  /** Where a person reads the issue (its web page, or the local tracker's page). */
   url: string;
 }
 
 export interface NewIssue {
   /** Identity of the alerted-on thing: one fingerprint, one issue. */
   fingerprint: string;
+  /** The investigation that owns the issue (kept in the issue's hidden marker). */
+  workflowId: string;
   title: string;
   body: string;
   labels: string[];
 }
 
+export interface IssueState {
+  number: number;
+  state: 'open' | 'closed';
+  labels: string[];
+}
+
+export interface EvidenceFile {
+  /** A file name, unique within the issue (for example `screenshot-203.0.113.10-443.png`). */
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface EvidenceLink {
+  /** Where a reader of the issue gets the file. */
+  url: string;
+  /** Markdown that shows it in a comment: an image for images, a link otherwise. */
+  markdown: string;
+}
+
 export interface Tracker {
-  /** Returns the fingerprint's issue, creating it only when none exists. Safe to retry. */
-  findOrCreateIssue(issue: NewIssue): Promise<{ issue: IssueRef; created: boolean }>;
+  /**
+   * The fingerprint's issue, created only when none exists (looking again when a create's answer
+   * was lost), with its current state so a caller can reopen a closed one.
+   */
+  findOrCreateIssue(issue: NewIssue): Promise<{ issue: IssueRef; created: boolean; state: 'open' | 'closed' }>;
+  getIssue(number: number): Promise<IssueState>;
+  reopenIssue(number: number): Promise<void>;
+  closeIssue(number: number): Promise<void>;
   /**
    * Posts a comment identified by `key` (workflow id + step), or updates the one already posted with
    * that key, so a retried step never comments twice.
    */
-  upsertComment(issueNumber: number, key: string, body: string): Promise<{ created: boolean }>;
+  upsertComment(number: number, key: string, body: string): Promise<{ created: boolean }>;
+  /** Adds and removes labels (creating missing ones); labels not named are left alone. */
+  updateLabels(number: number, change: { add?: string[]; remove?: string[] }): Promise<void>;
+  /** Stores an evidence file where readers of the issue can see it. Same name, same place. */
+  attachEvidence(number: number, file: EvidenceFile): Promise<EvidenceLink>;
 }

@@ -1,31 +1,62 @@
 // The local tracker's readable page. Markdown is rendered with raw HTML and autolinks off, so the
-// inert rendering done for GitHub holds here too.
+// inert rendering done for GitHub holds here too; only the collapsible blocks Vigil itself writes
+// are turned back into HTML.
 import MarkdownIt from 'markdown-it';
 import type { LocalIssue } from '../../activities/tracker/local';
+import type { LabelNames } from '../../lib/config';
+
+export interface IssueFilter {
+  state?: 'open' | 'closed';
+  labels: string[];
+}
 
 const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-function issueSection(issue: LocalIssue): string {
-  const labels = issue.labels.map((label) => `<span class="label">${escapeHtml(label)}</span>`).join(' ');
+/** `details()` blocks stand alone as paragraphs; a code span that mentions them starts with <code>. */
+const render = (text: string) =>
+  markdown
+    .render(text)
+    .replace(/<p>&lt;details&gt;&lt;summary&gt;(.*?)&lt;\/summary&gt;<\/p>/g, '<details><summary>$1</summary>')
+    .replace(/<p>&lt;\/details&gt;<\/p>/g, '</details>');
+
+const filterUrl = (filter: IssueFilter) => {
+  const query = new URLSearchParams();
+  if (filter.state) query.set('state', filter.state);
+  for (const label of filter.labels) query.append('label', label);
+  return `/issues${query.size > 0 ? `?${query}` : ''}`;
+};
+
+function actionButton(number: number, action: string, text: string): string {
+  return `<form method="post" action="/issues/${number}/actions"><button name="action" value="${action}">${text}</button></form>`;
+}
+
+function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames): string {
+  const labels = issue.labels
+    .map((label) => `<a class="label" href="${escapeHtml(filterUrl({ ...filter, labels: [...new Set([...filter.labels, label])] }))}">${escapeHtml(label)}</a>`)
+    .join(' ');
   const comments = issue.comments
-    .map(
-      (comment) =>
-        `<article class="comment"><div class="meta">${escapeHtml(comment.updatedAt)}</div>${markdown.render(comment.body)}</article>`,
-    )
+    .map((comment) => `<article class="comment"><div class="meta">${escapeHtml(comment.updatedAt)}</div>${render(comment.body)}</article>`)
     .join('\n');
+  const suppressed = issue.labels.includes(names.suppress);
+  const actions = [
+    issue.state === 'open' ? actionButton(issue.number, 'close', 'Close') : actionButton(issue.number, 'reopen', 'Reopen'),
+    suppressed ? actionButton(issue.number, 'unsuppress', 'Unsuppress') : actionButton(issue.number, 'suppress', 'Suppress comments'),
+  ].join('');
   return `<section class="issue ${issue.state}" id="issue-${issue.number}">
 <h2><a href="#issue-${issue.number}">#${issue.number}</a> ${escapeHtml(issue.title)} <span class="state">${issue.state}</span></h2>
-<div class="labels">${labels}</div>
-<div class="body">${markdown.render(issue.body)}</div>
+<div class="labels">${labels}</div><div class="actions">${actions}</div>
+<div class="body">${render(issue.body)}</div>
 ${comments}
 </section>`;
 }
 
-export function issuesPage(issues: LocalIssue[]): string {
+export function issuesPage(issues: LocalIssue[], filter: IssueFilter, names: LabelNames): string {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
+  const stateLink = (state: IssueFilter['state'], text: string) =>
+    filter.state === state ? `<b>${text}</b>` : `<a href="${escapeHtml(filterUrl({ ...filter, state }))}">${text}</a>`;
+  const active = filter.labels.map((label) => `<span class="label">${escapeHtml(label)}</span>`).join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Vigil — issues</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -34,12 +65,15 @@ body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding
 h1{font-size:1.4rem}.issue{border:1px solid #d0d7de;border-radius:6px;padding:0 1rem 1rem;margin:1.5rem 0}
 .issue.closed{opacity:.7}h2{font-size:1.1rem}h2 a{color:#57606a;text-decoration:none}
 .state{font-size:.75rem;border-radius:1em;padding:.1em .6em;background:#1f883d;color:#fff;vertical-align:middle}
-.closed .state{background:#8250df}.label{font-size:.75rem;background:#ddf4ff;border-radius:1em;padding:.1em .6em}
+.closed .state{background:#8250df}.label{font-size:.75rem;background:#ddf4ff;border-radius:1em;padding:.1em .6em;text-decoration:none;color:#0969da}
+.actions form{display:inline;margin-right:.5rem}.actions{margin:.5rem 0}
 .comment{border-top:1px solid #d0d7de;margin-top:1rem}.meta{color:#57606a;font-size:.8rem;padding-top:.5rem}
-code,pre{background:#f6f8fa;border-radius:4px}pre{padding:.5rem;overflow:auto}
+code,pre{background:#f6f8fa;border-radius:4px}pre{padding:.5rem;overflow:auto}table{border-collapse:collapse}
+td,th{border:1px solid #d0d7de;padding:.2rem .5rem}img{max-width:100%;border:1px solid #d0d7de}
 </style></head>
 <body><h1>Vigil — ${issues.length} issue${issues.length === 1 ? '' : 's'}</h1>
-<p>The local tracker. JSON: <a href="/v1/issues">/v1/issues</a></p>
-${newestFirst.map(issueSection).join('\n') || '<p>No issues yet.</p>'}
+<p>The local tracker. ${stateLink(undefined, 'All')} · ${stateLink('open', 'Open')} · ${stateLink('closed', 'Closed')}
+${active ? ` · labels: ${active} (<a href="${escapeHtml(filterUrl({ ...filter, labels: [] }))}">clear</a>)` : ''} · JSON: <a href="/v1/issues">/v1/issues</a></p>
+${newestFirst.map((issue) => issueSection(issue, filter, names)).join('\n') || '<p>No issues.</p>'}
 </body></html>`;
 }

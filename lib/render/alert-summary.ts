@@ -1,13 +1,20 @@
 // How an alert is told on its issue: the title, the labels and the summary of one delivery.
 import type { NormalizedAlert, PortRange } from '../alert';
+import type { LabelNames } from '../config';
 import { code, codeBlock, plainTitle } from '../markdown';
 
 export function issueTitle(alert: NormalizedAlert): string {
   return `[${alert.severity}] ${plainTitle(alert.title)}`;
 }
 
-export function alertLabels(alert: NormalizedAlert): string[] {
-  return ['vigil', `source:${alert.source}`, `severity:${alert.severity}`, `kind:${alert.kind}`];
+export function alertLabels(alert: NormalizedAlert, names: LabelNames): string[] {
+  return [
+    names.base,
+    `${names.sourcePrefix}${alert.source}`,
+    `${names.severityPrefix}${alert.severity}`,
+    `${names.kindPrefix}${alert.kind}`,
+    ...(alert.kind === 'exposure' ? [names.exposureOpen] : []),
+  ];
 }
 
 /** A plain-language line for the Temporal UI's summary of the investigation. */
@@ -20,9 +27,10 @@ export const portText = ({ from, to }: PortRange) => (from === to ? String(from)
 const list = (values: readonly (string | number)[]) =>
   values.length === 0 ? '—' : values.map((value) => code(String(value))).join(', ');
 
-export function alertSummary(alert: NormalizedAlert): string {
+export function alertSummary(alert: NormalizedAlert, { recurrence = false } = {}): string {
+  const heading = alert.kind === 'unparsed' ? 'Unparsed alert received' : 'Alert received';
   const lines = [
-    `### ${alert.kind === 'unparsed' ? 'Unparsed alert received' : 'Alert received'}`,
+    `### ${recurrence ? `${heading} again: the issue was closed and is reopened` : heading}`,
     '',
     `- **Title**: ${code(alert.title)}`,
     `- **Source**: ${code(alert.source)} · **Kind**: ${code(alert.kind)} · **Severity**: ${code(alert.severity)}`,

@@ -58,7 +58,7 @@ describe('durability', () => {
     expect(await sweep(vigil)).toEqual({ examined: 1, dispatched: 0, stillUndispatched: 0, rejected: 0 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await vigil.tracker.listIssues()).toHaveLength(1);
-    expect((await vigil.tracker.getIssue(issue.number))!.comments).toHaveLength(1);
+    expect((await vigil.tracker.readIssue(issue.number))!.comments).toHaveLength(1);
   });
 
   it('takes gzip bodies, and refuses one that inflates past the bound', async () => {

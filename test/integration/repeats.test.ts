@@ -35,7 +35,7 @@ describe('repeats of one finding', () => {
     const issues = await vigil.tracker.listIssues();
     expect(issues).toHaveLength(1);
     const comments = await eventually(async () => {
-      const issue = await vigil.tracker.getIssue(issues[0]!.number);
+      const issue = await vigil.tracker.readIssue(issues[0]!.number);
       return issue!.comments.find((comment) => comment.body.startsWith('### Seen 100 times')) ? issue!.comments : undefined;
     });
     expect(comments).toHaveLength(2);

@@ -43,7 +43,7 @@ describe('walking skeleton', () => {
 
     const issue = await issueWithComments('host-1', 1);
     expect(issue.title).toBe('[high] SSH open on host-1');
-    expect(issue.labels).toEqual(['vigil', 'source:generic', 'severity:high', 'kind:exposure']);
+    expect(issue.labels).toEqual(['vigil', 'source:generic', 'severity:high', 'kind:exposure', 'exposure:open']);
     expect(issue.body).toContain('`alert/generic/host-1`');
     expect(issue.comments[0]!.body).toContain(`\`${response.body.archiveId}\``);
     expect(issue.comments[0]!.body).toContain('```text\n@team <b>bold</b>\n```');
@@ -70,7 +70,7 @@ describe('walking skeleton', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const issues = (await vigil.tracker.listIssues()).filter((candidate) => candidate.fingerprint === 'host-2');
     expect(issues).toHaveLength(1);
-    expect((await vigil.tracker.getIssue(issue.number))!.comments).toHaveLength(2);
+    expect((await vigil.tracker.readIssue(issue.number))!.comments).toHaveLength(2);
   });
 
   it('makes an issue of a payload no adapter understands', async () => {
@@ -95,7 +95,7 @@ describe('walking skeleton', () => {
     const page = await fetch(`${vigil.url}/issues`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
-    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62; @admin');
+    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62; @\u2060admin');
     expect(html).not.toContain('<script>');
     expect((await fetch(`${vigil.url}/v1/issues/999`)).status).toBe(404);
     expect((await fetch(`${vigil.url}/healthz`)).status).toBe(200);

@@ -13,7 +13,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
 
-const newIssue = (fingerprint: string) => ({ fingerprint, title: `t ${fingerprint}`, body: 'b', labels: ['vigil', 'vigil'] });
+const newIssue = (fingerprint: string) => ({ fingerprint, workflowId: `wf/${fingerprint}`, title: `t ${fingerprint}`, body: 'b', labels: ['vigil', 'vigil'] });
 
 describe('local tracker', () => {
   it('opens one issue per fingerprint, even under concurrent retries', async () => {
@@ -36,7 +36,7 @@ describe('local tracker', () => {
     const { issue } = await tracker.findOrCreateIssue(newIssue('fp'));
     await unlink(path.join(root, 'issues', `${issue.number}.json`));
     const again = await tracker.findOrCreateIssue(newIssue('fp'));
-    expect(again).toEqual({ issue, created: true });
+    expect(again).toEqual({ issue, created: true, state: 'open' });
     expect(await tracker.listIssues()).toHaveLength(1);
     expect((await tracker.findOrCreateIssue(newIssue('other'))).issue.number).toBe(issue.number + 1);
   });
@@ -46,7 +46,7 @@ describe('local tracker', () => {
     expect(await tracker.upsertComment(issue.number, 'wf#step', 'first')).toEqual({ created: true });
     expect(await tracker.upsertComment(issue.number, 'wf#step', 'second')).toEqual({ created: false });
     await tracker.upsertComment(issue.number, 'wf#other', 'third');
-    const stored = await tracker.getIssue(issue.number);
+    const stored = await tracker.readIssue(issue.number);
     expect(stored!.comments.map((comment) => comment.body)).toEqual(['second', 'third']);
   });
 

@@ -1,0 +1,49 @@
+import MarkdownIt from 'markdown-it';
+import { describe, expect, it } from 'vitest';
+import { diffFindings, isEmptyDiff, type Finding } from '../../lib/finding';
+import { findingsChanges, findingsTable } from '../../lib/render/findings';
+
+const tcp = (target: string, status: string, latencyMs = 3): Finding => ({
+  key: `tcp/${target}`,
+  check: 'tcp',
+  target,
+  status,
+  fields: { latencyMs, banner: status === 'open' ? 'SSH-2.0-OpenSSH_9.6' : null },
+  volatile: ['latencyMs'],
+  detail: { attempts: 1 },
+});
+
+describe('findings', () => {
+  it('diffs on stable keys, ignoring volatile fields', () => {
+    const before = [tcp('203.0.113.10:22', 'open'), tcp('203.0.113.10:80', 'open')];
+    expect(isEmptyDiff(diffFindings(before, [tcp('203.0.113.10:22', 'open', 90), tcp('203.0.113.10:80', 'open', 1)]))).toBe(true);
+
+    const after = [tcp('203.0.113.10:22', 'closed'), tcp('203.0.113.10:3389', 'open')];
+    const diff = diffFindings(before, after);
+    expect(diff.added.map((finding) => finding.key)).toEqual(['tcp/203.0.113.10:3389']);
+    expect(diff.removed.map((finding) => finding.key)).toEqual(['tcp/203.0.113.10:80']);
+    expect(diff.changed).toEqual([
+      {
+        before: before[0],
+        after: after[0],
+        changes: [
+          { field: 'status', from: 'open', to: 'closed' },
+          { field: 'banner', from: 'SSH-2.0-OpenSSH_9.6', to: null },
+        ],
+      },
+    ]);
+  });
+
+  it('renders a compact table per check with the detail collapsed, and change comments', () => {
+    const markdown = new MarkdownIt({ html: true });
+    const table = markdown.render(findingsTable([tcp('203.0.113.10:22', 'open')]));
+    expect(table).toContain('<th><code>latencyMs</code></th>');
+    expect(table).toContain('<td><code>SSH-2.0-OpenSSH_9.6</code></td>');
+    expect(table).toMatch(/<details><summary>Full detail<\/summary>[\s\S]*&quot;attempts&quot;: 1/);
+
+    const changes = findingsChanges(diffFindings([tcp('203.0.113.10:22', 'open')], [tcp('203.0.113.10:22', 'closed')]));
+    expect(changes).toContain('**Changed** (1)');
+    expect(changes).toContain('| `tcp/203.0.113.10:22` | `status` | `open` | `closed` |');
+    expect(findingsChanges({ added: [], removed: [], changed: [] })).toBe('No change.');
+  });
+});

@@ -1,0 +1,115 @@
+// No alert text can produce a mention, an issue reference, a tag, a link or a code-block escape,
+// whatever it contains: checked with a real CommonMark + GFM-tables parser over generated text.
+import fc from 'fast-check';
+import MarkdownIt from 'markdown-it';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedAlert } from '../../lib/alert';
+import { cell, code, codeBlock, fitBody, plainTitle } from '../../lib/markdown';
+import { alertSummary } from '../../lib/render/alert-summary';
+import { findingsTable } from '../../lib/render/findings';
+
+// html and linkify on: the parser is as permissive as GitHub's, so escapes show up.
+const markdown = new MarkdownIt({ html: true, linkify: true });
+
+/** Characters that make markdown and HTML do things, mixed with ordinary text. */
+const hostileText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('`', '``', '```', '|', '<', '>', '@', '#', '[', ']', '(', ')', '!', '*', '_', '~', '\\', '\n', '\r', ' ', '-', ':', '/', '&', ';', '"', "'"),
+    fc.constantFrom('@admin', '#12', 'org/repo#3', '<script>', '<img src=x onerror=alert(1)>', '</code>', 'https://evil.example', 'www.evil.example', '<!--', '-->', '<details>'),
+    fc.string({ maxLength: 3 }),
+  ),
+  maxLength: 60,
+});
+
+/** The rendered HTML with every code element taken out: what remains is not alert text. */
+const outsideCode = (html: string) => html.replace(/<code[^>]*>[\s\S]*?<\/code>/g, '');
+
+function assertInert(html: string, allowedTags: string[]) {
+  const tags = [...html.matchAll(/<\/?([a-z][a-z0-9]*)/gi)].map((match) => match[1]!.toLowerCase());
+  for (const tag of tags) expect(allowedTags).toContain(tag);
+  const rest = outsideCode(html);
+  expect(rest).not.toMatch(/@[a-z0-9]/i);
+  expect(rest).not.toMatch(/#\d/);
+}
+
+describe('inert rendering of alert text', () => {
+  it('keeps anything inside one inline code span', () => {
+    fc.assert(
+      fc.property(hostileText, (text) => {
+        const html = markdown.renderInline(`before ${code(text)} after`);
+        assertInert(html, ['code']);
+        expect(html.match(/<code>/g)).toHaveLength(1);
+        expect(html.endsWith(' after')).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps anything inside one table cell', () => {
+    fc.assert(
+      fc.property(hostileText, hostileText, (a, b) => {
+        const html = markdown.render(`| a | b |\n|---|---|\n| ${cell(a)} | ${cell(b)} |\n\nafter`);
+        assertInert(html, ['table', 'thead', 'tbody', 'tr', 'th', 'td', 'code', 'p']);
+        expect(html.match(/<td>/g)).toHaveLength(2);
+        expect(html).toMatch(/<p>after<\/p>\n$/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('keeps anything inside one code block, which nothing can close', () => {
+    fc.assert(
+      fc.property(hostileText, (text) => {
+        const html = markdown.render(`${codeBlock(text)}\n\nafter`);
+        assertInert(html, ['pre', 'code', 'p']);
+        expect(html.match(/<pre>/g)).toHaveLength(1);
+        expect(html).toMatch(/<\/pre>\n<p>after<\/p>\n$/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('makes titles that mention no one and reference nothing', () => {
+    fc.assert(
+      fc.property(hostileText, (text) => {
+        const title = plainTitle(text);
+        expect(title).not.toMatch(/[@#][^\u2060]|[@#]$/);
+        expect(title).not.toMatch(/[\n\r]/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('renders a whole alert summary and a findings table inertly', () => {
+    fc.assert(
+      fc.property(hostileText, hostileText, hostileText, (title, description, value) => {
+        const alert: NormalizedAlert = {
+          source: 'generic',
+          kind: 'actor',
+          fingerprint: value,
+          title,
+          severity: 'high',
+          description,
+          cloud: { provider: 'aws', account: value, region: value },
+          resources: [{ type: value, id: title }],
+          network: { ips: [], cidrs: [], ports: [] },
+          actors: { ips: [], domains: [value], principals: [title], userAgents: [description] },
+          archive: { id: 'x', sha256: 'y', receivedAt: '2026-11-28T00:00:00Z' },
+        };
+        assertInert(markdown.render(alertSummary(alert)), ['h3', 'ul', 'li', 'strong', 'code', 'p', 'pre']);
+        const table = findingsTable([{ key: value, check: title, target: value, status: description, fields: { [title]: value } }]);
+        assertInert(markdown.render(table), ['h4', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'code', 'p', 'pre', 'details', 'summary']);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("keeps bodies within GitHub's limit, saying so, with the marker intact", () => {
+    const marker = '<!-- vigil:comment key=x -->';
+    const body = fitBody('y'.repeat(70_000), marker);
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(body).toContain('[truncated: ');
+    expect(body.endsWith(marker)).toBe(true);
+    expect(fitBody('short', marker)).toBe(`short\n${marker}`);
+  });
+});
