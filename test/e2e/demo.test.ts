@@ -47,6 +47,10 @@ describe('vigil demo --once --json', () => {
       expect(labels, `an issue from ${source}`).toContain(`source:${source}`);
     }
     for (const kind of ['exposure', 'actor', 'resource', 'unparsed']) expect(labels).toContain(`kind:${kind}`);
+    const hostile = issues.find((issue) => issue.labels.includes('kind:resource') && issue.title.includes('onerror'))!;
+    expect(hostile.title).toBe('[low] <img src=x onerror=alert(1)> @\u2060security-team urgent, see #\u20601');
+    expect(hostile.comments[0]!.body).toContain('````text\n');
+    expect(hostile.comments[0]!.body).toContain('`` `web-1` | <b>bold</b> @ops ``');
     const unparsed = issues.find((issue) => issue.labels.includes('kind:unparsed'))!;
     expect(unparsed.comments[0]!.body).toContain('no known source recognises this payload');
 
