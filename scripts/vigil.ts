@@ -94,6 +94,22 @@ program
   });
 
 program
+  .command('bench')
+  .description('measure intake throughput against a bare signalWithStart loop, and alert → first comment latency')
+  .option('--deliveries <n>', 'deliveries per throughput run', '400')
+  .option('--concurrency <n>', 'requests in flight', '16')
+  .option('--latency-samples <n>', 'alerts timed one at a time', '30')
+  .action(async (options: { deliveries: string; concurrency: string; latencySamples: string }) => {
+    const { runBench } = await import('./bench');
+    const figures = await runBench({
+      deliveries: Number(options.deliveries),
+      concurrency: Number(options.concurrency),
+      latencySamples: Number(options.latencySamples),
+    });
+    console.log(JSON.stringify(figures, null, 2));
+  });
+
+program
   .command('worker')
   .description('run the main worker (production: one process per role)')
   .action(async () => {

@@ -66,6 +66,8 @@ export interface LocalTracker extends Tracker {
   listIssues(): Promise<LocalIssue[]>;
   /** The whole stored issue, or undefined. */
   readIssue(number: number): Promise<LocalIssue | undefined>;
+  /** The fingerprint's issue, or undefined (a file read, whatever the number of issues). */
+  findIssue(fingerprint: string): Promise<LocalIssue | undefined>;
   /** An evidence file's bytes, for intake to serve. */
   readEvidence(number: number, name: string): Promise<{ data: Buffer; contentType: string } | undefined>;
 }
@@ -143,6 +145,11 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
   return {
     listIssues,
     readIssue,
+
+    async findIssue(fingerprint) {
+      const known = await readText(indexFileOf(fingerprint));
+      return known ? readIssue(Number(known)) : undefined;
+    },
 
     async readEvidence(number, name) {
       const issue = await readIssue(number);
