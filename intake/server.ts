@@ -2,12 +2,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/logger';
 import { registerAlertRoutes, type AlertRouteDeps } from './routes/alerts';
+import { registerGitHubWebhook, type GitHubWebhookDeps } from './routes/github-webhook';
 import { registerIssueRoutes, type IssueRouteDeps } from './routes/issues';
 
 export interface IntakeServerDeps extends AlertRouteDeps {
   logger: Logger;
   /** The local tracker's API and page, when the tracker is the local one. */
   issues?: IssueRouteDeps;
+  /** GitHub's issues webhook, when the tracker is GitHub and a webhook secret is set. */
+  githubWebhook?: GitHubWebhookDeps;
 }
 
 const bodyTypes = ['application/json', /^application\/[\w.+-]+\+json$/, 'application/gzip', 'application/x-gzip'];
@@ -34,5 +37,6 @@ export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerAlertRoutes(app, deps);
   if (deps.issues) registerIssueRoutes(app, deps.issues);
+  if (deps.githubWebhook) registerGitHubWebhook(app, deps.githubWebhook);
   return app;
 }

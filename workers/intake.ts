@@ -8,7 +8,7 @@ import { createLocalTracker } from '../activities/tracker/local';
 import { createIssueSignaller } from '../intake/issue-signals';
 import { buildIntakeServer } from '../intake/server';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
-import type { Config } from '../lib/config';
+import { resolveSecret, type Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { createConfiguredDelivery } from './delivery';
 
@@ -47,6 +47,14 @@ export async function startIntake({ config, token, client, logger = createLogger
     delivery: createConfiguredDelivery(config, client, logger, archive),
     sources: sourceRoutes(config),
     maxInflatedBytes: config.intake.maxInflatedBytes,
+    githubWebhook:
+      config.tracker.kind === 'github' && config.tracker.github?.webhookSecret
+        ? {
+            secret: resolveSecret(config.tracker.github.webhookSecret, 'tracker.github.webhookSecret'),
+            labels: config.tracker.labels,
+            signalIssueChange: createIssueSignaller(client),
+          }
+        : undefined,
     issues:
       config.tracker.kind === 'local'
         ? {

@@ -1,8 +1,9 @@
 // The registry of archive backends: the one place a new backend is added.
 import path from 'node:path';
 import type { Config } from '../../lib/config';
-import { createLocalArchive } from './local';
-import { createS3Archive } from './s3';
+import { createLocalArchive, localBlobStore } from './local';
+import type { BlobStore } from './records';
+import { createS3Archive, s3BlobStore } from './s3';
 import type { Archive } from './types';
 
 export function createArchive(config: Config): Archive {
@@ -12,5 +13,19 @@ export function createArchive(config: Config): Archive {
       return createLocalArchive(path.join(config.dataDir, 'archive'));
     case 's3':
       return createS3Archive(settings);
+  }
+}
+
+/**
+ * Where evidence files go when they are linked by URL rather than committed: beside the archive
+ * (`<dataDir>/artifacts`, or the archive's bucket under `<prefix>artifacts/`).
+ */
+export function createArtifactStore(config: Config): BlobStore {
+  const settings = config.archive;
+  switch (settings.kind) {
+    case 'local':
+      return localBlobStore(path.join(config.dataDir, 'artifacts'));
+    case 's3':
+      return s3BlobStore({ ...settings, prefix: `${settings.prefix}artifacts/` });
   }
 }

@@ -2,11 +2,16 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../lib/files';
-import { createRecordArchive } from './records';
+import { createRecordArchive, type BlobStore } from './records';
 import type { Archive } from './types';
 
 export function createLocalArchive(root: string): Archive {
-  return createRecordArchive({
+  return createRecordArchive(localBlobStore(root));
+}
+
+/** Named blobs as files under a folder. */
+export function localBlobStore(root: string): BlobStore {
+  return {
     location: root,
     get: (key) =>
       readFile(path.join(root, key)).catch((err: NodeJS.ErrnoException) => {
@@ -18,5 +23,5 @@ export function createLocalArchive(root: string): Archive {
       const names = await readdir(path.join(root, prefix), { recursive: true }).catch(() => [] as string[]);
       for (const name of names) yield `${prefix}${name.split(path.sep).join('/')}`;
     },
-  });
+  };
 }

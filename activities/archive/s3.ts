@@ -1,6 +1,6 @@
 // The archive in S3 (or any S3-compatible store): records as objects under a prefix.
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { createRecordArchive } from './records';
+import { createRecordArchive, type BlobStore } from './records';
 import type { Archive } from './types';
 
 export interface S3ArchiveOptions {
@@ -11,9 +11,14 @@ export interface S3ArchiveOptions {
   forcePathStyle: boolean;
 }
 
-export function createS3Archive({ bucket, prefix, region, endpoint, forcePathStyle }: S3ArchiveOptions, client?: S3Client): Archive {
+export function createS3Archive(options: S3ArchiveOptions, client?: S3Client): Archive {
+  return createRecordArchive(s3BlobStore(options, client));
+}
+
+/** Named blobs as objects under a prefix of a bucket. */
+export function s3BlobStore({ bucket, prefix, region, endpoint, forcePathStyle }: S3ArchiveOptions, client?: S3Client): BlobStore {
   const s3 = client ?? new S3Client({ region, endpoint, forcePathStyle });
-  return createRecordArchive({
+  return {
     location: `s3://${bucket}/${prefix}`,
     async get(key) {
       try {
@@ -32,5 +37,5 @@ export function createS3Archive({ bucket, prefix, region, endpoint, forcePathSty
         for (const { Key } of page.Contents ?? []) if (Key) yield Key.slice(prefix.length);
       }
     },
-  });
+  };
 }

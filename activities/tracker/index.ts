@@ -1,11 +1,15 @@
 // The registry of trackers: the one place a new tracker kind is added.
 import path from 'node:path';
 import type { Config } from '../../lib/config';
+import { createArtifactStore } from '../archive';
+import { createGitHubTracker } from './github';
 import { createLocalTracker } from './local';
 import type { Tracker } from './types';
 
-const trackerFactories: Partial<Record<Config['tracker']['kind'], (config: Config) => Tracker>> = {
+const trackerFactories: Record<Config['tracker']['kind'], (config: Config) => Tracker> = {
   local: (config) => createLocalTracker({ root: localTrackerRoot(config) }),
+  // The configuration schema requires tracker.github when the kind is github.
+  github: (config) => createGitHubTracker(config.tracker.github!, config.tracker.labels, { artifacts: createArtifactStore(config) }),
 };
 
 export function localTrackerRoot(config: Config): string {
@@ -13,5 +17,5 @@ export function localTrackerRoot(config: Config): string {
 }
 
 export function createTracker(config: Config): Tracker {
-  return trackerFactories[config.tracker.kind]!(config);
+  return trackerFactories[config.tracker.kind](config);
 }

@@ -30,6 +30,8 @@ export interface TestVigilOptions {
   intake?: Record<string, unknown>;
   /** Where intake looks for Temporal, when not the test server (an address nothing answers at). */
   intakeTemporalAddress?: string;
+  /** Tracker settings instead of the local tracker. */
+  tracker?: Record<string, unknown>;
 }
 
 export async function startTestVigil(options: TestVigilOptions = {}): Promise<TestVigil> {
@@ -39,6 +41,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     dataDir,
     temporal: { address: inject('temporalAddress'), namespace: await claimNamespace(), taskQueue: `test-${randomUUID()}` },
     intake: { port: 0, maxBodyBytes: 64 * 1024, dispatchTimeoutMs: 1000, ...options.intake },
+    ...(options.tracker ? { tracker: options.tracker } : {}),
   });
   const token = 'test-token-0123456789abcdef';
   const connection = await Connection.connect({ address: config.temporal.address });

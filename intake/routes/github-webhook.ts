@@ -1,0 +1,45 @@
+// GitHub's `issues` webhook: what people do on Vigil's issues (close, reopen, the suppress label)
+// reaches the issue's investigation as a signal. Deliveries are verified with the webhook secret.
+import { Webhooks } from '@octokit/webhooks';
+import type { FastifyInstance } from 'fastify';
+import type { LabelNames } from '../../lib/config';
+import { parseIssueMarker } from '../../lib/markers';
+import type { SignalIssueChange } from '../issue-signals';
+
+export interface GitHubWebhookDeps {
+  secret: string;
+  labels: LabelNames;
+  signalIssueChange: SignalIssueChange;
+}
+
+export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, signalIssueChange }: GitHubWebhookDeps): void {
+  const webhooks = new Webhooks({ secret });
+
+  webhooks.on(['issues.closed', 'issues.reopened', 'issues.labeled', 'issues.unlabeled'], async ({ payload }) => {
+    // Only Vigil's issues carry its marker; anything else in the repository is none of its business.
+    const marker = parseIssueMarker(payload.issue.body);
+    if (!marker) return;
+    const names = (payload.issue.labels ?? []).map((label) => label?.name);
+    await signalIssueChange(marker.workflowId, {
+      state: payload.issue.state === 'closed' ? 'closed' : 'open',
+      suppressed: names.includes(labels.suppress),
+    });
+  });
+
+  app.post('/v1/github/webhook', async (request, reply) => {
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const signature = header('x-hub-signature-256');
+    const name = header('x-github-event');
+    const id = header('x-github-delivery');
+    const payload = (request.body as Buffer | undefined)?.toString('utf8') ?? '';
+    if (!signature || !name || !id) {
+      return reply.code(400).send({ error: 'not a GitHub webhook delivery (missing X-GitHub-Event, -Delivery or -Hub-Signature-256)' });
+    }
+    if (!(await webhooks.verify(payload, signature))) return reply.code(401).send({ error: 'bad webhook signature' });
+    await webhooks.receive({ id, name, payload: JSON.parse(payload) } as Parameters<typeof webhooks.receive>[0]);
+    return reply.code(204).send();
+  });
+}
