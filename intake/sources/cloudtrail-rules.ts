@@ -2,9 +2,8 @@
 // A rule looks at one CloudTrail record and either passes or returns what it found (title, the
 // resources and network facts). Kind and severity are fixed per rule so the README and the
 // configuration can list them; the adapter (./cloudtrail.ts) turns a match into an alert.
-import { isIP } from 'node:net';
 import type { AlertKind, PortRange, ResourceRef, Severity } from '../../lib/alert';
-import { asArray, isRecord, portRange, str, uniq } from './util';
+import { asArray, internetRange, isRecord, portRange, str, uniq } from './util';
 
 /** One CloudTrail record (an API call, a console sign-in, a service event or an Insights event). */
 export type CloudTrailRecord = Record<string, unknown>;
@@ -119,18 +118,6 @@ function thingFingerprint(record: CloudTrailRecord, id: string): string {
 // Network ranges and ports.
 
 const ALL_PORTS: PortRange = { from: 0, to: 65535 };
-
-/**
- * The internet range a CIDR stands for, or undefined. Any address with prefix /0 covers every
- * address (the Stratus samples anonymise 0.0.0.0/0 as `208.236.235.254/0`), so the canonical
- * `0.0.0.0/0` or `::/0` is reported rather than the odd spelling.
- */
-export function internetRange(value: unknown): string | undefined {
-  const [address, prefix, ...rest] = (str(value) ?? '').trim().split('/');
-  if (rest.length > 0 || prefix !== '0' || !address) return undefined;
-  const version = isIP(address);
-  return version === 4 ? '0.0.0.0/0' : version === 6 ? '::/0' : undefined;
-}
 
 const protocolNumbers: Record<string, string> = { '-1': 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
 

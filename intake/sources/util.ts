@@ -67,8 +67,17 @@ export function severityFromWord(value: unknown): Severity | undefined {
   return severityWords[str(value)?.toLowerCase() ?? ''];
 }
 
-/** Open to the whole internet: 0.0.0.0/0 or ::/0 (written in any form). */
-export function isInternetRange(cidr: string): boolean {
-  const [address, prefix] = cidr.trim().split('/');
-  return prefix === '0' && (address === '0.0.0.0' || /^[0:]+$/.test(address ?? 'x'));
+/**
+ * The internet range a CIDR stands for, or undefined. Any address with prefix /0 covers every
+ * address (the Stratus samples anonymise 0.0.0.0/0 as `208.236.235.254/0`), so the canonical
+ * `0.0.0.0/0` or `::/0` is reported rather than the odd spelling.
+ */
+export function internetRange(value: unknown): string | undefined {
+  const [address, prefix, ...rest] = (str(value) ?? '').trim().split('/');
+  if (rest.length > 0 || prefix !== '0' || !address) return undefined;
+  const version = isIP(address);
+  return version === 4 ? '0.0.0.0/0' : version === 6 ? '::/0' : undefined;
 }
+
+/** Open to the whole internet: a /0 range, however written. */
+export const isInternetRange = (cidr: string): boolean => internetRange(cidr) !== undefined;
