@@ -56,10 +56,11 @@ export function plainTitle(text: string, max = 200): string {
   return truncate(flat, max).replace(/([@#])/g, '$1\u2060');
 }
 
-/** A body within GitHub's limit, cut visibly (and never inside a marker, which comes last). */
+/** A body within GitHub's limit, cut visibly, with its trailer (a hidden marker) always whole at the end. */
 export function fitBody(body: string, trailer = '', limit = GITHUB_BODY_LIMIT): string {
-  const room = limit - trailer.length - 1;
-  if (body.length <= room) return trailer ? `${body}\n${trailer}` : body;
+  const separator = trailer ? '\n\n' : '';
+  const room = limit - trailer.length - separator.length;
+  if (body.length <= room) return `${body}${separator}${trailer}`;
   const note = `\n\n… [truncated: ${body.length - room} characters over the limit]`;
-  return `${body.slice(0, room - note.length)}${note}${trailer ? `\n${trailer}` : ''}`;
+  return `${body.slice(0, room - note.length)}${note}${separator}${trailer}`;
 }

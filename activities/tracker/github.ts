@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { GitHubSettings, LabelNames } from '../../lib/config';
+import { fitBody } from '../../lib/markdown';
 import { commentMarker, issueMarker, parseCommentMarker, parseIssueMarker } from '../../lib/markers';
 import type { BlobStore } from '../archive/records';
 import {
@@ -53,16 +54,10 @@ export function labelName(name: string): string {
   return name.length <= 50 ? name : `${name.slice(0, 41)}~${sha256(name).slice(0, 8)}`;
 }
 
-const maxBodyLength = 65_536;
 const maxTitleLength = 256;
-const truncated = '\n\n… (cut by Vigil: GitHub keeps at most 65536 characters)';
 
 /** The text with its hidden marker at the end, cut to GitHub's limit so the marker always fits. */
-function withMarker(text: string, marker: string): string {
-  const base = text.replace(marker, '').trimEnd();
-  const room = maxBodyLength - marker.length - 2;
-  return `${base.length <= room ? base : base.slice(0, room - truncated.length) + truncated}\n\n${marker}`;
-}
+const withMarker = (text: string, marker: string) => fitBody(text.replace(marker, '').trimEnd(), marker);
 
 /** Where people read a GitHub instance: api.github.com → github.com, `<host>/api/v3` → `<host>`. */
 export function webUrlOf(apiBaseUrl: string): string {

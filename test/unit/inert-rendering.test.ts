@@ -110,6 +110,6 @@ describe('inert rendering of alert text', () => {
     expect(body.length).toBeLessThanOrEqual(65_536);
     expect(body).toContain('[truncated: ');
     expect(body.endsWith(marker)).toBe(true);
-    expect(fitBody('short', marker)).toBe(`short\n${marker}`);
+    expect(fitBody('short', marker)).toBe(`short\n\n${marker}`);
   });
 });
