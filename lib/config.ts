@@ -86,9 +86,11 @@ const archiveSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const duration = z.string().regex(/^\d+\s*(s|m|h|d|seconds?|minutes?|hours?|days?)$/, 'expected a duration like "5m" or "1h"');
+
 const sweeperSchema = z.strictObject({
   /** How often the schedule looks for archived alerts that were never dispatched. */
-  every: z.string().regex(/^\d+\s*(s|m|h|seconds?|minutes?|hours?)$/, 'expected a duration like "5m"').default('5m'),
+  every: duration.default('5m'),
   /** How far back it looks. */
   lookbackDays: z.int().min(1).max(90).default(3),
 });
@@ -145,6 +147,34 @@ const trackerSchema = z.strictObject({
   }
 });
 
+const feedSettingsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Another address for the list (a mirror; `file:///path` for an offline copy). */
+  url: z.string().min(1).optional(),
+});
+
+const providerSettingsSchema = z.strictObject({
+  /** Providers are off until configured; a provider that needs a key needs `key` too. */
+  enabled: z.boolean().default(true),
+  key: secretSchema.optional(),
+  baseUrl: z.url().optional(),
+  ratePerMinute: z.number().positive().optional(),
+  dailyQuota: z.int().min(0).optional(),
+  ttlMinutes: z.number().positive().optional(),
+});
+
+const intelSchema = z.strictObject({
+  /** Blocklist feeds by name (`tor-exits`, `spamhaus-drop`, ...): all on, at their public addresses. */
+  feeds: z.record(z.string(), feedSettingsSchema).default({}),
+  /** The scheduled refresh of the feeds' local copies. */
+  feedRefresh: z.strictObject({ enabled: z.boolean().default(true), every: duration.default('1h') }).prefault({}),
+  /** An older copy no longer counts: its feed answers `unknown`. */
+  maxFeedAgeHours: z.number().positive().default(48),
+  /** Threat-intelligence providers by name (`abuseipdb`, `greynoise`, ...): only those listed run. */
+  providers: z.record(z.string(), providerSettingsSchema).default({}),
+});
+export type IntelSettings = z.infer<typeof intelSchema>;
+
 export const configSchema = z.strictObject({
   /** Folder for the archive, the local tracker, the dev server's state and the intake token. */
   dataDir: z.string().min(1).default('.data'),
@@ -153,6 +183,7 @@ export const configSchema = z.strictObject({
   tracker: trackerSchema.prefault({}),
   archive: archiveSchema.prefault({ kind: 'local' }),
   sweeper: sweeperSchema.prefault({}),
+  intel: intelSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -11,8 +11,10 @@ export const VigilSource = defineSearchAttributeKey('VigilSource', SearchAttribu
 export const VigilSeverity = defineSearchAttributeKey('VigilSeverity', SearchAttributeType.KEYWORD);
 export const VigilKind = defineSearchAttributeKey('VigilKind', SearchAttributeType.KEYWORD);
 export const VigilFingerprint = defineSearchAttributeKey('VigilFingerprint', SearchAttributeType.KEYWORD);
+/** The worst actor verdict (`malicious`, `suspicious`, ...), set once the actors are checked. */
+export const VigilVerdict = defineSearchAttributeKey('VigilVerdict', SearchAttributeType.KEYWORD);
 
-export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint];
+export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict];
 
 export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
   return [

@@ -39,6 +39,8 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
     dataDir,
     temporal: { address: `127.0.0.1:${await getPort()}`, uiPort: await getPort() },
     intake: { port: 0 },
+    // Nothing downloaded: the bench measures Vigil, not the blocklists' servers.
+    intel: { feedRefresh: { enabled: false } },
   });
   const stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-bench', 'warn') });
   try {

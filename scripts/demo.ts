@@ -3,11 +3,22 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import getPort from 'get-port';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { progressQuery } from '../workflows/definitions';
+import { projectRoot } from './prerequisites';
 import { startStack, type Stack } from './stack';
+
+const demoIntel = path.join(projectRoot, 'demo', 'intel');
+const demoFeeds: Record<string, string> = {
+  'tor-exits': 'tor-exits.txt',
+  'spamhaus-drop': 'spamhaus-drop.json',
+  'spamhaus-drop-v6': 'spamhaus-drop-v6.json',
+  'firehol-level1': 'firehol-level1.netset',
+  'feodo-tracker': 'feodo-tracker.txt',
+};
 
 export interface DemoOptions {
   once: boolean;
@@ -69,6 +80,8 @@ export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void
     dataDir,
     temporal: { address: `127.0.0.1:${temporalPort}`, uiPort },
     intake: { port: intakePort },
+    // The feeds come from the bundled snapshot: the demo downloads nothing.
+    intel: { feeds: Object.fromEntries(Object.entries(demoFeeds).map(([name, file]) => [name, { url: pathToFileURL(path.join(demoIntel, file)).href }])) },
   });
   say(`Starting Vigil (data folder ${dataDir}) …`);
   const stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-demo', 'warn') });
@@ -79,6 +92,8 @@ export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void
     await stack.stop();
   };
   try {
+    // The snapshot copied in before any alert, so the actor checks find it.
+    await stack.client.workflow.execute('refreshFeeds', { taskQueue: config.temporal.taskQueue, workflowId: `demo-feeds-${Date.now()}` });
     const sent = [];
     for (const name of files) {
       const result = await sendAlert(stack, path.join(alerts, name));

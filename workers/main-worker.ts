@@ -4,12 +4,13 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createArchive } from '../activities/archive';
+import { createConfiguredIntel } from '../activities/intel/activities';
 import { createTracker } from '../activities/tracker';
 import { createSweepActivities } from '../intake/sweep';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { createConfiguredDelivery } from './delivery';
-import { applySchedules, sweepNow } from './schedules';
+import { applySchedules, runSchedulesNow } from './schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -31,16 +32,16 @@ export function createMainWorker({ config, connection, client, logger = createLo
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     activities: {
-      ...createActivities({ tracker: createTracker(config), labels: config.tracker.labels }),
+      ...createActivities({ tracker: createTracker(config), labels: config.tracker.labels, intel: createConfiguredIntel(config) }),
       ...createSweepActivities({ archive, delivery: createConfiguredDelivery(config, client, logger, archive) }),
     },
   });
 }
 
-/** Schedules up to date, and one sweep now so nothing archived waits for the first interval. */
+/** Schedules up to date, and each run once now (a sweep, a feed refresh). */
 export async function startSchedules(client: Client, config: Config): Promise<void> {
   await applySchedules(client, config);
-  await sweepNow(client);
+  await runSchedulesNow(client, config);
 }
 
 /** The worker as a process of its own (`vigil worker`): stops on SIGINT/SIGTERM. */

@@ -1,8 +1,9 @@
 // Vigil's Temporal Schedules, created or updated idempotently at worker start.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../lib/config';
 
 export const ARCHIVE_SWEEPER_SCHEDULE = 'vigil-archive-sweeper';
+export const FEED_REFRESH_SCHEDULE = 'vigil-feed-refresh';
 
 function archiveSweeper(config: Config): ScheduleOptions {
   return {
@@ -19,9 +20,33 @@ function archiveSweeper(config: Config): ScheduleOptions {
   };
 }
 
+function feedRefresh(config: Config): ScheduleOptions {
+  return {
+    scheduleId: FEED_REFRESH_SCHEDULE,
+    spec: { intervals: [{ every: config.intel.feedRefresh.every }] },
+    action: { type: 'startWorkflow', workflowType: 'refreshFeeds', args: [], taskQueue: config.temporal.taskQueue },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    state: { note: "Refreshes the local copies of the actor checks' blocklist feeds (see README)." },
+  };
+}
+
+/** The schedules the configuration asks for. */
+function schedulesFor(config: Config): ScheduleOptions[] {
+  return [archiveSweeper(config), ...(config.intel.feedRefresh.enabled ? [feedRefresh(config)] : [])];
+}
+
 /** Creates each schedule, or brings an existing one up to date with the configuration. */
 export async function applySchedules(client: Client, config: Config): Promise<void> {
-  for (const options of [archiveSweeper(config)]) {
+  if (!config.intel.feedRefresh.enabled) {
+    // Turned off in the configuration: a schedule left from before must not go on fetching.
+    await client.schedule
+      .getHandle(FEED_REFRESH_SCHEDULE)
+      .delete()
+      .catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
+  }
+  for (const options of schedulesFor(config)) {
     try {
       await client.schedule.create(options);
     } catch (err) {
@@ -36,7 +61,9 @@ export async function applySchedules(client: Client, config: Config): Promise<vo
   }
 }
 
-/** Runs the sweeper now (worker start), on top of its schedule. */
-export async function sweepNow(client: Client): Promise<void> {
-  await client.schedule.getHandle(ARCHIVE_SWEEPER_SCHEDULE).trigger(ScheduleOverlapPolicy.SKIP);
+/** Runs every schedule once now (worker start): nothing waits for the first interval. */
+export async function runSchedulesNow(client: Client, config: Config): Promise<void> {
+  for (const { scheduleId } of schedulesFor(config)) {
+    await client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+  }
 }

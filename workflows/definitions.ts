@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { IssueRef } from '../activities/tracker/types';
 import type { NormalizedAlert } from '../lib/alert';
+import type { Verdict } from '../lib/intel';
 
 export const INVESTIGATE_ALERT = 'investigateAlert';
 
@@ -11,6 +12,8 @@ export const alertReceived = defineSignal<[NormalizedAlert]>('alertReceived');
 export interface InvestigationProgress {
   issue?: IssueRef;
   issueState?: 'open' | 'closed';
+  /** The worst actor verdict, once the actors are checked. */
+  verdict?: Verdict;
   suppressed: boolean;
   /** Distinct deliveries seen (a resent body is one delivery). */
   occurrences: number;

@@ -1,3 +1,4 @@
 // Every workflow the main worker runs.
 export { investigateAlert } from './investigate-alert';
 export { sweepArchive } from './sweep-archive';
+export { refreshFeeds } from './refresh-feeds';

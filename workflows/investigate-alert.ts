@@ -1,12 +1,20 @@
 // The investigation runbook for one alert identity (workflow id `alert/<source>/<fingerprint>`).
-import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { NormalizedAlert } from '../lib/alert';
+import { worstVerdict } from '../lib/intel';
+import { VigilVerdict } from '../lib/search-attributes';
 import { alertReceived, issueChanged, progressQuery, type InvestigationProgress } from './definitions';
 
-const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences } = proxyActivities<Activities>({
+const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// Feeds are local copies, but providers answer over the internet within their rate limits.
+const { checkActors } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
 /** How long an investigation waits for repeats after the last one. */
@@ -55,7 +63,16 @@ export async function investigateAlert(): Promise<InvestigationProgress> {
   }
   account(inbox.splice(0, 1));
 
-  // 2. Repeats: however many arrive meanwhile, one comment counts them, updated in place. The
+  // 2. Who acted: the actors' addresses and domains against blocklists and threat intelligence.
+  const { ips, domains } = first.actors;
+  if (ips.length + domains.length > 0) {
+    const reports = await checkActors({ ips, domains });
+    progress.verdict = worstVerdict(reports.map((report) => report.verdict));
+    upsertSearchAttributes([{ key: VigilVerdict, value: progress.verdict }]);
+    if (!progress.suppressed) await commentActors({ workflowId, issue: progress.issue, reports });
+  }
+
+  // 3. Repeats: however many arrive meanwhile, one comment counts them, updated in place. The
   //    investigation stays a while for them, and the inbox is drained before the workflow ends,
   //    so no delivery is lost.
   while (inbox.length > 0 || (await condition(() => inbox.length > 0, REPEAT_WINDOW))) {

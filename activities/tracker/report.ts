@@ -1,6 +1,8 @@
 // Activities that report an investigation on its issue.
 import type { NormalizedAlert } from '../../lib/alert';
 import type { LabelNames } from '../../lib/config';
+import type { ActorReport } from '../../lib/intel';
+import { actorsComment } from '../../lib/render/actors';
 import { alertLabels, alertSummary, issueBody, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import type { IssueRef, Tracker } from './types';
 
@@ -32,6 +34,11 @@ export function createReportActivities(tracker: Tracker, labels: LabelNames) {
       if (state === 'closed') await tracker.reopenIssue(issue.number);
       const { labels: current } = await tracker.getIssue(issue.number);
       return { issue, reopened: state === 'closed', suppressed: current.includes(labels.suppress) };
+    },
+
+    /** What is known about the alert's actors, as one comment. */
+    async commentActors({ workflowId, issue, reports }: { workflowId: string; issue: IssueRef; reports: ActorReport[] }): Promise<void> {
+      await tracker.upsertComment(issue.number, `${workflowId}#actors`, actorsComment(reports));
     },
 
     /** Reopens the issue when the alert recurs after a person closed it. */

@@ -51,6 +51,9 @@ describe('vigil demo --once --json', () => {
     expect(hostile.title).toBe('[low] <img src=x onerror=alert(1)> @\u2060security-team urgent, see #\u20601');
     expect(hostile.comments[0]!.body).toContain('````text\n');
     expect(hostile.comments[0]!.body).toContain('`` `web-1` | <b>bold</b> @ops ``');
+    // The bundled feed snapshot makes the console login's address a Tor exit, offline.
+    const login = issues.find((issue) => issue.title.includes('Console sign-in without MFA'))!;
+    expect(login.comments.map((comment) => comment.body).join('\n')).toContain('- `198.51.100.23`: **suspicious** — `tor-exits`');
     const unparsed = issues.find((issue) => issue.labels.includes('kind:unparsed'))!;
     expect(unparsed.comments[0]!.body).toContain('no known source recognises this payload');
 

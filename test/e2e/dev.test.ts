@@ -11,7 +11,8 @@ import { claimNamespace, eventually } from '../helpers/vigil';
 async function devEnvironment(temporalAddress?: string) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-dev-'));
   const configFile = path.join(dataDir, 'vigil.yaml');
-  await writeFile(configFile, `temporal:\n  uiPort: ${await getPort()}\n`);
+  // No feed refresh: it would download the public blocklists, and tests touch loopback only.
+  await writeFile(configFile, `temporal:\n  uiPort: ${await getPort()}\nintel:\n  feedRefresh:\n    enabled: false\n`);
   const port = await getPort();
   return {
     dataDir,

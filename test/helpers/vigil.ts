@@ -32,6 +32,8 @@ export interface TestVigilOptions {
   intakeTemporalAddress?: string;
   /** Tracker settings instead of the local tracker. */
   tracker?: Record<string, unknown>;
+  /** Actor-check settings (feeds and providers on loopback). */
+  intel?: Record<string, unknown>;
 }
 
 export async function startTestVigil(options: TestVigilOptions = {}): Promise<TestVigil> {
@@ -42,6 +44,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     temporal: { address: inject('temporalAddress'), namespace: await claimNamespace(), taskQueue: `test-${randomUUID()}` },
     intake: { port: 0, maxBodyBytes: 64 * 1024, dispatchTimeoutMs: 1000, ...options.intake },
     ...(options.tracker ? { tracker: options.tracker } : {}),
+    ...(options.intel ? { intel: options.intel } : {}),
   });
   const token = 'test-token-0123456789abcdef';
   const connection = await Connection.connect({ address: config.temporal.address });
