@@ -81,14 +81,20 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
       intakeSeconds += await inParallel(perRound, concurrency, (n) => post(alert('intake', offset + n)));
     }
 
-    // Latency, one alert at a time on a settled system: until its summary comment is on its issue.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    // Latency, one alert at a time on a settled system (every alert above reported): until its
+    // summary comment is on its issue.
     const tracker = createLocalTracker({ root: localTrackerRoot(config) });
+    const reported = async (fingerprint: string) => ((await tracker.findIssue(fingerprint))?.comments.length ?? 0) > 0;
+    for (let n = 0; n < rounds * perRound; n += 1) {
+      while (!(await reported(`bench/base/${n}`)) || !(await reported(`bench/intake/${n}`))) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
     const latencies: number[] = [];
     for (let n = 0; n < latencySamples; n += 1) {
       const started = performance.now();
       await post(alert('latency', n));
-      while (!(await tracker.findIssue(`bench/latency/${n}`))?.comments.length) {
+      while (!(await reported(`bench/latency/${n}`))) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       latencies.push(performance.now() - started);
