@@ -51,8 +51,10 @@ program
   .action(async (file?: string) => {
     const chosen = file ?? configFilePath({ file: program.opts<{ config?: string }>().config });
     const config = loadConfig({ file: chosen });
-    // Source names and CloudTrail rule ids are checked against the registry.
+    // Source, feed and provider names and CloudTrail rule ids are checked against the registries.
     (await import('../intake/sources')).createSourceAdapters(config.intake.sources);
+    const problems = (await import('../activities/intel/activities')).intelSettingsProblems(config);
+    if (problems.length > 0) throw new ConfigError('intel', problems);
     console.log(`ok: ${chosen ?? 'defaults and environment'} is a valid configuration`);
   });
 

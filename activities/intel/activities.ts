@@ -42,18 +42,23 @@ export function createIntelActivities({ feeds, providers }: IntelDeps) {
 
 export type IntelActivities = ReturnType<typeof createIntelActivities>;
 
-/** The feeds and providers as configured; unknown names in the configuration are errors. */
-export function createConfiguredIntel(config: Config): IntelDeps {
-  const { feeds, providers, maxFeedAgeHours } = config.intel;
-  const unknown = [
-    ...Object.keys(feeds)
+/** Feed and provider names in the configuration that Vigil does not know (for `vigil config check`). */
+export function intelSettingsProblems({ intel }: Config): string[] {
+  return [
+    ...Object.keys(intel.feeds)
       .filter((name) => !feedDefinitions.some((feed) => feed.name === name))
       .map((name) => `intel.feeds.${name}: unknown feed (known: ${feedDefinitions.map((feed) => feed.name).join(', ')})`),
-    ...Object.keys(providers)
+    ...Object.keys(intel.providers)
       .filter((name) => !providerDefinition(name))
       .map((name) => `intel.providers.${name}: unknown provider (known: ${providerDefinitions.map((p) => p.name).join(', ')})`),
   ];
-  if (unknown.length > 0) throw new ConfigError('intel', unknown);
+}
+
+/** The feeds and providers as configured; unknown names in the configuration are errors. */
+export function createConfiguredIntel(config: Config): IntelDeps {
+  const { feeds, providers, maxFeedAgeHours } = config.intel;
+  const problems = intelSettingsProblems(config);
+  if (problems.length > 0) throw new ConfigError('intel', problems);
 
   const root = path.join(config.dataDir, 'intel');
   return {

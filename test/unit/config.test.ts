@@ -70,3 +70,20 @@ describe('configuration', () => {
     expect(problemsOf(() => loadConfig({ file: '/nonexistent/vigil.yaml', env: {} }))[0]).toMatch(/^cannot read the file/);
   });
 });
+
+describe('names checked against the registries', () => {
+  it('names an unknown source, CloudTrail rule, feed or provider', async () => {
+    const { createSourceAdapters } = await import('../../intake/sources');
+    const { intelSettingsProblems } = await import('../../activities/intel/activities');
+    const file = await configFile(
+      'intake:\n  sources:\n    cloudtrail:\n      disabledRules: [console-login, no-such-rule]\nintel:\n  feeds:\n    tor: {}\n  providers:\n    shodan: {}\n',
+    );
+    const config = loadConfig({ file, env: {} });
+    expect(() => createSourceAdapters(config.intake.sources)).toThrow(/intake\.sources\.cloudtrail: unknown CloudTrail rule id\(s\): no-such-rule/);
+    expect(() => createSourceAdapters({ guarduty: {} })).toThrow(/intake\.sources\.guarduty: unknown source/);
+    expect(intelSettingsProblems(config)).toEqual([
+      expect.stringMatching(/^intel\.feeds\.tor: unknown feed \(known: tor-exits, /),
+      expect.stringMatching(/^intel\.providers\.shodan: unknown provider \(known: .*shodan-internetdb/),
+    ]);
+  });
+});
