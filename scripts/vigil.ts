@@ -3,7 +3,8 @@
 // worker, the HTTP server and the cloud SDKs.
 import path from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, configFilePath, loadConfig } from '../lib/config';
+import type { Client } from '@temporalio/client';
+import { ConfigError, configFilePath, loadConfig, type Config } from '../lib/config';
 import { projectRoot } from './prerequisites';
 
 const program = new Command('vigil')
@@ -94,6 +95,46 @@ program
     console.log(JSON.stringify(summary, null, 2));
     process.exitCode = summary.undispatched > 0 ? 1 : 0;
   });
+
+const schedules = program.command('schedules').description("Vigil's Temporal Schedules: the archive sweeper and the feed refresh");
+
+/** A client for one command's work, closed afterwards. */
+async function withClient<T>(work: (client: Client, config: Config) => Promise<T>): Promise<T> {
+  const { Client, Connection } = await import('@temporalio/client');
+  const config = configOption();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    return await work(new Client({ connection, namespace: config.temporal.namespace }), config);
+  } finally {
+    await connection.close();
+  }
+}
+
+schedules
+  .command('apply')
+  .description('create the schedules, or bring them up to date with the configuration (workers do it at start too)')
+  .action(() =>
+    withClient(async (client, config) => {
+      const { applySchedules, listSchedules } = await import('../workers/schedules');
+      await applySchedules(client, config);
+      for (const { id, every } of await listSchedules(client)) console.log(`applied ${id} (every ${every})`);
+    }),
+  );
+
+schedules
+  .command('list')
+  .option('--json', 'print them as a JSON array')
+  .description('show the schedules with their next and last run')
+  .action(({ json }: { json?: boolean }) =>
+    withClient(async (client) => {
+      const list = await (await import('../workers/schedules')).listSchedules(client);
+      if (json) return console.log(JSON.stringify(list, null, 2));
+      if (list.length === 0) return console.log('no schedules yet: run `vigil schedules apply`, or start a worker');
+      for (const { id, workflowType, every, paused, nextRun, lastRun } of list) {
+        console.log(`${id}  ${workflowType} every ${every}${paused ? ' (paused)' : ''}  next ${nextRun ?? '—'}  last ${lastRun ?? 'never'}`);
+      }
+    }),
+  );
 
 program
   .command('bench')

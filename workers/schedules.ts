@@ -67,3 +67,39 @@ export async function runSchedulesNow(client: Client, config: Config): Promise<v
     await client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
   }
 }
+
+export interface ScheduleStatus {
+  id: string;
+  workflowType: string;
+  every: string;
+  paused: boolean;
+  nextRun?: string;
+  lastRun?: string;
+}
+
+const everyText = (every: unknown) => {
+  const ms = Number(every);
+  if (!Number.isFinite(ms)) return String(every);
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+};
+
+/** Every schedule Vigil may have made, as the server has it, with its next run. */
+export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
+  const statuses: ScheduleStatus[] = [];
+  for (const id of [ARCHIVE_SWEEPER_SCHEDULE, FEED_REFRESH_SCHEDULE]) {
+    try {
+      const { action, spec, state, info } = await client.schedule.getHandle(id).describe();
+      statuses.push({
+        id,
+        workflowType: action.workflowType,
+        every: everyText(spec.intervals?.[0]?.every),
+        paused: state.paused,
+        nextRun: info.nextActionTimes[0]?.toISOString(),
+        lastRun: info.recentActions.at(-1)?.takenAt.toISOString(),
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+  return statuses;
+}
