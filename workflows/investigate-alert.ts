@@ -74,8 +74,9 @@ export async function investigateAlert(): Promise<InvestigationProgress> {
 
   // 3. Repeats: however many arrive meanwhile, one comment counts them, updated in place. The
   //    investigation stays a while for them, and the inbox is drained before the workflow ends,
-  //    so no delivery is lost.
-  while (inbox.length > 0 || (await condition(() => inbox.length > 0, REPEAT_WINDOW))) {
+  //    so no delivery is lost. A run whose history grows too long ends (after draining); the next
+  //    delivery starts a fresh run that counts in a comment of its own.
+  while (inbox.length > 0 || (!workflowInfo().continueAsNewSuggested && (await condition(() => inbox.length > 0, REPEAT_WINDOW)))) {
     const batch = [...inbox];
     const latest = batch.reduce((a, b) => (b.archive.receivedAt > a.archive.receivedAt ? b : a));
     if (isClosed()) {
