@@ -1,7 +1,7 @@
 // The local-folder archive: records as files under `<root>/<yyyy>/<mm>/<dd>/<source>/`.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../lib/files';
+import { readIfExists, writeFileAtomic } from '../../lib/files';
 import { createRecordArchive, type BlobStore } from './records';
 import type { Archive } from './types';
 
@@ -13,11 +13,7 @@ export function createLocalArchive(root: string): Archive {
 export function localBlobStore(root: string): BlobStore {
   return {
     location: root,
-    get: (key) =>
-      readFile(path.join(root, key)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined;
-        throw err;
-      }),
+    get: (key) => readIfExists(path.join(root, key)),
     put: (key, data) => writeFileAtomic(path.join(root, key), data),
     async *keys(prefix) {
       const names = await readdir(path.join(root, prefix), { recursive: true }).catch(() => [] as string[]);

@@ -2,10 +2,10 @@
 // atomically under an inter-process lock (the worker writes while intake serves them and takes
 // people's actions). Evidence files live beside them and intake serves them.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { writeFileAtomic } from '../../lib/files';
+import { readIfExists, writeFileAtomic } from '../../lib/files';
 import type { EvidenceLink, IssueRef, IssueState, NewIssue, Tracker } from './types';
 
 export interface LocalComment {
@@ -85,12 +85,7 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
   const indexFileOf = (fingerprint: string) =>
     path.join(root, 'by-fingerprint', createHash('sha256').update(fingerprint).digest('hex'));
   const counterFile = path.join(root, 'last-number');
-  const readOptional = (file: string) =>
-    readFile(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-  const readText = async (file: string) => (await readOptional(file))?.toString('utf8');
+  const readText = async (file: string) => (await readIfExists(file))?.toString('utf8');
   const refOf = (number: number): IssueRef => ({ number, url: `${pageUrl}#issue-${number}` });
 
   async function readIssue(number: number): Promise<LocalIssue | undefined> {
@@ -155,7 +150,7 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
       const issue = await readIssue(number);
       const entry = issue?.evidence.find((evidence) => evidence.path === `evidence/${number}/${name}`);
       if (!entry || !evidenceName.test(name)) return undefined;
-      const data = await readOptional(path.join(root, entry.path));
+      const data = await readIfExists(path.join(root, entry.path));
       return data && { data, contentType: entry.contentType };
     },
 

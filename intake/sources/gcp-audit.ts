@@ -6,7 +6,7 @@
 import type { Actors, ParsedAlert, PortRange, ResourceRef, Severity } from '../../lib/alert';
 import { isPubSubPushEnvelope, unwrapPubSub } from './pubsub';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isInternetRange, isRecord, parsePortSpec, str, uniq } from './util';
+import { asArray, ipOrUndefined, isInternetRange, isRecord, parsePortSpec, str, uniq, uniqPorts } from './util';
 
 type Fields = Record<string, unknown>;
 
@@ -126,10 +126,6 @@ function rulesText(rules: AllowedRule[]): string {
     .join(', ');
 }
 
-function dedupePorts(ports: PortRange[]): PortRange[] {
-  return [...new Map(ports.map((range) => [`${range.from}-${range.to}`, range])).values()];
-}
-
 const projectIn = (name: string | undefined): string | undefined => (name ? /(?:^|\/)projects\/([^/]+)/.exec(name)?.[1] : undefined);
 
 function actorsOf(audit: Fields): Actors {
@@ -202,7 +198,7 @@ function toAlert(entry: Fields): ParsedAlert | undefined {
     network: {
       ips: [],
       cidrs: opening.ranges,
-      ports: dedupePorts(opening.rules.flatMap((rule) => rule.ports)),
+      ports: uniqPorts(opening.rules.flatMap((rule) => rule.ports)),
       ...(protocols.length === 1 ? { protocol: protocols[0] } : {}),
     },
     actors,

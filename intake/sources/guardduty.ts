@@ -4,7 +4,7 @@
 // to the `securityhub` source, not here.
 import { type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type ResourceRef, type Severity } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isRecord, portRange, str, uniq } from './util';
+import { asArray, ipOrUndefined, isRecord, numeric, portRange, str, uniq, uniqPorts } from './util';
 
 type Json = Record<string, unknown>;
 
@@ -25,12 +25,6 @@ function field(value: unknown, key: string): unknown {
 /** `at(finding, 'service', 'action', 'actionType')`: a nested field, undefined when any step is missing. */
 function at(value: unknown, ...keys: string[]): unknown {
   return keys.reduce<unknown>((current, key) => field(current, key), value);
-}
-
-/** A number, also when written as a string: some exports write GuardDuty's severity as "5.0". */
-function numeric(value: unknown): number | undefined {
-  const score = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof score === 'number' && Number.isFinite(score) ? score : undefined;
 }
 
 /**
@@ -229,11 +223,6 @@ function probedPorts(finding: Json): PortRange[] {
     return portRange(port, port);
   });
   return uniqPorts(ports);
-}
-
-function uniqPorts(ports: (PortRange | undefined)[]): PortRange[] {
-  const byKey = new Map(ports.filter((port): port is PortRange => port !== undefined).map((port) => [`${port.from}-${port.to}`, port]));
-  return [...byKey.values()].sort((a, b) => a.from - b.from);
 }
 
 /**

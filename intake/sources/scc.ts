@@ -15,7 +15,7 @@ import {
 } from '../../lib/alert';
 import { decodePubSubPush, isPubSubPushEnvelope, unwrapPubSub } from './pubsub';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isRecord, parsePortSpec, portRange, severityFromWord, str, uniq } from './util';
+import { asArray, ipOrUndefined, isRecord, parsePortSpec, portRange, severityFromWord, str, uniq, uniqPorts } from './util';
 
 type Fields = Record<string, unknown>;
 
@@ -162,12 +162,6 @@ function cidrOrUndefined(value: unknown): string | undefined {
   return /^\d+$/.test(prefix) && Number(prefix) <= max ? `${address}/${Number(prefix)}` : undefined;
 }
 
-/** TCP and UDP often list the same port; a range is a fact once. */
-function dedupePorts(ports: PortRange[]): PortRange[] {
-  const byRange = new Map(ports.map((port) => [`${port.from}-${port.to}`, port]));
-  return [...byRange.values()];
-}
-
 function exposureNetwork(category: string, properties: Fields): NetworkFacts {
   const opened = openedPorts(properties);
   const fallback = (categoryPorts[category] ?? []).map((port) =>
@@ -178,7 +172,7 @@ function exposureNetwork(category: string, properties: Fields): NetworkFacts {
   return {
     ips: uniq(addresses.flatMap((key) => asArray(structured(properties[key])).map(ipOrUndefined))),
     cidrs: uniq(ranges.flatMap((value) => asArray(structured(value)).map(cidrOrUndefined))),
-    ports: dedupePorts(opened.ports.length > 0 ? opened.ports : fallback),
+    ports: uniqPorts(opened.ports.length > 0 ? opened.ports : fallback),
     // One protocol is a fact; TCP and UDP together (OPEN_RDP_PORT) have no single name.
     ...(opened.protocols.length === 1 ? { protocol: opened.protocols[0] } : {}),
   };

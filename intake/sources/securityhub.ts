@@ -4,7 +4,7 @@
 // Inspector, Prowler…) imported into Security Hub: once in ASFF they are Security Hub's to parse.
 import { type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type ResourceRef, type Severity } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isInternetRange, isRecord, portRange, severityFromWord, str, uniq } from './util';
+import { asArray, ipOrUndefined, isInternetRange, isRecord, portRange, severityFromWord, str, uniq, numeric, uniqPorts } from './util';
 
 type Json = Record<string, unknown>;
 
@@ -18,11 +18,6 @@ const EVENT_TYPES = new Set(['Security Hub Findings - Imported', 'Security Hub F
 /** `at(finding, 'Severity', 'Label')`: a nested field, undefined when any step is missing. */
 function at(value: unknown, ...keys: string[]): unknown {
   return keys.reduce<unknown>((current, key) => (isRecord(current) ? current[key] : undefined), value);
-}
-
-function numeric(value: unknown): number | undefined {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
 }
 
 function upper(value: unknown): string | undefined {
@@ -179,11 +174,6 @@ function exposureOf(finding: Json): Exposure | undefined {
   if (isUnprotectedPortProbe(finding)) return { controlPorts: [] };
   if (readsLikeIngressControl(str(finding.Title) ?? '')) return { controlPorts: [] };
   return undefined;
-}
-
-function uniqPorts(ports: (PortRange | undefined)[]): PortRange[] {
-  const byKey = new Map(ports.filter((port): port is PortRange => port !== undefined).map((port) => [`${port.from}-${port.to}`, port]));
-  return [...byKey.values()].sort((a, b) => a.from - b.from);
 }
 
 /**

@@ -81,3 +81,15 @@ export function internetRange(value: unknown): string | undefined {
 
 /** Open to the whole internet: a /0 range, however written. */
 export const isInternetRange = (cidr: string): boolean => internetRange(cidr) !== undefined;
+
+/** A number, also when written as a string (some exports write scores as "5.0"). */
+export function numeric(value: unknown): number | undefined {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
+}
+
+/** Each port range once (TCP and UDP often list the same), lowest first. */
+export function uniqPorts(ports: readonly (PortRange | undefined)[]): PortRange[] {
+  const byRange = new Map(ports.filter((port): port is PortRange => port !== undefined).map((port) => [`${port.from}-${port.to}`, port]));
+  return [...byRange.values()].sort((a, b) => a.from - b.from || a.to - b.to);
+}

@@ -215,7 +215,7 @@ describe('scc source', () => {
     expect(parseOne(push(notification)).network).toEqual({
       ips: ['203.0.113.9'],
       cidrs: ['0.0.0.0/0', '198.51.100.7/32'],
-      ports: [{ from: 22, to: 22 }, { from: 8000, to: 8080 }, { from: 0, to: 65535 }],
+      ports: [{ from: 0, to: 65535 }, { from: 22, to: 22 }, { from: 8000, to: 8080 }],
     });
   });
 
