@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 
 const port = z.int().min(1).max(65535);
 
@@ -175,6 +176,89 @@ const intelSchema = z.strictObject({
 });
 export type IntelSettings = z.infer<typeof intelSchema>;
 
+const cidr = z.string().refine((text) => ipaddr.isValid(text) || ipaddr.isValidCIDR(text), 'expected an address or CIDR range, for example 127.0.0.0/8');
+
+const awsAccountSchema = z.strictObject({
+  /** The 12-digit account id, as alerts name it. */
+  id: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  /** The role to assume there; defaults to `arn:aws:iam::<id>:role/<inventory.aws.roleName>`. */
+  roleArn: z.string().startsWith('arn:').optional(),
+  /** Read with the worker's own credentials instead of assuming a role (the account Vigil runs in). */
+  useOwnCredentials: z.boolean().default(false),
+  /** Overrides inventory.aws.regions for this account. */
+  regions: z.array(z.string().min(1)).min(1).optional(),
+});
+
+const awsInventorySchema = z.strictObject({
+  accounts: z.array(awsAccountSchema).default([]),
+  /** The read-only role Vigil assumes in every account (see README for its policy). */
+  roleName: z.string().min(1).default('VigilReadOnly'),
+  externalId: secretSchema.optional(),
+  /** Regions read when the alert does not name one. */
+  regions: z.array(z.string().min(1)).min(1).default(['us-east-1']),
+  /** An AWS-compatible API (moto, LocalStack) for EC2 and STS. */
+  endpoint: z.url().optional(),
+  /** Attempts per call, throttling included (the SDK's adaptive retry). */
+  maxAttempts: z.int().min(1).max(20).default(8),
+});
+
+const gcpInventorySchema = z.strictObject({
+  /** Where the Cloud Asset API is read: `organizations/123`, `folders/456`, `projects/my-project`. */
+  scopes: z.array(z.string().regex(/^(organizations|folders|projects)\/[^/\s]+$/, 'expected organizations/<id>, folders/<id> or projects/<id>')).default([]),
+  /** Another Cloud Asset endpoint, for example `http://127.0.0.1:9090` (a test server). */
+  endpoint: z.url().optional(),
+  /** A service-account key file; otherwise Application Default Credentials. */
+  keyFile: z.string().min(1).optional(),
+  /** A preset OAuth access token (test servers and short-lived tokens minted elsewhere). */
+  accessToken: secretSchema.optional(),
+});
+
+const staticInventorySchema = z.strictObject({
+  /** YAML or JSON files declaring resources, their addresses and their open ports (see README). */
+  files: z.array(z.string().min(1)).min(1),
+});
+
+const inventorySchema = z.strictObject({
+  aws: awsInventorySchema.optional(),
+  gcp: gcpInventorySchema.optional(),
+  static: staticInventorySchema.optional(),
+});
+export type InventorySettings = z.infer<typeof inventorySchema>;
+
+const probeSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Reserved ranges (private, loopback...) that may still be probed. */
+  allowRanges: z.array(cidr).default([]),
+  /** When set, nothing outside these ranges is ever contacted (tests and the demo use 127.0.0.0/8). */
+  onlyRanges: z.array(cidr).default([]),
+  /** Addresses probed although no inventory confirms them (other clouds, on-premises). */
+  extraTargets: z.array(cidr).default([]),
+  concurrency: z.int().min(1).max(1024).default(128),
+  connectTimeoutMs: z.int().min(100).max(60_000).default(3000),
+  /** Bound on each service check once connected (HTTP, TLS, SSH, databases). */
+  serviceTimeoutMs: z.int().min(100).max(120_000).default(8000),
+  /** Ports probed one by one per range; wider ranges probe only the well-known ports inside them. */
+  maxPortsPerRange: z.int().min(1).max(4096).default(64),
+  /** The SSH `none` authentication attempt that lists the allowed methods (it is logged on the target). */
+  sshAuthMethods: z.boolean().default(true),
+});
+export type ProbeSettings = z.infer<typeof probeSchema>;
+
+const screenshotSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The browser worker's task queue. */
+  taskQueue: z.string().min(1).default('vigil-browser'),
+  /** Pages rendered at once by one browser worker. */
+  concurrency: z.int().min(1).max(16).default(2),
+  /** A fresh browser after this many pages (and after any crash). */
+  pagesPerBrowser: z.int().min(1).default(50),
+  timeoutMs: z.int().min(1000).max(120_000).default(15_000),
+  viewport: z.strictObject({ width: z.int().min(200).max(4000).default(1280), height: z.int().min(200).max(4000).default(800) }).prefault({}),
+  /** The Chromium binary; defaults to VIGIL_CHROMIUM, then the system's. */
+  chromium: z.string().min(1).optional(),
+});
+export type ScreenshotSettings = z.infer<typeof screenshotSchema>;
+
 export const configSchema = z.strictObject({
   /** Folder for the archive, the local tracker, the dev server's state and the intake token. */
   dataDir: z.string().min(1).default('.data'),
@@ -184,6 +268,10 @@ export const configSchema = z.strictObject({
   archive: archiveSchema.prefault({ kind: 'local' }),
   sweeper: sweeperSchema.prefault({}),
   intel: intelSchema.prefault({}),
+  /** Where the resource context comes from: none of these is on until configured. */
+  inventory: inventorySchema.prefault({}),
+  probe: probeSchema.prefault({}),
+  screenshots: screenshotSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

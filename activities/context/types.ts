@@ -1,0 +1,29 @@
+// The inventory provider interface: given what an alert refers to, the resources it concerns.
+// Providers are registered in ./index.ts; adding one touches nothing else.
+import type { ResourceRef } from '../../lib/alert';
+import type { ResourceContext } from '../../lib/context';
+
+/** What an alert says about the machines it concerns. */
+export interface ContextQuery {
+  /** `aws`, `gcp`, or a source's own name (from the alert's cloud reference). */
+  provider?: string;
+  /** AWS account id or GCP project id. */
+  account?: string;
+  region?: string;
+  /** Security groups, firewalls, instances, network interfaces... as the alert names them. */
+  resources: ResourceRef[];
+  /** Addresses of the alerted-on machines. */
+  addresses: string[];
+}
+
+export interface InventoryProvider {
+  /** Registry name, also `ContextInstance.provider` of what it returns. */
+  readonly name: string;
+  /**
+   * The resources the query concerns, read now. A provider the query is not about returns an empty
+   * context. Context that cannot be read for a lasting reason (access denied, an account that is
+   * not configured) is returned as a problem; a transient failure (network, 5xx after the SDK's own
+   * retries) is thrown, so that Temporal retries the activity.
+   */
+  collect(query: ContextQuery): Promise<ResourceContext>;
+}

@@ -1,0 +1,79 @@
+// Resource context: which machines an alert is about, which of their addresses are public, and
+// which rule opens which port to the internet. Inventory providers produce it; the workflow keeps it
+// (so it must stay plain, serialisable data) and the probes take their targets from it.
+import type { PortRange } from './alert';
+
+/** A rule that lets traffic in (a security-group permission, a firewall, a static declaration). */
+export interface ExposingRule {
+  /** Provider id, unique within one context: `sg-0abc…/ingress/3`, `projects/p/global/firewalls/x`. */
+  id: string;
+  /** What a person calls it: the group or firewall name, with the permission's position. */
+  name: string;
+  /** `tcp`, `udp`, `icmp`, `all`, or the provider's own protocol name. */
+  protocol: string;
+  /** Inclusive ranges; "all ports" is `0-65535`. */
+  ports: PortRange[];
+  /** Source ranges, and references that are not ranges (`sg-123`, `pl-abc`) as the provider names them. */
+  sources: string[];
+}
+
+export interface ContextInstance {
+  /** `aws`, `gcp`, `static`, ... */
+  provider: string;
+  /** Provider id: `i-0abc…`, `projects/p/zones/z/instances/name`, a static name. */
+  id: string;
+  name?: string;
+  /** AWS account id, GCP project id, or a static inventory's owner. */
+  account?: string;
+  region?: string;
+  publicAddresses: string[];
+  privateAddresses: string[];
+  dnsNames: string[];
+  /** Tags (AWS), labels and network tags (GCP, as `tag:<name>` keys). */
+  tags: Record<string, string>;
+}
+
+/** One public address × port range that a rule opens to the internet. */
+export interface Exposure {
+  /** `ContextInstance.id` of the machine the address belongs to. */
+  instance: string;
+  address: string;
+  protocol: string;
+  ports: PortRange;
+  /** `ExposingRule.id` of the rule that opens it. */
+  rule: string;
+}
+
+/** Context that could not be read, said in the issue rather than left out silently. */
+export interface ContextProblem {
+  provider: string;
+  /** What was being read: an account and region, a GCP scope, a file. */
+  scope: string;
+  /** Why, in words: `access denied (AccessDenied)`, `account 1234 is not configured`. */
+  reason: string;
+}
+
+export interface ResourceContext {
+  instances: ContextInstance[];
+  rules: ExposingRule[];
+  exposures: Exposure[];
+  problems: ContextProblem[];
+}
+
+export function emptyContext(): ResourceContext {
+  return { instances: [], rules: [], exposures: [], problems: [] };
+}
+
+/** One context from several providers' answers; the same instance, rule or exposure counts once. */
+export function mergeContexts(contexts: readonly ResourceContext[]): ResourceContext {
+  const unique = <T>(items: T[], key: (item: T) => string) => [...new Map(items.map((item) => [key(item), item])).values()];
+  return {
+    instances: unique(contexts.flatMap((c) => c.instances), (i) => `${i.provider}\u0000${i.id}`),
+    rules: unique(contexts.flatMap((c) => c.rules), (r) => r.id),
+    exposures: unique(
+      contexts.flatMap((c) => c.exposures),
+      (e) => [e.instance, e.address, e.protocol, e.ports.from, e.ports.to, e.rule].join('\u0000'),
+    ),
+    problems: unique(contexts.flatMap((c) => c.problems), (p) => `${p.provider}\u0000${p.scope}\u0000${p.reason}`),
+  };
+}
