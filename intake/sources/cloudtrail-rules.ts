@@ -3,7 +3,8 @@
 // resources and network facts). Kind and severity are fixed per rule so the README and the
 // configuration can list them; the adapter (./cloudtrail.ts) turns a match into an alert.
 import type { AlertKind, PortRange, ResourceRef, Severity } from '../../lib/alert';
-import { asArray, internetRange, isRecord, portRange, str, uniq } from './util';
+import { asArray, internetRange, isRecord, str, uniq } from './util';
+import { portRange } from '../../lib/ports';
 
 /** One CloudTrail record (an API call, a console sign-in, a service event or an Insights event). */
 export type CloudTrailRecord = Record<string, unknown>;

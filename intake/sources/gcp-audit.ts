@@ -6,7 +6,8 @@
 import type { Actors, ParsedAlert, PortRange, ResourceRef, Severity } from '../../lib/alert';
 import { isPubSubPushEnvelope, unwrapPubSub } from './pubsub';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isInternetRange, isRecord, parsePortSpec, str, uniq, uniqPorts } from './util';
+import { asArray, ipOrUndefined, isInternetRange, isRecord, str, uniq } from './util';
+import { parsePortSpec, uniqPorts } from '../../lib/ports';
 
 type Fields = Record<string, unknown>;
 

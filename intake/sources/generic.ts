@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { alertKinds, severities, type ParsedAlert } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { parsePortSpec } from './util';
+import { parsePortSpec } from '../../lib/ports';
 
 const ip = z.union([z.ipv4(), z.ipv6()]);
 const text = (max: number) => z.string().trim().min(1).max(max);

@@ -4,7 +4,8 @@
 // to the `securityhub` source, not here.
 import { type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type ResourceRef, type Severity } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isRecord, numeric, portRange, str, uniq, uniqPorts } from './util';
+import { asArray, ipOrUndefined, isRecord, numeric, str, uniq } from './util';
+import { portRange, uniqPorts } from '../../lib/ports';
 
 type Json = Record<string, unknown>;
 

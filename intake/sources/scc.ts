@@ -15,7 +15,8 @@ import {
 } from '../../lib/alert';
 import { decodePubSubPush, isPubSubPushEnvelope, unwrapPubSub } from './pubsub';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isRecord, parsePortSpec, portRange, severityFromWord, str, uniq, uniqPorts } from './util';
+import { asArray, ipOrUndefined, isRecord, severityFromWord, str, uniq } from './util';
+import { parsePortSpec, portRange, uniqPorts } from '../../lib/ports';
 
 type Fields = Record<string, unknown>;
 

@@ -4,7 +4,8 @@
 // Inspector, Prowler…) imported into Security Hub: once in ASFF they are Security Hub's to parse.
 import { type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type ResourceRef, type Severity } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isInternetRange, isRecord, portRange, severityFromWord, str, uniq, numeric, uniqPorts } from './util';
+import { asArray, ipOrUndefined, isInternetRange, isRecord, severityFromWord, str, uniq, numeric } from './util';
+import { portRange, uniqPorts } from '../../lib/ports';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 // Small helpers shared by source adapters, for the odd shapes real payloads have.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { PortRange, Severity } from '../../lib/alert';
+import type { Severity } from '../../lib/alert';
 
 /** A list that may arrive as a list, a single value, `{}` or nothing (CloudTrail writes `{}`). */
 export function asArray<T = unknown>(value: unknown): T[] {
@@ -30,22 +30,6 @@ export function ipOrUndefined(value: unknown): string | undefined {
 
 export function uniq<T>(values: readonly (T | undefined)[]): T[] {
   return [...new Set(values.filter((value): value is T => value !== undefined))];
-}
-
-/** Ports from a from/to pair, where -1 or missing means all ports (as AWS writes it). */
-export function portRange(from: unknown, to: unknown): PortRange | undefined {
-  const low = Number(from);
-  const high = Number(to ?? from);
-  if (!Number.isInteger(low) || !Number.isInteger(high)) return undefined;
-  if (low < 0 || high < 0) return { from: 0, to: 65535 };
-  if (low > 65535 || high > 65535 || low > high) return undefined;
-  return { from: low, to: high };
-}
-
-/** Ports from GCP's `["22", "8000-8080"]` form. */
-export function parsePortSpec(spec: string): PortRange | undefined {
-  const match = /^(\d+)(?:-(\d+))?$/.exec(spec.trim());
-  return match ? portRange(match[1], match[2] ?? match[1]) : undefined;
 }
 
 export function sha256(text: string): string {
@@ -86,10 +70,4 @@ export const isInternetRange = (cidr: string): boolean => internetRange(cidr) !=
 export function numeric(value: unknown): number | undefined {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
-}
-
-/** Each port range once (TCP and UDP often list the same), lowest first. */
-export function uniqPorts(ports: readonly (PortRange | undefined)[]): PortRange[] {
-  const byRange = new Map(ports.filter((port): port is PortRange => port !== undefined).map((port) => [`${port.from}-${port.to}`, port]));
-  return [...byRange.values()].sort((a, b) => a.from - b.from || a.to - b.to);
 }

@@ -1,0 +1,24 @@
+// Port ranges as sources and providers write them: AWS from/to pairs, GCP's "22" / "8000-8080".
+import type { PortRange } from './alert';
+
+/** Ports from a from/to pair, where -1 or missing means all ports (as AWS writes it). */
+export function portRange(from: unknown, to: unknown): PortRange | undefined {
+  const low = Number(from);
+  const high = Number(to ?? from);
+  if (!Number.isInteger(low) || !Number.isInteger(high)) return undefined;
+  if (low < 0 || high < 0) return { from: 0, to: 65535 };
+  if (low > 65535 || high > 65535 || low > high) return undefined;
+  return { from: low, to: high };
+}
+
+/** Ports from GCP's `["22", "8000-8080"]` form. */
+export function parsePortSpec(spec: string): PortRange | undefined {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(spec.trim());
+  return match ? portRange(match[1], match[2] ?? match[1]) : undefined;
+}
+
+/** Each port range once (TCP and UDP often list the same), lowest first. */
+export function uniqPorts(ports: readonly (PortRange | undefined)[]): PortRange[] {
+  const byRange = new Map(ports.filter((port): port is PortRange => port !== undefined).map((port) => [`${port.from}-${port.to}`, port]));
+  return [...byRange.values()].sort((a, b) => a.from - b.from || a.to - b.to);
+}
