@@ -1,18 +1,37 @@
 // Every activity the main worker registers, built from a small deps object so tests can swap a
 // component for a real one of their own (another data folder, another tracker).
-import type { LabelNames } from '../lib/config';
+import type { LabelNames, ProbeSettings, WatchSettings } from '../lib/config';
+import type { BlobStore } from './archive/records';
+import { createContextActivities } from './context';
+import type { InventoryProvider } from './context/types';
 import { createIntelActivities, type IntelDeps } from './intel/activities';
+import { createExposureActivities } from './probe/exposures';
+import type { ProbeScope } from './probe/scope';
 import { createReportActivities } from './tracker/report';
 import type { Tracker } from './tracker/types';
+import { createWatchActivities } from './watch-policy';
 
 export interface ActivityDeps {
   tracker: Tracker;
   labels: LabelNames;
   intel: IntelDeps;
+  inventory: readonly InventoryProvider[];
+  probe: { settings: ProbeSettings; scope: ProbeScope };
+  /** Whether a browser worker takes screenshots of the web pages found. */
+  screenshots: boolean;
+  /** Where the browser worker stores screenshots. */
+  artifacts: BlobStore;
+  watch: WatchSettings;
 }
 
-export function createActivities({ tracker, labels, intel }: ActivityDeps) {
-  return { ...createReportActivities(tracker, labels), ...createIntelActivities(intel) };
+export function createActivities({ tracker, labels, intel, inventory, probe, screenshots, artifacts, watch }: ActivityDeps) {
+  return {
+    ...createReportActivities({ tracker, labels, artifacts }),
+    ...createIntelActivities(intel),
+    ...createContextActivities(inventory),
+    ...createExposureActivities(probe.settings, probe.scope, { screenshots }),
+    ...createWatchActivities(watch),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -233,7 +233,7 @@ const probeSchema = z.strictObject({
   onlyRanges: z.array(cidr).default([]),
   /** Addresses probed although no inventory confirms them (other clouds, on-premises). */
   extraTargets: z.array(cidr).default([]),
-  concurrency: z.int().min(1).max(1024).default(128),
+  concurrency: z.int().min(1).max(1024).default(256),
   connectTimeoutMs: z.int().min(100).max(60_000).default(3000),
   /** Bound on each service check once connected (HTTP, TLS, SSH, databases). */
   serviceTimeoutMs: z.int().min(100).max(120_000).default(8000),
@@ -246,8 +246,6 @@ export type ProbeSettings = z.infer<typeof probeSchema>;
 
 const screenshotSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** The browser worker's task queue. */
-  taskQueue: z.string().min(1).default('vigil-browser'),
   /** Pages rendered at once by one browser worker. */
   concurrency: z.int().min(1).max(16).default(2),
   /** A fresh browser after this many pages (and after any crash). */
@@ -258,6 +256,30 @@ const screenshotSchema = z.strictObject({
   chromium: z.string().min(1).optional(),
 });
 export type ScreenshotSettings = z.infer<typeof screenshotSchema>;
+
+const watchSchema = z.strictObject({
+  /** Re-check open exposures on a timer; off, an investigation reports once. */
+  enabled: z.boolean().default(true),
+  /** Time between re-checks, by the alert's severity. */
+  every: z
+    .strictObject({
+      critical: duration.default('1h'),
+      high: duration.default('4h'),
+      medium: duration.default('12h'),
+      low: duration.default('1d'),
+      informational: duration.default('1d'),
+    })
+    .prefault({}),
+  /** Consecutive checks with nothing answering before the exposure counts as remediated. */
+  cleanChecks: z.int().min(1).max(100).default(3),
+  /** Close the issue once remediated. */
+  autoClose: z.boolean().default(false),
+  /** Watching stops after this long, exposed or not (the issue says so). */
+  maxAge: duration.default('30d'),
+  /** Re-checks per workflow run before it continues as new, keeping each history small. */
+  checksPerRun: z.int().min(1).max(1000).default(100),
+});
+export type WatchSettings = z.infer<typeof watchSchema>;
 
 export const configSchema = z.strictObject({
   /** Folder for the archive, the local tracker, the dev server's state and the intake token. */
@@ -272,6 +294,7 @@ export const configSchema = z.strictObject({
   inventory: inventorySchema.prefault({}),
   probe: probeSchema.prefault({}),
   screenshots: screenshotSchema.prefault({}),
+  watch: watchSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -54,20 +54,26 @@ export interface ContextProblem {
 }
 
 export interface ResourceContext {
+  /** The providers that were asked (none when no inventory is configured). */
+  consulted: string[];
   instances: ContextInstance[];
   rules: ExposingRule[];
   exposures: Exposure[];
   problems: ContextProblem[];
 }
 
+/** What one provider answers; the registry records which providers were consulted. */
+export type ProviderContext = Omit<ResourceContext, 'consulted'>;
+
 export function emptyContext(): ResourceContext {
-  return { instances: [], rules: [], exposures: [], problems: [] };
+  return { consulted: [], instances: [], rules: [], exposures: [], problems: [] };
 }
 
 /** One context from several providers' answers; the same instance, rule or exposure counts once. */
-export function mergeContexts(contexts: readonly ResourceContext[]): ResourceContext {
+export function mergeContexts(contexts: readonly (ProviderContext & { consulted?: string[] })[]): ResourceContext {
   const unique = <T>(items: T[], key: (item: T) => string) => [...new Map(items.map((item) => [key(item), item])).values()];
   return {
+    consulted: [...new Set(contexts.flatMap((c) => c.consulted ?? []))],
     instances: unique(contexts.flatMap((c) => c.instances), (i) => `${i.provider}\u0000${i.id}`),
     rules: unique(contexts.flatMap((c) => c.rules), (r) => r.id),
     exposures: unique(

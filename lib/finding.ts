@@ -64,5 +64,8 @@ export function diffFindings(before: readonly Finding[], after: readonly Finding
   return diff;
 }
 
+/** Findings without their detail: what a watch keeps between checks (diffs never read detail). */
+export const compactFindings = (findings: readonly Finding[]): Finding[] => findings.map(({ detail: _detail, ...kept }) => kept);
+
 export const isEmptyDiff = ({ added, removed, changed }: FindingsDiff) =>
   added.length === 0 && removed.length === 0 && changed.length === 0;

@@ -14,7 +14,12 @@ export const VigilFingerprint = defineSearchAttributeKey('VigilFingerprint', Sea
 /** The worst actor verdict (`malicious`, `suspicious`, ...), set once the actors are checked. */
 export const VigilVerdict = defineSearchAttributeKey('VigilVerdict', SearchAttributeType.KEYWORD);
 
-export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict];
+/** The AWS account or GCP project the alert came from. */
+export const VigilAccount = defineSearchAttributeKey('VigilAccount', SearchAttributeType.KEYWORD);
+/** `open` once a probe found something answering on an exposed port, `none` when nothing did. */
+export const VigilExposure = defineSearchAttributeKey('VigilExposure', SearchAttributeType.KEYWORD);
+
+export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure];
 
 export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
   return [
@@ -22,5 +27,6 @@ export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePa
     { key: VigilSeverity, value: alert.severity },
     { key: VigilKind, value: alert.kind },
     { key: VigilFingerprint, value: alert.fingerprint },
+    ...(alert.cloud?.account ? [{ key: VigilAccount, value: alert.cloud.account }] : []),
   ];
 }

@@ -21,9 +21,19 @@ export async function ensureNamespace(connection: Connection, namespace: string)
   }
 }
 
+/** Registered custom attributes, or undefined on a server that cannot list them (the time-skipping test server). */
+async function registeredAttributes(connection: Connection, namespace: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  } catch (err) {
+    if (isGrpcServiceError(err) && err.code === grpcStatus.UNIMPLEMENTED) return undefined;
+    throw err;
+  }
+}
+
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = vigilSearchAttributeKeys.filter(({ name }) => !customAttributes?.[name]);
+  const registered = await registeredAttributes(connection, namespace);
+  const missing = vigilSearchAttributeKeys.filter(({ name }) => !registered?.[name]);
   if (missing.length === 0) return;
   const searchAttributes = Object.fromEntries(
     missing.map(({ name }) => [name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),

@@ -8,6 +8,7 @@ import getPort from 'get-port';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { progressQuery } from '../workflows/definitions';
+import { startDemoServices } from './demo-services';
 import { projectRoot } from './prerequisites';
 import { startStack, type Stack } from './stack';
 
@@ -59,7 +60,7 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
     const progress = await stack.client
       .withDeadline(Date.now() + 2000, () => stack.client.workflow.getHandle(workflowId).query(progressQuery))
       .catch(() => undefined);
-    if (progress?.reportedDeliveries.includes(delivery)) {
+    if (progress?.firstReportComplete && progress.reportedDeliveries.includes(delivery)) {
       pending.shift();
       continue;
     }
@@ -76,20 +77,31 @@ export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-demo-'));
   const [temporalPort, uiPort, intakePort] = [await getPort(), await getPort(), await getPort()];
+  const services = await startDemoServices(dataDir);
   const config = configSchema.parse({
     dataDir,
     temporal: { address: `127.0.0.1:${temporalPort}`, uiPort },
     intake: { port: intakePort },
     // The feeds come from the bundled snapshot: the demo downloads nothing.
     intel: { feeds: Object.fromEntries(Object.entries(demoFeeds).map(([name, file]) => [name, { url: pathToFileURL(path.join(demoIntel, file)).href }])) },
+    inventory: { static: { files: [services.inventoryFile] } },
+    // The demo's machines are on loopback, and nothing else is ever contacted.
+    probe: { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] },
   });
-  say(`Starting Vigil (data folder ${dataDir}) …`);
-  const stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-demo', 'warn') });
+  say(`Starting Vigil (data folder ${dataDir}; demo web page on 127.0.0.1:${services.webPort}, SSH on 127.0.0.1:${services.sshPort}) …`);
+  let stack: Stack;
+  try {
+    stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-demo', 'warn') });
+  } catch (err) {
+    await services.stop();
+    throw err;
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await stack.stop();
+    await services.stop();
   };
   try {
     // The snapshot copied in before any alert, so the actor checks find it.

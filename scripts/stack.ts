@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../lib/logger';
 import { prepareTemporal } from '../lib/temporal-setup';
 import { resolveIntakeToken } from '../intake/token';
 import { startIntake } from '../workers/intake';
+import { createBrowserWorker } from '../workers/browser-worker';
 import { createMainWorker, startSchedules } from '../workers/main-worker';
 import { isListening, startTemporalDevServer } from './temporal-dev-server';
 
@@ -104,6 +105,17 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
+
+    if (config.screenshots.enabled) {
+      // Screenshots on their own queue, as in production, but in this process: one Chromium.
+      const { worker: browserWorker, pool } = await createBrowserWorker({ config, connection: workerConnection, logger: logger.child({ component: 'browser' }) });
+      const browsing = browserWorker.run().catch((err: unknown) => logger.error({ err }, 'the browser worker stopped'));
+      cleanups.push(async () => {
+        if (browserWorker.getState() === 'RUNNING') browserWorker.shutdown();
+        await browsing;
+        await pool.close();
+      });
+    }
 
     await startSchedules(client, config);
 

@@ -178,6 +178,11 @@ program
   });
 
 program
+  .command('browser-worker')
+  .description('run the browser worker that takes screenshots (production: where Chromium is installed)')
+  .action(async () => (await import('../workers/browser-worker')).runBrowserWorker(configOption()));
+
+program
   .command('intake')
   .description('run the intake HTTP server (production: one process per role)')
   .action(async () => {

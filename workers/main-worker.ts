@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createArchive } from '../activities/archive';
+import { createArchive, createArtifactStore } from '../activities/archive';
+import { createInventoryProviders } from '../activities/context';
 import { createConfiguredIntel } from '../activities/intel/activities';
 import { createTracker } from '../activities/tracker';
 import { createSweepActivities } from '../intake/sweep';
@@ -32,7 +33,16 @@ export function createMainWorker({ config, connection, client, logger = createLo
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     activities: {
-      ...createActivities({ tracker: createTracker(config), labels: config.tracker.labels, intel: createConfiguredIntel(config) }),
+      ...createActivities({
+        tracker: createTracker(config),
+        labels: config.tracker.labels,
+        intel: createConfiguredIntel(config),
+        inventory: createInventoryProviders(config.inventory),
+        probe: { settings: config.probe, scope: config.probe },
+        screenshots: config.screenshots.enabled,
+        artifacts: createArtifactStore(config),
+        watch: config.watch,
+      }),
       ...createSweepActivities({ archive, delivery: createConfiguredDelivery(config, client, logger, archive) }),
     },
   });

@@ -1,7 +1,7 @@
 // The inventory provider interface: given what an alert refers to, the resources it concerns.
 // Providers are registered in ./index.ts; adding one touches nothing else.
 import type { ResourceRef } from '../../lib/alert';
-import type { ResourceContext } from '../../lib/context';
+import type { ProviderContext } from '../../lib/context';
 
 /** What an alert says about the machines it concerns. */
 export interface ContextQuery {
@@ -25,5 +25,5 @@ export interface InventoryProvider {
    * not configured) is returned as a problem; a transient failure (network, 5xx after the SDK's own
    * retries) is thrown, so that Temporal retries the activity.
    */
-  collect(query: ContextQuery): Promise<ResourceContext>;
+  collect(query: ContextQuery): Promise<ProviderContext>;
 }

@@ -23,6 +23,10 @@ function inAny(address: ipaddr.IPv4 | ipaddr.IPv6, ranges: Range[]): boolean {
   return ranges.some((range) => address.kind() === range[0].kind() && address.match(range));
 }
 
+/** Whether an address (text) lies in any of the ranges (CIDRs or single addresses). */
+export const inRanges = (address: string, ranges: readonly string[]): boolean =>
+  ipaddr.isValid(address) && inAny(ipaddr.parse(address), parseRanges(ranges));
+
 /** Names ipaddr.js gives reserved space, in the words shown in the issue. */
 const rangeWords: Record<string, string> = {
   private: 'a private address',
@@ -37,17 +41,18 @@ const rangeWords: Record<string, string> = {
   reserved: 'a reserved or documentation address',
 };
 
-/** Whether an IP address may be contacted, and if not, why. */
+/** Whether an IP address may be contacted, and if not, why (the most telling reason first). */
 export function scopeVerdict(address: string, scope: ProbeScope): ScopeVerdict {
   if (!ipaddr.isValid(address)) return { allowed: false, reason: 'not an IP address' };
   const parsed = ipaddr.parse(address);
-  if (scope.onlyRanges.length > 0 && !inAny(parsed, parseRanges(scope.onlyRanges))) {
-    return { allowed: false, reason: `outside the probe fence (${scope.onlyRanges.join(', ')})` };
-  }
-  if (inAny(parsed, parseRanges(scope.allowRanges))) return { allowed: true };
+  const fenced = scope.onlyRanges.length > 0 && !inAny(parsed, parseRanges(scope.onlyRanges));
+  const outsideFence: ScopeVerdict = { allowed: false, reason: `outside the probe fence (${scope.onlyRanges.join(', ')})` };
+  if (inAny(parsed, parseRanges(scope.allowRanges))) return fenced ? outsideFence : { allowed: true };
   const range = parsed.range();
-  if (range === 'unicast') return { allowed: true };
-  return { allowed: false, reason: `${rangeWords[range] ?? `a special-purpose address (${range})`}, not allowed by probe.allowRanges` };
+  if (range !== 'unicast') {
+    return { allowed: false, reason: `${rangeWords[range] ?? `a special-purpose address (${range})`}, not allowed by probe.allowRanges` };
+  }
+  return fenced ? outsideFence : { allowed: true };
 }
 
 export class OutOfScopeError extends Error {

@@ -38,7 +38,7 @@ export interface CheckContext {
 export interface OpenPort {
   address: string;
   port: number;
-  /** Up to a few hundred bytes the service sent unasked within a short wait (SSH, MySQL, Redis do not). */
+  /** Up to a few hundred bytes the service sent unasked within a short wait (SSH and MySQL speak first; Redis and HTTP do not). */
   banner?: string;
 }
 

@@ -34,7 +34,14 @@ export interface TestVigilOptions {
   tracker?: Record<string, unknown>;
   /** Actor-check settings (feeds and providers on loopback). */
   intel?: Record<string, unknown>;
+  /** Inventory settings (a static file, moto, the local Cloud Asset server). */
+  inventory?: Record<string, unknown>;
+  /** Probe settings on top of the loopback-only fence every test keeps. */
+  probe?: Record<string, unknown>;
 }
+
+/** Tests probe loopback and nothing else, whatever an inventory or alert says. */
+export const loopbackOnlyProbes = { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] };
 
 export async function startTestVigil(options: TestVigilOptions = {}): Promise<TestVigil> {
   quietTemporalRuntime();
@@ -45,6 +52,10 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     intake: { port: 0, maxBodyBytes: 64 * 1024, dispatchTimeoutMs: 1000, ...options.intake },
     ...(options.tracker ? { tracker: options.tracker } : {}),
     ...(options.intel ? { intel: options.intel } : {}),
+    ...(options.inventory ? { inventory: options.inventory } : {}),
+    probe: { ...options.probe, ...loopbackOnlyProbes },
+    // No browser worker runs here unless a test starts one.
+    screenshots: { enabled: false },
   });
   const token = 'test-token-0123456789abcdef';
   const connection = await Connection.connect({ address: config.temporal.address });

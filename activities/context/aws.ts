@@ -1,0 +1,263 @@
+// The AWS inventory: the EC2 instances, network interfaces and security groups an alert concerns,
+// read through a read-only role in the alert's account, and what those groups open to the internet.
+import {
+  DescribeAddressesCommand,
+  EC2Client,
+  paginateDescribeInstances,
+  paginateDescribeNetworkInterfaces,
+  paginateDescribeSecurityGroups,
+  paginateGetManagedPrefixListEntries,
+  type EC2ClientConfig,
+  type Instance,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import ipaddr from 'ipaddr.js';
+import { resolveSecret, type InventorySettings } from '../../lib/config';
+import { mergeContexts, type ContextInstance, type ProviderContext } from '../../lib/context';
+import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './aws-exposure';
+import type { ContextQuery, InventoryProvider } from './types';
+
+type AwsSettings = NonNullable<InventorySettings['aws']>;
+type AwsAccount = AwsSettings['accounts'][number];
+type Credentials = NonNullable<EC2ClientConfig['credentials']>;
+
+export interface AwsInventoryOptions {
+  /** Items per page of the paginated calls (5–100 suits them all); each API's own default when unset. */
+  pageSize?: number;
+  /** The worker's own credentials, used directly or to assume the roles; the SDK's default chain when unset. */
+  credentials?: Credentials;
+}
+
+/** What the alert names, by id: the starting points of the lookup. */
+interface Wanted {
+  groupIds: string[];
+  instanceIds: string[];
+  interfaceIds: string[];
+  addresses: string[];
+}
+
+/** Refusals that retrying will not change: said in the issue as a problem rather than retried. */
+const refusals = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'InvalidClientTokenId',
+  'OptInRequired',
+  'RegionDisabledException',
+]);
+const isRefusal = (err: unknown) => err instanceof Error && refusals.has(err.name);
+
+/** Marks a failure of the role assumption, so that a refusal names the role rather than EC2. */
+class RoleAssumptionFailed extends Error {
+  constructor(
+    readonly roleArn: string,
+    override readonly cause: unknown,
+  ) {
+    super(`cannot assume ${roleArn}`);
+  }
+}
+
+// AWS takes at most 200 values in one filter.
+const filterValueLimit = 200;
+
+const unique = <T>(items: (T | undefined)[]) => [...new Set(items.filter((item): item is T => item !== undefined))];
+const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+/** `sg-1`, or the id at the end of an ARN (`arn:aws:ec2:…:security-group/sg-1`). */
+const idOf = (id: string) => (id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id);
+const tagsOf = (tags: Tag[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).flatMap(({ Key, Value }) => (Key ? [[Key, Value ?? '']] : [])));
+
+async function collectPages<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => Item[] | undefined): Promise<Item[]> {
+  const all: Item[] = [];
+  for await (const page of pages) all.push(...(items(page) ?? []));
+  return all;
+}
+
+function wantedBy(query: ContextQuery): Wanted {
+  const ids = (type: string) => unique(query.resources.filter((ref) => ref.type === type).map((ref) => idOf(ref.id)));
+  return {
+    groupIds: ids('aws:ec2:security-group'),
+    instanceIds: ids('aws:ec2:instance'),
+    interfaceIds: ids('aws:ec2:network-interface'),
+    // EC2 matches addresses as text: dotted quads, and IPv6 in its compressed form.
+    addresses: unique(
+      query.addresses.map((address) => {
+        if (ipaddr.IPv4.isValidFourPartDecimal(address)) return address;
+        return ipaddr.IPv6.isValid(address) ? ipaddr.IPv6.parse(address).toString() : undefined;
+      }),
+    ),
+  };
+}
+
+/** Reads one account in one region, through one client. */
+function regionReader(ec2: EC2Client, pageSize: number | undefined) {
+  const paging = { client: ec2, ...(pageSize ? { pageSize } : {}) };
+  // Filters rather than id lists: an id that no longer exists matches nothing instead of failing the call.
+  const filtered = <Item>(values: string[], read: (chunk: string[]) => Promise<Item[]>) =>
+    Promise.all(chunks(values, filterValueLimit).map(read)).then((found) => found.flat());
+
+  const interfaces = (filter: string, values: string[]) =>
+    filtered(values, (chunk) =>
+      collectPages(paginateDescribeNetworkInterfaces(paging, { Filters: [{ Name: filter, Values: chunk }] }), (page) => page.NetworkInterfaces),
+    );
+
+  return {
+    interfaces,
+    instances: (ids: string[]) =>
+      filtered(ids, (chunk) =>
+        collectPages(paginateDescribeInstances(paging, { Filters: [{ Name: 'instance-id', Values: chunk }] }), (page) =>
+          page.Reservations?.flatMap((reservation) => reservation.Instances ?? []),
+        ),
+      ),
+    groups: (ids: string[]) =>
+      filtered(ids, (chunk) =>
+        collectPages(paginateDescribeSecurityGroups(paging, { Filters: [{ Name: 'group-id', Values: chunk }] }), (page) => page.SecurityGroups),
+      ),
+
+    /** Interfaces holding the addresses: Elastic IPs, then other public IPv4, private IPv4 and IPv6 addresses. */
+    async interfacesByAddress(addresses: string[]) {
+      const v4 = addresses.filter((address) => ipaddr.IPv4.isValid(address));
+      const elastic = await filtered(v4, async (chunk) => (await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'public-ip', Values: chunk }] }))).Addresses ?? []);
+      const rest = v4.filter((address) => !elastic.some((eip) => eip.PublicIp === address));
+      const found = await Promise.all([
+        interfaces('network-interface-id', unique(elastic.map((eip) => eip.NetworkInterfaceId))),
+        interfaces('association.public-ip', rest.filter((address) => ipaddr.IPv4.parse(address).range() === 'unicast')),
+        interfaces('addresses.private-ip-address', rest),
+        interfaces('ipv6-addresses.ipv6-address', addresses.filter((address) => ipaddr.IPv6.isValid(address))),
+      ]);
+      return found.flat();
+    },
+
+    /** Entries of each prefix list that can be read; one that cannot is left out (and counts as the internet). */
+    async prefixLists(ids: string[]) {
+      const read = await Promise.all(
+        ids.map(async (id) => {
+          try {
+            const entries = await collectPages(paginateGetManagedPrefixListEntries(paging, { PrefixListId: id }), (page) => page.Entries);
+            return [[id, unique(entries.map((entry) => entry.Cidr))] as const];
+          } catch (err) {
+            if (isRefusal(err) || (err instanceof Error && err.name.endsWith('.NotFound'))) return [];
+            throw err;
+          }
+        }),
+      );
+      return new Map(read.flat());
+    },
+  };
+}
+
+function instanceContext(instance: Instance, account: string, region: string): ContextInstance {
+  const addresses = (instance.NetworkInterfaces ?? []).map(interfaceAddresses);
+  const name = instance.Tags?.find((tag) => tag.Key === 'Name')?.Value;
+  return {
+    provider: 'aws',
+    id: instance.InstanceId ?? 'unknown',
+    ...(name ? { name } : {}),
+    account,
+    region,
+    publicAddresses: unique([instance.PublicIpAddress, ...addresses.flatMap((a) => a.publicAddresses)]),
+    privateAddresses: unique([instance.PrivateIpAddress, ...addresses.flatMap((a) => a.privateAddresses)]),
+    dnsNames: unique([instance.PublicDnsName, instance.PrivateDnsName, ...addresses.flatMap((a) => a.dnsNames)].map((dns) => dns || undefined)),
+    tags: tagsOf(instance.Tags),
+  };
+}
+
+/** An interface no instance holds (load balancer, NAT gateway, endpoint...) stands for itself. */
+function interfaceContext(eni: NetworkInterface & { TagSet?: Tag[] }, account: string, region: string): ContextInstance {
+  const name = eni.TagSet?.find((tag) => tag.Key === 'Name')?.Value;
+  return { provider: 'aws', id: interfaceOwner(eni), ...(name ? { name } : {}), account, region, ...interfaceAddresses(eni), tags: tagsOf(eni.TagSet) };
+}
+
+async function collectRegion(reader: ReturnType<typeof regionReader>, wanted: Wanted, account: string, region: string): Promise<ProviderContext> {
+  const found = await Promise.all([
+    reader.interfaces('group-id', wanted.groupIds),
+    reader.interfaces('attachment.instance-id', wanted.instanceIds),
+    reader.interfaces('network-interface-id', wanted.interfaceIds),
+    reader.interfacesByAddress(wanted.addresses),
+  ]);
+  const interfaces = [...new Map(found.flat().map((eni) => [eni.NetworkInterfaceId, eni])).values()];
+  const [instances, groups] = await Promise.all([
+    reader.instances(unique([...wanted.instanceIds, ...interfaces.map((eni) => eni.Attachment?.InstanceId)])),
+    reader.groups(unique([...wanted.groupIds, ...interfaces.flatMap((eni) => (eni.Groups ?? []).map((group) => group.GroupId))])),
+  ]);
+  const prefixLists = await reader.prefixLists(
+    unique(groups.flatMap((group: SecurityGroup) => (group.IpPermissions ?? []).flatMap((p) => (p.PrefixListIds ?? []).map((pl) => pl.PrefixListId)))),
+  );
+  const { rules, exposures } = calculateExposures({ groups, interfaces, prefixLists });
+  return {
+    instances: [
+      ...instances.map((instance) => instanceContext(instance, account, region)),
+      ...interfaces.filter((eni) => !eni.Attachment?.InstanceId).map((eni) => interfaceContext(eni, account, region)),
+    ],
+    rules,
+    exposures,
+    problems: [],
+  };
+}
+
+const nothing = (): ProviderContext => ({ instances: [], rules: [], exposures: [], problems: [] });
+const problemContext = (scope: string, reason: string): ProviderContext => ({ ...nothing(), problems: [{ provider: 'aws', scope, reason }] });
+
+export function createAwsInventory(settings: AwsSettings, options: AwsInventoryOptions = {}): InventoryProvider {
+  const externalId = settings.externalId ? resolveSecret(settings.externalId, 'inventory.aws.externalId') : undefined;
+  const retries = { maxAttempts: settings.maxAttempts, retryMode: 'adaptive' } as const;
+  const endpoint = settings.endpoint ? { endpoint: settings.endpoint } : {};
+  const clients = new Map<string, EC2Client>();
+  const roleOf = (account: AwsAccount) => account.roleArn ?? `arn:aws:iam::${account.id}:role/${settings.roleName}`;
+
+  function roleCredentials(roleArn: string, region: string): Credentials {
+    const assume = fromTemporaryCredentials({
+      params: { RoleArn: roleArn, RoleSessionName: 'vigil-inventory', ...(externalId ? { ExternalId: externalId } : {}) },
+      ...(options.credentials ? { masterCredentials: options.credentials } : {}),
+      clientConfig: { region, ...endpoint, ...retries },
+    });
+    return async (properties) => {
+      try {
+        return await assume(properties);
+      } catch (err) {
+        throw new RoleAssumptionFailed(roleArn, err);
+      }
+    };
+  }
+
+  function clientFor(account: AwsAccount, region: string): EC2Client {
+    const key = `${account.id}/${region}`;
+    let client = clients.get(key);
+    if (!client) {
+      const credentials = account.useOwnCredentials ? options.credentials : roleCredentials(roleOf(account), region);
+      client = new EC2Client({ region, ...endpoint, ...retries, ...(credentials ? { credentials } : {}) });
+      clients.set(key, client);
+    }
+    return client;
+  }
+
+  async function collectIn(account: AwsAccount, region: string, wanted: Wanted): Promise<ProviderContext> {
+    const scope = `account ${account.id} in ${region}`;
+    try {
+      return await collectRegion(regionReader(clientFor(account, region), options.pageSize), wanted, account.id, region);
+    } catch (err) {
+      if (err instanceof RoleAssumptionFailed) {
+        if (isRefusal(err.cause)) return problemContext(scope, `cannot assume role ${err.roleArn} (${(err.cause as Error).name})`);
+        throw err.cause;
+      }
+      if (isRefusal(err)) return problemContext(scope, `access denied (${(err as Error).name})`);
+      throw err;
+    }
+  }
+
+  return {
+    name: 'aws',
+    async collect(query) {
+      if (query.provider !== 'aws') return nothing();
+      const wanted = wantedBy(query);
+      if (Object.values(wanted).every((ids: string[]) => ids.length === 0)) return nothing();
+      if (!query.account) return problemContext('aws', 'the alert names no AWS account');
+      const account = settings.accounts.find((candidate) => candidate.id === query.account);
+      if (!account) return problemContext(`account ${query.account}`, `account ${query.account} is not configured in inventory.aws.accounts`);
+      const regions = query.region ? [query.region] : (account.regions ?? settings.regions);
+      return mergeContexts(await Promise.all(regions.map((region) => collectIn(account, region, wanted))));
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// The exposure-check activity: from the alert and its resource context to what really answers.
+import type { NormalizedAlert } from '../../lib/alert';
+import type { ProbeSettings } from '../../lib/config';
+import type { ResourceContext } from '../../lib/context';
+import { createProbeActivities } from '.';
+import { planTargets } from './plan';
+import type { ProbeScope } from './scope';
+import type { ProbeReport } from './types';
+
+export function createExposureActivities(settings: ProbeSettings, scope: ProbeScope, { screenshots }: { screenshots: boolean }) {
+  const { probeTargets } = createProbeActivities(settings, scope);
+  return {
+    /**
+     * Probes the exposures the inventory confirmed (and addresses configuration allows), within the
+     * scope; `webPages` is empty when screenshots are off, so no browser work is asked for.
+     */
+    async checkExposures({ alert, context }: { alert: NormalizedAlert; context: ResourceContext }): Promise<ProbeReport> {
+      if (!settings.enabled) return { findings: [], skipped: [{ target: 'every target', reason: 'probing is off (probe.enabled)' }], webPages: [] };
+      const plan = planTargets(context, { addresses: alert.network.ips, ports: alert.network.ports }, settings, scope);
+      const report = plan.targets.length > 0 ? await probeTargets({ targets: plan.targets }) : { findings: [], skipped: [], webPages: [] };
+      return { ...report, skipped: [...plan.skipped, ...report.skipped], webPages: screenshots ? report.webPages : [] };
+    },
+  };
+}

@@ -1,0 +1,23 @@
+// How an investigation watches an open exposure, from configuration (which workflow code cannot read).
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Severity } from '../lib/alert';
+import type { WatchSettings } from '../lib/config';
+
+export interface WatchPolicy {
+  enabled: boolean;
+  everyMs: number;
+  cleanChecks: number;
+  autoClose: boolean;
+  maxAge: string;
+  maxAgeMs: number;
+  checksPerRun: number;
+}
+
+export function createWatchActivities(settings: WatchSettings) {
+  return {
+    async watchPolicy({ severity }: { severity: Severity }): Promise<WatchPolicy> {
+      const { enabled, every, cleanChecks, autoClose, maxAge, checksPerRun } = settings;
+      return { enabled, everyMs: msToNumber(every[severity]), cleanChecks, autoClose, maxAge, maxAgeMs: msToNumber(maxAge), checksPerRun };
+    },
+  };
+}

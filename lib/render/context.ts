@@ -1,0 +1,49 @@
+// The resource context on an issue: the machines an alert concerns, their addresses, and which
+// rule opens which port to the internet. Every provider-supplied value is untrusted text too
+// (tags and names are set by whoever can edit the cloud account).
+import type { PortRange } from '../alert';
+import type { ResourceContext } from '../context';
+import { cell, code } from '../markdown';
+
+const ports = ({ from, to }: PortRange) => (from === 0 && to === 65535 ? 'all' : from === to ? `${from}` : `${from}-${to}`);
+const list = (values: readonly string[]) => (values.length > 0 ? values.map((value) => cell(value, 60)).join(' ') : '—');
+
+export function contextComment(context: ResourceContext): string {
+  const lines = ['### Affected resources', ''];
+  if (context.instances.length === 0) {
+    lines.push(`No inventory (${context.consulted.map((name) => code(name)).join(', ')}) knows the resources or addresses this alert names.`);
+  } else {
+    const exposed = new Set(context.exposures.map((exposure) => exposure.instance));
+    lines.push(
+      '| resource | name | account | region | public addresses | private addresses | exposed |',
+      '|---|---|---|---|---|---|---|',
+      ...context.instances.map(
+        (instance) =>
+          `| ${cell(instance.id)} | ${instance.name ? cell(instance.name) : '—'} | ${instance.account ? cell(instance.account) : '—'} | ${instance.region ? cell(instance.region) : '—'} | ${list(instance.publicAddresses)} | ${list(instance.privateAddresses)} | ${exposed.has(instance.id) ? '**yes**' : 'no'} |`,
+      ),
+    );
+  }
+  if (context.exposures.length > 0) {
+    const rules = new Map(context.rules.map((rule) => [rule.id, rule]));
+    lines.push(
+      '',
+      '#### Open to the internet',
+      '',
+      '| address | protocol | ports | rule | sources |',
+      '|---|---|---|---|---|',
+      ...context.exposures.map((exposure) => {
+        const rule = rules.get(exposure.rule);
+        return `| ${cell(exposure.address)} | ${cell(exposure.protocol)} | ${cell(ports(exposure.ports))} | ${cell(rule?.name ?? exposure.rule)} | ${list(rule?.sources ?? [])} |`;
+      }),
+    );
+  }
+  if (context.problems.length > 0) {
+    lines.push(
+      '',
+      '#### Context that could not be read',
+      '',
+      ...context.problems.map((problem) => `- ${code(problem.provider)} ${code(problem.scope)}: ${code(problem.reason)}`),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,86 @@
+// The machines the demo's exposure alert is about: a web page and an SSH server, on loopback only,
+// plus the static inventory that says where they are (and one metadata address that must be skipped).
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import ssh2 from 'ssh2';
+import { stringify } from 'yaml';
+
+export interface DemoServices {
+  webPort: number;
+  sshPort: number;
+  /** The static inventory file describing them. */
+  inventoryFile: string;
+  stop(): Promise<void>;
+}
+
+const page = `<!doctype html>
+<html><head><title>Acme billing — internal dashboard</title></head>
+<body style="font-family: sans-serif; margin: 3em">
+<h1>Acme billing</h1><p>Internal dashboard. Left open to the internet by a security-group change.</p>
+</body></html>`;
+
+const listen = async (server: Server | ssh2.Server) => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+};
+
+export async function startDemoServices(dataDir: string): Promise<DemoServices> {
+  const web = createServer((request, response) => {
+    if (request.url !== '/') return void response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', server: 'demo-httpd/1.0' });
+    response.end(page);
+  });
+  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const ssh = new ssh2.Server({ hostKeys: [hostKey], ident: 'OpenSSH_9.2p1 Debian-2' }, (client) => {
+    // Password logins are on, as on the badly configured machine the alert is about; none succeeds.
+    client.on('authentication', (context) => (context.method === 'password' ? context.reject() : context.reject(['password', 'publickey'])));
+    client.on('error', () => {});
+  });
+  const [webPort, sshPort] = [await listen(web), await listen(ssh)];
+
+  const inventoryFile = path.join(dataDir, 'inventory.yaml');
+  const account = '111122223333';
+  const inventory = {
+    resources: [
+      {
+        id: 'i-0demo0000000000a1',
+        name: 'billing-dashboard',
+        account,
+        region: 'eu-west-1',
+        addresses: ['127.0.0.1'],
+        privateAddresses: ['10.0.1.17'],
+        tags: { Name: 'billing-dashboard', team: 'billing' },
+        refs: ['sg-0demo22'],
+        open: [
+          { name: 'sg-0demo22 web', protocol: 'tcp', ports: webPort, sources: ['0.0.0.0/0'] },
+          { name: 'sg-0demo22 ssh', protocol: 'tcp', ports: sshPort, sources: ['0.0.0.0/0'] },
+        ],
+      },
+      {
+        // A crafted inventory entry (or alert) must never make Vigil touch cloud metadata.
+        id: 'i-0demo0000000000b2',
+        name: 'metadata-lookalike',
+        account,
+        region: 'eu-west-1',
+        addresses: ['169.254.169.254'],
+        refs: ['sg-0demo22'],
+        open: [{ name: 'sg-0demo22 web', protocol: 'tcp', ports: 80, sources: ['0.0.0.0/0'] }],
+      },
+    ],
+  };
+  await writeFile(inventoryFile, `# Written by vigil demo: the demo's machines, on loopback.\n${stringify(inventory)}`);
+
+  return {
+    webPort,
+    sshPort,
+    inventoryFile,
+    async stop() {
+      web.closeAllConnections();
+      await Promise.all([new Promise((resolve) => web.close(resolve)), new Promise((resolve) => ssh.close(resolve))]);
+    },
+  };
+}

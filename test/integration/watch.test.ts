@@ -1,0 +1,229 @@
+// The watch over an open exposure, days of it in seconds on the time-skipping test server: real
+// probes of real loopback listeners that the test closes one by one, the real local tracker, and the
+// workflow's own timers.
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { localTrackerRoot } from '../../activities/tracker';
+import { createLocalTracker } from '../../activities/tracker/local';
+import type { NormalizedAlert } from '../../lib/alert';
+import { configSchema, type Config } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { ensureSearchAttributes } from '../../lib/temporal-setup';
+import { locatePrerequisite } from '../../scripts/prerequisites';
+import { createMainWorker } from '../../workers/main-worker';
+import { alertReceived, issueChanged, progressQuery, recheckNow, type InvestigationProgress } from '../../workflows/definitions';
+import { loopbackOnlyProbes } from '../helpers/vigil';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Installed already in this process.
+  }
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: locatePrerequisite('temporal-test-server') } },
+  });
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function listener(): Promise<Server> {
+  const server = createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+const portOf = (server: Server) => (server.address() as AddressInfo).port;
+const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+interface Watched {
+  config: Config;
+  worker: Worker;
+  running: Promise<void>;
+  servers: Server[];
+  comments(): Promise<string[]>;
+  labels(): Promise<string[]>;
+  progress(): Promise<InvestigationProgress>;
+  workflowId: string;
+  stop(): Promise<void>;
+}
+
+let sequence = 0;
+
+/** An exposure alert whose static inventory declares two loopback ports, both listening. */
+async function startWatched(watch: Record<string, unknown>): Promise<Watched> {
+  const servers = [await listener(), await listener()];
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-watch-'));
+  const inventory = path.join(dataDir, 'inventory.yaml');
+  await writeFile(
+    inventory,
+    JSON.stringify({
+      resources: [{ id: 'vm-watched', addresses: ['127.0.0.1'], refs: ['sg-watched'], open: servers.map((server) => ({ ports: portOf(server) })) }],
+    }),
+  );
+  sequence += 1;
+  const config = configSchema.parse({
+    dataDir,
+    temporal: { taskQueue: `watch-${sequence}` },
+    inventory: { static: { files: [inventory] } },
+    probe: { ...loopbackOnlyProbes, connectTimeoutMs: 500, serviceTimeoutMs: 1000 },
+    screenshots: { enabled: false },
+    watch: { cleanChecks: 2, ...watch },
+  });
+  const worker = await createMainWorker({
+    config,
+    connection: env.nativeConnection,
+    client: env.client,
+    logger: createLogger('watch-test', 'silent'),
+    workflowBundle: { code: inject('workflowBundleCode') },
+  });
+  const running = worker.run();
+  const workflowId = `alert/generic/watched-${sequence}`;
+  const alert: NormalizedAlert = {
+    source: 'generic',
+    kind: 'exposure',
+    fingerprint: `watched-${sequence}`,
+    title: 'Security group sg-watched open to the internet',
+    severity: 'high',
+    resources: [{ type: 'aws:ec2:security-group', id: 'sg-watched' }],
+    network: { ips: [], cidrs: ['0.0.0.0/0'], ports: [], protocol: 'tcp' },
+    actors: { ips: [], domains: [], principals: [], userAgents: [] },
+    archive: { id: `2026/11/28/generic/${sequence}`, sha256: `delivery-${sequence}`, receivedAt: '2026-11-28T10:00:00Z' },
+  };
+  await env.client.workflow.signalWithStart('investigateAlert', {
+    workflowId,
+    taskQueue: config.temporal.taskQueue,
+    signal: alertReceived,
+    signalArgs: [alert],
+  });
+  const tracker = createLocalTracker({ root: localTrackerRoot(config) });
+  const handle = env.client.workflow.getHandle(workflowId);
+  return {
+    config,
+    worker,
+    running,
+    servers,
+    workflowId,
+    comments: async () => ((await tracker.readIssue(1))?.comments ?? []).map((comment) => comment.body),
+    labels: async () => (await tracker.getIssue(1)).labels,
+    progress: () => handle.query(progressQuery),
+    async stop() {
+      // A watch left running would hold the test server's clock for the next test.
+      await handle.terminate('test over').catch(() => undefined);
+      worker.shutdown();
+      await running;
+      await Promise.all(servers.map((server) => server.listening && close(server)));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits (in real time: time-skipping is locked while nothing awaits a result) for a condition. */
+async function until<T>(what: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await what().catch(() => undefined);
+    if (value !== undefined && accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const headings = (comments: string[]) => comments.map((body) => body.split('\n')[0]);
+const checks = (watched: Watched, count: number) => until(watched.progress, (progress) => (progress.watch?.checks ?? 0) >= count);
+
+describe('watching an open exposure', () => {
+  it('comments only on change, then marks it remediated after enough clean checks, and ends', async () => {
+    const watched = await startWatched({});
+    try {
+      await until(watched.comments, (comments) => comments.some((body) => body.startsWith('### Exposure checks')));
+      expect(await watched.labels()).toContain('exposure:open');
+      const reported = (await watched.comments()).length;
+
+      // One port closes: the next check (4 h later for a high alert) says so, once.
+      const closedPort = portOf(watched.servers[0]!);
+      await close(watched.servers[0]!);
+      await env.sleep('4h');
+      await checks(watched, 1);
+      await until(watched.comments, (comments) => comments.length === reported + 1);
+      const change = (await watched.comments()).at(-1)!;
+      expect(change).toMatch(/^### Re-check 1: something changed/);
+      expect(change).toContain(`127.0.0.1:${closedPort}`);
+
+      // Nothing changes: a check, and no comment.
+      await env.sleep('4h');
+      await checks(watched, 2);
+      expect((await watched.comments()).length).toBe(reported + 1);
+
+      // The other closes: one change comment; then a clean check with no change → remediated.
+      await close(watched.servers[1]!);
+      await env.sleep('4h');
+      await checks(watched, 3);
+      await env.sleep('4h');
+      await checks(watched, 4);
+      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      expect(progress.watch).toMatchObject({ state: 'remediated', checks: 4, cleanStreak: 2 });
+      expect(headings(await watched.comments()).slice(reported)).toEqual(['### Re-check 1: something changed', '### Re-check 3: something changed', '### Remediated']);
+      expect(await watched.labels()).toContain('exposure:remediated');
+      expect(await watched.labels()).not.toContain('exposure:open');
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('stops watching when a person closes the issue', async () => {
+    const watched = await startWatched({});
+    try {
+      await until(watched.progress, (progress) => progress.watch?.state === 'watching');
+      await env.client.workflow.getHandle(watched.workflowId).signal(issueChanged, { state: 'closed', suppressed: false });
+      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      expect(progress.watch).toMatchObject({ state: 'stopped', checks: 0 });
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('continues as new every few checks, carrying its count, its last findings and its deliveries', async () => {
+    const watched = await startWatched({ checksPerRun: 2 });
+    try {
+      const handle = env.client.workflow.getHandle(watched.workflowId);
+      await until(watched.progress, (progress) => progress.watch?.state === 'watching');
+      const firstRun = (await handle.describe()).runId;
+      for (let check = 1; check <= 3; check += 1) {
+        await handle.signal(recheckNow);
+        await checks(watched, check);
+      }
+      const progress = await watched.progress();
+      expect((await handle.describe()).runId).not.toBe(firstRun);
+      expect(progress).toMatchObject({ occurrences: 1, watch: { state: 'watching', checks: 3 } });
+      // Nothing changed in three checks across two runs: the carried findings were compared.
+      expect(headings(await watched.comments()).filter((heading) => heading?.startsWith('### Re-check'))).toEqual([]);
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('ages out after watch.maxAge, saying so, while still exposed', async () => {
+    const watched = await startWatched({ maxAge: '1d' });
+    try {
+      await until(watched.progress, (progress) => progress.watch?.state === 'watching');
+      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      expect(progress.watch).toMatchObject({ state: 'aged-out', checks: 6 });
+      expect(headings(await watched.comments()).at(-1)).toBe('### No longer watched');
+      expect(await watched.labels()).toContain('exposure:open');
+    } finally {
+      await watched.stop();
+    }
+  });
+});

@@ -1,0 +1,62 @@
+// The browser worker: screenshots only, on a task queue of their own, so that a slow or crashing
+// Chromium never holds up investigations, and the browser runs only where it is installed.
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createArtifactStore } from '../activities/archive';
+import { createScreenshotActivities } from '../activities/screenshot';
+import { createBrowserPool, type BrowserPool } from '../activities/screenshot/browser-pool';
+import type { Config } from '../lib/config';
+import { createLogger, type Logger } from '../lib/logger';
+import { browserTaskQueue } from '../lib/task-queues';
+
+export interface BrowserWorkerOptions {
+  config: Config;
+  connection: NativeConnection;
+  /** A pool made by the caller (tests, benchmarks), which then closes it; otherwise one per worker. */
+  pool?: BrowserPool;
+  logger?: Logger;
+}
+
+export interface BrowserWorker {
+  worker: Worker;
+  /** The pool the worker uses: close it once the worker has stopped. */
+  pool: BrowserPool;
+}
+
+export async function createBrowserWorker({ config, connection, pool, logger = createLogger('browser-worker') }: BrowserWorkerOptions): Promise<BrowserWorker> {
+  const settings = config.screenshots;
+  // The same fence as the network probes: the browser reaches nothing they could not.
+  const scope = { allowRanges: config.probe.allowRanges, onlyRanges: config.probe.onlyRanges };
+  const browsers = pool ?? createBrowserPool({ settings, scope, logger });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: browserTaskQueue(config.temporal.taskQueue),
+    maxConcurrentActivityTaskExecutions: settings.concurrency,
+    activities: createScreenshotActivities({ settings, scope, artifacts: createArtifactStore(config), pool: browsers }),
+  });
+  return { worker, pool: browsers };
+}
+
+/**
+ * The browser worker as a process of its own: stops on SIGINT/SIGTERM (Temporal's runtime shuts
+ * the worker down on them), and leaves no Chromium behind.
+ */
+export async function runBrowserWorker(config: Config): Promise<void> {
+  const logger = createLogger('browser-worker');
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  try {
+    const { worker, pool } = await createBrowserWorker({ config, connection, logger });
+    try {
+      await pool.start();
+      logger.info(
+        { taskQueue: browserTaskQueue(config.temporal.taskQueue), concurrency: config.screenshots.concurrency, chromiumPid: pool.browserPid() },
+        'browser worker polling',
+      );
+      await worker.run();
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    await connection.close();
+  }
+}
