@@ -5,12 +5,14 @@ import type { NormalizedAlert } from '../../lib/alert';
 import type { InventorySettings } from '../../lib/config';
 import { mergeContexts, type ResourceContext } from '../../lib/context';
 import { createAwsInventory } from './aws';
+import { createGcpInventory } from './gcp';
 import { createStaticInventory } from './static';
 import type { ContextQuery, InventoryProvider } from './types';
 
 export function createInventoryProviders(settings: InventorySettings, cwd = process.cwd()): InventoryProvider[] {
   const providers: InventoryProvider[] = [];
   if (settings.aws) providers.push(createAwsInventory(settings.aws));
+  if (settings.gcp) providers.push(createGcpInventory(settings.gcp));
   if (settings.static) providers.push(createStaticInventory({ files: settings.static.files.map((file) => path.resolve(cwd, file)) }));
   return providers;
 }

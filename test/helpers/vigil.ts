@@ -12,6 +12,7 @@ import { createLocalTracker, type LocalTracker } from '../../activities/tracker/
 import { configSchema, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { startIntake } from '../../workers/intake';
+import { createBrowserWorker } from '../../workers/browser-worker';
 import { createMainWorker } from '../../workers/main-worker';
 import { progressQuery, type InvestigationProgress } from '../../workflows/definitions';
 
@@ -38,6 +39,8 @@ export interface TestVigilOptions {
   inventory?: Record<string, unknown>;
   /** Probe settings on top of the loopback-only fence every test keeps. */
   probe?: Record<string, unknown>;
+  /** Runs a browser worker (real Chromium) beside the main worker, so web pages get screenshots. */
+  browser?: boolean;
 }
 
 /** Tests probe loopback and nothing else, whatever an inventory or alert says. */
@@ -54,8 +57,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     ...(options.intel ? { intel: options.intel } : {}),
     ...(options.inventory ? { inventory: options.inventory } : {}),
     probe: { ...options.probe, ...loopbackOnlyProbes },
-    // No browser worker runs here unless a test starts one.
-    screenshots: { enabled: false },
+    screenshots: { enabled: options.browser ?? false },
   });
   const token = 'test-token-0123456789abcdef';
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -69,6 +71,8 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     workflowBundle: { code: inject('workflowBundleCode') },
   });
   const running = worker.run();
+  const browser = options.browser ? await createBrowserWorker({ config, connection: workerConnection, logger: createLogger('test-browser', 'silent') }) : undefined;
+  const browsing = browser?.worker.run();
   const intakeConnection = options.intakeTemporalAddress
     ? Connection.lazy({ address: options.intakeTemporalAddress })
     : connection;
@@ -96,7 +100,9 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     async stop() {
       await app.close();
       worker.shutdown();
-      await running;
+      browser?.worker.shutdown();
+      await Promise.all([running, browsing]);
+      await browser?.pool.close();
       await workerConnection.close();
       if (intakeConnection !== connection) await intakeConnection.close();
       await connection.close();

@@ -1,0 +1,164 @@
+// The GCP inventory with the real @google-cloud/asset client (REST transport, preset token) against
+// a local Cloud Asset server that checks every request and answer against the client's own API
+// description. Nothing leaves 127.0.0.1.
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGcpInventory, type GcpInventorySettings } from '../../activities/context/gcp';
+import type { ContextQuery } from '../../activities/context/types';
+import { assetFromExport, startCloudAssetServer, type ApiAsset, type CloudAssetServer } from '../helpers/cloud-asset-server';
+
+const PROJECT = 'cf-gcp-challenge-dev';
+const NETWORK = `https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/networks/default`;
+const TARGET_ACCOUNT = `${PROJECT}-sa@${PROJECT}.iam.gserviceaccount.com`;
+const TOKEN = 'ya29.preset-test-token';
+const ENV = { VIGIL_TEST_GCP_TOKEN: TOKEN };
+
+const fixture = (file: string) => JSON.parse(readFileSync(new URL(`../fixtures/gcp-asset/${file}`, import.meta.url), 'utf8')) as Record<string, unknown>[];
+
+/** An instance as the current API writes it, in the fixture firewalls' project and network. */
+function instance(name: string, natIP: string, serviceAccount: string): ApiAsset {
+  return {
+    name: `//compute.googleapis.com/projects/${PROJECT}/zones/europe-west1-b/instances/${name}`,
+    assetType: 'compute.googleapis.com/Instance',
+    ancestors: ['projects/573988288153', 'folders/2', 'organizations/1'],
+    updateTime: '2025-01-07T10:00:00.123Z',
+    resource: {
+      version: 'v1',
+      discoveryDocumentUri: 'https://www.googleapis.com/discovery/v1/apis/compute/v1/rest',
+      discoveryName: 'Instance',
+      parent: '//cloudresourcemanager.googleapis.com/projects/573988288153',
+      location: 'europe-west1-b',
+      data: {
+        name,
+        status: 'RUNNING',
+        networkInterfaces: [{ name: 'nic0', network: NETWORK, networkIP: '10.132.0.7', accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', natIP }] }],
+        serviceAccounts: [{ email: serviceAccount, scopes: ['https://www.googleapis.com/auth/cloud-platform'] }],
+        tags: { items: ['web'] },
+        labels: { team: 'shop' },
+      },
+    },
+  };
+}
+
+function seedAssets(): ApiAsset[] {
+  const firewalls = fixture('firewall-protocol-and-port.json').map((exported) => ({ ...assetFromExport(exported), ancestors: ['projects/573988288153', 'folders/2', 'organizations/1'] }));
+  const others = fixture('vm-external-ip.json').map((exported) => ({ ...assetFromExport(exported), ancestors: ['projects/68478495408', 'organizations/1'] }));
+  return [...firewalls, instance('web', '34.120.7.9', TARGET_ACCOUNT), instance('batch', '34.120.7.10', 'batch@example.iam.gserviceaccount.com'), ...others];
+}
+
+const query = (overrides: Partial<ContextQuery>): ContextQuery => ({ provider: 'gcp', account: PROJECT, resources: [], addresses: [], ...overrides });
+const opened = (exposures: { rule: string; protocol: string; ports: { from: number; to: number } }[]) =>
+  exposures.map((exposure) => `${exposure.rule.split('/').at(-1)}:${exposure.protocol}:${exposure.ports.from}-${exposure.ports.to}`).sort();
+
+describe('GCP inventory over the Cloud Asset API', () => {
+  let server: CloudAssetServer;
+  let settings: GcpInventorySettings;
+
+  beforeEach(async () => {
+    server = await startCloudAssetServer({ assets: seedAssets(), pageSize: 3, tokens: [TOKEN], refuse: ['projects/locked-project', 'folders/9'] });
+    settings = { scopes: ['organizations/1'], endpoint: server.url, accessToken: { env: 'VIGIL_TEST_GCP_TOKEN' } };
+  });
+
+  afterEach(async () => {
+    await server.close();
+    expect(server.problems).toEqual([]);
+  });
+
+  it('reads the alert’s project page by page, with the preset token, and keeps all of a project finding', async () => {
+    const context = await createGcpInventory(settings, ENV).collect(query({ resources: [{ type: 'gcp:project', id: `//cloudresourcemanager.googleapis.com/projects/${PROJECT}` }] }));
+
+    // 8 firewalls + 2 instances, 3 a page.
+    expect(server.requests.map((request) => [request.status, request.request.pageToken !== undefined])).toEqual([
+      [200, false],
+      [200, true],
+      [200, true],
+      [200, true],
+    ]);
+    for (const request of server.requests) {
+      expect(request.request).toMatchObject({ parent: `projects/${PROJECT}`, assetTypes: ['compute.googleapis.com/Firewall', 'compute.googleapis.com/Instance'], contentType: 1 });
+      expect(request.authorization).toBe(`Bearer ${TOKEN}`);
+    }
+    expect(context.problems).toEqual([]);
+    expect(context.instances.map((item) => item.name).sort()).toEqual(['batch', 'web']);
+    expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0', 'cf-test-fw-rule-5', 'cf-test-fw-rule-6']);
+    expect(context.instances.find((item) => item.name === 'web')).toEqual({
+      provider: 'gcp',
+      id: `projects/${PROJECT}/zones/europe-west1-b/instances/web`,
+      name: 'web',
+      account: PROJECT,
+      region: 'europe-west1-b',
+      publicAddresses: ['34.120.7.9'],
+      privateAddresses: ['10.132.0.7'],
+      dnsNames: [],
+      tags: { 'tag:web': '', team: 'shop' },
+    });
+  });
+
+  it('answers a firewall alert with the instances and ports that firewall exposes', async () => {
+    const inventory = createGcpInventory(settings, ENV);
+    const fullName = await inventory.collect(
+      query({ resources: [{ type: 'gcp:compute:firewall', id: `//compute.googleapis.com/projects/${PROJECT}/global/firewalls/cf-test-fw-rule-0`, name: 'cf-test-fw-rule-0' }] }),
+    );
+    expect(fullName.rules.map((rule) => rule.id)).toEqual([`projects/${PROJECT}/global/firewalls/cf-test-fw-rule-0`]);
+    expect(fullName.instances.map((item) => item.name)).toEqual(['web']);
+    expect(opened(fullName.exposures)).toEqual(['cf-test-fw-rule-0:icmp:0-65535', 'cf-test-fw-rule-0:tcp:123-123', 'cf-test-fw-rule-0:udp:1000-7000']);
+    expect(new Set(fullName.exposures.map((exposure) => exposure.address))).toEqual(new Set(['34.120.7.9']));
+
+    // gcp-audit names a firewall `projects/-/…` when the log entry has no project; the account fills it.
+    const bareName = await inventory.collect(query({ resources: [{ type: 'gcp:compute:firewall', id: 'cf-test-fw-rule-0' }] }));
+    expect(bareName.exposures).toEqual(fullName.exposures);
+    const dashed = await inventory.collect(query({ resources: [{ type: 'gcp:compute:firewall', id: '//compute.googleapis.com/projects/-/global/firewalls/cf-test-fw-rule-0' }] }));
+    expect(dashed.exposures).toEqual(fullName.exposures);
+  });
+
+  it('answers an alert about an address with that instance and every rule exposing it', async () => {
+    const context = await createGcpInventory(settings, ENV).collect(query({ addresses: ['34.120.7.9'] }));
+    expect(context.instances.map((item) => item.name)).toEqual(['web']);
+    expect(context.rules.map((rule) => rule.name).sort()).toEqual(['cf-test-fw-rule-0', 'cf-test-fw-rule-5', 'cf-test-fw-rule-6']);
+
+    const batch = await createGcpInventory(settings, ENV).collect(query({ resources: [{ type: 'gcp:compute:instance', id: `//compute.googleapis.com/projects/${PROJECT}/zones/europe-west1-b/instances/batch` }] }));
+    expect(batch.instances.map((item) => item.name)).toEqual(['batch']);
+    expect(batch.exposures).toEqual([]);
+    expect(batch.rules).toEqual([]);
+  });
+
+  it('reports a project it may not read as a problem, not an error', async () => {
+    const context = await createGcpInventory(settings, ENV).collect(query({ account: 'locked-project' }));
+    expect(context.instances).toEqual([]);
+    expect(context.problems).toEqual([{ provider: 'gcp', scope: 'projects/locked-project', reason: expect.stringMatching(/^access denied \(PERMISSION_DENIED\): The caller does not have permission/) }]);
+    expect(server.requests.map((request) => request.status)).toEqual([403]);
+  });
+
+  it('reads every configured scope when the alert names no project, each refusal its own problem', async () => {
+    const inventory = createGcpInventory({ ...settings, scopes: ['organizations/1', 'folders/9'] }, ENV);
+    const context = await inventory.collect(query({ account: undefined, addresses: ['34.120.7.9', '35.196.151.107'] }));
+    expect(new Set(server.requests.map((request) => request.request.parent))).toEqual(new Set(['organizations/1', 'folders/9']));
+    expect(context.instances.map((item) => item.id).sort()).toEqual([`projects/${PROJECT}/zones/europe-west1-b/instances/web`, 'projects/test-project/zones/us-east1-b/instances/vm-external-ip']);
+    expect(context.problems).toEqual([expect.objectContaining({ scope: 'folders/9', reason: expect.stringContaining('PERMISSION_DENIED') })]);
+  });
+
+  it('throws what retrying may cure, or what no problem explains: a server error, a refused token', async () => {
+    server.fail(`projects/${PROJECT}`, 'INTERNAL');
+    await expect(createGcpInventory(settings, ENV).collect(query({}))).rejects.toThrow(/INTERNAL/);
+    await expect(createGcpInventory(settings, { VIGIL_TEST_GCP_TOKEN: 'ya29.someone-elses-token' }).collect(query({ account: 'other' }))).rejects.toThrow(/authentication credentials/);
+    expect(server.requests.map((request) => request.status)).toEqual([500, 401]);
+  });
+
+  it('holds the test server itself to the API description, requests and answers alike', async () => {
+    const drifted = await fetch(`${server.url}/v1/projects/${PROJECT}/assets?assetType=compute.googleapis.com%2FInstance&contentType=RESOURCE`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(drifted.status).toBe(400);
+    expect(server.problems).toEqual(['request: query parameter assetType is not a field of google.cloud.asset.v1.ListAssetsRequest']);
+
+    server.problems.length = 0;
+    server.assets.unshift({ ...server.assets[0]!, asset_type: 'compute.googleapis.com/Firewall' });
+    await expect(createGcpInventory(settings, ENV).collect(query({}))).rejects.toThrow(/API description refuses/);
+    expect(server.problems).toEqual(['answer.assets[0].asset_type: no such field in google.cloud.asset.v1.Asset']);
+    server.problems.length = 0;
+  });
+
+  it('leaves queries about other providers alone', async () => {
+    const context = await createGcpInventory(settings, ENV).collect({ provider: 'aws', account: '123456789012', resources: [], addresses: ['34.120.7.9'] });
+    expect(context).toMatchObject({ instances: [], rules: [], exposures: [], problems: [] });
+    expect(server.requests).toEqual([]);
+  });
+});
