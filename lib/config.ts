@@ -281,6 +281,30 @@ const watchSchema = z.strictObject({
 });
 export type WatchSettings = z.infer<typeof watchSchema>;
 
+/** A resource that may stay public: matched by id, tag or label, for a reason, until a date. */
+const rescanAllowSchema = z
+  .strictObject({
+    resource: z.string().min(1).optional(),
+    /** `key=value` among the resource's tags (AWS) or labels (GCP, static). */
+    tag: z.string().regex(/^[^=]+=.*$/, 'expected key=value').optional(),
+    reason: z.string().min(1),
+    /** The allowance ends on this day (YYYY-MM-DD): then the resource is a violation again. */
+    expires: z.iso.date(),
+  })
+  .refine((entry) => entry.resource !== undefined || entry.tag !== undefined, 'give resource or tag');
+
+const rescanSchema = z.strictObject({
+  /** Scheduled re-scans of every configured inventory scope. */
+  enabled: z.boolean().default(true),
+  every: duration.default('1d'),
+  /** Ports that must never be open to the internet: remote access, databases, admin panels. */
+  sensitivePorts: z
+    .array(port)
+    .default([22, 23, 135, 139, 445, 1433, 1521, 2375, 2376, 3306, 3389, 5432, 5601, 5900, 5984, 6379, 6443, 8080, 8443, 9042, 9200, 9300, 10250, 11211, 15672, 27017]),
+  allow: z.array(rescanAllowSchema).default([]),
+});
+export type RescanSettings = z.infer<typeof rescanSchema>;
+
 export const configSchema = z.strictObject({
   /** Folder for the archive, the local tracker, the dev server's state and the intake token. */
   dataDir: z.string().min(1).default('.data'),
@@ -295,6 +319,7 @@ export const configSchema = z.strictObject({
   probe: probeSchema.prefault({}),
   screenshots: screenshotSchema.prefault({}),
   watch: watchSchema.prefault({}),
+  rescan: rescanSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
