@@ -40,8 +40,20 @@ describe('vigil demo --once --json', () => {
     for (const issue of issues) {
       expect(issue.state).toBe('open');
       expect(issue.comments.length).toBeGreaterThan(0);
-      expect(issue.evidence).toEqual([]);
     }
+    // The exposure alert on the demo's own machines (a web page and an SSH server on loopback,
+    // and a metadata address in the inventory that must be skipped).
+    const exposed = issues.find((issue) => issue.title.includes('sg-0demo22'))!;
+    const [, resources, checks] = exposed.comments.map((comment) => comment.body);
+    expect(resources).toMatch(/^### Affected resources/);
+    expect(resources).toContain('`billing-dashboard`');
+    expect(checks).toMatch(/^### Exposure checks\n\n2 endpoint\(s\) probed: \*\*2 open\*\*/);
+    expect(checks).toMatch(/\| `answered` \| `http` \| `200` \|.*`Acme billing — internal dashboard`/);
+    expect(checks).toMatch(/\| `password-allowed` \| `OpenSSH_9\.2p1 Debian-2` \|/);
+    expect(checks).toMatch(/!\[screenshot-[0-9a-f]{16}\.png\]/);
+    expect(checks).toContain('| `169.254.169.254:80` | `a link-local address (cloud metadata lives here), not allowed by probe.allowRanges` |');
+    expect(exposed.evidence).toEqual([{ path: expect.stringMatching(/screenshot-[0-9a-f]{16}\.png$/), contentType: 'image/png' }]);
+    expect(exposed.labels).toContain('exposure:open');
     const labels = new Set(issues.flatMap((issue) => issue.labels));
     for (const source of ['generic', 'guardduty', 'cloudtrail', 'securityhub', 'prowler', 'scc', 'gcp-audit', 'auto']) {
       expect(labels, `an issue from ${source}`).toContain(`source:${source}`);
