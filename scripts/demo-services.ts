@@ -11,10 +11,17 @@ import { stringify } from 'yaml';
 export interface DemoServices {
   webPort: number;
   sshPort: number;
+  /** The staging admin panel (on 127.0.0.2) the CloudTrail alert opened; the demo closes it to show a re-check. */
+  adminPort: number;
+  closeAdminPanel(): Promise<void>;
   /** The static inventory file describing them. */
   inventoryFile: string;
   stop(): Promise<void>;
 }
+
+const adminPage = `<!doctype html>
+<html><head><title>Staging admin</title></head>
+<body style="font-family: sans-serif; margin: 3em; background: #fee"><h1>Staging admin</h1><p>No login required.</p></body></html>`;
 
 const page = `<!doctype html>
 <html><head><title>Acme billing — internal dashboard</title></head>
@@ -22,8 +29,8 @@ const page = `<!doctype html>
 <h1>Acme billing</h1><p>Internal dashboard. Left open to the internet by a security-group change.</p>
 </body></html>`;
 
-const listen = async (server: Server | ssh2.Server) => {
-  server.listen(0, '127.0.0.1');
+const listen = async (server: Server | ssh2.Server, host = '127.0.0.1') => {
+  server.listen(0, host);
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
 };
@@ -34,13 +41,18 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', server: 'demo-httpd/1.0' });
     response.end(page);
   });
+  const admin = createServer((request, response) => {
+    if (request.url !== '/') return void response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(adminPage);
+  });
   const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
   const ssh = new ssh2.Server({ hostKeys: [hostKey], ident: 'OpenSSH_9.2p1 Debian-2' }, (client) => {
     // Password logins are on, as on the badly configured machine the alert is about; none succeeds.
     client.on('authentication', (context) => (context.method === 'password' ? context.reject() : context.reject(['password', 'publickey'])));
     client.on('error', () => {});
   });
-  const [webPort, sshPort] = [await listen(web), await listen(ssh)];
+  const [webPort, sshPort, adminPort] = [await listen(web), await listen(ssh), await listen(admin, '127.0.0.2')];
 
   const inventoryFile = path.join(dataDir, 'inventory.yaml');
   const account = '111122223333';
@@ -61,6 +73,17 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
         ],
       },
       {
+        // The security group the CloudTrail demo alert says was opened.
+        id: 'i-0demo0000000000c3',
+        name: 'staging-admin',
+        account,
+        region: 'eu-west-1',
+        // An address of its own, so that alerts naming 127.0.0.1 are not about it.
+        addresses: ['127.0.0.2'],
+        refs: ['sg-0a1b2c3d4e5f60718'],
+        open: [{ name: 'sg-0a1b2c3d4e5f60718 admin', protocol: 'tcp', ports: adminPort, sources: ['0.0.0.0/0'] }],
+      },
+      {
         // A crafted inventory entry (or alert) must never make Vigil touch cloud metadata.
         id: 'i-0demo0000000000b2',
         name: 'metadata-lookalike',
@@ -74,13 +97,21 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
   };
   await writeFile(inventoryFile, `# Written by vigil demo: the demo's machines, on loopback.\n${stringify(inventory)}`);
 
+  const closeHttp = (server: Server) => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  };
+  const closeAdminPanel = async () => {
+    if (admin.listening) await closeHttp(admin);
+  };
   return {
     webPort,
     sshPort,
+    adminPort,
     inventoryFile,
+    closeAdminPanel,
     async stop() {
-      web.closeAllConnections();
-      await Promise.all([new Promise((resolve) => web.close(resolve)), new Promise((resolve) => ssh.close(resolve))]);
+      await Promise.all([closeHttp(web), closeAdminPanel(), new Promise((resolve) => ssh.close(resolve))]);
     },
   };
 }

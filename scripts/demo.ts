@@ -7,8 +7,8 @@ import { pathToFileURL } from 'node:url';
 import getPort from 'get-port';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { progressQuery } from '../workflows/definitions';
-import { startDemoServices } from './demo-services';
+import { progressQuery, recheckNow } from '../workflows/definitions';
+import { startDemoServices, type DemoServices } from './demo-services';
 import { projectRoot } from './prerequisites';
 import { startStack, type Stack } from './stack';
 
@@ -69,6 +69,28 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
   }
 }
 
+/** The security group the CloudTrail demo alert opened: its machine is the one the demo closes. */
+const RECHECKED_GROUP = 'sg-0a1b2c3d4e5f60718';
+
+/**
+ * The watch, shown: the staging admin panel is closed, a re-check is asked for, and the issue gets
+ * one change comment and the remediated label; a second re-check finds nothing new and adds nothing.
+ */
+async function showRecheck(stack: Stack, services: DemoServices, workflowId: string): Promise<void> {
+  const handle = stack.client.workflow.getHandle(workflowId);
+  await services.closeAdminPanel();
+  for (const round of [1, 2]) {
+    await handle.signal(recheckNow);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const progress = await stack.client.withDeadline(Date.now() + 2000, () => handle.query(progressQuery)).catch(() => undefined);
+      if ((progress?.watch?.checks ?? 0) >= round) break;
+      if (Date.now() > deadline) throw new Error(`re-check ${round} of ${workflowId} did not finish within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void> {
   // Human-readable progress goes to stderr when stdout carries the JSON result.
   const say = (line: string) => (json ? console.error(line) : console.log(line));
@@ -87,6 +109,8 @@ export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void
     inventory: { static: { files: [services.inventoryFile] } },
     // The demo's machines are on loopback, and nothing else is ever contacted.
     probe: { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] },
+    // One clean re-check is enough to call the demo's closed port remediated.
+    watch: { cleanChecks: 1 },
   });
   say(`Starting Vigil (data folder ${dataDir}; demo web page on 127.0.0.1:${services.webPort}, SSH on 127.0.0.1:${services.sshPort}) …`);
   let stack: Stack;
@@ -113,6 +137,11 @@ export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void
       sent.push(result);
     }
     await waitForFirstReports(stack, sent);
+    const rechecked = sent.flatMap(({ workflowIds }) => workflowIds).find((id) => id.endsWith(`:${RECHECKED_GROUP}`));
+    if (rechecked) {
+      await showRecheck(stack, services, rechecked);
+      say(`  closed the staging admin panel and asked ${rechecked} to re-check, twice: one change comment, then nothing new`);
+    }
     const issues = (await (await fetch(`${stack.intakeUrl}/v1/issues`)).json()) as { issues: unknown[] };
     say(`\nEvery demo alert has its first report: ${issues.issues.length} issue(s).`);
     say(`  Issues:       ${stack.issuesUrl}`);

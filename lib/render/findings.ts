@@ -25,23 +25,16 @@ export function findingsTable(findings: readonly Finding[]): string {
 
 /** The change comment of a re-check: only what differs from the last report. */
 export function findingsChanges({ added, removed, changed }: FindingsDiff): string {
-  const lines: string[] = [];
-  if (added.length > 0) {
-    lines.push(`**Added** (${added.length})`, '', findingsTable(added));
-  }
+  const sections: string[] = [];
+  if (added.length > 0) sections.push(`**Added** (${added.length})\n\n${findingsTable(added)}`);
   if (removed.length > 0) {
-    lines.push(`**Removed** (${removed.length})`, '', ...removed.map((finding) => `- ${cell(finding.key)} (was ${cell(finding.status)})`));
+    sections.push(`**Removed** (${removed.length})\n\n${removed.map((finding) => `- ${cell(finding.key)} (was ${cell(finding.status)})`).join('\n')}`);
   }
   if (changed.length > 0) {
-    lines.push(
-      `**Changed** (${changed.length})`,
-      '',
-      '| finding | field | before | after |',
-      '|---|---|---|---|',
-      ...changed.flatMap(({ after, changes }) =>
-        changes.map(({ field, from, to }) => `| ${cell(after.key)} | ${cell(field)} | ${shown(from)} | ${shown(to)} |`),
-      ),
+    const rows = changed.flatMap(({ after, changes }) =>
+      changes.map(({ field, from, to }) => `| ${cell(after.key)} | ${cell(field)} | ${shown(from)} | ${shown(to)} |`),
     );
+    sections.push([`**Changed** (${changed.length})`, '', '| finding | field | before | after |', '|---|---|---|---|', ...rows].join('\n'));
   }
-  return lines.join('\n') || 'No change.';
+  return sections.join('\n\n') || 'No change.';
 }
