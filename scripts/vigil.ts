@@ -137,6 +137,18 @@ schedules
   );
 
 program
+  .command('recheck')
+  .argument('<workflow-id>', 'the investigation, for example alert/cloudtrail/aws:111122223333:eu-west-1:sg-0a1b2c3d4e5f60718')
+  .description('ask an investigation to re-check its exposure now (the signal recheckNow; the Temporal UI can send it too)')
+  .action((workflowId: string) =>
+    withClient(async (client) => {
+      const { recheckNow } = await import('../workflows/definitions');
+      await client.workflow.getHandle(workflowId).signal(recheckNow);
+      console.log(`asked ${workflowId} to re-check; the issue gets a comment only if something changed`);
+    }),
+  );
+
+program
   .command('bench')
   .description('measure intake throughput against a bare signalWithStart loop, and alert → first comment latency')
   .option('--deliveries <n>', 'deliveries per throughput run', '400')

@@ -19,6 +19,7 @@ import { VigilExposure } from '../../lib/search-attributes';
 import { startDemoServices, type DemoServices } from '../../scripts/demo-services';
 import { recordConnections, type ConnectionLog } from '../helpers/connections';
 import { startMoto, type Moto } from '../helpers/moto';
+import { runVigil } from '../helpers/processes';
 import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 const demoAlert = path.resolve(import.meta.dirname, '../../demo/alerts/01-ssh-open-to-internet.json');
@@ -80,6 +81,14 @@ describe('an exposure alert on machines from the static inventory', () => {
     expect(progress.watch?.state).toBe('watching');
     const description = await vigil.client.workflow.getHandle(workflowId).describe();
     expect(description.typedSearchAttributes.get(VigilExposure)).toBe('open');
+
+    // `vigil recheck` as an operator runs it: a check with nothing changed, and no comment.
+    const comments = stored!.comments.length;
+    const recheck = runVigil(['recheck', workflowId], { TEMPORAL_ADDRESS: vigil.config.temporal.address, TEMPORAL_NAMESPACE: vigil.config.temporal.namespace });
+    expect(await recheck.exited).toBe(0);
+    expect(recheck.output()).toContain(`asked ${workflowId} to re-check`);
+    await eventually(async () => ((await queryProgress(vigil.client, workflowId))?.watch?.checks === 1 ? true : undefined), 60_000);
+    expect((await vigil.tracker.readIssue(issue.number))!.comments).toHaveLength(comments);
 
     expect(connections.hosts()).toContain('127.0.0.1');
     expect(connections.outsideLoopback()).toEqual([]);
