@@ -1,9 +1,10 @@
 // `vigil demo`: the whole stack on free ports and a fresh data folder, fed the demo alerts through
 // the HTTP intake as a real sender would, then left running (or stopped, with --once).
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import getPort from 'get-port';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
@@ -25,6 +26,8 @@ export interface DemoOptions {
   once: boolean;
   json: boolean;
   alerts: string;
+  /** A folder for every investigation's event history, as JSON. */
+  saveHistories?: string;
 }
 
 interface Sent {
@@ -91,7 +94,16 @@ async function showRecheck(stack: Stack, services: DemoServices, workflowId: str
   }
 }
 
-export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void> {
+/** Each investigation's history as JSON, named after its workflow id, for replay tests. */
+async function saveHistories(stack: Stack, workflowIds: string[], dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const workflowId of workflowIds) {
+    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+    await writeFile(path.join(dir, `${workflowId.replace(/[^\w.-]+/g, '_')}.json`), `${historyToJSON(history)}\n`);
+  }
+}
+
+export async function runDemo({ once, json, alerts, saveHistories: historiesDir }: DemoOptions): Promise<void> {
   // Human-readable progress goes to stderr when stdout carries the JSON result.
   const say = (line: string) => (json ? console.error(line) : console.log(line));
   const files = (await readdir(alerts)).filter((name) => name.endsWith('.json')).sort();
@@ -142,6 +154,7 @@ export async function runDemo({ once, json, alerts }: DemoOptions): Promise<void
       await showRecheck(stack, services, rechecked);
       say(`  closed the staging admin panel and asked ${rechecked} to re-check, twice: one change comment, then nothing new`);
     }
+    if (historiesDir) await saveHistories(stack, sent.flatMap(({ workflowIds }) => workflowIds), historiesDir);
     const issues = (await (await fetch(`${stack.intakeUrl}/v1/issues`)).json()) as { issues: unknown[] };
     say(`\nEvery demo alert has its first report: ${issues.issues.length} issue(s).`);
     say(`  Issues:       ${stack.issuesUrl}`);

@@ -39,8 +39,9 @@ program
   .option('--once', 'exit once every demo alert has its first report, after stopping everything')
   .option('--json', 'print {"issues": [...]} at the end, as GET /v1/issues gives it')
   .option('--alerts <dir>', 'send the JSON files in this folder instead of the bundled demo alerts', path.join(projectRoot, 'demo', 'alerts'))
-  .action(async ({ once = false, json = false, alerts }: { once?: boolean; json?: boolean; alerts: string }) =>
-    (await import('./demo')).runDemo({ once, json, alerts: path.resolve(alerts) }),
+  .option('--save-histories <dir>', "write each investigation's event history there as JSON (the replay tests' recordings)")
+  .action(async ({ once = false, json = false, alerts, saveHistories }: { once?: boolean; json?: boolean; alerts: string; saveHistories?: string }) =>
+    (await import('./demo')).runDemo({ once, json, alerts: path.resolve(alerts), ...(saveHistories ? { saveHistories: path.resolve(saveHistories) } : {}) }),
   );
 
 program

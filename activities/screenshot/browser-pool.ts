@@ -134,7 +134,7 @@ export function createBrowserPool({ settings, scope, logger }: BrowserPoolOption
   let closed = false;
 
   async function launch(): Promise<RunningBrowser> {
-    proxy ??= startScopeProxy(scope, (destination, reason) => logger?.warn({ destination, reason }, 'browser connection refused by the probe scope'));
+    proxy ??= startScopeProxy(scope, (destination, reason) => logger?.info({ destination, reason }, 'browser connection refused by the probe scope'));
     const browser = await chromium.launch({
       executablePath,
       args: chromiumArgs(),
