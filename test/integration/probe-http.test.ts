@@ -134,9 +134,9 @@ describe('HTTP', () => {
         statusCode: 302,
         redirects: 1,
         finalUrl: `http://127.0.0.1:${port}/next`,
-        redirectStopped: `http://127.0.0.2:${forbidden.port}/admin: outside the probe fence (127.0.0.1/32)`,
+        redirectStopped: `http://127.0.0.2:${forbidden.port}/admin: a loopback address, not allowed by probe.allowRanges`,
       });
-      expect(finding!.detail!.redirectStopped).toEqual({ url: `http://127.0.0.2:${forbidden.port}/admin`, reason: 'outside the probe fence (127.0.0.1/32)' });
+      expect(finding!.detail!.redirectStopped).toEqual({ url: `http://127.0.0.2:${forbidden.port}/admin`, reason: 'a loopback address, not allowed by probe.allowRanges' });
       expect(forbidden.seen.connections).toBe(0);
     } finally {
       await close(forbidden.server);
@@ -152,7 +152,7 @@ describe('HTTP', () => {
       });
       const [finding] = await httpCheck.run(open(port), checkContext());
       expect(finding!.fields.faviconHash).toBeNull();
-      expect(finding!.detail!.favicon).toMatchObject({ hash: null, note: `not fetched: 127.0.0.2: outside the probe fence (127.0.0.1/32)` });
+      expect(finding!.detail!.favicon).toMatchObject({ hash: null, note: `not fetched: 127.0.0.2: a loopback address, not allowed by probe.allowRanges` });
       expect(forbidden.seen.connections).toBe(0);
     } finally {
       await close(forbidden.server);

@@ -95,8 +95,8 @@ describe('probeTargets', () => {
     }
     expect(forbidden.seen.connections).toBe(0);
     expect(report.skipped).toEqual([
-      { target: `127.0.0.2:${forbidden.port}`, reason: 'outside the probe fence (127.0.0.1/32)' },
-      { target: '169.254.169.254:80', reason: 'outside the probe fence (127.0.0.1/32)' },
+      { target: `127.0.0.2:${forbidden.port}`, reason: 'a loopback address, not allowed by probe.allowRanges' },
+      { target: '169.254.169.254:80', reason: 'a link-local address (cloud metadata lives here), not allowed by probe.allowRanges' },
       { target: '127.0.0.1:70000', reason: 'not a TCP port number' },
     ]);
     expect(report.findings.map((f) => [f.key, f.status])).toEqual([

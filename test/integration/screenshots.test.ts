@@ -91,7 +91,7 @@ function rememberBrowsers(pool: BrowserPool): void {
   for (const child of descendants(pid)) seenBrowserProcesses.add(child);
 }
 
-/** A pool, its activities and an artifact store, with warnings captured. */
+/** A pool, its activities and an artifact store, with its log (refusals included) captured. */
 function setUp(settings: ScreenshotSettings) {
   const warnings: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -100,7 +100,7 @@ function setUp(settings: ScreenshotSettings) {
       done();
     },
   });
-  const pool = createBrowserPool({ settings, scope, logger: pino({ level: 'warn' }, sink) });
+  const pool = createBrowserPool({ settings, scope, logger: pino({ level: 'info' }, sink) });
   const artifacts = localBlobStore(path.join(workDir, `artifacts-${randomUUID()}`));
   const { takeScreenshot } = createScreenshotActivities({ settings, scope, artifacts, pool });
   const screenshot = (url: string, environment = new MockActivityEnvironment()): Promise<ScreenshotResult> =>
@@ -188,7 +188,7 @@ describe('screenshots with the real Chromium', () => {
     const launches = main.parts.pool.launches();
     const { finding, evidence } = await main.parts.screenshot(`http://127.0.0.2:${forbiddenPort}/`);
     expect(finding.status).toBe('blocked');
-    expect(finding.fields.reason).toContain('outside the probe fence');
+    expect(finding.fields.reason).toContain('a loopback address, not allowed by probe.allowRanges');
     expect(evidence).toBeUndefined();
     expect((await main.parts.screenshot('file:///etc/passwd')).finding.status).toBe('blocked');
     expect(main.parts.pool.launches()).toBe(launches);

@@ -58,7 +58,8 @@ describe('walking skeleton', () => {
     expect((await handle.query(progressQuery)).issue?.number).toBe(issue.number);
 
     const listed = await fetch(`${vigil.url}/v1/issues/${issue.number}`).then((r) => r.json());
-    expect(listed).toMatchObject({ number: issue.number, state: 'open', comments: [{ body: issue.comments[0]!.body }], evidence: [] });
+    expect(listed).toMatchObject({ number: issue.number, state: 'open', evidence: [] });
+    expect(listed.comments[0].body).toBe(issue.comments[0]!.body);
   });
 
   it('collapses repeats of one alert onto one issue, one comment counting the repeats', async () => {
