@@ -7,7 +7,7 @@ import { decodeBody, MalformedBodyError } from './body';
 import type { Dispatch } from './dispatch';
 import { normalizePayload } from './normalize';
 import type { SourceAdapter } from './sources/types';
-import { investigationWorkflowId } from './workflow-id';
+import { investigationWorkflowId } from '../lib/workflow-id';
 
 export interface AcceptedAlert {
   /** `<archive record id>#<n>`: the n-th alert of that delivery. */

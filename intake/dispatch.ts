@@ -4,7 +4,7 @@ import type { NormalizedAlert } from '../lib/alert';
 import { investigationSummary } from '../lib/render/alert-summary';
 import { alertSearchAttributes } from '../lib/search-attributes';
 import { alertReceived, INVESTIGATE_ALERT } from '../workflows/definitions';
-import { investigationWorkflowId } from './workflow-id';
+import { investigationWorkflowId } from '../lib/workflow-id';
 
 /** Starts or signals the alert's investigation; returns its workflow id. */
 export type Dispatch = (alert: NormalizedAlert) => Promise<string>;

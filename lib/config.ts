@@ -288,7 +288,7 @@ const rescanAllowSchema = z
     /** `key=value` among the resource's tags (AWS) or labels (GCP, static). */
     tag: z.string().regex(/^[^=]+=.*$/, 'expected key=value').optional(),
     reason: z.string().min(1),
-    /** The allowance ends on this day (YYYY-MM-DD): then the resource is a violation again. */
+    /** The last day the allowance holds (YYYY-MM-DD): from the next day the resource is a violation again. */
     expires: z.iso.date(),
   })
   .refine((entry) => entry.resource !== undefined || entry.tag !== undefined, 'give resource or tag');

@@ -22,3 +22,14 @@ export function uniqPorts(ports: readonly (PortRange | undefined)[]): PortRange[
   const byRange = new Map(ports.filter((port): port is PortRange => port !== undefined).map((port) => [`${port.from}-${port.to}`, port]));
   return [...byRange.values()].sort((a, b) => a.from - b.from || a.to - b.to);
 }
+
+/** Sorted, with overlapping and adjacent ranges joined. */
+export function mergePorts(ranges: readonly PortRange[]): PortRange[] {
+  const merged: PortRange[] = [];
+  for (const range of [...ranges].sort((a, b) => a.from - b.from)) {
+    const last = merged.at(-1);
+    if (last && range.from <= last.to + 1) last.to = Math.max(last.to, range.to);
+    else merged.push({ ...range });
+  }
+  return merged;
+}

@@ -1,8 +1,13 @@
 // `vigil bench`: measures what DESIGN.md aims at, each against a baseline taken in the same run,
-// on a throwaway stack (own dev server, free ports, temporary data folder).
+// on a throwaway stack (own dev server, free ports, temporary data folder), touching nothing
+// beyond 127.0.0.0/8.
 //   - intake throughput ÷ a bare signalWithStart loop on the same server (aim ≥ 0.8)
 //   - alert → first comment in the local tracker, p50 (aim ≤ 1 s)
-import { mkdtemp, rm } from 'node:fs/promises';
+//   - TCP sweep of 1,000 loopback endpoints, a quarter never answering (aim ≤ 2.5 s): bench-tcp.ts
+//   - screenshots through the browser queue (aim ≥ 3 pages/s, ≤ 1.5 GiB, 0 leftovers): bench-screenshots.ts
+//   - rule evaluation over 10,000 rules / 5,000 instances (aim ≤ 5 s): bench-evaluation.ts
+//   - idle worker memory (aim ≤ 250 MB): bench-memory.ts
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import getPort from 'get-port';
@@ -12,6 +17,11 @@ import { createDispatcher } from '../intake/dispatch';
 import type { NormalizedAlert } from '../lib/alert';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { inParallel, percentile } from './bench-common';
+import { benchEvaluation } from './bench-evaluation';
+import { benchIdleWorker } from './bench-memory';
+import { benchScreenshots } from './bench-screenshots';
+import { benchTcpSweep } from './bench-tcp';
 import { startStack } from './stack';
 
 export interface BenchOptions {
@@ -20,28 +30,25 @@ export interface BenchOptions {
   latencySamples: number;
 }
 
-async function inParallel(count: number, concurrency: number, task: (n: number) => Promise<void>): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
+export async function runBench({ deliveries, concurrency, latencySamples }: BenchOptions): Promise<Record<string, number | string>> {
+  // Neither needs Temporal: measured first, on a quiet machine.
+  const tcp = await benchTcpSweep();
+  const evaluation = benchEvaluation();
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))]!;
-
-export async function runBench({ deliveries, concurrency, latencySamples }: BenchOptions): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
-  const config = configSchema.parse({
+  const rawConfig = {
     dataDir,
     temporal: { address: `127.0.0.1:${await getPort()}`, uiPort: await getPort() },
     intake: { port: 0 },
     // Nothing downloaded: the bench measures Vigil, not the blocklists' servers.
     intel: { feedRefresh: { enabled: false } },
-  });
+    // Probes and the browser reach loopback only.
+    probe: { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] },
+  };
+  const config = configSchema.parse(rawConfig);
+  // What the worker processes the bench starts read: the same stack.
+  const configFile = path.join(dataDir, 'bench-config.json');
+  await writeFile(configFile, JSON.stringify(rawConfig));
   const stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-bench', 'warn') });
   try {
     const alert = (run: string, n: number) => ({ id: `bench/${run}/${n}`, title: `bench ${run} ${n}`, severity: 'low' });
@@ -102,12 +109,18 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
 
     const baselinePerSecond = (rounds * perRound) / baselineSeconds;
     const intakePerSecond = (rounds * perRound) / intakeSeconds;
+    const screenshots = await benchScreenshots({ client: stack.client, config, rawConfig, dataDir });
+    const memory = await benchIdleWorker(stack.client, config, configFile);
     return {
       baselineSignalWithStartPerSecond: Math.round(baselinePerSecond),
       intakeDeliveriesPerSecond: Math.round(intakePerSecond),
       intakeOverBaseline: Number((intakePerSecond / baselinePerSecond).toFixed(2)),
       firstCommentP50Ms: Math.round(percentile(latencies, 0.5)),
       firstCommentP95Ms: Math.round(percentile(latencies, 0.95)),
+      ...tcp,
+      ...screenshots,
+      ...evaluation,
+      ...memory,
     };
   } finally {
     await stack.stop();

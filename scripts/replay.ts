@@ -10,7 +10,7 @@ import { createDelivery } from '../intake/deliver';
 import { createDispatcher } from '../intake/dispatch';
 import { normalizePayload } from '../intake/normalize';
 import { createSourceAdapters } from '../intake/sources';
-import { investigationWorkflowId } from '../intake/workflow-id';
+import { investigationWorkflowId } from '../lib/workflow-id';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 

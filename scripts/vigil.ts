@@ -97,7 +97,7 @@ program
     process.exitCode = summary.undispatched > 0 ? 1 : 0;
   });
 
-const schedules = program.command('schedules').description("Vigil's Temporal Schedules: the archive sweeper and the feed refresh");
+const schedules = program.command('schedules').description("Vigil's Temporal Schedules: the archive sweeper, the feed refresh and the re-scans");
 
 /** A client for one command's work, closed afterwards. */
 async function withClient<T>(work: (client: Client, config: Config) => Promise<T>): Promise<T> {
@@ -116,9 +116,9 @@ schedules
   .description('create the schedules, or bring them up to date with the configuration (workers do it at start too)')
   .action(() =>
     withClient(async (client, config) => {
-      const { applySchedules, listSchedules } = await import('../workers/schedules');
-      await applySchedules(client, config);
-      for (const { id, every } of await listSchedules(client)) console.log(`applied ${id} (every ${every})`);
+      const { applied, deleted } = await (await import('../workers/schedules')).applySchedules(client, config);
+      for (const { id, every } of applied) console.log(`applied ${id} (every ${every})`);
+      for (const id of deleted) console.log(`deleted ${id} (its scope is no longer configured)`);
     }),
   );
 
@@ -151,7 +151,7 @@ program
 
 program
   .command('bench')
-  .description('measure intake throughput against a bare signalWithStart loop, and alert → first comment latency')
+  .description('measure intake, first-comment latency, the TCP sweep, screenshots, re-scan evaluation and idle memory, each against a baseline')
   .option('--deliveries <n>', 'deliveries per throughput run', '400')
   .option('--concurrency <n>', 'requests in flight', '16')
   .option('--latency-samples <n>', 'alerts timed one at a time', '30')

@@ -1,10 +1,11 @@
-// The main worker: runs the investigation and sweeper workflows and their activities.
+// The main worker: runs the investigation, sweeper and re-scan workflows and their activities.
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createArchive, createArtifactStore } from '../activities/archive';
 import { createInventoryProviders } from '../activities/context';
+import { createRescanActivities } from '../activities/rescan';
 import { createConfiguredIntel } from '../activities/intel/activities';
 import { createTracker } from '../activities/tracker';
 import { createSweepActivities } from '../intake/sweep';
@@ -27,6 +28,8 @@ export interface MainWorkerOptions {
 
 export function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle }: MainWorkerOptions): Promise<Worker> {
   const archive = createArchive(config);
+  const inventory = createInventoryProviders(config.inventory);
+  const delivery = createConfiguredDelivery(config, client, logger, archive);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -37,13 +40,14 @@ export function createMainWorker({ config, connection, client, logger = createLo
         tracker: createTracker(config),
         labels: config.tracker.labels,
         intel: createConfiguredIntel(config),
-        inventory: createInventoryProviders(config.inventory),
+        inventory,
         probe: { settings: config.probe, scope: config.probe },
         screenshots: config.screenshots.enabled,
         artifacts: createArtifactStore(config),
         watch: config.watch,
       }),
-      ...createSweepActivities({ archive, delivery: createConfiguredDelivery(config, client, logger, archive) }),
+      ...createSweepActivities({ archive, delivery }),
+      ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery, client }),
     },
   });
 }

@@ -1,9 +1,17 @@
 // Vigil's Temporal Schedules, created or updated idempotently at worker start.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { createInventoryProviders } from '../activities/context';
+import { rescanScopes, type ScopeRef } from '../activities/rescan';
 import type { Config } from '../lib/config';
 
 export const ARCHIVE_SWEEPER_SCHEDULE = 'vigil-archive-sweeper';
 export const FEED_REFRESH_SCHEDULE = 'vigil-feed-refresh';
+const RESCAN_SCHEDULE_PREFIX = 'vigil-rescan/';
+
+/** `vigil-rescan/<provider>/<scope>`, e.g. `vigil-rescan/aws/111122223333/eu-west-1`; blanks and control characters become `_`. */
+export function rescanScheduleId({ provider, scope }: ScopeRef): string {
+  return `${RESCAN_SCHEDULE_PREFIX}${provider}/${scope}`.replace(/[^\x21-\x7e]/g, '_');
+}
 
 function archiveSweeper(config: Config): ScheduleOptions {
   return {
@@ -30,23 +38,73 @@ function feedRefresh(config: Config): ScheduleOptions {
   };
 }
 
-/** The schedules the configuration asks for. */
-function schedulesFor(config: Config): ScheduleOptions[] {
+function rescan(config: Config, scope: ScopeRef): ScheduleOptions {
+  return {
+    scheduleId: rescanScheduleId(scope),
+    spec: { intervals: [{ every: config.rescan.every }] },
+    action: { type: 'startWorkflow', workflowType: 'rescanInventory', args: [scope], taskQueue: config.temporal.taskQueue },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    state: { note: `Looks for sensitive ports open to the internet in ${scope.provider} ${scope.scope} (see README).` },
+  };
+}
+
+/** The schedules that also run once at worker start, so nothing waits for the first interval. */
+function startupSchedules(config: Config): ScheduleOptions[] {
   return [archiveSweeper(config), ...(config.intel.feedRefresh.enabled ? [feedRefresh(config)] : [])];
 }
 
-/** Creates each schedule, or brings an existing one up to date with the configuration. */
-export async function applySchedules(client: Client, config: Config): Promise<void> {
-  if (!config.intel.feedRefresh.enabled) {
-    // Turned off in the configuration: a schedule left from before must not go on fetching.
-    await client.schedule
-      .getHandle(FEED_REFRESH_SCHEDULE)
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
-  }
-  for (const options of schedulesFor(config)) {
+/**
+ * Re-scans run on their interval only: at every worker start they would re-check (probe) every
+ * known violation of every scope at once.
+ */
+function rescanSchedules(config: Config): ScheduleOptions[] {
+  if (!config.rescan.enabled) return [];
+  return rescanScopes(createInventoryProviders(config.inventory)).map((scope) => rescan(config, scope));
+}
+
+async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
+  await client.schedule
+    .getHandle(scheduleId)
+    .delete()
+    .catch((err: unknown) => {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    });
+}
+
+/** The re-scan schedules the server has (its list may lag a just-created one by a moment). */
+async function existingRescanSchedules(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const { scheduleId } of client.schedule.list()) if (scheduleId.startsWith(RESCAN_SCHEDULE_PREFIX)) ids.push(scheduleId);
+  return ids;
+}
+
+const everyText = (every: unknown) => {
+  const ms = Number(every);
+  if (!Number.isFinite(ms)) return String(every);
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+};
+
+export interface AppliedSchedules {
+  /** Created or brought up to date, with their interval as configured. */
+  applied: { id: string; every: string }[];
+  /** Re-scans of scopes no longer configured. */
+  deleted: string[];
+}
+
+/**
+ * Creates each schedule, or brings an existing one up to date with the configuration; deletes the
+ * ones the configuration no longer asks for (a turned-off feed refresh, the re-scan of a scope that
+ * is gone), which must not go on running. Says what it did: the server's list of schedules may not
+ * show a just-created one yet.
+ */
+export async function applySchedules(client: Client, config: Config): Promise<AppliedSchedules> {
+  if (!config.intel.feedRefresh.enabled) await deleteSchedule(client, FEED_REFRESH_SCHEDULE);
+  const rescans = rescanSchedules(config);
+  const wanted = new Set(rescans.map((options) => options.scheduleId));
+  const deleted = (await existingRescanSchedules(client)).filter((scheduleId) => !wanted.has(scheduleId));
+  for (const scheduleId of deleted) await deleteSchedule(client, scheduleId);
+  const schedules = [...startupSchedules(config), ...rescans];
+  for (const options of schedules) {
     try {
       await client.schedule.create(options);
     } catch (err) {
@@ -59,11 +117,12 @@ export async function applySchedules(client: Client, config: Config): Promise<vo
       }));
     }
   }
+  return { applied: schedules.map((options) => ({ id: options.scheduleId, every: everyText(options.spec.intervals?.[0]?.every) })), deleted };
 }
 
 /** Runs every schedule once now (worker start): nothing waits for the first interval. */
 export async function runSchedulesNow(client: Client, config: Config): Promise<void> {
-  for (const { scheduleId } of schedulesFor(config)) {
+  for (const { scheduleId } of startupSchedules(config)) {
     await client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
   }
 }
@@ -77,16 +136,12 @@ export interface ScheduleStatus {
   lastRun?: string;
 }
 
-const everyText = (every: unknown) => {
-  const ms = Number(every);
-  if (!Number.isFinite(ms)) return String(every);
-  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
-};
 
-/** Every schedule Vigil may have made, as the server has it, with its next run. */
+/** Every schedule Vigil may have made, as the server has it, with its next run; re-scans by scope. */
 export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
   const statuses: ScheduleStatus[] = [];
-  for (const id of [ARCHIVE_SWEEPER_SCHEDULE, FEED_REFRESH_SCHEDULE]) {
+  const rescans = (await existingRescanSchedules(client)).sort();
+  for (const id of [ARCHIVE_SWEEPER_SCHEDULE, FEED_REFRESH_SCHEDULE, ...rescans]) {
     try {
       const { action, spec, state, info } = await client.schedule.getHandle(id).describe();
       statuses.push({

@@ -2,3 +2,4 @@
 export { investigateAlert } from './investigate-alert';
 export { sweepArchive } from './sweep-archive';
 export { refreshFeeds } from './refresh-feeds';
+export { rescanInventory } from './rescan-inventory';

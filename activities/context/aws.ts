@@ -1,5 +1,6 @@
-// The AWS inventory: the EC2 instances, network interfaces and security groups an alert concerns,
-// read through a read-only role in the alert's account, and what those groups open to the internet.
+// The AWS inventory: the EC2 instances, network interfaces and security groups an alert concerns
+// (or, for a re-scan, all of them in one account and region), read through a read-only role in
+// that account, and what those groups open to the internet.
 import {
   DescribeAddressesCommand,
   EC2Client,
@@ -8,6 +9,7 @@ import {
   paginateDescribeSecurityGroups,
   paginateGetManagedPrefixListEntries,
   type EC2ClientConfig,
+  type Filter,
   type Instance,
   type Tag,
 } from '@aws-sdk/client-ec2';
@@ -98,23 +100,22 @@ function regionReader(ec2: EC2Client, pageSize: number | undefined) {
   const filtered = <Item>(values: string[], read: (chunk: string[]) => Promise<Item[]>) =>
     Promise.all(chunks(values, filterValueLimit).map(read)).then((found) => found.flat());
 
-  const interfaces = (filter: string, values: string[]) =>
-    filtered(values, (chunk) =>
-      collectPages(paginateDescribeNetworkInterfaces(paging, { Filters: [{ Name: filter, Values: chunk }] }), (page) => page.NetworkInterfaces),
-    );
+  // Without filters, every item of the account and region.
+  const listInterfaces = (Filters?: Filter[]) =>
+    collectPages(paginateDescribeNetworkInterfaces(paging, { Filters }), (page) => page.NetworkInterfaces);
+  const listInstances = (Filters?: Filter[]) =>
+    collectPages(paginateDescribeInstances(paging, { Filters }), (page) => page.Reservations?.flatMap((reservation) => reservation.Instances ?? []));
+  const listGroups = (Filters?: Filter[]) => collectPages(paginateDescribeSecurityGroups(paging, { Filters }), (page) => page.SecurityGroups);
+  const interfaces = (filter: string, values: string[]) => filtered(values, (chunk) => listInterfaces([{ Name: filter, Values: chunk }]));
 
   return {
     interfaces,
-    instances: (ids: string[]) =>
-      filtered(ids, (chunk) =>
-        collectPages(paginateDescribeInstances(paging, { Filters: [{ Name: 'instance-id', Values: chunk }] }), (page) =>
-          page.Reservations?.flatMap((reservation) => reservation.Instances ?? []),
-        ),
-      ),
-    groups: (ids: string[]) =>
-      filtered(ids, (chunk) =>
-        collectPages(paginateDescribeSecurityGroups(paging, { Filters: [{ Name: 'group-id', Values: chunk }] }), (page) => page.SecurityGroups),
-      ),
+    instances: (ids: string[]) => filtered(ids, (chunk) => listInstances([{ Name: 'instance-id', Values: chunk }])),
+    groups: (ids: string[]) => filtered(ids, (chunk) => listGroups([{ Name: 'group-id', Values: chunk }])),
+    everything: async () => {
+      const [interfaces, instances, groups] = await Promise.all([listInterfaces(), listInstances(), listGroups()]);
+      return { interfaces, instances, groups };
+    },
 
     /** Interfaces holding the addresses: Elastic IPs, then other public IPv4, private IPv4 and IPv6 addresses. */
     async interfacesByAddress(addresses: string[]) {
@@ -170,7 +171,17 @@ function interfaceContext(eni: NetworkInterface & { TagSet?: Tag[] }, account: s
   return { provider: 'aws', id: interfaceOwner(eni), ...(name ? { name } : {}), account, region, ...interfaceAddresses(eni), tags: tagsOf(eni.TagSet) };
 }
 
-async function collectRegion(reader: ReturnType<typeof regionReader>, wanted: Wanted, account: string, region: string): Promise<ProviderContext> {
+type RegionReader = ReturnType<typeof regionReader>;
+
+/** What was read in one account and region. */
+interface RegionItems {
+  interfaces: (NetworkInterface & { TagSet?: Tag[] })[];
+  instances: Instance[];
+  groups: SecurityGroup[];
+}
+
+/** The interfaces, instances and groups the alert names, and those that these lead to. */
+async function readWanted(reader: RegionReader, wanted: Wanted): Promise<RegionItems> {
   const found = await Promise.all([
     reader.interfaces('group-id', wanted.groupIds),
     reader.interfaces('attachment.instance-id', wanted.instanceIds),
@@ -182,6 +193,11 @@ async function collectRegion(reader: ReturnType<typeof regionReader>, wanted: Wa
     reader.instances(unique([...wanted.instanceIds, ...interfaces.map((eni) => eni.Attachment?.InstanceId)])),
     reader.groups(unique([...wanted.groupIds, ...interfaces.flatMap((eni) => (eni.Groups ?? []).map((group) => group.GroupId))])),
   ]);
+  return { interfaces, instances, groups };
+}
+
+/** The instances read (and interfaces no instance holds), every rule of the groups, and what those open to the internet. */
+async function regionContext(reader: RegionReader, { interfaces, instances, groups }: RegionItems, account: string, region: string): Promise<ProviderContext> {
   const prefixLists = await reader.prefixLists(
     unique(groups.flatMap((group: SecurityGroup) => (group.IpPermissions ?? []).flatMap((p) => (p.PrefixListIds ?? []).map((pl) => pl.PrefixListId)))),
   );
@@ -233,10 +249,11 @@ export function createAwsInventory(settings: AwsSettings, options: AwsInventoryO
     return client;
   }
 
-  async function collectIn(account: AwsAccount, region: string, wanted: Wanted): Promise<ProviderContext> {
+  async function readIn(account: AwsAccount, region: string, items: (reader: RegionReader) => Promise<RegionItems>): Promise<ProviderContext> {
     const scope = `account ${account.id} in ${region}`;
     try {
-      return await collectRegion(regionReader(clientFor(account, region), options.pageSize), wanted, account.id, region);
+      const reader = regionReader(clientFor(account, region), options.pageSize);
+      return await regionContext(reader, await items(reader), account.id, region);
     } catch (err) {
       if (err instanceof RoleAssumptionFailed) {
         if (isRefusal(err.cause)) return problemContext(scope, `cannot assume role ${err.roleArn} (${(err.cause as Error).name})`);
@@ -257,7 +274,14 @@ export function createAwsInventory(settings: AwsSettings, options: AwsInventoryO
       const account = settings.accounts.find((candidate) => candidate.id === query.account);
       if (!account) return problemContext(`account ${query.account}`, `account ${query.account} is not configured in inventory.aws.accounts`);
       const regions = query.region ? [query.region] : (account.regions ?? settings.regions);
-      return mergeContexts(await Promise.all(regions.map((region) => collectIn(account, region, wanted))));
+      return mergeContexts(await Promise.all(regions.map((region) => readIn(account, region, (reader) => readWanted(reader, wanted)))));
+    },
+    scopes: () => settings.accounts.flatMap((account) => (account.regions ?? settings.regions).map((region) => `${account.id}/${region}`)),
+    async scan(scope) {
+      const [id = '', region = ''] = scope.split('/');
+      const account = settings.accounts.find((candidate) => candidate.id === id);
+      if (!account || !region) return problemContext(scope, `${scope} is not an <account>/<region> of inventory.aws.accounts`);
+      return readIn(account, region, (reader) => reader.everything());
     },
   };
 }

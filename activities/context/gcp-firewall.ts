@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { PortRange } from '../../lib/alert';
 import type { ContextInstance, ContextProblem, Exposure, ExposingRule, ProviderContext } from '../../lib/context';
 import { isInternetWide } from '../../lib/internet';
-import { parsePortSpec } from '../../lib/ports';
+import { mergePorts, parsePortSpec } from '../../lib/ports';
 
 export const FIREWALL_ASSET_TYPE = 'compute.googleapis.com/Firewall';
 export const INSTANCE_ASSET_TYPE = 'compute.googleapis.com/Instance';
@@ -141,17 +141,6 @@ function permissionOf(entry: z.infer<typeof permissionSchema>): Permission {
   const named = PROTOCOL_NAMES[protocol] ?? protocol;
   const ports = entry.ports.length === 0 ? [ALL_PORTS] : entry.ports.map(parsePortSpec).filter((range) => range !== undefined);
   return { protocol: named, ports: PORTED_PROTOCOLS.has(named) ? mergePorts(ports) : [ALL_PORTS] };
-}
-
-/** Sorted, with overlapping and adjacent ranges joined. */
-export function mergePorts(ranges: readonly PortRange[]): PortRange[] {
-  const merged: PortRange[] = [];
-  for (const range of [...ranges].sort((a, b) => a.from - b.from)) {
-    const last = merged.at(-1);
-    if (last && range.from <= last.to + 1) last.to = Math.max(last.to, range.to);
-    else merged.push({ ...range });
-  }
-  return merged;
 }
 
 /** The ports of `ranges` that no range of `minus` holds: allow 1-1000 minus 22 is 1-21 and 23-1000. */

@@ -192,5 +192,11 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
       const context = evaluateGcpFirewalls([...assets.values()]);
       return narrow({ ...context, problems: [...context.problems, ...problems] }, query);
     },
+    scopes: () => settings.scopes,
+    async scan(scope) {
+      const read = await readParent(scope);
+      if (!Array.isArray(read)) return { ...emptyContext(), problems: [read] };
+      return evaluateGcpFirewalls(read);
+    },
   };
 }

@@ -91,18 +91,29 @@ function contextOf(resource: StaticResource): ProviderContext {
   return { instances: [instance], rules, exposures, problems: [] };
 }
 
+/** The one scope of the static inventory: every file, read as a whole. */
+const STATIC_SCOPE = 'static';
+
 export function createStaticInventory({ files }: { files: readonly string[] }): InventoryProvider {
+  /** The context of the resources that `wanted` keeps, from every file. */
+  async function read(wanted: (resource: StaticResource) => boolean): Promise<ProviderContext> {
+    const contexts = await Promise.all(
+      files.map(async (file) => {
+        const resources = await readInventoryFile(file);
+        if (typeof resources === 'string') return { ...emptyContext(), problems: [{ provider: 'static', scope: file, reason: resources }] };
+        return mergeContexts(resources.filter(wanted).map(contextOf));
+      }),
+    );
+    return mergeContexts(contexts);
+  }
+
   return {
     name: 'static',
-    async collect(query) {
-      const contexts = await Promise.all(
-        files.map(async (file) => {
-          const resources = await readInventoryFile(file);
-          if (typeof resources === 'string') return { ...emptyContext(), problems: [{ provider: 'static', scope: file, reason: resources }] };
-          return mergeContexts(resources.filter((resource) => concerns(resource, query)).map(contextOf));
-        }),
-      );
-      return mergeContexts(contexts);
+    collect: (query) => read((resource) => concerns(resource, query)),
+    scopes: () => [STATIC_SCOPE],
+    async scan(scope) {
+      if (scope !== STATIC_SCOPE) return { ...emptyContext(), problems: [{ provider: 'static', scope, reason: `the static inventory has one scope, "${STATIC_SCOPE}"` }] };
+      return read(() => true);
     },
   };
 }

@@ -26,4 +26,14 @@ export interface InventoryProvider {
    * retries) is thrown, so that Temporal retries the activity.
    */
   collect(query: ContextQuery): Promise<ProviderContext>;
+  /**
+   * The scopes a re-scan reads one at a time (`<account>/<region>`, `projects/p`, `static`), from
+   * the configuration alone. A provider without it is not re-scanned.
+   */
+  scopes?(): string[];
+  /**
+   * Everything in one scope: every instance, rule and exposure, for the re-scan to judge. Lasting
+   * failures are problems and transient ones are thrown, as for `collect`.
+   */
+  scan?(scope: string): Promise<ProviderContext>;
 }

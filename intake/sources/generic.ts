@@ -28,7 +28,7 @@ const genericAlertSchema = z.strictObject({
   cloud: z
     .strictObject({ provider: text(64), account: text(128).optional(), region: text(64).optional() })
     .optional(),
-  resources: z.array(z.strictObject({ type: text(128), id: text(1024) })).max(1000).default([]),
+  resources: z.array(z.strictObject({ type: text(128), id: text(1024), name: text(512).optional() })).max(1000).default([]),
   network: z
     .strictObject({
       ips: z.array(ip).max(1000).default([]),

@@ -9,6 +9,7 @@ import { prowlerSource } from './prowler';
 import { sccSource } from './scc';
 import { securityHubSource } from './securityhub';
 import type { SourceAdapter } from './types';
+import { rescanSource } from './vigil-rescan';
 
 interface SourceEntry {
   name: string;
@@ -35,6 +36,8 @@ const registry: SourceEntry[] = [
   { name: 'gcp-audit', create: () => gcpAuditSource },
   // A full-account scan report is large.
   { name: 'prowler', create: () => prowlerSource, defaultMaxBodyBytes: 50 * MiB },
+  // Vigil's own re-scan findings, archived before they are dispatched.
+  { name: 'vigil-rescan', create: () => rescanSource },
   { name: 'generic', create: () => genericSource },
 ];
 

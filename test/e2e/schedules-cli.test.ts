@@ -1,11 +1,11 @@
 // `vigil schedules apply` and `list`, against the run's Temporal server: applying twice gives one
-// schedule of each kind, brought up to date with the configuration.
+// schedule of each kind, brought up to date with the configuration; re-scans follow the inventory.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runVigil } from '../helpers/processes';
-import { claimNamespace } from '../helpers/vigil';
+import { claimNamespace, eventually } from '../helpers/vigil';
 
 async function run(args: string[], env: Record<string, string>) {
   const command = runVigil(args, env);
@@ -40,10 +40,28 @@ describe('vigil schedules', () => {
     ]);
     for (const schedule of schedules) expect(Date.parse(schedule.nextRun)).toBeGreaterThan(Date.now());
 
-    // Turned off in the configuration: the feed refresh schedule goes.
+    // An inventory: one re-scan schedule per scope, listed with its next run.
+    const inventory = path.join(dir, 'inventory.yaml');
+    await writeFile(inventory, 'resources: []\n');
+    await writeFile(configFile, `temporal:\n  taskQueue: schedules-test\ninventory:\n  static:\n    files: [${JSON.stringify(inventory)}]\nrescan:\n  every: 6h\n`);
+    const applied = await run(['schedules', 'apply'], env);
+    expect(applied.code).toBe(0);
+    expect(applied.output).toContain('applied vigil-rescan/static/static (every 6h)');
+    // The server's list of schedules may lag a just-created one by a moment.
+    const rescan = await eventually(async () => {
+      const listed = JSON.parse((await run(['schedules', 'list', '--json'], env)).output) as { id: string; workflowType: string; nextRun: string }[];
+      return listed.find((schedule) => schedule.id === 'vigil-rescan/static/static');
+    }, 30_000);
+    expect(rescan.workflowType).toBe('rescanInventory');
+    expect(Date.parse(rescan.nextRun)).toBeGreaterThan(Date.now());
+
+    // Turned off in the configuration: the feed refresh schedule goes; without an inventory, so do re-scans.
     await writeFile(configFile, 'temporal:\n  taskQueue: schedules-test\nintel:\n  feedRefresh:\n    enabled: false\n');
-    expect((await run(['schedules', 'apply'], env)).code).toBe(0);
+    const trimmed = await run(['schedules', 'apply'], env);
+    expect(trimmed.code).toBe(0);
+    expect(trimmed.output).toContain('deleted vigil-rescan/static/static');
     const after = JSON.parse((await run(['schedules', 'list', '--json'], env)).output) as { id: string }[];
     expect(after.map((schedule) => schedule.id)).toEqual(['vigil-archive-sweeper']);
-  });
+    // Nine runs of the CLI, each a fresh Node process.
+  }, 120_000);
 });

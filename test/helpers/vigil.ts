@@ -37,6 +37,8 @@ export interface TestVigilOptions {
   intel?: Record<string, unknown>;
   /** Inventory settings (a static file, moto, the local Cloud Asset server). */
   inventory?: Record<string, unknown>;
+  /** Re-scan settings (sensitive ports, allowances). */
+  rescan?: Record<string, unknown>;
   /** Probe settings on top of the loopback-only fence every test keeps. */
   probe?: Record<string, unknown>;
   /** Runs a browser worker (real Chromium) beside the main worker, so web pages get screenshots. */
@@ -56,6 +58,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     ...(options.tracker ? { tracker: options.tracker } : {}),
     ...(options.intel ? { intel: options.intel } : {}),
     ...(options.inventory ? { inventory: options.inventory } : {}),
+    ...(options.rescan ? { rescan: options.rescan } : {}),
     probe: { ...options.probe, ...loopbackOnlyProbes },
     screenshots: { enabled: options.browser ?? false },
   });

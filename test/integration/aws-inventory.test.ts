@@ -187,6 +187,30 @@ describe('AWS inventory on moto', () => {
   });
 });
 
+describe('AWS inventory: a whole account and region, for the re-scan', () => {
+  it('lists one scope per account and region, and reads everything in one, page by page', async () => {
+    const inventory = motoInventory(5, [{ id: accountA, regions: ['eu-west-1', region] }, { id: accountB }]);
+    expect(inventory.scopes!()).toEqual([`${accountA}/eu-west-1`, `${accountA}/${region}`, `${accountB}/${region}`]);
+    const context = await inventory.scan!(`${accountA}/${region}`);
+    expect(context.problems).toEqual([]);
+    expect(context.instances.map((i) => i.id).sort()).toEqual([seeded.web.instance, ...seeded.fleet.instances].sort());
+    // Every group's rules, including the one no interface carries.
+    expect(context.rules.filter((rule) => rule.id.startsWith(seeded.web.group))).toHaveLength(5);
+    expect(brief(context.exposures).filter((line) => line.startsWith(seeded.web.instance))).toHaveLength(3);
+    expect(context.exposures.filter((e) => seeded.fleet.instances.includes(e.instance))).toHaveLength(12);
+    // Another account's machines are read with that account's role only.
+    expect((await inventory.scan!(`${accountB}/${region}`)).instances.map((i) => i.id)).toEqual([seeded.b.instance]);
+    expect((await inventory.scan!(`${accountA}/eu-west-1`)).instances).toEqual([]);
+  });
+
+  it('says so for a scope that is not configured', async () => {
+    const inventory = motoInventory(undefined, [{ id: accountA }]);
+    for (const scope of [`${accountB}/${region}`, accountA]) {
+      expect((await inventory.scan!(scope)).problems).toEqual([{ provider: 'aws', scope, reason: `${scope} is not an <account>/<region> of inventory.aws.accounts` }]);
+    }
+  });
+});
+
 describe('AWS inventory: what it does not read', () => {
   it('answers without calling AWS when the alert is not about AWS, names nothing it reads, or comes from an unconfigured account', async () => {
     // Nothing listens there: any call would fail the collection.

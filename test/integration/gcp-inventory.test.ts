@@ -137,6 +137,16 @@ describe('GCP inventory over the Cloud Asset API', () => {
     expect(context.problems).toEqual([expect.objectContaining({ scope: 'folders/9', reason: expect.stringContaining('PERMISSION_DENIED') })]);
   });
 
+  it('reads a whole configured scope for the re-scan, a refused one as a problem', async () => {
+    const inventory = createGcpInventory({ ...settings, scopes: ['organizations/1', 'folders/9'] }, ENV);
+    expect(inventory.scopes!()).toEqual(['organizations/1', 'folders/9']);
+    const context = await inventory.scan!('organizations/1');
+    expect(context.problems).toEqual([]);
+    expect(context.instances.map((item) => item.name).sort()).toEqual(expect.arrayContaining(['batch', 'web']));
+    expect(opened(context.exposures.filter((exposure) => exposure.instance.endsWith('/web')))).toContain('cf-test-fw-rule-0:tcp:123-123');
+    expect((await inventory.scan!('folders/9')).problems).toEqual([expect.objectContaining({ provider: 'gcp', scope: 'folders/9', reason: expect.stringContaining('PERMISSION_DENIED') })]);
+  });
+
   it('throws what retrying may cure, or what no problem explains: a server error, a refused token', async () => {
     server.fail(`projects/${PROJECT}`, 'INTERNAL');
     await expect(createGcpInventory(settings, ENV).collect(query({}))).rejects.toThrow(/INTERNAL/);

@@ -57,9 +57,9 @@ describe('walking skeleton', () => {
     expect(await description.staticSummary()).toBe('high exposure alert from generic: SSH open on host-1');
     expect((await handle.query(progressQuery)).issue?.number).toBe(issue.number);
 
-    const listed = await fetch(`${vigil.url}/v1/issues/${issue.number}`).then((r) => r.json());
+    const listed = (await fetch(`${vigil.url}/v1/issues/${issue.number}`).then((r) => r.json())) as { comments: { body: string }[] };
     expect(listed).toMatchObject({ number: issue.number, state: 'open', evidence: [] });
-    expect(listed.comments[0].body).toBe(issue.comments[0]!.body);
+    expect(listed.comments[0]?.body).toBe(issue.comments[0]!.body);
   });
 
   it('collapses repeats of one alert onto one issue, one comment counting the repeats', async () => {

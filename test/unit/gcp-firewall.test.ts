@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, mergePorts, subtractPorts, type GcpAsset } from '../../activities/context/gcp-firewall';
+import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, subtractPorts, type GcpAsset } from '../../activities/context/gcp-firewall';
+import { mergePorts } from '../../lib/ports';
 import type { ProviderContext } from '../../lib/context';
 
 interface Exported {

@@ -6,7 +6,7 @@ import { normalizePayload } from '../../intake/normalize';
 import { createSourceAdapters } from '../../intake/sources';
 import { genericSource } from '../../intake/sources/generic';
 import { UnrecognizedPayloadError } from '../../intake/sources/types';
-import { investigationWorkflowId } from '../../intake/workflow-id';
+import { investigationWorkflowId } from '../../lib/workflow-id';
 
 const archive: ArchiveRef = { id: `2026/11/28/generic/${'a'.repeat(64)}`, sha256: 'a'.repeat(64), receivedAt: '2026-11-28T10:00:00.000Z' };
 const adapters = createSourceAdapters();

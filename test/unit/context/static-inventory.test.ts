@@ -56,6 +56,15 @@ describe('static inventory', () => {
     expect((await provider.collect(query({ addresses: ['198.51.100.99'] }))).instances).toEqual([]);
   });
 
+  it('has one scope for the re-scan, holding every resource of every file', async () => {
+    const provider = createStaticInventory({ files: [await inventoryFile(inventoryYaml)] });
+    expect(provider.scopes!()).toEqual(['static']);
+    const context = await provider.scan!('static');
+    expect(context.instances.map((instance) => instance.id)).toEqual(['web-1', 'db-1']);
+    expect(context.exposures.map((exposure) => exposure.rule)).toEqual(['web-1/tcp/443', 'web-1/tcp/443', 'web-1/udp/0-65535', 'db-1/tcp/5432']);
+    expect((await provider.scan!('elsewhere')).problems).toEqual([{ provider: 'static', scope: 'elsewhere', reason: 'the static inventory has one scope, "static"' }]);
+  });
+
   it('says which file and key are wrong instead of failing the investigation', async () => {
     const broken = await inventoryFile('resources:\n  - id: x\n    addresses: [not-an-ip]\n    open: [{ ports: "22-" }]\n');
     const missing = path.join(os.tmpdir(), 'vigil-no-such-inventory.yaml');

@@ -1,0 +1,132 @@
+// What the bench's parts share: timing work at a fixed concurrency, medians, memory read from
+// /proc, and Vigil commands run as processes of their own on the bench's configuration.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { projectRoot } from './prerequisites';
+
+export const MiB = 1024 * 1024;
+
+/** Runs `task` for 0..count-1, `concurrency` at a time; gives the seconds it took. */
+export async function inParallel(count: number, concurrency: number, task: (n: number) => Promise<void>): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+export const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))]!;
+
+export const median = (values: number[]) => percentile(values, 0.5);
+
+export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resident memory of one process (VmRSS), 0 once it is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const kilobytes = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kilobytes ? Number(kilobytes) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Proportional memory of one process (Pss: each shared page split between its sharers), 0 once it is gone. */
+export function pssBytes(pid: number): number {
+  try {
+    const kilobytes = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+    return kilobytes ? Number(kilobytes) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `pid` and every process below it, read from /proc/<pid>/task/<tid>/children: cheap enough to
+ * sample often while the processes measured compete for the same cores (`ps` is not).
+ */
+export function processTree(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const children = tasks.flatMap((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+  return [pid, ...children.flatMap(processTree)];
+}
+
+export interface VigilProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Sends SIGTERM (the commands stop cleanly on it), SIGKILL after `graceMs`; true if it ended on SIGTERM. */
+  stop(graceMs?: number): Promise<boolean>;
+}
+
+// Overrides that would point a child somewhere other than the bench's own stack.
+const redirecting = ['VIGIL_CONFIG', 'VIGIL_DATA_DIR', 'VIGIL_HOST', 'VIGIL_PORT', 'VIGIL_INTAKE_TOKEN', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'];
+
+/** `vigil <args> --config <configFile>` as a child process, as production runs each role. */
+export function spawnVigil(args: string[], configFile: string): VigilProcess {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !redirecting.includes(name)));
+  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'vigil.js'), '--config', configFile, ...args], {
+    env: { ...env, VIGIL_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop(graceMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return false;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      return child.signalCode !== 'SIGKILL';
+    },
+  };
+}
+
+/** Waits until the process `pid` polls `taskQueue` (the SDK's default identity is `<pid>@<host>`). */
+export async function waitForPoller(
+  client: Client,
+  taskQueue: string,
+  kind: 'workflow' | 'activity',
+  worker: VigilProcess,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const identity = `${worker.child.pid}@${os.hostname()}`;
+  const { TaskQueueType } = proto.temporal.api.enums.v1;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: kind === 'workflow' ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    if (pollers.some((poller) => poller.identity === identity)) return;
+    if (worker.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`the worker never polled ${taskQueue}; its output:\n${worker.output()}`);
+    }
+    await sleep(250);
+  }
+}
