@@ -26,9 +26,9 @@ export interface MainWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-export function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle }: MainWorkerOptions): Promise<Worker> {
+export async function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle }: MainWorkerOptions): Promise<Worker> {
   const archive = createArchive(config);
-  const inventory = createInventoryProviders(config.inventory);
+  const inventory = await createInventoryProviders(config.inventory);
   const delivery = createConfiguredDelivery(config, client, logger, archive);
   return Worker.create({
     connection,

@@ -57,9 +57,9 @@ function startupSchedules(config: Config): ScheduleOptions[] {
  * Re-scans run on their interval only: at every worker start they would re-check (probe) every
  * known violation of every scope at once.
  */
-function rescanSchedules(config: Config): ScheduleOptions[] {
+async function rescanSchedules(config: Config): Promise<ScheduleOptions[]> {
   if (!config.rescan.enabled) return [];
-  return rescanScopes(createInventoryProviders(config.inventory)).map((scope) => rescan(config, scope));
+  return rescanScopes(await createInventoryProviders(config.inventory)).map((scope) => rescan(config, scope));
 }
 
 async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
@@ -99,7 +99,7 @@ export interface AppliedSchedules {
  */
 export async function applySchedules(client: Client, config: Config): Promise<AppliedSchedules> {
   if (!config.intel.feedRefresh.enabled) await deleteSchedule(client, FEED_REFRESH_SCHEDULE);
-  const rescans = rescanSchedules(config);
+  const rescans = await rescanSchedules(config);
   const wanted = new Set(rescans.map((options) => options.scheduleId));
   const deleted = (await existingRescanSchedules(client)).filter((scheduleId) => !wanted.has(scheduleId));
   for (const scheduleId of deleted) await deleteSchedule(client, scheduleId);
