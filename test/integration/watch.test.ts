@@ -54,6 +54,7 @@ interface Watched {
   servers: Server[];
   comments(): Promise<string[]>;
   labels(): Promise<string[]>;
+  state(): Promise<'open' | 'closed'>;
   progress(): Promise<InvestigationProgress>;
   workflowId: string;
   stop(): Promise<void>;
@@ -117,6 +118,7 @@ async function startWatched(watch: Record<string, unknown>): Promise<Watched> {
     workflowId,
     comments: async () => ((await tracker.readIssue(1))?.comments ?? []).map((comment) => comment.body),
     labels: async () => (await tracker.getIssue(1)).labels,
+    state: async () => (await tracker.getIssue(1)).state,
     progress: () => handle.query(progressQuery),
     async stop() {
       // A watch left running would hold the test server's clock for the next test.
@@ -144,8 +146,8 @@ const headings = (comments: string[]) => comments.map((body) => body.split('\n')
 const checks = (watched: Watched, count: number) => until(watched.progress, (progress) => (progress.watch?.checks ?? 0) >= count);
 
 describe('watching an open exposure', () => {
-  it('comments only on change, then marks it remediated after enough clean checks, and ends', async () => {
-    const watched = await startWatched({});
+  it('comments only on change, then marks it remediated after enough clean checks, closes the issue, and ends', async () => {
+    const watched = await startWatched({ autoClose: true });
     try {
       await until(watched.comments, (comments) => comments.some((body) => body.startsWith('### Exposure checks')));
       expect(await watched.labels()).toContain('exposure:open');
@@ -177,6 +179,8 @@ describe('watching an open exposure', () => {
       expect(headings(await watched.comments()).slice(reported)).toEqual(['### Re-check 1: something changed', '### Re-check 3: something changed', '### Remediated']);
       expect(await watched.labels()).toContain('exposure:remediated');
       expect(await watched.labels()).not.toContain('exposure:open');
+      expect(progress.issueState).toBe('closed');
+      expect(await watched.state()).toBe('closed');
     } finally {
       await watched.stop();
     }
