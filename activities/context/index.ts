@@ -19,7 +19,7 @@ export async function createInventoryProviders(settings: InventorySettings, cwd 
   return providers;
 }
 
-export function contextQueryOf(alert: NormalizedAlert): ContextQuery {
+function contextQueryOf(alert: NormalizedAlert): ContextQuery {
   return {
     ...(alert.cloud?.provider ? { provider: alert.cloud.provider } : {}),
     ...(alert.cloud?.account ? { account: alert.cloud.account } : {}),

@@ -43,7 +43,7 @@ const resourceSchema = z.strictObject({
   open: z.array(ruleSchema).default([]),
 });
 
-export const staticInventorySchema = z.strictObject({ resources: z.array(resourceSchema) });
+const inventoryFileSchema = z.strictObject({ resources: z.array(resourceSchema) });
 type StaticResource = z.infer<typeof resourceSchema>;
 
 /** The file's resources, or a message that names the file and the key at fault. */
@@ -54,7 +54,7 @@ async function readInventoryFile(file: string): Promise<StaticResource[] | strin
   } catch (err) {
     return `cannot read it: ${(err as Error).message}`;
   }
-  const parsed = staticInventorySchema.safeParse(raw);
+  const parsed = inventoryFileSchema.safeParse(raw);
   if (parsed.success) return parsed.data.resources;
   return parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('; ');
 }

@@ -15,9 +15,9 @@ export function createExposureActivities(settings: ProbeSettings, scope: ProbeSc
      * scope; `webPages` is empty when screenshots are off, so no browser work is asked for.
      */
     async checkExposures({ alert, context }: { alert: NormalizedAlert; context: ResourceContext }): Promise<ProbeReport> {
-      if (!settings.enabled) return { findings: [], skipped: [{ target: 'every target', reason: 'probing is off (probe.enabled)' }], webPages: [] };
       const plan = planTargets(context, { addresses: alert.network.ips, ports: alert.network.ports }, settings, scope);
-      const report = plan.targets.length > 0 ? await probeTargets({ targets: plan.targets }) : { findings: [], skipped: [], webPages: [] };
+      // With probing off, every planned target comes back skipped, saying so.
+      const report = await probeTargets({ targets: plan.targets });
       return { ...report, skipped: [...plan.skipped, ...report.skipped], webPages: screenshots ? report.webPages : [] };
     },
   };

@@ -52,7 +52,7 @@ function bareHost(url: URL): { host: string; isIp: boolean } {
 }
 
 /** One GET of `url`, connecting to `address` (which must be in scope now). */
-export function httpGet(url: URL, address: string, { scope, settings, signal }: CheckContext): Promise<HttpAnswer> {
+function httpGet(url: URL, address: string, { scope, settings, signal }: CheckContext): Promise<HttpAnswer> {
   const verdict = scopeVerdict(address, scope);
   if (!verdict.allowed) return Promise.reject(new OutOfScopeError(address, verdict.reason));
   const { host, isIp } = bareHost(url);

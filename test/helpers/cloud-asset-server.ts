@@ -123,7 +123,7 @@ function checkValue(field: protobuf.Field, value: unknown, at: string, problems:
 }
 
 /** Problems of `json` as proto3 JSON of `type`; unknown fields are problems too. */
-export function checkMessage(type: protobuf.Type, json: unknown, at: string, problems: string[] = []): string[] {
+function checkMessage(type: protobuf.Type, json: unknown, at: string, problems: string[] = []): string[] {
   const special = wellKnown[type.fullName];
   if (special) {
     if (!special(json)) problems.push(`${at}: not a valid ${nameOf(type)}`);

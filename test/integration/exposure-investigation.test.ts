@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   AllocateAddressCommand,
+  AssignIpv6AddressesCommand,
   AssociateAddressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -95,11 +96,12 @@ describe('an exposure alert on machines from the static inventory', () => {
   });
 });
 
-describe('an exposure alert on machines from AWS (moto hands out public-looking addresses)', () => {
+describe('an exposure alert on machines from AWS, one of them with a public IPv6 address', () => {
   let moto: Moto;
   let vigil: TestVigil;
   let group: string;
-  let publicIp: string;
+  let elasticIp: string;
+  const publicIpv6 = '2600:1f18:4c1:7a00::10';
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -115,9 +117,11 @@ describe('an exposure alert on machines from AWS (moto hands out public-looking 
       }),
     );
     const { Instances } = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, SecurityGroupIds: [group] }));
+    // moto's Elastic IPs are in 127.0.0.0/8; the IPv6 address is a real-looking public one.
     const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
-    publicIp = eip.PublicIp!;
+    elasticIp = eip.PublicIp!;
     await ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, InstanceId: Instances![0]!.InstanceId }));
+    await ec2.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId, Ipv6Addresses: [publicIpv6] }));
     // The worker's own credentials, as the default chain finds them.
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
@@ -145,11 +149,12 @@ describe('an exposure alert on machines from AWS (moto hands out public-looking 
     expect(response.status).toBe(202);
     const issue = await eventually(async () => (await vigil.tracker.listIssues())[0]);
     const context = await comment(vigil, issue.number, '### Affected resources');
-    expect(context).toContain(`\`${publicIp}\``);
-    expect(context).toContain(`ssh-anywhere (${group}) tcp 22`);
+    expect(context).toContain(`| \`${elasticIp}\` | \`tcp\` | \`22\` | \`ssh-anywhere (${group}) tcp 22\` |`);
+    expect(context).toContain(`| \`${publicIpv6}\` | \`tcp\` | \`443\` | \`ssh-anywhere (${group}) tcp 443\` |`);
     const exposure = await comment(vigil, issue.number, '### Exposure checks');
-    const publicLooking = !publicIp.startsWith('127.');
-    if (publicLooking) expect(exposure).toContain(`| \`${publicIp}:22\` | \`outside the probe fence (127.0.0.0/8)\` |`);
+    // The loopback Elastic IP is probed; the public IPv6 address reaches the probing stage and is refused.
+    expect(exposure).toMatch(new RegExp(`\\| \`${elasticIp.replaceAll('.', '\\.')}:22\` \\| \`(closed|open)\``));
+    expect(exposure).toContain(`| \`[${publicIpv6}]:443\` | \`outside the probe fence (127.0.0.0/8)\` |`);
     expect(exposure).toContain('| `198.51.100.200:22` | `a reserved or documentation address, not allowed by probe.allowRanges` |');
     expect(connections.outsideLoopback()).toEqual([]);
   });
