@@ -1,27 +1,25 @@
 // The CloudTrail source: AWS API activity as CloudTrail records it, delivered as an EventBridge
 // event, a single record, a whole log file (`{"Records": [...]}`, as written to S3) or a JSON array
 // of records. A single event was routed to Vigil on purpose, so it is always an alert; in a log file
-// or an array only the records a built-in rule matches are (see ./cloudtrail-rules.ts).
-import { severities, type ParsedAlert } from '../../lib/alert';
+// or an array only the records a built-in rule matches are (see ./rules).
+import { severities, type ParsedAlert } from '../../../lib/alert';
+import { UnrecognizedPayloadError, type SourceAdapter } from '../types';
+import { ipOrUndefined, isRecord, sha256, str, uniq } from '../util';
 import {
   accountOf,
   at,
-  cloudTrailRules,
   eventName,
   insightAttributions,
   isInsight,
   principalName,
-  principalOf,
   regionOf,
   short,
   type CloudTrailRecord,
-  type CloudTrailRule,
-  type RuleMatch,
-} from './cloudtrail-rules';
-import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { ipOrUndefined, isRecord, sha256, str, uniq } from './util';
+} from './record';
+import { cloudTrailRules } from './rules';
+import type { CloudTrailRule, RuleMatch } from './rules/common';
 
-export { cloudTrailRules, type CloudTrailRecord, type CloudTrailRule, type RuleMatch } from './cloudtrail-rules';
+export { cloudTrailRules, type CloudTrailRecord, type CloudTrailRule, type RuleMatch };
 
 export interface CloudTrailSourceOptions {
   /** Ids of built-in rules to switch off (see `cloudTrailRules`); an unknown id is an error. */
@@ -148,6 +146,17 @@ function occurredAt(record: CloudTrailRecord): string | undefined {
 function defaultTitle(record: CloudTrailRecord): string {
   if (isInsight(record)) return 'CloudTrail Insights event';
   return `CloudTrail ${short(eventName(record) ?? 'event')} by ${short(principalName(record))}`;
+}
+
+/** The caller: its ARN when CloudTrail gives one, else `<type>/<userName>` (or the AWS service). */
+function principalOf(record: CloudTrailRecord): string | undefined {
+  const identity = record.userIdentity;
+  const arn = str(at(identity, 'arn'));
+  if (arn) return arn;
+  const type = str(at(identity, 'type'));
+  const name = str(at(identity, 'userName')) ?? str(at(identity, 'invokedBy')) ?? str(at(identity, 'principalId'));
+  if (type && name) return `${type}/${name}`;
+  return name ?? type;
 }
 
 function describe(record: CloudTrailRecord, verdict: Verdict | undefined, cloud: ParsedAlert['cloud']): string {
