@@ -1,6 +1,42 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers, lowest first: each may import the layers below it and nothing above. Workflows and
+// intake see activities only as types (workflow code is bundled into Temporal's sandbox; intake runs
+// without the activities' clients). Workers and scripts put everything together and may import anything.
+const layers = [
+  { folder: 'lib', forbidden: ['activities', 'workflows', 'intake', 'workers', 'scripts'] },
+  { folder: 'activities', forbidden: ['workflows', 'intake', 'workers', 'scripts'] },
+  { folder: 'workflows', forbidden: ['intake', 'workers', 'scripts'], typesOnly: ['activities'] },
+  { folder: 'intake', forbidden: ['workflows', 'workers', 'scripts'], typesOnly: ['activities'] },
+];
+
+const relativeInto = (folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
+
+const layerRules = layers.map(({ folder, forbidden, typesOnly = [] }) => ({
+  files: [`${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: relativeInto(forbidden),
+            message: `${folder}/ may not import from ${forbidden.join(', ')}: imports only go down (see docs/architecture.md). Move the shared contract into lib/.`,
+          },
+          ...(typesOnly.length > 0
+            ? [{ regex: relativeInto(typesOnly), allowTypeImports: true, message: `${folder}/ imports ${typesOnly.join(', ')} as types only (\`import type\`).` }]
+            : []),
+          // Workflow code is replayed deterministically in a sandbox: no I/O, no Node built-ins.
+          ...(folder === 'workflows'
+            ? [{ group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https'], message: 'No Node built-ins in workflow code.' }]
+            : []),
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/'] },
   js.configs.recommended,
@@ -11,22 +47,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  {
-    // Workflow code is replayed deterministically in a sandbox: no I/O, no Node built-ins, and
-    // activities only as types (their code runs in the worker, not in the workflow).
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https'], message: 'No Node built-ins in workflow code.' },
-            { group: ['../activities', '../activities/*', '../activities/**'], allowTypeImports: true, message: 'Import activities with `import type` and call them through proxyActivities.' },
-          ],
-        },
-      ],
-    },
-  },
+  ...layerRules,
   {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,22 +1,14 @@
-// Archived body → normalized alerts → Temporal. The one path for a fresh delivery (intake), for
-// records never dispatched (the sweeper) and for replays, so all three behave the same.
-import type { Archive, ArchiveRecordMeta } from '../activities/archive/types';
-import type { ArchiveRef } from '../lib/alert';
+// Archived body → normalized alerts → Temporal: the one delivery path, used by the HTTP route, the
+// sweeper, the re-scan and `vigil replay`, so that all of them behave the same.
+import type { Archive } from '../activities/archive/types';
+import type { NormalizedAlert } from '../lib/alert';
+import { mapConcurrent } from '../lib/concurrency';
+import type { AcceptedAlert, DeliveredRecord, Delivery, Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
+import { investigationWorkflowId } from '../lib/workflow-id';
 import { decodeBody, MalformedBodyError } from './body';
-import type { Dispatch } from './dispatch';
 import { normalizePayload } from './normalize';
 import type { SourceAdapter } from './sources/types';
-import { investigationWorkflowId } from '../lib/workflow-id';
-
-export interface AcceptedAlert {
-  /** `<archive record id>#<n>`: the n-th alert of that delivery. */
-  id: string;
-  fingerprint: string;
-  kind: string;
-  workflowId: string;
-  dispatched: boolean;
-}
 
 export interface DeliveryDeps {
   archive: Archive;
@@ -27,55 +19,61 @@ export interface DeliveryDeps {
   maxInflatedBytes: number;
 }
 
+/** Alerts handed to Temporal at once from one delivery (a scan report holds thousands). */
 const DISPATCH_CONCURRENCY = 16;
 
-export function createDelivery({ archive, adapters, dispatch, logger, maxInflatedBytes }: DeliveryDeps) {
-  /** Normalizes and dispatches a parsed payload; the record is marked once all its alerts are. */
-  async function deliver(record: ArchiveRef, source: string, payload: unknown): Promise<AcceptedAlert[]> {
-    const alerts = normalizePayload(adapters, source, payload, record);
-    const accepted: AcceptedAlert[] = [];
-    for (let start = 0; start < alerts.length; start += DISPATCH_CONCURRENCY) {
-      const batch = alerts.slice(start, start + DISPATCH_CONCURRENCY);
-      accepted.push(
-        ...(await Promise.all(
-          batch.map(async (alert, offset) => {
-            const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
-            const dispatched = await dispatch(alert).then(
-              () => true,
-              (err: unknown) => {
-                logger.warn({ err, archiveId: record.id, workflowId }, 'not dispatched; the sweeper will retry');
-                return false;
-              },
-            );
-            return { id: `${record.id}#${start + offset}`, fingerprint: alert.fingerprint, kind: alert.kind, workflowId, dispatched };
-          }),
-        )),
-      );
-    }
-    if (accepted.every((alert) => alert.dispatched)) {
-      await archive.markDispatched(
-        record.id,
-        accepted.map((alert) => alert.workflowId),
-      );
-    }
-    return accepted;
+/** The alerts of an archived body, or why it can never be investigated (a malformed body). */
+export function readAlerts(
+  { adapters, maxInflatedBytes }: Pick<DeliveryDeps, 'adapters' | 'maxInflatedBytes'>,
+  record: DeliveredRecord,
+  body: Buffer,
+): { rejected: string } | { alerts: NormalizedAlert[] } {
+  try {
+    return { alerts: normalizePayload(adapters, record.source, decodeBody(body, maxInflatedBytes), record) };
+  } catch (err) {
+    if (!(err instanceof MalformedBodyError)) throw err;
+    return { rejected: err.message };
   }
-
-  /** Delivers an archived record again (sweeper, replay); a malformed body is marked rejected. */
-  async function redeliver(meta: ArchiveRecordMeta): Promise<AcceptedAlert[] | { rejected: string }> {
-    const { body } = await archive.read(meta.id);
-    let payload: unknown;
-    try {
-      payload = decodeBody(body, maxInflatedBytes);
-    } catch (err) {
-      if (!(err instanceof MalformedBodyError)) throw err;
-      await archive.markRejected(meta.id, err.message);
-      return { rejected: err.message };
-    }
-    return deliver(meta, meta.source, payload);
-  }
-
-  return { deliver, redeliver };
 }
 
-export type Delivery = ReturnType<typeof createDelivery>;
+export function createDelivery(deps: DeliveryDeps): Delivery {
+  const { archive, dispatch, logger } = deps;
+
+  async function deliver(record: DeliveredRecord, body: Buffer) {
+    const read = readAlerts(deps, record, body);
+    if ('rejected' in read) {
+      await archive.markRejected(record.id, read.rejected);
+      return read;
+    }
+    const alerts = await mapConcurrent(read.alerts, DISPATCH_CONCURRENCY, async (alert, n): Promise<AcceptedAlert> => {
+      const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
+      const outcome = await dispatch(alert, workflowId).catch((err: unknown) => {
+        logger.warn({ err, archiveId: record.id, workflowId }, 'not dispatched; the sweeper will retry');
+        return undefined;
+      });
+      return {
+        id: `${record.id}#${n}`,
+        fingerprint: alert.fingerprint,
+        kind: alert.kind,
+        workflowId,
+        dispatched: outcome !== undefined,
+        ...(outcome === 'rechecked' ? { rechecked: true as const } : {}),
+      };
+    });
+    if (alerts.every((alert) => alert.dispatched)) {
+      await archive.markDispatched(
+        record.id,
+        alerts.map((alert) => alert.workflowId),
+      );
+    }
+    return { alerts };
+  }
+
+  return {
+    deliver,
+    async redeliver(record) {
+      const { body } = await archive.read(record.id);
+      return deliver(record, body);
+    },
+  };
+}

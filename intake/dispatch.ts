@@ -1,28 +1,41 @@
 // Hands a normalized alert to Temporal: one workflow per alert identity, repeats as signals.
-import type { Client } from '@temporalio/client';
-import type { NormalizedAlert } from '../lib/alert';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Dispatch } from '../lib/delivery';
+import { alertReceived, INVESTIGATE_ALERT, recheckNow } from '../lib/investigation';
 import { investigationSummary } from '../lib/render/alert-summary';
 import { alertSearchAttributes } from '../lib/search-attributes';
-import { alertReceived, INVESTIGATE_ALERT } from '../workflows/definitions';
-import { investigationWorkflowId } from '../lib/workflow-id';
 
-/** Starts or signals the alert's investigation; returns its workflow id. */
-export type Dispatch = (alert: NormalizedAlert) => Promise<string>;
+export interface DispatcherOptions {
+  taskQueue: string;
+  /** Bounded, so that intake answers (202, undispatched) while Temporal is away. */
+  timeoutMs: number;
+  /**
+   * Ask an investigation that is already running to re-check now instead of counting a repeat
+   * (the re-scan: a violation it finds again is news only if the exposure changed).
+   */
+  recheckRunning?: boolean;
+}
 
-export function createDispatcher(client: Client, taskQueue: string, timeoutMs: number): Dispatch {
-  return async (alert) => {
-    const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
-    // Bounded, so that intake answers (202, undispatched) while Temporal is away.
-    await client.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflow.signalWithStart(INVESTIGATE_ALERT, {
+/** Starts the alert's investigation, or signals the one running. */
+export function createDispatcher(client: Client, { taskQueue, timeoutMs, recheckRunning = false }: DispatcherOptions): Dispatch {
+  return (alert, workflowId) =>
+    client.withDeadline(Date.now() + timeoutMs, async () => {
+      if (recheckRunning) {
+        try {
+          await client.workflow.getHandle(workflowId).signal(recheckNow);
+          return 'rechecked';
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      }
+      await client.workflow.signalWithStart(INVESTIGATE_ALERT, {
         workflowId,
         taskQueue,
         signal: alertReceived,
         signalArgs: [alert],
         typedSearchAttributes: alertSearchAttributes(alert),
         staticSummary: investigationSummary(alert),
-      }),
-    );
-    return workflowId;
-  };
+      });
+      return 'signalled';
+    });
 }

@@ -1,6 +1,6 @@
 // Tells an investigation that a person acted on its issue (closed, reopened, suppressed).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { issueChanged, type IssueChange } from '../workflows/definitions';
+import { issueChanged, type IssueChange } from '../lib/investigation';
 
 export type SignalIssueChange = (workflowId: string, change: IssueChange) => Promise<'signalled' | 'not running'>;
 

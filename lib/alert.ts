@@ -4,6 +4,9 @@
 export const severities = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof severities)[number];
 
+/** Vigil's own re-scan findings: archived by the re-scan, parsed back by the source of that name. */
+export const RESCAN_SOURCE = 'vigil-rescan';
+
 export const alertKinds = ['exposure', 'actor', 'resource', 'unparsed'] as const;
 export type AlertKind = (typeof alertKinds)[number];
 

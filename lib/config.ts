@@ -20,7 +20,7 @@ const temporalSchema = z.strictObject({
 });
 
 /** A secret in the file, or (better) the name of the environment variable that holds it. */
-const secretSchema = z.union([z.string().min(16, 'use at least 16 characters'), z.strictObject({ env: z.string().min(1) })]);
+export const secretSchema = z.union([z.string().min(16, 'use at least 16 characters'), z.strictObject({ env: z.string().min(1) })]);
 export type SecretSetting = z.infer<typeof secretSchema>;
 
 const authMethodSchema = z.discriminatedUnion('kind', [
@@ -178,53 +178,6 @@ export type IntelSettings = z.infer<typeof intelSchema>;
 
 const cidr = z.string().refine((text) => ipaddr.isValid(text) || ipaddr.isValidCIDR(text), 'expected an address or CIDR range, for example 127.0.0.0/8');
 
-const awsAccountSchema = z.strictObject({
-  /** The 12-digit account id, as alerts name it. */
-  id: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
-  /** The role to assume there; defaults to `arn:aws:iam::<id>:role/<inventory.aws.roleName>`. */
-  roleArn: z.string().startsWith('arn:').optional(),
-  /** Read with the worker's own credentials instead of assuming a role (the account Vigil runs in). */
-  useOwnCredentials: z.boolean().default(false),
-  /** Overrides inventory.aws.regions for this account. */
-  regions: z.array(z.string().min(1)).min(1).optional(),
-});
-
-const awsInventorySchema = z.strictObject({
-  accounts: z.array(awsAccountSchema).default([]),
-  /** The read-only role Vigil assumes in every account (see README for its policy). */
-  roleName: z.string().min(1).default('VigilReadOnly'),
-  externalId: secretSchema.optional(),
-  /** Regions read when the alert does not name one. */
-  regions: z.array(z.string().min(1)).min(1).default(['us-east-1']),
-  /** An AWS-compatible API (moto, LocalStack) for EC2 and STS. */
-  endpoint: z.url().optional(),
-  /** Attempts per call, throttling included (the SDK's adaptive retry). */
-  maxAttempts: z.int().min(1).max(20).default(8),
-});
-
-const gcpInventorySchema = z.strictObject({
-  /** Where the Cloud Asset API is read: `organizations/123`, `folders/456`, `projects/my-project`. */
-  scopes: z.array(z.string().regex(/^(organizations|folders|projects)\/[^/\s]+$/, 'expected organizations/<id>, folders/<id> or projects/<id>')).default([]),
-  /** Another Cloud Asset endpoint, for example `http://127.0.0.1:9090` (a test server). */
-  endpoint: z.url().optional(),
-  /** A service-account key file; otherwise Application Default Credentials. */
-  keyFile: z.string().min(1).optional(),
-  /** A preset OAuth access token (test servers and short-lived tokens minted elsewhere). */
-  accessToken: secretSchema.optional(),
-});
-
-const staticInventorySchema = z.strictObject({
-  /** YAML or JSON files declaring resources, their addresses and their open ports (see README). */
-  files: z.array(z.string().min(1)).min(1),
-});
-
-const inventorySchema = z.strictObject({
-  aws: awsInventorySchema.optional(),
-  gcp: gcpInventorySchema.optional(),
-  static: staticInventorySchema.optional(),
-});
-export type InventorySettings = z.infer<typeof inventorySchema>;
-
 const probeSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Reserved ranges (private, loopback...) that may still be probed. */
@@ -314,8 +267,12 @@ export const configSchema = z.strictObject({
   archive: archiveSchema.prefault({ kind: 'local' }),
   sweeper: sweeperSchema.prefault({}),
   intel: intelSchema.prefault({}),
-  /** Where the resource context comes from: none of these is on until configured. */
-  inventory: inventorySchema.prefault({}),
+  /**
+   * Where the resource context comes from, by provider name (`aws`, `gcp`, `static`): none is on
+   * until configured. Each provider validates its own settings (the inventory registry, at
+   * `vigil config check` and worker start), so that adding one touches nothing here.
+   */
+  inventory: z.record(z.string(), z.unknown()).default({}),
   probe: probeSchema.prefault({}),
   screenshots: screenshotSchema.prefault({}),
   watch: watchSchema.prefault({}),
@@ -350,6 +307,21 @@ export class ConfigError extends Error {
     super(`invalid configuration (${origin}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * One line per problem, each naming the full key at fault (`inventory.aws.accounts.0.id: …`).
+ * `at` is where the validated settings sit in the configuration; `origin` says where a key's value
+ * came from, when not the file.
+ */
+export function settingsProblems(issues: readonly z.core.$ZodIssue[], at: readonly PropertyKey[] = [], origin?: (key: string) => string): string[] {
+  return issues.flatMap((issue) => {
+    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
+    return (unknownKeys ?? [undefined]).map((extra) => {
+      const key = [...at, ...issue.path, ...(extra === undefined ? [] : [extra])].map(String).join('.') || '(top level)';
+      return `${key}: ${unknownKeys ? 'unknown key (misspelt, or not a Vigil setting)' : issue.message}${origin?.(key) ?? ''}`;
+    });
+  });
 }
 
 export interface LoadConfigOptions {
@@ -407,18 +379,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-      return keys
-        .map((extra) => {
-          const at = [...issue.path, ...(extra ? [extra] : [])].join('.') || '(top level)';
-          const source = fromEnv.get(at);
-          const message = extra ? 'unknown key (misspelt, or not a Vigil setting)' : issue.message;
-          return `${at}: ${message}${source ? ` (from ${source})` : ''}`;
-        })
-        .join('\n  - ');
-    });
-    throw new ConfigError(file ?? 'environment', problems);
+    const origin = (key: string) => (fromEnv.has(key) ? ` (from ${fromEnv.get(key)})` : '');
+    throw new ConfigError(file ?? 'environment', settingsProblems(result.error.issues, [], origin));
   }
   const config = result.data;
   config.dataDir = path.resolve(cwd, config.dataDir);

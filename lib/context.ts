@@ -20,6 +20,11 @@ export interface ExposingRule {
 export interface ContextInstance {
   /** `aws`, `gcp`, `static`, ... */
   provider: string;
+  /**
+   * What it is, in alerts' vocabulary (`ResourceRef.type`): `aws:ec2:instance`,
+   * `aws:ec2:network-interface`, `gcp:compute:instance`. Set by the provider, which alone knows.
+   */
+  type: string;
   /** Provider id: `i-0abc…`, `projects/p/zones/z/instances/name`, a static name. */
   id: string;
   name?: string;

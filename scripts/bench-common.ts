@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { mapConcurrent } from '../lib/concurrency';
 import { projectRoot } from './prerequisites';
 
 export const MiB = 1024 * 1024;
@@ -13,12 +14,7 @@ export const MiB = 1024 * 1024;
 /** Runs `task` for 0..count-1, `concurrency` at a time; gives the seconds it took. */
 export async function inParallel(count: number, concurrency: number, task: (n: number) => Promise<void>): Promise<number> {
   const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
+  await mapConcurrent(Array.from({ length: count }, (_, n) => n), concurrency, task);
   return (performance.now() - started) / 1000;
 }
 

@@ -2,7 +2,7 @@
 // projects of two networks each) judged as a re-scan judges them, the firewall evaluation and then
 // the sensitive ports and allowances, against a JSON round trip of the same assets, the least any
 // evaluation of them costs (every field read and written once).
-import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from '../activities/context/gcp-firewall';
+import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from '../activities/context/gcp/firewall';
 import { evaluateRescan } from '../activities/rescan/evaluate';
 import { configSchema } from '../lib/config';
 import { median, round } from './bench-common';

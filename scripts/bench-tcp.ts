@@ -1,7 +1,7 @@
 // The TCP sweep over 1,000 loopback endpoints, a quarter of which never answer (their SYNs are
 // dropped), against a bare `net.connect` loop with the same concurrency and connect timeout.
 import net from 'node:net';
-import { mapConcurrent } from '../activities/probe/concurrency';
+import { mapConcurrent } from '../lib/concurrency';
 import { sweep } from '../activities/probe/tcp';
 import { configSchema } from '../lib/config';
 import { close, droppingPorts, listen } from '../test/helpers/loopback';

@@ -65,7 +65,7 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
     await inParallel(50, concurrency, (n) => post(alert('warm', n)));
 
     // Baseline: the same alerts, dispatched straight to Temporal as intake would after parsing.
-    const dispatch = createDispatcher(stack.client, config.temporal.taskQueue, 10_000);
+    const dispatch = createDispatcher(stack.client, { taskQueue: config.temporal.taskQueue, timeoutMs: 10_000 });
     const normalized = (n: number): NormalizedAlert => ({
       source: 'generic',
       kind: 'resource',
@@ -84,7 +84,7 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
     let intakeSeconds = 0;
     for (let round = 0; round < rounds; round += 1) {
       const offset = round * perRound;
-      baselineSeconds += await inParallel(perRound, concurrency, async (n) => void (await dispatch(normalized(offset + n))));
+      baselineSeconds += await inParallel(perRound, concurrency, async (n) => void (await dispatch(normalized(offset + n), `alert/generic/bench/base/${offset + n}`)));
       intakeSeconds += await inParallel(perRound, concurrency, (n) => post(alert('intake', offset + n)));
     }
 

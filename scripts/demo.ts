@@ -8,7 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import getPort from 'get-port';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { progressQuery, recheckNow } from '../workflows/definitions';
+import { progressQuery, recheckNow } from '../lib/investigation';
 import { startDemoServices, type DemoServices } from './demo-services';
 import { projectRoot } from './prerequisites';
 import { startStack, type Stack } from './stack';

@@ -1,5 +1,6 @@
 // `vigil doctor`: each prerequisite as ok / missing, with the command that fixes it.
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError } from '../lib/config';
+import { checkConfig } from './check-config';
 import { prerequisites } from './prerequisites';
 
 export function runDoctor(configFile?: string): boolean {
@@ -19,7 +20,7 @@ export function runDoctor(configFile?: string): boolean {
     );
   }
   try {
-    loadConfig({ file: configFile });
+    checkConfig(configFile);
     console.log('ok       configuration');
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -5,14 +5,11 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { SingleBar, Presets } from 'cli-progress';
 import { createArchive } from '../activities/archive';
 import type { ArchiveRecordMeta } from '../activities/archive/types';
-import { decodeBody, MalformedBodyError } from '../intake/body';
-import { createDelivery } from '../intake/deliver';
-import { createDispatcher } from '../intake/dispatch';
-import { normalizePayload } from '../intake/normalize';
+import { readAlerts } from '../intake/deliver';
 import { createSourceAdapters } from '../intake/sources';
-import { investigationWorkflowId } from '../lib/workflow-id';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createConfiguredDelivery } from '../workers/delivery';
 
 export interface ReplayOptions {
   /** An ISO date, or a duration ago such as `24h` or `7d`. */
@@ -41,7 +38,6 @@ export function parseWhen(text: string, now = Date.now()): Date {
 
 export async function replay(config: Config, options: ReplayOptions): Promise<ReplaySummary> {
   const archive = createArchive(config);
-  const adapters = createSourceAdapters(config.intake.sources);
   const since = parseWhen(options.since);
   const until = options.until ? parseWhen(options.until) : new Date();
   const records: ArchiveRecordMeta[] = [];
@@ -54,45 +50,35 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
   const connection = options.dryRun ? undefined : await Connection.connect({ address: config.temporal.address });
   try {
     const client = connection && new Client({ connection, namespace: config.temporal.namespace });
-    const dispatch = client && createDispatcher(client, config.temporal.taskQueue, config.intake.dispatchTimeoutMs);
     const delivery =
       client &&
-      dispatch &&
-      createDelivery({
+      createConfiguredDelivery(config, client, createLogger('replay', 'warn'), {
         archive,
-        adapters,
-        logger: createLogger('replay', 'warn'),
-        maxInflatedBytes: config.intake.maxInflatedBytes,
         // Told apart before dispatching: a new investigation, or a signal to a running one.
-        dispatch: async (alert) => {
-          const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
+        observe: (dispatch) => async (alert, workflowId) => {
           const running = await client.workflow
             .getHandle(workflowId)
             .describe()
             .then(({ status }) => status.name === 'RUNNING', () => false);
-          await dispatch(alert);
+          const outcome = await dispatch(alert, workflowId);
           summary[running ? 'alreadyRunning' : 'started'] += 1;
-          return workflowId;
+          return outcome;
         },
       });
+    // A dry run reads what each record holds, and dispatches and marks nothing.
+    const adapters = createSourceAdapters(config.intake.sources);
+    const readOnly = async (meta: ArchiveRecordMeta) =>
+      readAlerts({ adapters, maxInflatedBytes: config.intake.maxInflatedBytes }, meta, (await archive.read(meta.id)).body);
 
     for (const meta of records) {
-      const { body } = await archive.read(meta.id);
-      let payload: unknown;
-      try {
-        payload = decodeBody(body, config.intake.maxInflatedBytes);
-      } catch (err) {
-        if (!(err instanceof MalformedBodyError)) throw err;
-        summary.rejected += 1;
-        bar.increment();
-        continue;
+      const outcome = delivery ? await delivery.redeliver(meta) : await readOnly(meta);
+      if ('rejected' in outcome) summary.rejected += 1;
+      else {
+        const alerts: { kind: string; dispatched?: boolean }[] = outcome.alerts;
+        summary.alerts += alerts.length;
+        summary.unparsed += alerts.filter((alert) => alert.kind === 'unparsed').length;
+        summary.undispatched += alerts.filter((alert) => alert.dispatched === false).length;
       }
-      const alerts = delivery
-        ? await delivery.deliver(meta, meta.source, payload)
-        : normalizePayload(adapters, meta.source, payload, meta).map((alert) => ({ kind: alert.kind, dispatched: false }));
-      summary.alerts += alerts.length;
-      summary.unparsed += alerts.filter((alert) => alert.kind === 'unparsed').length;
-      if (delivery) summary.undispatched += alerts.filter((alert) => !alert.dispatched).length;
       bar.increment();
     }
   } finally {

@@ -52,11 +52,7 @@ program
   .description('validate a configuration file without starting anything')
   .action(async (file?: string) => {
     const chosen = file ?? configFilePath({ file: program.opts<{ config?: string }>().config });
-    const config = loadConfig({ file: chosen });
-    // Source, feed and provider names and CloudTrail rule ids are checked against the registries.
-    (await import('../intake/sources')).createSourceAdapters(config.intake.sources);
-    const problems = (await import('../activities/intel/activities')).intelSettingsProblems(config);
-    if (problems.length > 0) throw new ConfigError('intel', problems);
+    (await import('./check-config')).checkConfig(chosen);
     console.log(`ok: ${chosen ?? 'defaults and environment'} is a valid configuration`);
   });
 
@@ -143,7 +139,7 @@ program
   .description('ask an investigation to re-check its exposure now (the signal recheckNow; the Temporal UI can send it too)')
   .action((workflowId: string) =>
     withClient(async (client) => {
-      const { recheckNow } = await import('../workflows/definitions');
+      const { recheckNow } = await import('../lib/investigation');
       await client.workflow.getHandle(workflowId).signal(recheckNow);
       console.log(`asked ${workflowId} to re-check; the issue gets a comment only if something changed`);
     }),

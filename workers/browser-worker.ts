@@ -7,6 +7,7 @@ import { createBrowserPool, type BrowserPool } from '../activities/screenshot/br
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { browserTaskQueue } from '../lib/task-queues';
+import { locatePrerequisite } from '../scripts/prerequisites';
 
 export interface BrowserWorkerOptions {
   config: Config;
@@ -26,7 +27,7 @@ export async function createBrowserWorker({ config, connection, pool, logger = c
   const settings = config.screenshots;
   // The same fence as the network probes: the browser reaches nothing they could not.
   const scope = { allowRanges: config.probe.allowRanges, onlyRanges: config.probe.onlyRanges };
-  const browsers = pool ?? createBrowserPool({ settings, scope, logger });
+  const browsers = pool ?? createBrowserPool({ settings, executablePath: settings.chromium ?? locatePrerequisite('chromium'), scope, logger });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -1,19 +1,33 @@
-// Archive, adapters and dispatch as configured: what intake, the sweeper and replay share.
+// Archive, adapters and dispatch as configured: the delivery intake, the sweeper, the re-scan and
+// replay share.
 import type { Client } from '@temporalio/client';
 import { createArchive } from '../activities/archive';
 import { createDelivery } from '../intake/deliver';
-import { createDispatcher } from '../intake/dispatch';
+import { createDispatcher, type DispatcherOptions } from '../intake/dispatch';
 import { createSourceAdapters } from '../intake/sources';
 import type { Config } from '../lib/config';
+import type { Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
 
-export function createConfiguredDelivery(config: Config, client: Client, logger: Logger, archive = createArchive(config)) {
+export interface ConfiguredDeliveryOptions {
+  archive?: ReturnType<typeof createArchive>;
+  recheckRunning?: DispatcherOptions['recheckRunning'];
+  /** Wraps the dispatch (replay counts what it started). */
+  observe?: (dispatch: Dispatch) => Dispatch;
+}
+
+export function createConfiguredDelivery(
+  config: Config,
+  client: Client,
+  logger: Logger,
+  { archive = createArchive(config), recheckRunning, observe = (dispatch) => dispatch }: ConfiguredDeliveryOptions = {},
+) {
+  const dispatch = createDispatcher(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs, recheckRunning });
   return createDelivery({
     archive,
     adapters: createSourceAdapters(config.intake.sources),
-    dispatch: createDispatcher(client, config.temporal.taskQueue, config.intake.dispatchTimeoutMs),
+    dispatch: observe(dispatch),
     logger,
     maxInflatedBytes: config.intake.maxInflatedBytes,
   });
 }
-

@@ -44,9 +44,8 @@ export async function startIntake({ config, token, client, logger = createLogger
     token,
     logger,
     archive,
-    delivery: createConfiguredDelivery(config, client, logger, archive),
+    delivery: createConfiguredDelivery(config, client, logger, { archive }),
     sources: sourceRoutes(config),
-    maxInflatedBytes: config.intake.maxInflatedBytes,
     githubWebhook:
       config.tracker.kind === 'github' && config.tracker.github?.webhookSecret
         ? {

@@ -8,7 +8,7 @@ import { createInventoryProviders } from '../activities/context';
 import { createRescanActivities } from '../activities/rescan';
 import { createConfiguredIntel } from '../activities/intel/activities';
 import { createTracker } from '../activities/tracker';
-import { createSweepActivities } from '../intake/sweep';
+import { createSweepActivities } from '../activities/archive/sweep';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { createConfiguredDelivery } from './delivery';
@@ -29,7 +29,9 @@ export interface MainWorkerOptions {
 export async function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle }: MainWorkerOptions): Promise<Worker> {
   const archive = createArchive(config);
   const inventory = await createInventoryProviders(config.inventory);
-  const delivery = createConfiguredDelivery(config, client, logger, archive);
+  const delivery = createConfiguredDelivery(config, client, logger, { archive });
+  // A violation found again is news only if the exposure changed: its investigation re-checks.
+  const rescanDelivery = createConfiguredDelivery(config, client, logger, { archive, recheckRunning: true });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -47,7 +49,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
         watch: config.watch,
       }),
       ...createSweepActivities({ archive, delivery }),
-      ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery, client }),
+      ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery: rescanDelivery }),
     },
   });
 }

@@ -1,13 +1,5 @@
 // The investigation runbook for one alert identity (workflow id `alert/<source>/<fingerprint>`).
-import {
-  condition,
-  continueAsNew,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ScreenshotActivities } from '../activities/screenshot';
 import type { ScreenshotOutcome } from '../activities/tracker/report';
@@ -15,41 +7,21 @@ import type { NormalizedAlert } from '../lib/alert';
 import { emptyContext, type ResourceContext } from '../lib/context';
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
+import { alertReceived, issueChanged, progressQuery, recheckNow, type CarriedInvestigation, type InvestigationProgress } from '../lib/investigation';
+import { afterRecheck, carriedProgress, isNewDelivery, latestDelivery, recordDeliveries, startWatch, watchEnding } from '../lib/investigation-state';
 import { VigilExposure, VigilVerdict } from '../lib/search-attributes';
 import { browserTaskQueue } from '../lib/task-queues';
-import {
-  alertReceived,
-  issueChanged,
-  progressQuery,
-  recheckNow,
-  type InvestigationProgress,
-  type WatchProgress,
-} from './definitions';
 
-const {
-  openIssueForAlert,
-  reopenIssue,
-  commentAlertSummary,
-  commentOccurrences,
-  commentActors,
-  commentContext,
-  commentExposure,
-  commentRecheck,
-  commentWatchEnded,
-  markExposure,
-} = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+// Issue comments and labels: quick calls to the tracker.
+const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, markExposure } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
 
-// Feeds are local copies, but providers answer over the internet within their rate limits.
-const { checkActors } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-
-// Cloud APIs across accounts and regions, retried by the SDK first.
-const { collectContext } = proxyActivities<Activities>({
+// Cloud APIs across accounts and regions (retried by the SDK first), and intel providers that
+// answer over the internet within their rate limits.
+const { collectContext, checkActors } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
@@ -66,17 +38,7 @@ const { watchPolicy } = proxyLocalActivities<Activities>({ startToCloseTimeout: 
 
 /** How long an investigation waits for repeats after the last one, when it is not watching. */
 const REPEAT_WINDOW = '10 minutes';
-/** Deliveries remembered across runs to recognise a resent body. */
-const REMEMBERED_DELIVERIES = 200;
-
-/** What a run hands to the next when it continues as new: compact, bounded state only. */
-export interface CarriedInvestigation {
-  /** The first delivery: what every re-check re-examines. */
-  alert: NormalizedAlert;
-  progress: InvestigationProgress;
-  /** The last reported findings, without their detail. */
-  lastFindings: Finding[];
-}
+const NO_SCREENSHOT = 'no browser worker took it within 10 minutes, or it failed every attempt';
 
 export async function investigateAlert(carried?: CarriedInvestigation): Promise<InvestigationProgress> {
   const { workflowId, runId, taskQueue } = workflowInfo();
@@ -91,49 +53,33 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   const progress: InvestigationProgress = carried?.progress ?? { occurrences: 0, reportedDeliveries: [], suppressed: false };
   const inbox: NormalizedAlert[] = [];
   let recheckRequested = false;
+  let lastFindings: Finding[] = carried?.lastFindings ?? [];
 
   setHandler(alertReceived, (alert) => {
-    const delivery = alert.archive.sha256;
-    // A resent body (sender retry, sweeper, replay) is one delivery.
-    if (progress.reportedDeliveries.includes(delivery) || inbox.some((queued) => queued.archive.sha256 === delivery)) return;
-    inbox.push(alert);
+    if (isNewDelivery(progress, inbox, alert)) inbox.push(alert);
   });
   setHandler(progressQuery, () => progress);
-  // Read through a function: the signal handler changes it between awaits.
-  const isClosed = () => progress.issueState === 'closed';
   setHandler(issueChanged, ({ state, suppressed }) => {
-    progress.issueState = state;
-    progress.suppressed = suppressed;
+    Object.assign(progress, { issueState: state, suppressed });
   });
   setHandler(recheckNow, () => {
     recheckRequested = true;
   });
-
-  const account = (alerts: NormalizedAlert[]) => {
-    for (const { archive } of alerts) {
-      progress.occurrences += 1;
-      progress.firstSeen ??= archive.receivedAt;
-      if (!progress.lastSeen || archive.receivedAt > progress.lastSeen) progress.lastSeen = archive.receivedAt;
-      progress.reportedDeliveries.push(archive.sha256);
-    }
-  };
+  // Read through functions: the signal handlers change them between awaits.
+  const isClosed = () => progress.issueState === 'closed';
+  const watching = () => progress.watch?.state === 'watching';
+  const reported = (alerts: NormalizedAlert[]) => Object.assign(progress, recordDeliveries(progress, alerts));
 
   // Started by signalWithStart, so the first delivery is already waiting (or carried over).
   if (!carried) await condition(() => inbox.length > 0);
   const first = carried?.alert ?? inbox[0]!;
   const policy = await watchPolicy({ severity: first.severity });
 
-  /** Context, then probes, then screenshots of the web pages that answered. */
+  /** Probes, then screenshots of the web pages that answered. */
   const examine = async (context: ResourceContext) => {
     const report = await checkExposures({ alert: first, context });
-    const screenshots: ScreenshotOutcome[] = await Promise.all(
-      report.webPages.map((url) =>
-        takeScreenshot({ url }).then(
-          (result) => ({ url, result }),
-          () => ({ url, failure: 'no browser worker took it within 10 minutes, or it failed every attempt' }),
-        ),
-      ),
-    );
+    const screenshot = (url: string): Promise<ScreenshotOutcome> => takeScreenshot({ url }).then((result) => ({ url, result }), () => ({ url, failure: NO_SCREENSHOT }));
+    const screenshots = await Promise.all(report.webPages.map(screenshot));
     const findings = [...report.findings, ...screenshots.flatMap(({ result }) => (result ? [result.finding] : []))];
     const open = findings.filter((finding) => finding.check === 'tcp' && finding.status === 'open').map((finding) => finding.target);
     progress.openEndpoints = open;
@@ -141,21 +87,13 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     return { report, screenshots, findings, open };
   };
 
-  let lastFindings: Finding[] = carried?.lastFindings ?? [];
-  const startWatching = (): WatchProgress => ({ state: 'watching', since: new Date().toISOString(), checks: 0, cleanStreak: 0 });
-
   if (!carried) {
     // 1. Open (or find, or reopen) the issue and report the first delivery on it, unless a person
     //    has silenced the issue.
-    const opened = await openIssueForAlert({ alert: first, workflowId });
-    progress.issue = opened.issue;
-    progress.issueState = 'open';
-    progress.suppressed ||= opened.suppressed;
-    if (!progress.suppressed) {
-      await commentAlertSummary({ alert: first, workflowId, issue: opened.issue, recurrence: opened.reopened });
-    }
-    account(inbox.splice(0, 1));
-    const issue = opened.issue;
+    const { issue, suppressed, reopened } = await openIssueForAlert({ alert: first, workflowId });
+    Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
+    if (!progress.suppressed) await commentAlertSummary({ alert: first, workflowId, issue, recurrence: reopened });
+    reported(inbox.splice(0, 1));
 
     // 2. Which machines the alert is about, from the inventories: their public addresses and the
     //    rules that open their ports to the internet.
@@ -172,7 +110,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       lastFindings = compactFindings(findings);
       if (open.length > 0) {
         await markExposure({ issue, state: 'open' });
-        if (policy.enabled) progress.watch = startWatching();
+        if (policy.enabled) progress.watch = startWatch(new Date().toISOString());
       }
       if (!progress.suppressed) await commentExposure({ workflowId, issue, report, screenshots });
     };
@@ -192,67 +130,56 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   // 4. A re-check: context and probes again, compared with the last report on stable keys; a
   //    comment only when something changed. Enough clean checks in a row end the exposure.
   const recheck = async () => {
-    // A re-check asked for although nothing answered at first starts a watch only if something does now.
-    const watch = (progress.watch ??= { ...startWatching(), state: 'clean' });
-    const context = await collectContext({ alert: first });
-    const { findings, screenshots, open } = await examine(context);
-    watch.checks += 1;
+    const { findings, screenshots, open } = await examine(await collectContext({ alert: first }));
+    const { watch, change } = afterRecheck(progress.watch, { exposed: open.length > 0, cleanChecks: policy.cleanChecks, now: new Date().toISOString() });
+    progress.watch = watch;
     const diff = diffFindings(lastFindings, findings);
     if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ workflowId, issue, check: watch.checks, diff, screenshots });
     lastFindings = compactFindings(findings);
-    watch.cleanStreak = open.length > 0 ? 0 : watch.cleanStreak + 1;
-    if (open.length > 0 && watch.state !== 'watching') {
-      // Exposed (again, or for the first time): the watch starts over.
-      Object.assign(watch, { state: 'watching', since: new Date().toISOString(), cleanStreak: 0 });
-      await markExposure({ issue, state: 'open' });
-    } else if (watch.state === 'watching' && watch.cleanStreak >= policy.cleanChecks) {
-      watch.state = 'remediated';
+    if (change === 'exposed') await markExposure({ issue, state: 'open' });
+    if (change === 'remediated') {
       await markExposure({ issue, state: 'remediated', close: policy.autoClose });
       if (!progress.suppressed) await commentWatchEnded({ workflowId, issue, check: watch.checks, reason: 'remediated', cleanChecks: watch.cleanStreak });
       if (policy.autoClose) progress.issueState = 'closed';
     }
   };
 
-  // 5. Repeats and re-checks: however many repeats arrive, one comment per run counts them,
-  //    updated in place; open exposures are re-checked on a timer (or at once on `recheckNow`)
-  //    until remediated, closed, silenced or aged out. Without anything to watch, the
-  //    investigation stays a while for repeats and ends; the inbox is always drained first.
+  // Repeats, however many arrived: one comment per run counts them, updated in place. A recurrence
+  // after a person closed the issue reopens it, says so, and looks again.
+  const drainInbox = async () => {
+    const batch = [...inbox];
+    const latest = latestDelivery(batch);
+    if (isClosed()) {
+      await reopenIssue({ issue });
+      progress.issueState = 'open';
+      if (!progress.suppressed) await commentAlertSummary({ alert: latest, workflowId, issue, recurrence: true });
+      if (first.kind === 'exposure') recheckRequested = true;
+    }
+    const counted = recordDeliveries(progress, batch);
+    if (!progress.suppressed) {
+      const { occurrences, firstSeen, lastSeen } = counted;
+      await commentOccurrences({ alert: latest, workflowId, runId, issue, occurrences, firstSeen: firstSeen!, lastSeen: lastSeen! });
+    }
+    reported(inbox.splice(0, batch.length));
+  };
+
+  // 5. Open exposures are re-checked on a timer (or at once on `recheckNow`) until remediated,
+  //    closed, silenced or aged out. Without anything to watch, the investigation stays a while for
+  //    repeats and ends; the inbox is always drained first.
   let checksThisRun = 0;
-  const watching = () => progress.watch?.state === 'watching';
   for (;;) {
     if (inbox.length > 0) {
-      const batch = [...inbox];
-      const latest = batch.reduce((a, b) => (b.archive.receivedAt > a.archive.receivedAt ? b : a));
-      if (isClosed()) {
-        // A recurrence after a person closed the issue: reopen it, say so, and look again.
-        await reopenIssue({ issue });
-        progress.issueState = 'open';
-        if (!progress.suppressed) await commentAlertSummary({ alert: latest, workflowId, issue, recurrence: true });
-        if (first.kind === 'exposure') recheckRequested = true;
-      }
-      if (!progress.suppressed) {
-        await commentOccurrences({
-          alert: latest,
-          workflowId,
-          runId,
-          issue,
-          occurrences: progress.occurrences + batch.length,
-          firstSeen: progress.firstSeen!,
-          lastSeen: latest.archive.receivedAt > progress.lastSeen! ? latest.archive.receivedAt : progress.lastSeen!,
-        });
-      }
-      account(inbox.splice(0, batch.length));
+      await drainInbox();
       continue;
     }
-    if (watching() && (isClosed() || progress.suppressed)) progress.watch!.state = 'stopped';
-    if (watching() && Date.now() - Date.parse(progress.watch!.since) >= policy.maxAgeMs) {
-      progress.watch!.state = 'aged-out';
-      if (!progress.suppressed) await commentWatchEnded({ workflowId, issue, check: progress.watch!.checks, reason: 'aged-out', maxAge: policy.maxAge });
+    const ending = watchEnding(progress.watch, { closed: isClosed(), suppressed: progress.suppressed, nowMs: Date.now(), maxAgeMs: policy.maxAgeMs });
+    if (ending) progress.watch!.state = ending;
+    if (ending === 'aged-out' && !progress.suppressed) {
+      await commentWatchEnded({ workflowId, issue, check: progress.watch!.checks, reason: 'aged-out', maxAge: policy.maxAge });
     }
     if (workflowInfo().continueAsNewSuggested || checksThisRun >= policy.checksPerRun) {
       if (!watching()) return progress;
-      progress.reportedDeliveries = progress.reportedDeliveries.slice(-REMEMBERED_DELIVERIES);
-      await continueAsNew<typeof investigateAlert>({ alert: first, progress, lastFindings });
+      await continueAsNew<typeof investigateAlert>({ alert: first, progress: carriedProgress(progress), lastFindings });
     }
     const woken = await condition(
       () => inbox.length > 0 || recheckRequested || (watching() && (isClosed() || progress.suppressed)),

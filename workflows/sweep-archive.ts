@@ -1,7 +1,7 @@
 // Run by a Temporal Schedule (and once at worker start): dispatch what intake archived but never
 // handed to Temporal. Its result is the run's summary in the Temporal UI.
 import { proxyActivities } from '@temporalio/workflow';
-import type { SweepActivities, SweepSummary } from '../intake/sweep';
+import type { SweepActivities, SweepSummary } from '../activities/archive/sweep';
 
 const { sweepArchive: sweep } = proxyActivities<SweepActivities>({
   startToCloseTimeout: '30 minutes',

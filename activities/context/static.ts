@@ -2,6 +2,7 @@
 // describes (on-premises, other clouds) and for the demo. Read at every collection, so an edited
 // file counts from the next alert on without a restart.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -9,7 +10,7 @@ import type { ContextInstance, ExposingRule, Exposure, ProviderContext } from '.
 import { emptyContext, mergeContexts } from '../../lib/context';
 import { isInternetWide } from '../../lib/internet';
 import { parsePortSpec } from '../../lib/ports';
-import type { ContextQuery, InventoryProvider } from './types';
+import type { ContextQuery, InventoryDefinition, InventoryProvider } from './types';
 
 const address = z.string().refine((text) => ipaddr.isValid(text), 'expected an IP address');
 const ports = z.union([z.int().min(0).max(65535).transform(String), z.string()]).transform((spec, context) => {
@@ -65,9 +66,13 @@ function concerns(resource: StaticResource, query: ContextQuery): boolean {
   return query.resources.some((ref) => ids.has(ref.id)) || query.addresses.some((a) => resource.addresses.includes(a) || resource.privateAddresses.includes(a));
 }
 
+/** What alerts would call a declared resource: the file says no more about what it is. */
+const RESOURCE_TYPE = 'static:inventory:resource';
+
 function contextOf(resource: StaticResource): ProviderContext {
   const instance: ContextInstance = {
     provider: 'static',
+    type: RESOURCE_TYPE,
     id: resource.id,
     ...(resource.name ? { name: resource.name } : {}),
     ...(resource.account ? { account: resource.account } : {}),
@@ -117,3 +122,15 @@ export function createStaticInventory({ files }: { files: readonly string[] }): 
     },
   };
 }
+
+const settingsSchema = z.strictObject({
+  /** YAML or JSON files declaring resources, their addresses and their open ports (see README). */
+  files: z.array(z.string().min(1)).min(1),
+});
+
+export const staticInventory: InventoryDefinition<z.output<typeof settingsSchema>> = {
+  name: 'static',
+  settings: settingsSchema,
+  // Relative to the worker's working folder, as the configuration file's own path is.
+  create: async ({ files }) => createStaticInventory({ files: files.map((file) => path.resolve(file)) }),
+};

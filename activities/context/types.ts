@@ -1,5 +1,6 @@
 // The inventory provider interface: given what an alert refers to, the resources it concerns.
 // Providers are registered in ./index.ts; adding one touches nothing else.
+import type { z } from 'zod';
 import type { ResourceRef } from '../../lib/alert';
 import type { ProviderContext } from '../../lib/context';
 
@@ -36,4 +37,18 @@ export interface InventoryProvider {
    * failures are problems and transient ones are thrown, as for `collect`.
    */
   scan?(scope: string): Promise<ProviderContext>;
+}
+
+/**
+ * A provider as the registry knows it: its name, its settings and how to build it from them. The
+ * module that exports it stays light (a schema and a lazy import): it is loaded whether or not the
+ * provider is configured, for validating the configuration.
+ */
+export interface InventoryDefinition<Settings = unknown> {
+  /** The key of its settings (`inventory.<name>`), and the `InventoryProvider.name` it creates. */
+  readonly name: string;
+  /** Its settings: strict objects, so that a misspelt key is an error naming it. */
+  readonly settings: z.ZodType<Settings>;
+  /** The provider, from valid settings. A large SDK is imported here, so it loads only when configured. */
+  create(settings: Settings): Promise<InventoryProvider>;
 }

@@ -6,7 +6,7 @@ import type { ProbeSettings } from '../../lib/config';
 import type { Finding } from '../../lib/finding';
 import { checksFor, serviceChecks } from './checks';
 import { webPageOf } from './checks/http';
-import { mapConcurrent } from './concurrency';
+import { mapConcurrent } from '../../lib/concurrency';
 import { OutOfScopeError, resolveInScope, type ProbeScope } from './scope';
 import { sweep } from './tcp';
 import { endpoint, type CheckContext, type OpenPort, type ProbeReport, type ProbeTarget, type ServiceCheck, type SkippedTarget } from './types';

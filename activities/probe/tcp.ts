@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
 import type { ProbeSettings } from '../../lib/config';
 import type { Finding } from '../../lib/finding';
-import { mapConcurrent } from './concurrency';
+import { mapConcurrent } from '../../lib/concurrency';
 import { connectSocket, ProbeTimeoutError } from './connection';
 import { endpoint, type OpenPort } from './types';
 

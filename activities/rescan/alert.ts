@@ -1,12 +1,12 @@
 // A re-scan violation as an alert in Vigil's generic schema: the body the re-scan archives and the
 // `vigil-rescan` source parses back, so the sweeper and replay treat it like any delivery.
 import type { PortRange, Severity } from '../../lib/alert';
-
-export const RESCAN_SOURCE = 'vigil-rescan';
+import type { ContextInstance } from '../../lib/context';
 
 /** What an alert needs to know about one machine that exposes sensitive ports. */
 export interface RescanViolation {
-  instance: { id: string; name?: string };
+  /** The machine, with the resource type its inventory gave it. */
+  instance: Pick<ContextInstance, 'id' | 'type' | 'name'>;
   account?: string;
   region?: string;
   /** The addresses through which the sensitive ports are reachable. */
@@ -28,14 +28,8 @@ const PORTS_IN_TITLE = 8;
 const rangeText = ({ from, to }: PortRange) => (from === to ? `${from}` : `${from}-${to}`);
 
 /** One identity per resource: every scan of it reaches the same investigation. */
-export function rescanFingerprint(provider: string, violation: Pick<RescanViolation, 'account' | 'instance'>): string {
+function rescanFingerprint(provider: string, violation: Pick<RescanViolation, 'account' | 'instance'>): string {
   return `${provider}:${violation.account ?? '-'}:${violation.instance.id}`;
-}
-
-function resourceType(provider: string, id: string): string {
-  if (provider === 'aws') return id.startsWith('eni-') ? 'aws:ec2:network-interface' : 'aws:ec2:instance';
-  if (provider === 'gcp') return 'gcp:compute:instance';
-  return `${provider}:inventory:resource`;
 }
 
 function severityOf(violation: RescanViolation): Severity {
@@ -66,7 +60,7 @@ export function rescanAlert(provider: string, scope: string, violation: RescanVi
       `The scheduled re-scan of ${provider} ${scope} found sensitive ports of this machine open to the internet, through:\n${rules}\n` +
       'Close them, or allow the machine in rescan.allow (by resource or tag, with a reason and an expiry).',
     cloud: { provider, ...(violation.account ? { account: violation.account } : {}), ...(violation.region ? { region: violation.region } : {}) },
-    resources: [{ type: resourceType(provider, violation.instance.id), id: violation.instance.id, ...(violation.instance.name ? { name: violation.instance.name } : {}) }],
+    resources: [{ type: violation.instance.type, id: violation.instance.id, ...(violation.instance.name ? { name: violation.instance.name } : {}) }],
     network: {
       ips: violation.publicAddresses,
       cidrs: violation.cidrs,

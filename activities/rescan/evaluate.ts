@@ -98,7 +98,7 @@ function allowanceIndex(allow: readonly Allowance[], today: string): (instance: 
 
 /** A machine named by an exposure but missing from the instances (gone between two reads). */
 function unlistedInstance(id: string, exposures: readonly Exposure[]): ContextInstance {
-  return { provider: 'unknown', id, publicAddresses: [...new Set(exposures.map((e) => e.address))], privateAddresses: [], dnsNames: [], tags: {} };
+  return { provider: 'unknown', type: 'unknown', id, publicAddresses: [...new Set(exposures.map((e) => e.address))], privateAddresses: [], dnsNames: [], tags: {} };
 }
 
 export function evaluateRescan(context: ProviderContext, settings: Pick<RescanSettings, 'sensitivePorts' | 'allow'>, today: string): RescanEvaluation {

@@ -1,17 +1,16 @@
 // The re-scan's activities: read one inventory scope whole and judge it (scanScope), then hand each
 // violation to its investigation (dispatchViolations) — archived first, like every alert.
 import { heartbeat } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Delivery } from '../../intake/deliver';
-import { investigationWorkflowId } from '../../lib/workflow-id';
+import { RESCAN_SOURCE } from '../../lib/alert';
+import { mapConcurrent } from '../../lib/concurrency';
 import type { RescanSettings } from '../../lib/config';
 import type { ContextProblem, ProviderContext } from '../../lib/context';
+import type { Delivery } from '../../lib/delivery';
 import { isInternetWide } from '../../lib/internet';
-import { recheckNow } from '../../workflows/definitions';
 import type { Archive } from '../archive/types';
 import type { InventoryProvider } from '../context/types';
-import { RESCAN_SOURCE, rescanAlert, rescanFingerprint, type RescanViolation } from './alert';
+import { rescanAlert, type RescanViolation } from './alert';
 import { evaluateRescan, exposedSensitivePorts, type AllowedInstance, type RescanFinding } from './evaluate';
 
 export type { RescanViolation } from './alert';
@@ -44,8 +43,8 @@ export interface RescanDeps {
   inventory: readonly InventoryProvider[];
   settings: RescanSettings;
   archive: Archive;
+  /** A delivery that asks a running investigation to re-check rather than counting a repeat. */
   delivery: Pick<Delivery, 'deliver'>;
-  client: Client;
 }
 
 /** Every scope of every provider that can be re-scanned, for the schedules. */
@@ -57,7 +56,7 @@ function violationOf({ instance, exposures }: RescanFinding, context: ProviderCo
   const ruleIds = new Set(exposures.map((exposure) => exposure.rule));
   const rules = context.rules.filter((rule) => ruleIds.has(rule.id));
   return {
-    instance: { id: instance.id, ...(instance.name ? { name: instance.name } : {}) },
+    instance: { id: instance.id, type: instance.type, ...(instance.name ? { name: instance.name } : {}) },
     ...(instance.account ? { account: instance.account } : {}),
     ...(instance.region ? { region: instance.region } : {}),
     publicAddresses: [...new Set(exposures.map((exposure) => exposure.address))],
@@ -69,22 +68,16 @@ function violationOf({ instance, exposures }: RescanFinding, context: ProviderCo
 
 const DISPATCH_CONCURRENCY = 16;
 
-export function createRescanActivities({ inventory, settings, archive, delivery, client }: RescanDeps) {
+export function createRescanActivities({ inventory, settings, archive, delivery }: RescanDeps) {
   /** Archives the violation's alert, then re-checks its running investigation or starts one. */
   async function dispatchOne(provider: string, scope: string, violation: RescanViolation, scannedAt: string): Promise<keyof DispatchCounts> {
-    const alert = rescanAlert(provider, scope, violation, scannedAt);
-    const record = await archive.put({ source: RESCAN_SOURCE, body: Buffer.from(JSON.stringify(alert)), contentType: 'application/json', headers: {} });
-    const workflowId = investigationWorkflowId(RESCAN_SOURCE, rescanFingerprint(provider, violation));
-    try {
-      // A violation already under investigation gets a re-check, not a "seen again" comment.
-      await client.workflow.getHandle(workflowId).signal(recheckNow);
-      await archive.markDispatched(record.id, [workflowId]);
-      return 'rechecked';
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-    const accepted = await delivery.deliver(record, RESCAN_SOURCE, alert);
-    return accepted.every((one) => one.dispatched) ? 'started' : 'undispatched';
+    const body = Buffer.from(JSON.stringify(rescanAlert(provider, scope, violation, scannedAt)));
+    const record = await archive.put({ source: RESCAN_SOURCE, body, contentType: 'application/json', headers: {} });
+    const outcome = await delivery.deliver({ ...record, source: RESCAN_SOURCE }, body);
+    if ('rejected' in outcome) throw ApplicationFailure.nonRetryable(`the re-scan's own alert was rejected: ${outcome.rejected}`, 'RescanAlertRejected');
+    const [accepted] = outcome.alerts;
+    if (!accepted?.dispatched) return 'undispatched';
+    return accepted.rechecked ? 'rechecked' : 'started';
   }
 
   return {
@@ -107,11 +100,10 @@ export function createRescanActivities({ inventory, settings, archive, delivery,
     /** Hands every violation to its investigation; idempotent for the same scan. */
     async dispatchViolations({ provider, scope, violations, scannedAt }: ScopeRef & Pick<ScopeScan, 'violations' | 'scannedAt'>): Promise<DispatchCounts> {
       const counts: DispatchCounts = { started: 0, rechecked: 0, undispatched: 0 };
-      for (let start = 0; start < violations.length; start += DISPATCH_CONCURRENCY) {
-        const outcomes = await Promise.all(violations.slice(start, start + DISPATCH_CONCURRENCY).map((violation) => dispatchOne(provider, scope, violation, scannedAt)));
-        for (const outcome of outcomes) counts[outcome] += 1;
+      await mapConcurrent(violations, DISPATCH_CONCURRENCY, async (violation) => {
+        counts[await dispatchOne(provider, scope, violation, scannedAt)] += 1;
         heartbeat(counts);
-      }
+      });
       return counts;
     },
   };

@@ -4,7 +4,6 @@
 import { chromium, type Browser, type Page, type Request, type Route } from 'playwright-core';
 import type { ScreenshotSettings } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import { locatePrerequisite } from '../../scripts/prerequisites';
 import { resolveInScope, type ProbeScope, type ScopeVerdict } from '../probe/scope';
 import { destinationOf, REFUSED_HEADER, startScopeProxy, type ScopeProxy } from './scope-proxy';
 
@@ -46,6 +45,8 @@ export interface BrowserPool {
 
 export interface BrowserPoolOptions {
   settings: ScreenshotSettings;
+  /** The Chromium binary, found by the worker (settings, VIGIL_CHROMIUM, then the system's). */
+  executablePath: string;
   scope: ProbeScope;
   logger?: Logger;
 }
@@ -125,8 +126,7 @@ function killGroup(pid: number): void {
 
 const isTopNavigation = (request: Request) => request.isNavigationRequest() && request.frame().parentFrame() === null;
 
-export function createBrowserPool({ settings, scope, logger }: BrowserPoolOptions): BrowserPool {
-  const executablePath = settings.chromium ?? locatePrerequisite('chromium');
+export function createBrowserPool({ settings, executablePath, scope, logger }: BrowserPoolOptions): BrowserPool {
   const live = new Set<RunningBrowser>();
   let current: Promise<RunningBrowser> | undefined;
   let proxy: Promise<ScopeProxy> | undefined;

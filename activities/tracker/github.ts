@@ -19,7 +19,8 @@ import {
   statusOf,
   type GitHubClientOptions,
 } from './github-client';
-import type { EvidenceFile, EvidenceLink, IssueRef, IssueState, NewIssue, Tracker } from './types';
+import type { IssueRef } from '../../lib/investigation';
+import type { EvidenceFile, EvidenceLink, IssueState, NewIssue, Tracker } from './types';
 
 export interface GitHubTrackerOptions extends GitHubClientOptions {
   /** The artifact store, where evidence goes when `settings.evidence.kind` is `url`. */

@@ -12,7 +12,8 @@ import { recheckComment, watchEndedComment, type WatchEnd } from '../../lib/rend
 import type { BlobStore } from '../archive/records';
 import type { ProbeReport } from '../probe/types';
 import type { ScreenshotResult } from '../screenshot';
-import type { IssueRef, Tracker } from './types';
+import type { IssueRef } from '../../lib/investigation';
+import type { Tracker } from './types';
 
 export interface AlertReportInput {
   alert: NormalizedAlert;

@@ -1,11 +1,6 @@
 // The tracker interface: where investigations report. Implementations are registered in ./index.ts.
 // Every method is safe to retry: Temporal retries activities, and a retry must never double anything.
-
-export interface IssueRef {
-  number: number;
-  /** Where a person reads the issue (its web page, or the local tracker's page). */
-  url: string;
-}
+import type { IssueRef } from '../../lib/investigation';
 
 export interface NewIssue {
   /** Identity of the alerted-on thing: one fingerprint, one issue. */

@@ -1,11 +1,10 @@
-// POST /v1/alerts/<source> — authenticate, archive the raw body, normalize, dispatch, answer 202.
+// POST /v1/alerts/<source> — authenticate, archive the raw body, deliver it, answer 202.
 // One route per source, each with its own credentials and size limit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Archive } from '../../activities/archive/types';
 import type { AuthMethod, SourceSettings } from '../../lib/config';
 import { createAuthenticator, type Authenticator } from '../auth';
-import { decodeBody, MalformedBodyError } from '../body';
-import type { Delivery } from '../deliver';
+import type { Delivery } from '../../lib/delivery';
 import { knownSourceNames } from '../sources';
 
 export interface AlertRouteDeps {
@@ -13,7 +12,6 @@ export interface AlertRouteDeps {
   archive: Archive;
   delivery: Delivery;
   sources: { name: string; settings: SourceSettings; maxBodyBytes: number }[];
-  maxInflatedBytes: number;
 }
 
 const defaultAuth: AuthMethod[] = [{ kind: 'bearer' }];
@@ -55,7 +53,7 @@ function authHooks(auth: Authenticator) {
 }
 
 export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps): void {
-  const { token, archive, delivery, maxInflatedBytes } = deps;
+  const { token, archive, delivery } = deps;
 
   for (const { name: source, settings, maxBodyBytes } of deps.sources) {
     const auth = createAuthenticator(settings.auth ?? defaultAuth, token, `intake.sources.${source}.auth`);
@@ -74,17 +72,9 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
         return reply.code(503).header('retry-after', '10').send({ error: 'the archive is unavailable; retry later' });
       }
 
-      let payload: unknown;
-      try {
-        payload = decodeBody(body, maxInflatedBytes);
-      } catch (err) {
-        if (!(err instanceof MalformedBodyError)) throw err;
-        await archive.markRejected(record.id, err.message);
-        return reply.code(400).send({ error: err.message, archiveId: record.id });
-      }
-
-      const alerts = await delivery.deliver(record, source, payload);
-      return reply.code(202).send({ archiveId: record.id, alerts });
+      const outcome = await delivery.deliver({ ...record, source }, body);
+      if ('rejected' in outcome) return reply.code(400).send({ error: outcome.rejected, archiveId: record.id });
+      return reply.code(202).send({ archiveId: record.id, alerts: outcome.alerts });
     });
   }
 

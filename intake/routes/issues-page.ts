@@ -2,7 +2,7 @@
 // inert rendering done for GitHub holds here too; only the collapsible blocks Vigil itself writes
 // are turned back into HTML.
 import MarkdownIt from 'markdown-it';
-import type { LocalIssue } from '../../activities/tracker/local';
+import type { LocalIssue } from '../../lib/local-issues';
 import type { LabelNames } from '../../lib/config';
 
 export interface IssueFilter {

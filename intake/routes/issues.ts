@@ -2,7 +2,8 @@
 // evidence files, and people's actions (close, reopen, labels), which are signalled to the
 // issue's investigation as GitHub's webhook would be.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { issueView, type LocalIssue, type LocalTracker } from '../../activities/tracker/local';
+import type { LocalTracker } from '../../activities/tracker/local';
+import { issueView, type LocalIssue } from '../../lib/local-issues';
 import type { LabelNames } from '../../lib/config';
 import { bearerOf, sameSecret } from '../auth';
 import type { SignalIssueChange } from '../issue-signals';

@@ -1,6 +1,6 @@
 // Vigil's own re-scan findings: alerts in the generic schema that the scheduled re-scan archives
 // before dispatching them, read back from the archive by the sweeper and replay like any delivery.
-import { RESCAN_SOURCE } from '../../activities/rescan/alert';
+import { RESCAN_SOURCE } from '../../lib/alert';
 import { genericSource } from './generic';
 import type { SourceAdapter } from './types';
 

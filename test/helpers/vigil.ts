@@ -14,7 +14,7 @@ import { createLogger } from '../../lib/logger';
 import { startIntake } from '../../workers/intake';
 import { createBrowserWorker } from '../../workers/browser-worker';
 import { createMainWorker } from '../../workers/main-worker';
-import { progressQuery, type InvestigationProgress } from '../../workflows/definitions';
+import { progressQuery, type InvestigationProgress } from '../../lib/investigation';
 
 export interface TestVigil {
   config: Config;

@@ -17,9 +17,9 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsInventory } from '../../activities/context/aws';
+import { awsInventory } from '../../activities/context/aws';
+import { createAwsInventory } from '../../activities/context/aws/inventory';
 import type { ContextQuery } from '../../activities/context/types';
-import { configSchema } from '../../lib/config';
 import type { Exposure } from '../../lib/context';
 import { startMoto, type Moto } from '../helpers/moto';
 
@@ -28,8 +28,8 @@ const accountB = '222222222222';
 const region = 'us-east-1';
 const externalId = 'external-id-that-must-stay-secret';
 
-/** `inventory.aws` as the configuration schema makes it, defaults included. */
-const awsSettings = (aws: Record<string, unknown>) => configSchema.parse({ inventory: { aws } }).inventory.aws!;
+/** `inventory.aws` as the provider's schema makes it, defaults included. */
+const awsSettings = (aws: Record<string, unknown>) => awsInventory.settings.parse(aws);
 const brief = (exposures: Exposure[]) => exposures.map((e) => `${e.instance} ${e.address} ${e.protocol}/${e.ports.from}-${e.ports.to} ${e.rule}`).sort();
 const query = (account: string, resources: ContextQuery['resources'], addresses: string[] = []): ContextQuery => ({ provider: 'aws', account, region, resources, addresses });
 
@@ -112,6 +112,7 @@ describe('AWS inventory on moto', () => {
     expect(context.instances).toEqual([
       {
         provider: 'aws',
+        type: 'aws:ec2:instance',
         id: web.instance,
         name: 'web-1',
         account: accountA,

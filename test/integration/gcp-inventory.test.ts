@@ -3,7 +3,8 @@
 // description. Nothing leaves 127.0.0.1.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGcpInventory, type GcpInventorySettings } from '../../activities/context/gcp';
+import type { GcpInventorySettings } from '../../activities/context/gcp';
+import { createGcpInventory } from '../../activities/context/gcp/inventory';
 import type { ContextQuery } from '../../activities/context/types';
 import { assetFromExport, startCloudAssetServer, type ApiAsset, type CloudAssetServer } from '../helpers/cloud-asset-server';
 
@@ -83,6 +84,7 @@ describe('GCP inventory over the Cloud Asset API', () => {
     expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0', 'cf-test-fw-rule-5', 'cf-test-fw-rule-6']);
     expect(context.instances.find((item) => item.name === 'web')).toEqual({
       provider: 'gcp',
+      type: 'gcp:compute:instance',
       id: `projects/${PROJECT}/zones/europe-west1-b/instances/web`,
       name: 'web',
       account: PROJECT,

@@ -233,6 +233,17 @@ describe('re-scan of every inventory scope', () => {
     // Two scans of three scopes, four violations in all.
     expect(archived).toHaveLength(8);
     expect(archived.every((meta) => meta.dispatchedAt !== undefined && meta.dispatchedTo.length === 1)).toBe(true);
+    // Each alert names its machine with the resource type its inventory gave it.
+    const archive = createArchive(vigil.config);
+    const resources = await Promise.all(archived.map(async (meta) => JSON.parse((await archive.read(meta.id)).body.toString()).resources));
+    expect(new Set(resources.map(([resource]) => `${resource.type} ${resource.id}`))).toEqual(
+      new Set([
+        `aws:ec2:instance ${machines.billing}`,
+        `aws:ec2:instance ${machines.honeypot}`,
+        `gcp:compute:instance projects/${PROJECT}/zones/europe-west1-b/instances/jump`,
+        'static:inventory:resource db-1',
+      ]),
+    );
     // And exactly one issue per violation over every scope and scan.
     expect(await vigil.tracker.listIssues()).toHaveLength(4);
   });

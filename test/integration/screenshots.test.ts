@@ -100,7 +100,7 @@ function setUp(settings: ScreenshotSettings) {
       done();
     },
   });
-  const pool = createBrowserPool({ settings, scope, logger: pino({ level: 'info' }, sink) });
+  const pool = createBrowserPool({ settings, executablePath: settings.chromium!, scope, logger: pino({ level: 'info' }, sink) });
   const artifacts = localBlobStore(path.join(workDir, `artifacts-${randomUUID()}`));
   const { takeScreenshot } = createScreenshotActivities({ settings, scope, artifacts, pool });
   const screenshot = (url: string, environment = new MockActivityEnvironment()): Promise<ScreenshotResult> =>
@@ -290,7 +290,7 @@ describe('the browser pool', () => {
     const code = `
       import { createBrowserPool } from './activities/screenshot/browser-pool.ts';
       import { configSchema } from './lib/config.ts';
-      const pool = createBrowserPool({ settings: configSchema.parse({}).screenshots, scope: { allowRanges: [], onlyRanges: ['127.0.0.1/32'] } });
+      const pool = createBrowserPool({ settings: configSchema.parse({}).screenshots, executablePath: '/usr/bin/chromium', scope: { allowRanges: [], onlyRanges: ['127.0.0.1/32'] } });
       await pool.start();
       console.log('chromium ' + pool.browserPid());
       setInterval(() => {}, 1000);`;

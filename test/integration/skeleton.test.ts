@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VigilFingerprint, VigilKind, VigilSeverity, VigilSource } from '../../lib/search-attributes';
-import { progressQuery } from '../../workflows/definitions';
+import { progressQuery } from '../../lib/investigation';
 import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 let vigil: TestVigil;

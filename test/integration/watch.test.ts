@@ -19,7 +19,7 @@ import { createLogger } from '../../lib/logger';
 import { ensureSearchAttributes } from '../../lib/temporal-setup';
 import { locatePrerequisite } from '../../scripts/prerequisites';
 import { createMainWorker } from '../../workers/main-worker';
-import { alertReceived, issueChanged, progressQuery, recheckNow, type InvestigationProgress } from '../../workflows/definitions';
+import { alertReceived, issueChanged, progressQuery, recheckNow, type InvestigationProgress } from '../../lib/investigation';
 import { loopbackOnlyProbes } from '../helpers/vigil';
 
 let env: TestWorkflowEnvironment;

@@ -9,7 +9,7 @@ import {
   type NetworkInterface,
   type PrefixListEntries,
   type SecurityGroup,
-} from '../../activities/context/aws-exposure';
+} from '../../activities/context/aws/exposure';
 import type { Exposure } from '../../lib/context';
 
 const noLists: PrefixListEntries = new Map();

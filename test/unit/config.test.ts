@@ -86,4 +86,17 @@ describe('names checked against the registries', () => {
       expect.stringMatching(/^intel\.providers\.shodan: unknown provider \(known: .*shodan-internetdb/),
     ]);
   });
+
+  it('names a bad inventory setting and an unknown inventory provider, as `vigil config check` and doctor do', async () => {
+    const { checkConfig } = await import('../../scripts/check-config');
+    const file = await configFile(
+      'inventory:\n  aws:\n    accounts: [{ id: "1234" }]\n    region: [eu-west-1]\n  gcp:\n    scopes: [my-project]\n  azure: {}\n',
+    );
+    expect(problemsOf(() => checkConfig(file))).toEqual([
+      'inventory.azure: unknown inventory provider (known: aws, gcp, static)',
+      'inventory.aws.accounts.0.id: expected a 12-digit AWS account id',
+      'inventory.aws.region: unknown key (misspelt, or not a Vigil setting)',
+      'inventory.gcp.scopes.0: expected organizations/<id>, folders/<id> or projects/<id>',
+    ]);
+  });
 });

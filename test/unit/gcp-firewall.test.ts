@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, subtractPorts, type GcpAsset } from '../../activities/context/gcp-firewall';
+import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, subtractPorts, type GcpAsset } from '../../activities/context/gcp/firewall';
 import { mergePorts } from '../../lib/ports';
 import type { ProviderContext } from '../../lib/context';
 
@@ -63,6 +63,7 @@ describe('GCP firewall evaluation: the policy-library fixtures', () => {
     expect(context.instances).toHaveLength(6);
     expect(context.instances.find((item) => item.id === 'projects/test-project/zones/us-east1-b/instances/vm-external-ip')).toEqual({
       provider: 'gcp',
+      type: 'gcp:compute:instance',
       id: 'projects/test-project/zones/us-east1-b/instances/vm-external-ip',
       name: 'vm-external-ip',
       account: 'test-project',

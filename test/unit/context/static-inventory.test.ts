@@ -38,7 +38,7 @@ describe('static inventory', () => {
     const provider = createStaticInventory({ files: [await inventoryFile(inventoryYaml)] });
     const context = await provider.collect(query({ account: '111122223333', resources: [{ type: 'aws:ec2:security-group', id: 'sg-web' }] }));
     expect(context.instances.map((instance) => instance.id)).toEqual(['web-1']);
-    expect(context.instances[0]).toMatchObject({ provider: 'static', name: 'shop front', publicAddresses: ['198.51.100.7', '2001:db8::7'], tags: { team: 'shop' } });
+    expect(context.instances[0]).toMatchObject({ provider: 'static', type: 'static:inventory:resource', name: 'shop front', publicAddresses: ['198.51.100.7', '2001:db8::7'], tags: { team: 'shop' } });
     expect(context.rules.map((rule) => rule.name)).toEqual(['tcp 443', 'admin', 'udp 0-65535']);
     expect(context.exposures).toEqual([
       { instance: 'web-1', address: '198.51.100.7', protocol: 'tcp', ports: { from: 443, to: 443 }, rule: 'web-1/tcp/443' },

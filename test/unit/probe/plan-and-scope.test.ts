@@ -55,7 +55,7 @@ describe('probe scope', () => {
 function context(exposures: ResourceContext['exposures'], addresses: string[] = []): ResourceContext {
   return {
     ...emptyContext(),
-    instances: [{ provider: 'static', id: 'vm', publicAddresses: addresses, privateAddresses: [], dnsNames: [], tags: {} }],
+    instances: [{ provider: 'static', type: 'static:inventory:resource', id: 'vm', publicAddresses: addresses, privateAddresses: [], dnsNames: [], tags: {} }],
     exposures,
   };
 }

@@ -1,6 +1,7 @@
 // A re-scan violation as the alert the `vigil-rescan` source reads back from the archive.
 import { describe, expect, it } from 'vitest';
-import { rescanAlert, RESCAN_SOURCE, type RescanViolation } from '../../../activities/rescan/alert';
+import { rescanAlert, type RescanViolation } from '../../../activities/rescan/alert';
+import { RESCAN_SOURCE } from '../../../lib/alert';
 import { normalizePayload } from '../../../intake/normalize';
 import { createSourceAdapters } from '../../../intake/sources';
 import { investigationWorkflowId } from '../../../lib/workflow-id';
@@ -10,7 +11,7 @@ const adapters = createSourceAdapters();
 const parsed = (payload: unknown) => normalizePayload(adapters, RESCAN_SOURCE, JSON.parse(JSON.stringify(payload)), archive);
 
 const violation: RescanViolation = {
-  instance: { id: 'i-0abc', name: 'billing-dashboard' },
+  instance: { id: 'i-0abc', type: 'aws:ec2:instance', name: 'billing-dashboard' },
   account: '111122223333',
   region: 'eu-west-1',
   publicAddresses: ['198.51.100.7', '2001:db8::7'],
@@ -39,10 +40,16 @@ describe('re-scan alerts', () => {
   });
 
   it('is high for remote access, critical for a database or remote desktop, and says every protocol', () => {
-    const ssh = parsed(rescanAlert('gcp', 'projects/p', { ...violation, instance: { id: 'projects/p/zones/z/instances/vm' }, account: 'p', ports: [{ protocol: 'tcp', ports: [{ from: 22, to: 23 }] }] }, '2026-03-15T02:00:00Z'))[0]!;
+    const ssh = parsed(rescanAlert('gcp', 'projects/p', { ...violation, instance: { id: 'projects/p/zones/z/instances/vm', type: 'gcp:compute:instance' }, account: 'p', ports: [{ protocol: 'tcp', ports: [{ from: 22, to: 23 }] }] }, '2026-03-15T02:00:00Z'))[0]!;
     expect(ssh).toMatchObject({ severity: 'high', title: 'projects/p/zones/z/instances/vm exposes 22-23/tcp to the internet', resources: [{ type: 'gcp:compute:instance', id: 'projects/p/zones/z/instances/vm' }] });
-    const mixed = parsed(rescanAlert('static', 'static', { ...violation, account: undefined, instance: { id: 'db-1' }, ports: [{ protocol: 'all', ports: [{ from: 5432, to: 5432 }] }, { protocol: 'udp', ports: [{ from: 5432, to: 5432 }] }] }, '2026-03-15T02:00:00Z'))[0]!;
-    expect(mixed).toMatchObject({ severity: 'critical', fingerprint: 'static:-:db-1', title: 'db-1 exposes 5432/all, 5432/udp to the internet', network: { ports: [{ from: 5432, to: 5432 }] } });
+    const mixed = parsed(rescanAlert('static', 'static', { ...violation, account: undefined, instance: { id: 'db-1', type: 'static:inventory:resource' }, ports: [{ protocol: 'all', ports: [{ from: 5432, to: 5432 }] }, { protocol: 'udp', ports: [{ from: 5432, to: 5432 }] }] }, '2026-03-15T02:00:00Z'))[0]!;
+    expect(mixed).toMatchObject({
+      severity: 'critical',
+      fingerprint: 'static:-:db-1',
+      title: 'db-1 exposes 5432/all, 5432/udp to the internet',
+      resources: [{ type: 'static:inventory:resource', id: 'db-1' }],
+      network: { ports: [{ from: 5432, to: 5432 }] },
+    });
     expect(mixed.network.protocol).toBeUndefined();
   });
 

@@ -12,6 +12,7 @@ type Settings = Pick<RescanSettings, 'sensitivePorts' | 'allow'>;
 
 const instance = (id: string, tags: Record<string, string> = {}, name?: string): ContextInstance => ({
   provider: 'aws',
+  type: 'aws:ec2:instance',
   id,
   ...(name ? { name } : {}),
   account: '111122223333',

@@ -1,15 +1,14 @@
 // The GCP inventory provider: firewalls and instances read from the Cloud Asset API, judged by
-// ./gcp-firewall. listAssets (rather than searchAllResources) because only it returns each
+// ./firewall. listAssets (rather than searchAllResources) because only it returns each
 // firewall's full data (allowed, denied, priority, targets) without a read mask per type.
 import { AssetServiceClient } from '@google-cloud/asset';
 import { OAuth2Client } from 'google-auth-library';
-import type { ResourceRef } from '../../lib/alert';
-import { resolveSecret, type InventorySettings } from '../../lib/config';
-import { emptyContext, type ContextProblem, type ProviderContext } from '../../lib/context';
-import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from './gcp-firewall';
-import type { ContextQuery, InventoryProvider } from './types';
-
-export type GcpInventorySettings = NonNullable<InventorySettings['gcp']>;
+import type { ResourceRef } from '../../../lib/alert';
+import { resolveSecret } from '../../../lib/config';
+import { emptyContext, type ContextProblem, type ProviderContext } from '../../../lib/context';
+import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from './firewall';
+import type { ContextQuery, InventoryProvider } from '../types';
+import type { GcpInventorySettings } from '.';
 
 /** Google's error statuses that retrying will not change, in words. */
 const LASTING_ERRORS: Record<string, string> = { PERMISSION_DENIED: 'access denied', NOT_FOUND: 'not found' };

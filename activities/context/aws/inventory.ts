@@ -15,13 +15,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import ipaddr from 'ipaddr.js';
-import { resolveSecret, type InventorySettings } from '../../lib/config';
-import { mergeContexts, type ContextInstance, type ProviderContext } from '../../lib/context';
-import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './aws-exposure';
-import type { ContextQuery, InventoryProvider } from './types';
+import { resolveSecret } from '../../../lib/config';
+import { mergeContexts, type ContextInstance, type ProviderContext } from '../../../lib/context';
+import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './exposure';
+import type { ContextQuery, InventoryProvider } from '../types';
+import type { AwsInventorySettings } from '.';
 
-type AwsSettings = NonNullable<InventorySettings['aws']>;
-type AwsAccount = AwsSettings['accounts'][number];
+type AwsAccount = AwsInventorySettings['accounts'][number];
 type Credentials = NonNullable<EC2ClientConfig['credentials']>;
 
 export interface AwsInventoryOptions {
@@ -154,6 +154,7 @@ function instanceContext(instance: Instance, account: string, region: string): C
   const name = instance.Tags?.find((tag) => tag.Key === 'Name')?.Value;
   return {
     provider: 'aws',
+    type: 'aws:ec2:instance',
     id: instance.InstanceId ?? 'unknown',
     ...(name ? { name } : {}),
     account,
@@ -168,7 +169,7 @@ function instanceContext(instance: Instance, account: string, region: string): C
 /** An interface no instance holds (load balancer, NAT gateway, endpoint...) stands for itself. */
 function interfaceContext(eni: NetworkInterface & { TagSet?: Tag[] }, account: string, region: string): ContextInstance {
   const name = eni.TagSet?.find((tag) => tag.Key === 'Name')?.Value;
-  return { provider: 'aws', id: interfaceOwner(eni), ...(name ? { name } : {}), account, region, ...interfaceAddresses(eni), tags: tagsOf(eni.TagSet) };
+  return { provider: 'aws', type: 'aws:ec2:network-interface', id: interfaceOwner(eni), ...(name ? { name } : {}), account, region, ...interfaceAddresses(eni), tags: tagsOf(eni.TagSet) };
 }
 
 type RegionReader = ReturnType<typeof regionReader>;
@@ -216,7 +217,7 @@ async function regionContext(reader: RegionReader, { interfaces, instances, grou
 const nothing = (): ProviderContext => ({ instances: [], rules: [], exposures: [], problems: [] });
 const problemContext = (scope: string, reason: string): ProviderContext => ({ ...nothing(), problems: [{ provider: 'aws', scope, reason }] });
 
-export function createAwsInventory(settings: AwsSettings, options: AwsInventoryOptions = {}): InventoryProvider {
+export function createAwsInventory(settings: AwsInventorySettings, options: AwsInventoryOptions = {}): InventoryProvider {
   const externalId = settings.externalId ? resolveSecret(settings.externalId, 'inventory.aws.externalId') : undefined;
   const retries = { maxAttempts: settings.maxAttempts, retryMode: 'adaptive' } as const;
   const endpoint = settings.endpoint ? { endpoint: settings.endpoint } : {};

@@ -2,9 +2,9 @@
 // Pure, over plain shapes that mirror what EC2 returns (the SDK's own objects fit them), so the
 // rules can be checked exhaustively without an API.
 import ipaddr from 'ipaddr.js';
-import type { PortRange } from '../../lib/alert';
-import type { ExposingRule, Exposure } from '../../lib/context';
-import { isInternetWide } from '../../lib/internet';
+import type { PortRange } from '../../../lib/alert';
+import type { ExposingRule, Exposure } from '../../../lib/context';
+import { isInternetWide } from '../../../lib/internet';
 
 export interface IpPermission {
   /** `-1` (all), `tcp`, `udp`, `icmp`, `icmpv6`, or a protocol number. */

@@ -5,10 +5,10 @@
 // so the inventory and a re-scan judge the same data the same way.
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import type { PortRange } from '../../lib/alert';
-import type { ContextInstance, ContextProblem, Exposure, ExposingRule, ProviderContext } from '../../lib/context';
-import { isInternetWide } from '../../lib/internet';
-import { mergePorts, parsePortSpec } from '../../lib/ports';
+import type { PortRange } from '../../../lib/alert';
+import type { ContextInstance, ContextProblem, Exposure, ExposingRule, ProviderContext } from '../../../lib/context';
+import { isInternetWide } from '../../../lib/internet';
+import { mergePorts, parsePortSpec } from '../../../lib/ports';
 
 export const FIREWALL_ASSET_TYPE = 'compute.googleapis.com/Firewall';
 export const INSTANCE_ASSET_TYPE = 'compute.googleapis.com/Instance';
@@ -205,6 +205,7 @@ function readInstance(asset: GcpAsset): Instance | ContextProblem {
   return {
     context: {
       provider: 'gcp',
+      type: 'gcp:compute:instance',
       id,
       name,
       account: project,

@@ -1,8 +1,8 @@
 // The archive sweeper's activity: finds archived deliveries that never reached Temporal (intake
 // answered 202 undispatched, or died between archiving and dispatching) and delivers them.
 import { heartbeat } from '@temporalio/activity';
-import type { Archive } from '../activities/archive/types';
-import type { Delivery } from './deliver';
+import type { Delivery } from '../../lib/delivery';
+import type { Archive } from './types';
 
 export interface SweepSummary {
   examined: number;
@@ -26,7 +26,7 @@ export function createSweepActivities({ archive, delivery }: { archive: Archive;
         if (meta.dispatchedAt || meta.rejected) continue;
         const result = await delivery.redeliver(meta);
         if ('rejected' in result) summary.rejected += 1;
-        else if (result.every((alert) => alert.dispatched)) summary.dispatched += 1;
+        else if (result.alerts.every((alert) => alert.dispatched)) summary.dispatched += 1;
         else summary.stillUndispatched += 1;
       }
       return summary;

@@ -1,8 +1,16 @@
-// Signals and queries of the investigation workflow, shared by the workflow and its callers.
+// The investigation workflow's contract: its name, signals, query and progress, shared by the
+// workflow and everything that starts, signals or inspects it (intake, re-scans, the CLI, tests).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { IssueRef } from '../activities/tracker/types';
-import type { NormalizedAlert } from '../lib/alert';
-import type { Verdict } from '../lib/intel';
+import type { NormalizedAlert } from './alert';
+import type { Finding } from './finding';
+import type { Verdict } from './intel';
+
+/** The issue an investigation reports on, in whichever tracker. */
+export interface IssueRef {
+  number: number;
+  /** Where a person reads the issue (its web page, or the local tracker's page). */
+  url: string;
+}
 
 export const INVESTIGATE_ALERT = 'investigateAlert';
 
@@ -43,6 +51,15 @@ export interface InvestigationProgress {
 }
 
 export const progressQuery = defineQuery<InvestigationProgress>('progress');
+
+/** What a run hands to the next when it continues as new: compact, bounded state only. */
+export interface CarriedInvestigation {
+  /** The first delivery: what every re-check re-examines. */
+  alert: NormalizedAlert;
+  progress: InvestigationProgress;
+  /** The last reported findings, without their detail. */
+  lastFindings: Finding[];
+}
 
 /** A person acted on the issue (GitHub webhook, or the local tracker's page and API). */
 export interface IssueChange {

@@ -1,0 +1,38 @@
+// The AWS inventory as the registry knows it: its settings (`inventory.aws`), validated without the
+// SDK, and the EC2 reader (./inventory), loaded only when configured: the EC2 client alone adds
+// about 90 MiB to a worker that never reads AWS.
+import { z } from 'zod';
+import { secretSchema } from '../../../lib/config';
+import type { InventoryDefinition } from '../types';
+
+const accountSchema = z.strictObject({
+  /** The 12-digit account id, as alerts name it. */
+  id: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  /** The role to assume there; defaults to `arn:aws:iam::<id>:role/<inventory.aws.roleName>`. */
+  roleArn: z.string().startsWith('arn:').optional(),
+  /** Read with the worker's own credentials instead of assuming a role (the account Vigil runs in). */
+  useOwnCredentials: z.boolean().default(false),
+  /** Overrides inventory.aws.regions for this account. */
+  regions: z.array(z.string().min(1)).min(1).optional(),
+});
+
+const settingsSchema = z.strictObject({
+  accounts: z.array(accountSchema).default([]),
+  /** The read-only role Vigil assumes in every account (see README for its policy). */
+  roleName: z.string().min(1).default('VigilReadOnly'),
+  externalId: secretSchema.optional(),
+  /** Regions read when the alert does not name one. */
+  regions: z.array(z.string().min(1)).min(1).default(['us-east-1']),
+  /** An AWS-compatible API (moto, LocalStack) for EC2 and STS. */
+  endpoint: z.url().optional(),
+  /** Attempts per call, throttling included (the SDK's adaptive retry). */
+  maxAttempts: z.int().min(1).max(20).default(8),
+});
+
+export type AwsInventorySettings = z.output<typeof settingsSchema>;
+
+export const awsInventory: InventoryDefinition<AwsInventorySettings> = {
+  name: 'aws',
+  settings: settingsSchema,
+  create: async (settings) => (await import('./inventory')).createAwsInventory(settings),
+};

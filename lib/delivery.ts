@@ -1,0 +1,37 @@
+// The delivery port: how an archived body becomes investigations. Intake implements it (it knows
+// the sources); its HTTP route, the archive sweeper, the re-scan and `vigil replay` all go through
+// it, so every path decodes, rejects, names and dispatches alerts the same way.
+import type { ArchiveRef, NormalizedAlert } from './alert';
+
+/** An archived record and the source it was delivered to (`auto` included). */
+export interface DeliveredRecord extends ArchiveRef {
+  source: string;
+}
+
+export interface AcceptedAlert {
+  /** `<archive record id>#<n>`: the n-th alert of that delivery. */
+  id: string;
+  fingerprint: string;
+  kind: string;
+  workflowId: string;
+  /** Handed to Temporal; when not, the record stays undispatched and the sweeper retries it. */
+  dispatched: boolean;
+  /** A running investigation was asked to re-check rather than told of a repeat (re-scans only). */
+  rechecked?: true;
+}
+
+/** A malformed body is rejected (and marked so in the archive); anything else yields alerts. */
+export type DeliveryOutcome = { rejected: string } | { alerts: AcceptedAlert[] };
+
+export interface Delivery {
+  /** Decodes, normalizes and dispatches an archived body; marks the record once every alert is dispatched. */
+  deliver(record: DeliveredRecord, body: Buffer): Promise<DeliveryOutcome>;
+  /** Reads an archived record back and delivers it again (sweeper, replay): the same delivery, idempotently. */
+  redeliver(record: DeliveredRecord): Promise<DeliveryOutcome>;
+}
+
+/** What handing an alert to its investigation did. */
+export type DispatchOutcome = 'signalled' | 'rechecked';
+
+/** Hands one alert to its investigation, whose workflow id the caller computed. */
+export type Dispatch = (alert: NormalizedAlert, workflowId: string) => Promise<DispatchOutcome>;

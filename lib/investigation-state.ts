@@ -1,0 +1,69 @@
+// The investigation's bookkeeping as pure functions: which deliveries count, and how the watch over
+// an exposure moves (watching → remediated, clean → watching, stopped, aged out). The workflow
+// decides when to call them and does the I/O; these decide what the state becomes, so they are
+// tested without Temporal.
+import type { NormalizedAlert } from './alert';
+import type { InvestigationProgress, WatchProgress } from './investigation';
+
+/** Deliveries remembered across runs to recognise a resent body. */
+const REMEMBERED_DELIVERIES = 200;
+
+/** A resent body (sender retry, sweeper, replay) is one delivery, reported or still queued. */
+export function isNewDelivery(progress: InvestigationProgress, queued: readonly NormalizedAlert[], alert: NormalizedAlert): boolean {
+  const delivery = alert.archive.sha256;
+  return !progress.reportedDeliveries.includes(delivery) && !queued.some((other) => other.archive.sha256 === delivery);
+}
+
+/** The counts once `alerts` are reported: occurrences, first and last seen, delivery ids. */
+export function recordDeliveries(progress: InvestigationProgress, alerts: readonly NormalizedAlert[]): InvestigationProgress {
+  let { occurrences, firstSeen, lastSeen } = progress;
+  for (const { archive } of alerts) {
+    occurrences += 1;
+    firstSeen ??= archive.receivedAt;
+    if (!lastSeen || archive.receivedAt > lastSeen) lastSeen = archive.receivedAt;
+  }
+  const reportedDeliveries = [...progress.reportedDeliveries, ...alerts.map(({ archive }) => archive.sha256)];
+  return { ...progress, occurrences, ...(firstSeen ? { firstSeen } : {}), ...(lastSeen ? { lastSeen } : {}), reportedDeliveries };
+}
+
+/** The latest of a batch of deliveries (what its comment shows). */
+export const latestDelivery = (alerts: readonly NormalizedAlert[]): NormalizedAlert =>
+  alerts.reduce((a, b) => (b.archive.receivedAt > a.archive.receivedAt ? b : a));
+
+/** Progress small enough to carry into the next run: only the latest delivery ids. */
+export const carriedProgress = (progress: InvestigationProgress): InvestigationProgress => ({
+  ...progress,
+  reportedDeliveries: progress.reportedDeliveries.slice(-REMEMBERED_DELIVERIES),
+});
+
+/** A watch that starts now: something answered. */
+export const startWatch = (now: string): WatchProgress => ({ state: 'watching', since: now, checks: 0, cleanStreak: 0 });
+
+/**
+ * The watch after one re-check, and what changed for the issue: `exposed` when something answers
+ * that did not (the watch starts over), `remediated` after enough clean checks in a row. A re-check
+ * asked for although nothing ever answered begins from a `clean` watch.
+ */
+export function afterRecheck(
+  watch: WatchProgress | undefined,
+  { exposed, cleanChecks, now }: { exposed: boolean; cleanChecks: number; now: string },
+): { watch: WatchProgress; change?: 'exposed' | 'remediated' } {
+  const before = watch ?? { ...startWatch(now), state: 'clean' };
+  const checked = { ...before, checks: before.checks + 1, cleanStreak: exposed ? 0 : before.cleanStreak + 1 };
+  if (exposed && checked.state !== 'watching') return { watch: { ...checked, state: 'watching', since: now, cleanStreak: 0 }, change: 'exposed' };
+  if (checked.state === 'watching' && checked.cleanStreak >= cleanChecks) return { watch: { ...checked, state: 'remediated' }, change: 'remediated' };
+  return { watch: checked };
+}
+
+/**
+ * Why a watch ends without being remediated, if it does: a person closed or silenced the issue
+ * (`stopped`), or it has watched for longer than `maxAgeMs` (`aged-out`).
+ */
+export function watchEnding(
+  watch: WatchProgress | undefined,
+  { closed, suppressed, nowMs, maxAgeMs }: { closed: boolean; suppressed: boolean; nowMs: number; maxAgeMs: number },
+): 'stopped' | 'aged-out' | undefined {
+  if (watch?.state !== 'watching') return undefined;
+  if (closed || suppressed) return 'stopped';
+  return nowMs - Date.parse(watch.since) >= maxAgeMs ? 'aged-out' : undefined;
+}

@@ -1,0 +1,85 @@
+// The investigation's bookkeeping without Temporal: deliveries counted once, and the watch's moves.
+import { describe, expect, it } from 'vitest';
+import type { NormalizedAlert } from '../../lib/alert';
+import type { InvestigationProgress, WatchProgress } from '../../lib/investigation';
+import { afterRecheck, carriedProgress, isNewDelivery, latestDelivery, recordDeliveries, startWatch, watchEnding } from '../../lib/investigation-state';
+
+const delivery = (sha256: string, receivedAt: string) => ({ archive: { id: `rec/${sha256}`, sha256, receivedAt } }) as NormalizedAlert;
+const fresh = (): InvestigationProgress => ({ occurrences: 0, reportedDeliveries: [], suppressed: false });
+const T0 = '2026-11-30T10:00:00.000Z';
+const T1 = '2026-11-30T11:00:00.000Z';
+
+describe('deliveries', () => {
+  it('a body already reported or already queued is not a new delivery', () => {
+    const progress = { ...fresh(), reportedDeliveries: ['a'] };
+    expect(isNewDelivery(progress, [], delivery('a', T0))).toBe(false);
+    expect(isNewDelivery(progress, [delivery('b', T0)], delivery('b', T1))).toBe(false);
+    expect(isNewDelivery(progress, [delivery('b', T0)], delivery('c', T0))).toBe(true);
+  });
+
+  it('counts occurrences, keeps the first sighting and the latest, whatever the order they arrive in', () => {
+    const once = recordDeliveries(fresh(), [delivery('a', T1)]);
+    expect(once).toMatchObject({ occurrences: 1, firstSeen: T1, lastSeen: T1, reportedDeliveries: ['a'] });
+    const twice = recordDeliveries(once, [delivery('b', T0), delivery('c', '2026-11-30T12:00:00.000Z')]);
+    expect(twice).toMatchObject({ occurrences: 3, firstSeen: T1, lastSeen: '2026-11-30T12:00:00.000Z', reportedDeliveries: ['a', 'b', 'c'] });
+    expect(once.reportedDeliveries).toEqual(['a']);
+  });
+
+  it('names the latest of a batch', () => {
+    expect(latestDelivery([delivery('a', T1), delivery('b', T0)]).archive.sha256).toBe('a');
+  });
+
+  it('carries only the latest 200 delivery ids into the next run', () => {
+    const ids = Array.from({ length: 250 }, (_, n) => `d${n}`);
+    const carried = carriedProgress({ ...fresh(), occurrences: 250, reportedDeliveries: ids });
+    expect(carried.reportedDeliveries).toEqual(ids.slice(50));
+    expect(carried.occurrences).toBe(250);
+  });
+});
+
+describe('the watch', () => {
+  const watching = (overrides: Partial<WatchProgress> = {}): WatchProgress => ({ ...startWatch(T0), ...overrides });
+
+  it('stays watching while something answers, and counts the check', () => {
+    expect(afterRecheck(watching({ cleanStreak: 1, checks: 4 }), { exposed: true, cleanChecks: 3, now: T1 })).toEqual({
+      watch: { state: 'watching', since: T0, checks: 5, cleanStreak: 0 },
+    });
+  });
+
+  it('is remediated after the configured number of clean checks in a row, not before', () => {
+    const first = afterRecheck(watching(), { exposed: false, cleanChecks: 2, now: T1 });
+    expect(first).toEqual({ watch: { state: 'watching', since: T0, checks: 1, cleanStreak: 1 } });
+    const second = afterRecheck(first.watch, { exposed: false, cleanChecks: 2, now: T1 });
+    expect(second).toEqual({ watch: { state: 'remediated', since: T0, checks: 2, cleanStreak: 2 }, change: 'remediated' });
+  });
+
+  it('starts over when something answers again after remediation, an end, or a clean start', () => {
+    for (const state of ['remediated', 'stopped', 'aged-out', 'clean'] as const) {
+      expect(afterRecheck(watching({ state, checks: 7, cleanStreak: 3 }), { exposed: true, cleanChecks: 3, now: T1 })).toEqual({
+        watch: { state: 'watching', since: T1, checks: 8, cleanStreak: 0 },
+        change: 'exposed',
+      });
+    }
+  });
+
+  it('a re-check asked for with no watch yet begins clean, and watches once something answers', () => {
+    expect(afterRecheck(undefined, { exposed: false, cleanChecks: 3, now: T1 })).toEqual({ watch: { state: 'clean', since: T1, checks: 1, cleanStreak: 1 } });
+    expect(afterRecheck(undefined, { exposed: true, cleanChecks: 3, now: T1 })).toEqual({ watch: { state: 'watching', since: T1, checks: 1, cleanStreak: 0 }, change: 'exposed' });
+  });
+
+  it('a clean watch is never remediated: nothing was ever exposed', () => {
+    expect(afterRecheck(watching({ state: 'clean', cleanStreak: 9 }), { exposed: false, cleanChecks: 1, now: T1 }).change).toBeUndefined();
+  });
+
+  it('ends when the issue is closed or silenced, before it would age out', () => {
+    const hourMs = 3600_000;
+    const at = (hours: number) => Date.parse(T0) + hours * hourMs;
+    const open = { closed: false, suppressed: false, maxAgeMs: 24 * hourMs };
+    expect(watchEnding(watching(), { ...open, nowMs: at(23) })).toBeUndefined();
+    expect(watchEnding(watching(), { ...open, nowMs: at(24) })).toBe('aged-out');
+    expect(watchEnding(watching(), { ...open, closed: true, nowMs: at(24) })).toBe('stopped');
+    expect(watchEnding(watching(), { ...open, suppressed: true, nowMs: at(1) })).toBe('stopped');
+    expect(watchEnding(watching({ state: 'remediated' }), { ...open, closed: true, nowMs: at(48) })).toBeUndefined();
+    expect(watchEnding(undefined, { ...open, closed: true, nowMs: at(48) })).toBeUndefined();
+  });
+});
