@@ -94,6 +94,14 @@ export const prerequisites: Prerequisite[] = [
     fix: "npx vigil setup   (pip package 'moto[server]' into .tools/)",
     install: { pip: 'moto[server]==5.2.5' },
   },
+  {
+    name: 'memcached',
+    purpose: 'memcached: a real server for the memcached service check to probe in the tests',
+    neededFor: 'tests',
+    locate: fromEnvOrSearch('MEMCACHED', () => onPath(['memcached'], ['--version']), 'memcached'),
+    fix: 'sudo apt-get install memcached   (or set MEMCACHED to a memcached binary)',
+    install: { apt: 'memcached' },
+  },
 ];
 
 export function locatePrerequisite(name: string): string {

@@ -6,6 +6,7 @@ import { dockerCheck } from './docker';
 import { elasticsearchCheck } from './elasticsearch';
 import { httpCheck } from './http';
 import { kubernetesCheck } from './kubernetes';
+import { memcachedCheck } from './memcached';
 import { mongodbCheck } from './mongodb';
 import { mysqlCheck } from './mysql';
 import { postgresCheck } from './postgres';
@@ -24,6 +25,7 @@ export const serviceChecks: readonly ServiceCheck[] = [
   dockerCheck,
   kubernetesCheck,
   rdpCheck,
+  memcachedCheck,
 ];
 
 /** The checks for one open port: those that claim it, else HTTP when the port said nothing. */
