@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VigilVerdict } from '../../lib/search-attributes';
 import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
-const fixtures = path.resolve(import.meta.dirname, '../fixtures/intel');
+const fixtures = path.resolve(import.meta.dirname, '../fixtures/intel/feeds');
 let server: Server;
 let vigil: TestVigil;
 
 beforeAll(async () => {
-  const tor = await readFile(path.join(fixtures, 'tor-bulk-exit-list.txt'));
+  const tor = await readFile(path.join(fixtures, 'tor-exits/tor-bulk-exit-list.txt'));
   server = createServer((request, response) => {
     if (request.url === '/tor') return void response.end(tor);
     if (request.url === '/internetdb/198.51.100.23') {

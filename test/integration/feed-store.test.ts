@@ -9,7 +9,7 @@ import { createFeedStore, type FeedStoreOptions } from '../../activities/intel/f
 import { fireholLevel1 } from '../../activities/intel/feeds/firehol-level1';
 import { torExits } from '../../activities/intel/feeds/tor-exits';
 
-const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../fixtures/intel', name), 'utf8');
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../fixtures/intel/feeds', name), 'utf8');
 
 // A loopback server whose answers the tests change: a body, or an HTTP status.
 const answers = new Map<string, { status: number; body: string }>();
@@ -51,8 +51,8 @@ function storeAt(folder: string, clock: { now: Date }, extra: Partial<FeedStoreO
 }
 
 function serve(folder: string, status = 200) {
-  answers.set(`/${folder}/tor`, { status, body: fixture('tor-bulk-exit-list.txt') });
-  answers.set(`/${folder}/firehol`, { status, body: fixture('firehol-level1.netset') });
+  answers.set(`/${folder}/tor`, { status, body: fixture('tor-exits/tor-bulk-exit-list.txt') });
+  answers.set(`/${folder}/firehol`, { status, body: fixture('firehol-level1/firehol-level1.netset') });
 }
 
 describe('feed store', () => {

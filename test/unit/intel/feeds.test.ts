@@ -1,68 +1,78 @@
+// Every registered feed against the cases beside its samples (test/fixtures/intel/feeds/<name>/),
+// so a new feed brings its own cases and this file does not change.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { feodoTracker } from '../../../activities/intel/feeds/feodo-tracker';
-import { fireholLevel1 } from '../../../activities/intel/feeds/firehol-level1';
+import { z } from 'zod';
 import { feedDefinitions, feedsByName, FeedFormatError } from '../../../activities/intel/feeds/index';
-import { spamhausDropV4, spamhausDropV6 } from '../../../activities/intel/feeds/spamhaus-drop';
-import { torExits } from '../../../activities/intel/feeds/tor-exits';
+import { caseFolders, CASES_FILE, fileOrBody, readCases, sampleFiles } from '../../helpers/fixture-cases';
 
-const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../../fixtures/intel', name), 'utf8');
+const FIXTURES = path.join(import.meta.dirname, '../../fixtures/intel/feeds');
 
-describe('feed parsers', () => {
-  it('reads the Tor bulk exit list, including the demo address 198.51.100.23', () => {
-    expect(torExits.parse(fixture('tor-bulk-exit-list.txt'))).toEqual(['198.51.100.23', '203.0.113.7', '192.0.2.45', '2001:db8::23']);
+const feedCases = z.strictObject({
+  /** What a listing means: pinned here so that a change to it is a deliberate one. */
+  verdict: z.enum(['malicious', 'suspicious']),
+  samples: z
+    .array(
+      z
+        .strictObject({
+          file: z.string().optional(),
+          body: z.string().optional(),
+          /** Every entry the parser must give, in order. */
+          entries: z.array(z.string()).optional(),
+          /** The body is refused: a FeedFormatError whose message matches this regular expression. */
+          throws: z.string().optional(),
+        })
+        .refine(...fileOrBody)
+        .refine((sample) => (sample.entries === undefined) !== (sample.throws === undefined), 'give either `entries` or `throws`'),
+    )
+    .min(1),
+});
+
+describe('feed registry', () => {
+  it('names each feed once, and every case folder is a registered feed', () => {
+    const names = feedDefinitions.map((feed) => feed.name);
+    expect(feedsByName.size).toBe(names.length);
+    expect(caseFolders(FIXTURES)).toEqual([...names].sort());
+  });
+});
+
+describe.each(feedDefinitions.map((feed) => [feed.name, feed, readCases(path.join(FIXTURES, feed.name), feedCases)] as const))('%s', (name, feed, cases) => {
+  const folder = path.join(FIXTURES, name);
+
+  it(`has its cases in ${CASES_FILE}`, () => {
+    expect(cases, `add ${path.relative(process.cwd(), path.join(folder, CASES_FILE))} (see test/fixtures/intel/README.md)`).toBeDefined();
+  });
+  if (!cases) return;
+
+  it('is registered by name with a real https URL, a cost line and the verdict its cases state', () => {
+    expect(feedsByName.get(name)).toBe(feed);
+    expect(feed.defaultUrl).toMatch(/^https:\/\//);
+    expect(feed.cost.length).toBeGreaterThan(10);
+    expect(feed.verdict).toBe(cases.verdict);
   });
 
-  it('reads the Tor exit-addresses format', () => {
-    expect(torExits.parse(fixture('tor-exit-addresses.txt'))).toEqual(['198.51.100.23', '203.0.113.7', '2001:db8::23']);
+  it('reads at least one sample into entries, and every sample in its folder has a case', () => {
+    expect(cases.samples.some((sample) => sample.entries && sample.entries.length > 0)).toBe(true);
+    const used = new Set(cases.samples.map((sample) => sample.file));
+    expect(sampleFiles(folder).filter((file) => !used.has(file))).toEqual([]);
   });
 
-  it('reads Spamhaus DROP JSON lines, v4 and v6, skipping the metadata line', () => {
-    expect(spamhausDropV4.parse(fixture('spamhaus-drop-v4.json'))).toEqual(['192.0.2.0/25', '203.0.113.128/26']);
-    expect(spamhausDropV6.parse(fixture('spamhaus-drop-v6.json'))).toEqual(['2001:db8:bad::/48']);
-  });
-
-  it('refuses a Spamhaus download cut before its metadata line', () => {
-    const truncated = fixture('spamhaus-drop-v4.json').split('\n').slice(0, 2).join('\n');
-    expect(() => spamhausDropV4.parse(truncated)).toThrow(/metadata/);
-  });
-
-  it('reads the FireHOL level1 netset, CIDRs and single addresses', () => {
-    expect(fireholLevel1.parse(fixture('firehol-level1.netset'))).toEqual(['0.0.0.0/8', '10.0.0.0/8', '192.0.2.128/25', '198.51.100.64/26', '198.51.100.99', '203.0.113.0/24']);
-  });
-
-  it('reads the Feodo Tracker text list and its JSON recommended list', () => {
-    expect(feodoTracker.parse(fixture('feodo-ipblocklist.txt'))).toEqual(['192.0.2.66', '203.0.113.200']);
-    expect(feodoTracker.parse(fixture('feodo-ipblocklist-recommended.json'))).toEqual(['192.0.2.66', '203.0.113.200']);
-  });
-
-  it('accepts an empty Feodo list only under its own header', () => {
-    const header = fixture('feodo-ipblocklist.txt').split('\n').filter((line) => line.startsWith('#')).join('\n');
-    expect(feodoTracker.parse(header)).toEqual([]);
-    expect(() => feodoTracker.parse('# something else\n')).toThrow(FeedFormatError);
-  });
-
-  it.each(feedDefinitions.map((feed) => [feed.name, feed] as const))('%s refuses an HTML error page, an empty body and junk', (_name, feed) => {
-    expect(() => feed.parse(fixture('not-a-feed.html'))).toThrow(FeedFormatError);
-    expect(() => feed.parse('')).toThrow(FeedFormatError);
-    expect(() => feed.parse('  \n\n')).toThrow(FeedFormatError);
-    expect(() => feed.parse('{"error":"rate limited"}')).toThrow(FeedFormatError);
-  });
-
-  it('refuses a list with one bad line rather than skipping it', () => {
-    expect(() => torExits.parse('198.51.100.23\n198.51.100.300\n')).toThrow(/198\.51\.100\.300/);
-    expect(() => fireholLevel1.parse('# x\n192.0.2.0/24\n192.0.2.0/33\n')).toThrow(FeedFormatError);
-  });
-
-  it('registers every feed once, with a real https URL, a verdict and a cost line', () => {
-    expect(feedDefinitions.map((feed) => feed.name)).toEqual(['tor-exits', 'spamhaus-drop', 'spamhaus-drop-v6', 'firehol-level1', 'feodo-tracker']);
-    expect(feedsByName.size).toBe(feedDefinitions.length);
-    for (const feed of feedDefinitions) {
-      expect(feed.defaultUrl).toMatch(/^https:\/\//);
-      expect(feed.cost.length).toBeGreaterThan(10);
-      expect(['malicious', 'suspicious']).toContain(feed.verdict);
+  const titled = cases.samples.map((sample) => [sample.file ?? `inline ${JSON.stringify(sample.body).slice(0, 40)}`, sample] as const);
+  it.each(titled)('%s', (_title, sample) => {
+    const text = sample.file === undefined ? sample.body! : readFileSync(path.join(folder, sample.file), 'utf8');
+    if (sample.throws === undefined) {
+      expect(feed.parse(text)).toEqual(sample.entries);
+    } else {
+      expect(() => feed.parse(text)).toThrow(FeedFormatError);
+      expect(() => feed.parse(text)).toThrow(new RegExp(sample.throws));
     }
-    expect(feedsByName.get('tor-exits')!.verdict).toBe('suspicious');
+  });
+
+  // What no feed may take for a list, so that a bad download never replaces a good copy.
+  it('refuses an HTML error page, an empty body and junk', () => {
+    for (const body of [readFileSync(path.join(FIXTURES, 'not-a-feed.html'), 'utf8'), '', '  \n\n', '{"error":"rate limited"}']) {
+      expect(() => feed.parse(body), JSON.stringify(body.slice(0, 20))).toThrow(FeedFormatError);
+    }
   });
 });
