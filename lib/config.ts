@@ -52,7 +52,7 @@ const sourceSettingsSchema = z.strictObject({
   maxBodyBytes: z.int().min(1024).optional(),
   /** Accepted credentials (any one suffices); defaults to the intake bearer token. */
   auth: z.array(authMethodSchema).min(1).optional(),
-  /** CloudTrail only: built-in rules to turn off (see README). */
+  /** CloudTrail only: built-in rules to turn off (docs/sources.md lists them). */
   disabledRules: z.array(z.string().min(1)).optional(),
 });
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>;

@@ -178,7 +178,7 @@ program
     } catch (err) {
       createLogger('worker').warn(
         { err },
-        'could not register the namespace or search attributes; ask your Temporal admin to create them (see README)',
+        'could not register the namespace or search attributes; ask your Temporal admin to create them (see docs/operations.md)',
       );
     } finally {
       await connection.close();

@@ -2,6 +2,7 @@
 // replay share.
 import type { Client } from '@temporalio/client';
 import { createArchive } from '../activities/archive';
+import type { Archive } from '../activities/archive/types';
 import { createDelivery } from '../intake/deliver';
 import { createDispatcher, type DispatcherOptions } from '../intake/dispatch';
 import { createSourceAdapters } from '../intake/sources';
@@ -10,7 +11,7 @@ import type { Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
 
 export interface ConfiguredDeliveryOptions {
-  archive?: ReturnType<typeof createArchive>;
+  archive?: Archive;
   recheckRunning?: DispatcherOptions['recheckRunning'];
   /** Wraps the dispatch (replay counts what it started). */
   observe?: (dispatch: Dispatch) => Dispatch;

@@ -24,7 +24,7 @@ function archiveSweeper(config: Config): ScheduleOptions {
       taskQueue: config.temporal.taskQueue,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    state: { note: 'Dispatches archived alerts that never reached Temporal (see README).' },
+    state: { note: 'Dispatches archived alerts that never reached Temporal (see docs/intake.md).' },
   };
 }
 
@@ -34,7 +34,7 @@ function feedRefresh(config: Config): ScheduleOptions {
     spec: { intervals: [{ every: config.intel.feedRefresh.every }] },
     action: { type: 'startWorkflow', workflowType: 'refreshFeeds', args: [], taskQueue: config.temporal.taskQueue },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    state: { note: "Refreshes the local copies of the actor checks' blocklist feeds (see README)." },
+    state: { note: "Refreshes the local copies of the actor checks' blocklist feeds (see docs/actor-checks.md)." },
   };
 }
 
@@ -44,7 +44,7 @@ function rescan(config: Config, scope: ScopeRef): ScheduleOptions {
     spec: { intervals: [{ every: config.rescan.every }] },
     action: { type: 'startWorkflow', workflowType: 'rescanInventory', args: [scope], taskQueue: config.temporal.taskQueue },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    state: { note: `Looks for sensitive ports open to the internet in ${scope.provider} ${scope.scope} (see README).` },
+    state: { note: `Looks for sensitive ports open to the internet in ${scope.provider} ${scope.scope} (see docs/watching-and-rescans.md).` },
   };
 }
 

@@ -124,7 +124,7 @@ export function createStaticInventory({ files }: { files: readonly string[] }): 
 }
 
 const settingsSchema = z.strictObject({
-  /** YAML or JSON files declaring resources, their addresses and their open ports (see README). */
+  /** YAML or JSON files declaring resources, their addresses and their open ports (docs/inventories.md). */
   files: z.array(z.string().min(1)).min(1),
 });
 

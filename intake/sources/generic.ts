@@ -1,4 +1,4 @@
-// The generic source: Vigil's own documented JSON alert (see the README), for tools that have no
+// The generic source: Vigil's own documented JSON alert (docs/sources.md), for tools that have no
 // adapter of their own and for hand-written alerts.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';

@@ -6,7 +6,7 @@ import type { ParsedAlert } from '../../lib/alert';
 export interface SourceAdapter {
   /** The `:source` of `POST /v1/alerts/:source`, and the `source` of its alerts. */
   name: string;
-  /** One line for `vigil doctor`, error messages and the README. */
+  /** One line for `vigil doctor`, error messages and docs/sources.md. */
   description: string;
   /** Whether a payload of unknown origin looks like this source's (for `auto`). */
   detect(payload: unknown): boolean;

@@ -18,7 +18,7 @@ const accountSchema = z.strictObject({
 
 const settingsSchema = z.strictObject({
   accounts: z.array(accountSchema).default([]),
-  /** The read-only role Vigil assumes in every account (see README for its policy). */
+  /** The read-only role Vigil assumes in every account (docs/inventories.md has its policy). */
   roleName: z.string().min(1).default('VigilReadOnly'),
   externalId: secretSchema.optional(),
   /** Regions read when the alert does not name one. */

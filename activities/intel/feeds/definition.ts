@@ -10,7 +10,7 @@ export interface FeedDefinition {
   defaultUrl: string;
   /** What being on the list means. */
   verdict: Verdict;
-  /** Cost and licence, one line for the README. */
+  /** Cost and licence, one line for docs/actor-checks.md. */
   cost: string;
   /**
    * The entries (CIDRs or addresses) of a downloaded copy. Throws when the text is not this feed —

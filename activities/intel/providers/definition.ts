@@ -23,7 +23,7 @@ export interface ProviderDefinition {
   defaultRatePerMinute: number;
   defaultDailyQuota: number;
   defaultTtlMs: number;
-  /** One line for the README: free tier limits, whether a key is needed. */
+  /** One line for docs/actor-checks.md: free tier limits, whether a key is needed. */
   cost: string;
   /**
    * Asks the API and maps its answer to `listed` / `not-listed`. Any answer it cannot map (401,

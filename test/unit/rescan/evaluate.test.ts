@@ -31,7 +31,7 @@ const exposure = (id: string, protocol: string, from: number, to = from, rule = 
 });
 const context = (instances: ContextInstance[], exposures: Exposure[]): ProviderContext => ({ instances, rules: [], exposures, problems: [] });
 
-/** The rules as the README states them, one instance and one allowance at a time. */
+/** The rules as docs/watching-and-rescans.md states them, one instance and one allowance at a time. */
 function restated(scope: ProviderContext, settings: Settings, today: string): RescanEvaluation {
   const sensitive = (e: Exposure) => ['tcp', 'udp', 'all'].includes(e.protocol) && settings.sensitivePorts.some((port) => port >= e.ports.from && port <= e.ports.to);
   const result: RescanEvaluation = { violations: [], allowed: [] };

@@ -19,7 +19,7 @@ export interface RuleMatch {
 
 /**
  * A rule looks at one record and either passes or says what it found. Kind and severity are fixed
- * per rule so that the README and the configuration can list them.
+ * per rule so that the manual and the configuration can list them.
  */
 export interface CloudTrailRule {
   /** Stable id, used in configuration (`disabledRules`) and in alert descriptions. */
