@@ -44,6 +44,8 @@ let forbidden: net.Server;
 let forbiddenPort: number;
 let forbiddenConnections = 0;
 let hangingRequests = 0;
+/** Responses to `/after-heartbeat`, held until the activity heartbeats. */
+const heldForHeartbeat: http.ServerResponse[] = [];
 const servers: (http.Server | https.Server)[] = [];
 /** Every Chromium process seen during the run, checked at the end. */
 const seenBrowserProcesses = new Set<number>();
@@ -61,6 +63,10 @@ const pages: Record<string, () => string> = {
 function handler(request: http.IncomingMessage, response: http.ServerResponse): void {
   if (request.url === '/hang') {
     hangingRequests += 1;
+    return;
+  }
+  if (request.url === '/after-heartbeat') {
+    heldForHeartbeat.push(response);
     return;
   }
   if (request.url === '/redirect-out') {
@@ -145,10 +151,7 @@ describe('screenshots with the real Chromium', () => {
   afterAll(() => main.parts.pool.close());
 
   it('stores the PNG under its hash and reports title, final URL and image hash', async () => {
-    const environment = new MockActivityEnvironment();
-    let heartbeats = 0;
-    environment.on('heartbeat', () => (heartbeats += 1));
-    const { finding, evidence } = await main.parts.screenshot(`${pageUrl}/`, environment);
+    const { finding, evidence } = await main.parts.screenshot(`${pageUrl}/`);
 
     expect(finding).toMatchObject({
       key: `screenshot/${pageUrl}/`,
@@ -165,8 +168,22 @@ describe('screenshots with the real Chromium', () => {
     // White left half, black right half: one bright-to-dark edge per row of the 9×8 grid.
     expect(finding.fields.imageHash).toMatch(/^[0-9a-f]{16}$/);
     expect(finding.fields.imageHash).not.toBe('0000000000000000');
-    // The first page launches the browser: long enough for the heartbeat loop to have run.
-    expect(heartbeats).toBeGreaterThan(0);
+  });
+
+  it('heartbeats while a page loads', async () => {
+    // The page answers only once the activity has heartbeaten: without heartbeats it never loads
+    // (the generous page timeout is a bound on a stuck test, not a measure).
+    const patient = setUp(settingsWith({ timeoutMs: 30_000 }));
+    const environment = new MockActivityEnvironment();
+    environment.on('heartbeat', () => {
+      for (const response of heldForHeartbeat.splice(0)) response.writeHead(200, { 'content-type': 'text/html' }).end(pages['/']!());
+    });
+    try {
+      const { finding } = await patient.screenshot(`${pageUrl}/after-heartbeat`, environment);
+      expect(finding).toMatchObject({ status: 'captured', fields: { title: 'Vigil test page', httpStatus: 200 } });
+    } finally {
+      await patient.pool.close();
+    }
   });
 
   it('gives the same image hash to the same page and a distant one to a different page', async () => {
@@ -217,13 +234,11 @@ describe('screenshots with the real Chromium', () => {
     expect(forbiddenConnections).toBe(0);
   });
 
-  it('reports a page that never finishes loading as failed, within the timeout', async () => {
-    const started = Date.now();
+  it('reports a page that never finishes loading as failed by its timeout', async () => {
     const { finding, evidence } = await main.parts.screenshot(`${pageUrl}/hang`);
     expect(finding.status).toBe('failed');
     expect(finding.fields.reason).toBe(`timed out after ${main.settings.timeoutMs} ms`);
     expect(evidence).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(main.settings.timeoutMs + 2000);
     expect((await main.parts.screenshot(`${pageUrl}/`)).finding.status).toBe('captured');
   });
 
@@ -232,10 +247,9 @@ describe('screenshots with the real Chromium', () => {
     const before = hangingRequests;
     const running = main.parts.screenshot(`${pageUrl}/hang`, environment);
     await eventually(async () => (hangingRequests > before ? true : undefined));
-    const cancelledAt = Date.now();
     environment.cancel();
+    // A page left to its timeout would end as a `failed` finding, not as the cancellation.
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
-    expect(Date.now() - cancelledAt).toBeLessThan(1500);
   });
 
   it('fails the activity (to be retried) when Chromium dies mid-page, and the next page gets a fresh browser', async () => {
