@@ -1,3 +1,4 @@
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -11,11 +12,21 @@ const layers = [
   { folder: 'intake', forbidden: ['workflows', 'workers', 'scripts'], typesOnly: ['activities'] },
 ];
 
-const relativeInto = (folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
+// A relative path with a segment named after one of `folders` (`../intake/x`, `./../../intake`,
+// `../lib/../intake`): folders inside a layer never reuse a layer's name, so this is a climb.
+const relativeInto = (folders) => `^\\.{1,2}/(.*/)?(${folders.join('|')})(/|$)`;
 
 const layerRules = layers.map(({ folder, forbidden, typesOnly = [] }) => ({
-  files: [`${folder}/**/*.ts`],
+  files: [`${folder}/**/*.{ts,mts,cts,tsx,js,mjs,cjs}`],
   rules: {
+    // `import()` climbs too; only a type-level import may name activities from workflows or intake.
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: `ImportExpression[source.value=/${relativeInto([...forbidden, ...typesOnly]).replaceAll('/', '\\/')}/]`,
+        message: `${folder}/ may not load ${[...forbidden, ...typesOnly].join(', ')}: imports only go down (see docs/architecture.md).`,
+      },
+    ],
     'no-restricted-imports': [
       'error',
       {
@@ -29,7 +40,7 @@ const layerRules = layers.map(({ folder, forbidden, typesOnly = [] }) => ({
             : []),
           // Workflow code is replayed deterministically in a sandbox: no I/O, no Node built-ins.
           ...(folder === 'workflows'
-            ? [{ group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https'], message: 'No Node built-ins in workflow code.' }]
+            ? [{ group: ['node:*', ...builtinModules], message: 'No Node built-ins in workflow code.' }]
             : []),
         ],
       },

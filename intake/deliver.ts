@@ -28,8 +28,10 @@ export function readAlerts(
   record: DeliveredRecord,
   body: Buffer,
 ): { rejected: string } | { alerts: NormalizedAlert[] } {
+  // Only the reference travels with each alert into Temporal, whatever else the caller's record holds.
+  const { id, sha256, receivedAt } = record;
   try {
-    return { alerts: normalizePayload(adapters, record.source, decodeBody(body, maxInflatedBytes), record) };
+    return { alerts: normalizePayload(adapters, record.source, decodeBody(body, maxInflatedBytes), { id, sha256, receivedAt }) };
   } catch (err) {
     if (!(err instanceof MalformedBodyError)) throw err;
     return { rejected: err.message };

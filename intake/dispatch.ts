@@ -1,5 +1,6 @@
 // Hands a normalized alert to Temporal: one workflow per alert identity, repeats as signals.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { RESCAN_SOURCE } from '../lib/alert';
 import type { Dispatch } from '../lib/delivery';
 import { alertReceived, INVESTIGATE_ALERT, recheckNow } from '../lib/investigation';
 import { investigationSummary } from '../lib/render/alert-summary';
@@ -9,18 +10,17 @@ export interface DispatcherOptions {
   taskQueue: string;
   /** Bounded, so that intake answers (202, undispatched) while Temporal is away. */
   timeoutMs: number;
-  /**
-   * Ask an investigation that is already running to re-check now instead of counting a repeat
-   * (the re-scan: a violation it finds again is news only if the exposure changed).
-   */
-  recheckRunning?: boolean;
 }
 
-/** Starts the alert's investigation, or signals the one running. */
-export function createDispatcher(client: Client, { taskQueue, timeoutMs, recheckRunning = false }: DispatcherOptions): Dispatch {
+/**
+ * Starts the alert's investigation, or signals the one running. A re-scan finding that is already
+ * under investigation asks for a re-check instead: found again, it is news only if the exposure
+ * changed. Decided here, by the alert's source, so the re-scan, the sweeper and replay agree.
+ */
+export function createDispatcher(client: Client, { taskQueue, timeoutMs }: DispatcherOptions): Dispatch {
   return (alert, workflowId) =>
     client.withDeadline(Date.now() + timeoutMs, async () => {
-      if (recheckRunning) {
+      if (alert.source === RESCAN_SOURCE) {
         try {
           await client.workflow.getHandle(workflowId).signal(recheckNow);
           return 'rechecked';

@@ -16,7 +16,7 @@ export interface AcceptedAlert {
   workflowId: string;
   /** Handed to Temporal; when not, the record stays undispatched and the sweeper retries it. */
   dispatched: boolean;
-  /** A running investigation was asked to re-check rather than told of a repeat (re-scans only). */
+  /** A running investigation was asked to re-check rather than told of a repeat (re-scan findings). */
   rechecked?: true;
 }
 
@@ -30,8 +30,5 @@ export interface Delivery {
   redeliver(record: DeliveredRecord): Promise<DeliveryOutcome>;
 }
 
-/** What handing an alert to its investigation did. */
-export type DispatchOutcome = 'signalled' | 'rechecked';
-
-/** Hands one alert to its investigation, whose workflow id the caller computed. */
-export type Dispatch = (alert: NormalizedAlert, workflowId: string) => Promise<DispatchOutcome>;
+/** Hands one alert to its investigation, whose workflow id the caller computed; says what it did. */
+export type Dispatch = (alert: NormalizedAlert, workflowId: string) => Promise<'signalled' | 'rechecked'>;

@@ -1,7 +1,7 @@
 // The local tracker's issues as stored and as shown: written by the tracker (a worker activity),
 // read and acted on by intake's issue page and API.
 
-export interface LocalComment {
+interface LocalComment {
   key: string;
   body: string;
   createdAt: string;
@@ -30,7 +30,7 @@ export interface LocalIssue {
 }
 
 /** The public shape of an issue (`GET /v1/issues`, `vigil demo --json`). */
-export interface IssueView {
+interface IssueView {
   number: number;
   title: string;
   state: 'open' | 'closed';

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import getPort from 'get-port';
+import { feedDefinitions } from '../activities/intel/feeds';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { progressQuery, recheckNow } from '../lib/investigation';
@@ -14,13 +15,17 @@ import { projectRoot } from './prerequisites';
 import { startStack, type Stack } from './stack';
 
 const demoIntel = path.join(projectRoot, 'demo', 'intel');
-const demoFeeds: Record<string, string> = {
-  'tor-exits': 'tor-exits.txt',
-  'spamhaus-drop': 'spamhaus-drop.json',
-  'spamhaus-drop-v6': 'spamhaus-drop-v6.json',
-  'firehol-level1': 'firehol-level1.netset',
-  'feodo-tracker': 'feodo-tracker.txt',
-};
+
+/** Every feed from its bundled snapshot (`demo/intel/<feed>.<ext>`); one without a snapshot is off: the demo downloads nothing. */
+async function demoFeeds(): Promise<Record<string, { url: string } | { enabled: false }>> {
+  const files = await readdir(demoIntel);
+  return Object.fromEntries(
+    feedDefinitions.map(({ name }) => {
+      const file = files.find((candidate) => path.parse(candidate).name === name);
+      return [name, file ? { url: pathToFileURL(path.join(demoIntel, file)).href } : { enabled: false as const }];
+    }),
+  );
+}
 
 export interface DemoOptions {
   once: boolean;
@@ -117,7 +122,7 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     temporal: { address: `127.0.0.1:${temporalPort}`, uiPort },
     intake: { port: intakePort },
     // The feeds come from the bundled snapshot: the demo downloads nothing.
-    intel: { feeds: Object.fromEntries(Object.entries(demoFeeds).map(([name, file]) => [name, { url: pathToFileURL(path.join(demoIntel, file)).href }])) },
+    intel: { feeds: await demoFeeds() },
     inventory: { static: { files: [services.inventoryFile] } },
     // The demo's machines are on loopback, and nothing else is ever contacted.
     probe: { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] },

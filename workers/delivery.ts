@@ -4,15 +4,14 @@ import type { Client } from '@temporalio/client';
 import { createArchive } from '../activities/archive';
 import type { Archive } from '../activities/archive/types';
 import { createDelivery } from '../intake/deliver';
-import { createDispatcher, type DispatcherOptions } from '../intake/dispatch';
+import { createDispatcher } from '../intake/dispatch';
 import { createSourceAdapters } from '../intake/sources';
 import type { Config } from '../lib/config';
 import type { Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
 
-export interface ConfiguredDeliveryOptions {
+interface ConfiguredDeliveryOptions {
   archive?: Archive;
-  recheckRunning?: DispatcherOptions['recheckRunning'];
   /** Wraps the dispatch (replay counts what it started). */
   observe?: (dispatch: Dispatch) => Dispatch;
 }
@@ -21,9 +20,9 @@ export function createConfiguredDelivery(
   config: Config,
   client: Client,
   logger: Logger,
-  { archive = createArchive(config), recheckRunning, observe = (dispatch) => dispatch }: ConfiguredDeliveryOptions = {},
+  { archive = createArchive(config), observe = (dispatch) => dispatch }: ConfiguredDeliveryOptions = {},
 ) {
-  const dispatch = createDispatcher(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs, recheckRunning });
+  const dispatch = createDispatcher(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
   return createDelivery({
     archive,
     adapters: createSourceAdapters(config.intake.sources),

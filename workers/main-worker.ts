@@ -24,19 +24,20 @@ export interface MainWorkerOptions {
   logger?: Logger;
   /** A bundle made once (tests); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Around workflows and activities: tracing, metrics, or a test acting at a chosen step. */
+  interceptors?: WorkerOptions['interceptors'];
 }
 
-export async function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle }: MainWorkerOptions): Promise<Worker> {
+export async function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle, interceptors }: MainWorkerOptions): Promise<Worker> {
   const archive = createArchive(config);
   const inventory = await createInventoryProviders(config.inventory);
   const delivery = createConfiguredDelivery(config, client, logger, { archive });
-  // A violation found again is news only if the exposure changed: its investigation re-checks.
-  const rescanDelivery = createConfiguredDelivery(config, client, logger, { archive, recheckRunning: true });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+    ...(interceptors ? { interceptors } : {}),
     activities: {
       ...createActivities({
         tracker: createTracker(config),
@@ -49,7 +50,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
         watch: config.watch,
       }),
       ...createSweepActivities({ archive, delivery }),
-      ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery: rescanDelivery }),
+      ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery }),
     },
   });
 }

@@ -155,11 +155,8 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       if (!progress.suppressed) await commentAlertSummary({ alert: latest, workflowId, issue, recurrence: true });
       if (first.kind === 'exposure') recheckRequested = true;
     }
-    const counted = recordDeliveries(progress, batch);
-    if (!progress.suppressed) {
-      const { occurrences, firstSeen, lastSeen } = counted;
-      await commentOccurrences({ alert: latest, workflowId, runId, issue, occurrences, firstSeen: firstSeen!, lastSeen: lastSeen! });
-    }
+    const { occurrences, firstSeen, lastSeen } = recordDeliveries(progress, batch);
+    if (!progress.suppressed) await commentOccurrences({ alert: latest, workflowId, runId, issue, occurrences, firstSeen: firstSeen!, lastSeen: lastSeen! });
     reported(inbox.splice(0, batch.length));
   };
 
@@ -176,6 +173,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (ending) progress.watch!.state = ending;
     if (ending === 'aged-out' && !progress.suppressed) {
       await commentWatchEnded({ workflowId, issue, check: progress.watch!.checks, reason: 'aged-out', maxAge: policy.maxAge });
+      continue; // What arrived meanwhile is drained before the run ends or continues as new.
     }
     if (workflowInfo().continueAsNewSuggested || checksThisRun >= policy.checksPerRun) {
       if (!watching()) return progress;

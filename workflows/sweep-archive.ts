@@ -1,5 +1,5 @@
-// Run by a Temporal Schedule (and once at worker start): dispatch what intake archived but never
-// handed to Temporal. Its result is the run's summary in the Temporal UI.
+// Run by a Temporal Schedule (and once at worker start): dispatch what was archived (by intake or a
+// re-scan) but never handed to Temporal. Its result is the run's summary in the Temporal UI.
 import { proxyActivities } from '@temporalio/workflow';
 import type { SweepActivities, SweepSummary } from '../activities/archive/sweep';
 

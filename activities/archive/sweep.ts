@@ -1,5 +1,6 @@
-// The archive sweeper's activity: finds archived deliveries that never reached Temporal (intake
-// answered 202 undispatched, or died between archiving and dispatching) and delivers them.
+// The archive sweeper's activity: finds archived deliveries that never reached Temporal (intake or
+// a re-scan archived them, then Temporal did not answer in time, or the process died between
+// archiving and dispatching) and delivers them through the same delivery path.
 import { heartbeat } from '@temporalio/activity';
 import type { Delivery } from '../../lib/delivery';
 import type { Archive } from './types';

@@ -3,7 +3,7 @@
 //
 // Adding a provider: a module (or a folder, when it needs an SDK) that exports an
 // `InventoryDefinition` — its name, the zod schema of its settings and `create` — and one entry in
-// `definitions` below. Its settings are then `inventory.<name>`, checked here by `vigil config check`,
+// `inventoryDefinitions` below. Its settings are then `inventory.<name>`, checked here by `vigil config check`,
 // `vigil doctor` and every worker at start; the instances it returns carry their own resource
 // `type`, which the re-scan's alerts use. An SDK is imported inside `create` (see ./aws/index.ts),
 // so a worker that does not configure the provider never loads it.
@@ -15,7 +15,7 @@ import { gcpInventory } from './gcp';
 import { staticInventory } from './static';
 import type { ContextQuery, InventoryDefinition, InventoryProvider } from './types';
 
-const definitions: readonly InventoryDefinition[] = [awsInventory, gcpInventory, staticInventory];
+export const inventoryDefinitions: readonly InventoryDefinition[] = [awsInventory, gcpInventory, staticInventory];
 
 /** A configured provider's definition with its settings, validated. */
 interface Configured {
@@ -29,10 +29,10 @@ interface Configured {
  */
 export function configuredInventory(inventory: Config['inventory']): Configured[] {
   const problems = Object.keys(inventory)
-    .filter((name) => !definitions.some((definition) => definition.name === name))
-    .map((name) => `inventory.${name}: unknown inventory provider (known: ${definitions.map((definition) => definition.name).join(', ')})`);
+    .filter((name) => !inventoryDefinitions.some((definition) => definition.name === name))
+    .map((name) => `inventory.${name}: unknown inventory provider (known: ${inventoryDefinitions.map((definition) => definition.name).join(', ')})`);
   const configured: Configured[] = [];
-  for (const definition of definitions) {
+  for (const definition of inventoryDefinitions) {
     // An absent key, or one set to undefined by code that rebuilds a configuration, is not configured.
     if (inventory[definition.name] === undefined) continue;
     const parsed = definition.settings.safeParse(inventory[definition.name]);

@@ -1,5 +1,5 @@
 // The inventory provider interface: given what an alert refers to, the resources it concerns.
-// Providers are registered in ./index.ts; adding one touches nothing else.
+// Providers are registered in ./index.ts; adding one touches nothing else but its rows in docs/inventories.md.
 import type { z } from 'zod';
 import type { ResourceRef } from '../../lib/alert';
 import type { ProviderContext } from '../../lib/context';

@@ -43,7 +43,6 @@ export interface RescanDeps {
   inventory: readonly InventoryProvider[];
   settings: RescanSettings;
   archive: Archive;
-  /** A delivery that asks a running investigation to re-check rather than counting a repeat. */
   delivery: Pick<Delivery, 'deliver'>;
 }
 

@@ -19,6 +19,8 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArchive } from '../../activities/archive';
 import { configSchema } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { createConfiguredDelivery } from '../../workers/delivery';
 import { applySchedules, listSchedules } from '../../workers/schedules';
 import type { RescanSummary } from '../../workflows/rescan-inventory';
 import { startCloudAssetServer, type ApiAsset, type CloudAssetServer } from '../helpers/cloud-asset-server';
@@ -246,6 +248,20 @@ describe('re-scan of every inventory scope', () => {
     );
     // And exactly one issue per violation over every scope and scan.
     expect(await vigil.tracker.listIssues()).toHaveLength(4);
+  });
+
+  it('a re-scan record delivered again (by the sweeper or a replay) re-checks its investigation, never counts a repeat', async () => {
+    const workflowId = 'alert/vigil-rescan/static:-:db-1';
+    const range = { since: new Date(Date.now() - 24 * 3600 * 1000), until: new Date(), source: 'vigil-rescan' };
+    const records = [];
+    for await (const meta of createArchive(vigil.config).list(range)) if (meta.dispatchedTo.includes(workflowId)) records.push(meta);
+    const checksBefore = (await queryProgress(vigil.client, workflowId))!.watch!.checks;
+
+    const outcome = await createConfiguredDelivery(vigil.config, vigil.client, createLogger('rescan-test', 'silent')).redeliver(records[0]!);
+    expect(outcome).toEqual({ alerts: [expect.objectContaining({ workflowId, dispatched: true, rechecked: true })] });
+    await eventually(async () => ((await queryProgress(vigil.client, workflowId))!.watch!.checks > checksBefore ? true : undefined), 60_000);
+    const [issue] = (await vigil.tracker.listIssues()).filter((candidate) => candidate.title.includes('(db-1)'));
+    expect(issue!.comments.some((comment) => comment.body.startsWith('### Seen'))).toBe(false);
   });
 });
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { localTrackerRoot } from '../../activities/tracker';
@@ -49,6 +49,7 @@ const close = (server: Server) => new Promise((resolve) => server.close(resolve)
 
 interface Watched {
   config: Config;
+  alert: NormalizedAlert;
   worker: Worker;
   running: Promise<void>;
   servers: Server[];
@@ -63,7 +64,7 @@ interface Watched {
 let sequence = 0;
 
 /** An exposure alert whose static inventory declares two loopback ports, both listening. */
-async function startWatched(watch: Record<string, unknown>): Promise<Watched> {
+async function startWatched(watch: Record<string, unknown>, interceptors?: WorkerOptions['interceptors']): Promise<Watched> {
   const servers = [await listener(), await listener()];
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-watch-'));
   const inventory = path.join(dataDir, 'inventory.yaml');
@@ -88,6 +89,7 @@ async function startWatched(watch: Record<string, unknown>): Promise<Watched> {
     client: env.client,
     logger: createLogger('watch-test', 'silent'),
     workflowBundle: { code: inject('workflowBundleCode') },
+    interceptors,
   });
   const running = worker.run();
   const workflowId = `alert/generic/watched-${sequence}`;
@@ -112,6 +114,7 @@ async function startWatched(watch: Record<string, unknown>): Promise<Watched> {
   const handle = env.client.workflow.getHandle(workflowId);
   return {
     config,
+    alert,
     worker,
     running,
     servers,
@@ -226,6 +229,40 @@ describe('watching an open exposure', () => {
       expect(progress.watch).toMatchObject({ state: 'aged-out', checks: 6 });
       expect(headings(await watched.comments()).at(-1)).toBe('### No longer watched');
       expect(await watched.labels()).toContain('exposure:open');
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('reports a repeat that arrives while it says it aged out, before the run ends', async () => {
+    // The repeat is signalled from inside the "no longer watched" comment's activity, so it is
+    // waiting when the run would end (its checks for this run are used up).
+    const subject: { watched?: Watched } = {};
+    let repeated = false;
+    const repeatDuringAgedOut: NonNullable<WorkerOptions['interceptors']> = {
+      activity: [
+        (context) => ({
+          inbound: {
+            async execute(input, next) {
+              const { watched } = subject;
+              if (context.info.activityType === 'commentWatchEnded' && !repeated && watched) {
+                repeated = true;
+                const repeat = { ...watched.alert, archive: { ...watched.alert.archive, sha256: `${watched.alert.archive.sha256}-repeat` } };
+                await env.client.workflow.getHandle(watched.workflowId).signal(alertReceived, repeat);
+              }
+              return next(input);
+            },
+          },
+        }),
+      ],
+    };
+    const watched = (subject.watched = await startWatched({ maxAge: '4h', checksPerRun: 1 }, repeatDuringAgedOut));
+    try {
+      await until(watched.progress, (progress) => progress.watch?.state === 'watching');
+      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      expect(repeated).toBe(true);
+      expect(progress).toMatchObject({ occurrences: 2, watch: { state: 'aged-out', checks: 1 } });
+      expect(headings(await watched.comments()).slice(-2)).toEqual(['### No longer watched', '### Seen 2 times']);
     } finally {
       await watched.stop();
     }
