@@ -76,7 +76,8 @@ function checkFor(method: AuthMethod, token: string, sourceKey: string): Check {
           if (!jwt) return 'missing Pub/Sub OIDC token';
           try {
             const { payload } = await jwtVerify(jwt, keys, { audience: method.audience, issuer: method.issuers });
-            if (method.serviceAccountEmail && (payload.email !== method.serviceAccountEmail || payload.email_verified !== true)) {
+            // Any Google service account can get a token for our audience: only the configured one's counts.
+            if (payload.email !== method.serviceAccountEmail || payload.email_verified !== true) {
               return 'OIDC token from another service account';
             }
             return undefined;
@@ -86,6 +87,22 @@ function checkFor(method: AuthMethod, token: string, sourceKey: string): Check {
         },
       };
     }
+  }
+}
+
+/** The headers a method's credential travels in, and the secret behind it: neither is archived. */
+export function credentialOf(method: AuthMethod, token: string, sourceKey: string): { headers: string[]; secret?: string } {
+  switch (method.kind) {
+    case 'bearer':
+      return { headers: ['authorization'], secret: token };
+    case 'api-key':
+      return { headers: [method.header.toLowerCase()], secret: resolveSecret(method.key, `${sourceKey}.key`) };
+    case 'hmac':
+      // The timestamp header is kept: it is not secret and records when the sender signed. The
+      // signature is not: with the timestamp and the body it replays within the tolerance window.
+      return { headers: [method.signatureHeader.toLowerCase()], secret: resolveSecret(method.secret, `${sourceKey}.secret`) };
+    case 'pubsub-oidc':
+      return { headers: ['authorization'] };
   }
 }
 

@@ -1,5 +1,6 @@
 // A delivered body → JSON. CloudTrail log files come gzipped (as S3 stores them); they are
-// recognised by their magic bytes, whatever the headers say, and inflated within a bound.
+// recognised by their magic bytes, whatever the headers say, and inflated within a bound. Deliveries
+// decode on a decoding thread (intake/read-alerts.ts), never on intake's event loop.
 import { gunzipSync } from 'node:zlib';
 
 export class MalformedBodyError extends Error {
@@ -7,6 +8,16 @@ export class MalformedBodyError extends Error {
 }
 
 const isGzip = (body: Buffer) => body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
+
+/**
+ * How many bytes decoding a body works through: a gzip's inflated size as its trailer states it,
+ * capped by the bound; any other body's own size. A false trailer (or one past 4 GiB, which wraps)
+ * only skews that body's admission: inflating it still stops at the bound.
+ */
+export function decodedSize(body: Buffer, maxInflatedBytes: number): number {
+  if (!isGzip(body) || body.length < 18) return body.length;
+  return Math.max(body.length, Math.min(body.readUInt32LE(body.length - 4), maxInflatedBytes));
+}
 
 export function decodeBody(body: Buffer, maxInflatedBytes: number): unknown {
   let text = body;

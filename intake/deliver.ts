@@ -1,48 +1,28 @@
 // Archived body → normalized alerts → Temporal: the one delivery path, used by the HTTP route, the
 // sweeper, the re-scan and `vigil replay`, so that all of them behave the same.
 import type { Archive } from '../activities/archive/types';
-import type { NormalizedAlert } from '../lib/alert';
 import { mapConcurrent } from '../lib/concurrency';
-import type { AcceptedAlert, DeliveredRecord, Delivery, Dispatch } from '../lib/delivery';
+import type { AcceptedAlert, DeliveredRecord, Delivery, DeliveryOutcome, Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
 import { investigationWorkflowId } from '../lib/workflow-id';
-import { decodeBody, MalformedBodyError } from './body';
-import { normalizePayload } from './normalize';
-import type { SourceAdapter } from './sources/types';
+import type { Decoder, ReadOutcome } from './decoder';
 
 export interface DeliveryDeps {
   archive: Archive;
-  adapters: readonly SourceAdapter[];
+  /** Decodes and normalizes bodies off the event loop, within the bound on decoding work. */
+  decoder: Decoder;
   dispatch: Dispatch;
   logger: Logger;
-  /** Bound on an inflated gzip body. */
-  maxInflatedBytes: number;
 }
 
 /** Alerts handed to Temporal at once from one delivery (a scan report holds thousands). */
 const DISPATCH_CONCURRENCY = 16;
 
-/** The alerts of an archived body, or why it can never be investigated (a malformed body). */
-export function readAlerts(
-  { adapters, maxInflatedBytes }: Pick<DeliveryDeps, 'adapters' | 'maxInflatedBytes'>,
-  record: DeliveredRecord,
-  body: Buffer,
-): { rejected: string } | { alerts: NormalizedAlert[] } {
-  // Only the reference travels with each alert into Temporal, whatever else the caller's record holds.
-  const { id, sha256, receivedAt } = record;
-  try {
-    return { alerts: normalizePayload(adapters, record.source, decodeBody(body, maxInflatedBytes), { id, sha256, receivedAt }) };
-  } catch (err) {
-    if (!(err instanceof MalformedBodyError)) throw err;
-    return { rejected: err.message };
-  }
-}
-
 export function createDelivery(deps: DeliveryDeps): Delivery {
-  const { archive, dispatch, logger } = deps;
+  const { archive, decoder, dispatch, logger } = deps;
 
-  async function deliver(record: DeliveredRecord, body: Buffer) {
-    const read = readAlerts(deps, record, body);
+  // The body is decoded and its place in the bound given back: dispatching holds neither.
+  async function dispatchAlerts(record: DeliveredRecord, read: ReadOutcome): Promise<DeliveryOutcome> {
     if ('rejected' in read) {
       await archive.markRejected(record.id, read.rejected);
       return read;
@@ -72,10 +52,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   }
 
   return {
-    deliver,
+    deliver: async (record, body) => dispatchAlerts(record, await decoder.readAlerts(record, body)),
     async redeliver(record) {
       const { body } = await archive.read(record.id);
-      return deliver(record, body);
+      return dispatchAlerts(record, await decoder.readAlerts(record, body));
+    },
+    admit(body) {
+      const admitted = decoder.admit(body);
+      return admitted && { deliver: async (record) => dispatchAlerts(record, await admitted.readAlerts(record)), cancel: admitted.cancel };
     },
   };
 }

@@ -1,5 +1,5 @@
 // The intake HTTP server: alert webhooks, health, and the local tracker's pages.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from '../lib/logger';
 import { registerAlertRoutes, type AlertRouteDeps } from './routes/alerts';
 import { registerGitHubWebhook, type GitHubWebhookDeps } from './routes/github-webhook';
@@ -15,8 +15,22 @@ export interface IntakeServerDeps extends AlertRouteDeps {
 
 const bodyTypes = ['application/json', /^application\/[\w.+-]+\+json$/, 'application/gzip', 'application/x-gzip'];
 
+/** A query string can carry a credential (`?token=`) under any name, or as a name, so none of it is logged. */
+const withoutQuery = (url: string, marker = '') => url.replace(/\?.*$/s, marker);
+
+/** Fastify's request fields, with the query string censored. */
+const serializers = {
+  req: (request: FastifyRequest) => ({
+    method: request.method,
+    url: withoutQuery(request.url, '?[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  }),
+};
+
 export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: deps.logger.child({}, { serializers }) as FastifyBaseLogger, return503OnClosing: true });
 
   // Raw bytes, so the archive keeps exactly what was sent; the body is decoded after archiving.
   app.removeAllContentTypeParsers();
@@ -33,6 +47,9 @@ export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
     };
     return reply.code(status).send({ error: messages[status] ?? (status >= 500 ? 'internal error' : err.message) });
   });
+
+  // Fastify's own 404 logs the whole URL, and answers with it.
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route for ${request.method} ${withoutQuery(request.url)}` }));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerAlertRoutes(app, deps);

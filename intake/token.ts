@@ -1,8 +1,9 @@
-// The intake bearer token: configured, or generated once and kept (owner-only) in the data folder.
+// The intake bearer token: configured, or generated once and kept (owner-only) in the data folder;
+// and the local tracker's token, which is the intake token unless configured apart.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../lib/config';
+import { resolveSecret, type Config } from '../lib/config';
 import { writeFileAtomic } from '../lib/files';
 
 export async function resolveIntakeToken(
@@ -17,4 +18,9 @@ export async function resolveIntakeToken(
   const token = randomBytes(24).toString('base64url');
   await writeFileAtomic(file, `${token}\n`, 0o600);
   return { token, generated: true, file };
+}
+
+export function resolveTrackerToken(config: Config, intakeToken: string): string {
+  const configured = config.tracker.local.token;
+  return configured ? resolveSecret(configured, 'tracker.local.token') : intakeToken;
 }

@@ -40,7 +40,11 @@ const authMethodSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('pubsub-oidc'),
     audience: z.string().min(1),
-    serviceAccountEmail: z.string().min(1).optional(),
+    /** Required: Google signs a token with any audience for any service account, so the audience alone admits anyone's. */
+    serviceAccountEmail: z.email({
+      error: (issue) =>
+        issue.input === undefined ? "required: the push subscription's service account, so that only its tokens are accepted" : undefined,
+    }),
     issuers: z.array(z.string().min(1)).min(1).default(['https://accounts.google.com', 'accounts.google.com']),
     jwksUrl: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
   }),
@@ -66,6 +70,17 @@ const intakeSchema = z.strictObject({
   maxBodyBytes: z.int().min(1024).default(5 * 1024 * 1024),
   /** Bound on a gzip body once inflated (CloudTrail log files compress about 10 to 1). */
   maxInflatedBytes: z.int().min(1024).default(256 * 1024 * 1024),
+  /**
+   * Bodies inflated, parsed and normalized at once (per process), each on a thread of its own, off
+   * the event loop. Two on a 2-core machine: a large body does not hold up the small ones, and the
+   * event loop keeps its share of the cores.
+   */
+  decodeThreads: z.int().min(1).max(64).default(2),
+  /**
+   * Bytes of the bodies decoding or waiting for a thread, counted inflated; past it intake answers
+   * 503 with Retry-After. Two of the largest bodies (maxInflatedBytes).
+   */
+  maxDecodingBytes: z.int().min(1024).default(512 * 1024 * 1024),
   /** Settings per source name (`guardduty`, `cloudtrail`, ...). */
   sources: z.record(z.string(), sourceSettingsSchema).default({}),
   /** How long intake waits for Temporal before answering 202 with `dispatched: false`. */
@@ -137,9 +152,22 @@ const githubSchema = z.strictObject({
 });
 export type GitHubSettings = z.infer<typeof githubSchema>;
 
+const localTrackerSchema = z.strictObject({
+  /** The token of the issues page and API; the intake token when unset. */
+  token: secretSchema.optional(),
+  /** Host names (with `:port` for one port only) the page and API answer to besides intake's own address and loopback. */
+  allowedHosts: z
+    .array(z.string().regex(/^(\[[\da-f:.]+\]|[a-z\d-]+(\.[a-z\d-]+)*)(:\d{1,5})?$/i, 'expected a host name, optionally with :port, for example vigil.internal:8787'))
+    .default([]),
+  /** How long a login to the issues page lasts. */
+  sessionTtl: duration.default('12h'),
+});
+
 const trackerSchema = z.strictObject({
   kind: z.enum(['local', 'github']).default('local'),
   labels: labelsSchema.prefault({}),
+  /** The local tracker's page and API. */
+  local: localTrackerSchema.prefault({}),
   /** Required when kind is github. */
   github: githubSchema.optional(),
 }).superRefine((tracker, context) => {

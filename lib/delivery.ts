@@ -24,10 +24,25 @@ export interface AcceptedAlert {
 export type DeliveryOutcome = { rejected: string } | { alerts: AcceptedAlert[] };
 
 export interface Delivery {
-  /** Decodes, normalizes and dispatches an archived body; marks the record once every alert is dispatched. */
+  /**
+   * Decodes, normalizes and dispatches an archived body; marks the record once every alert is
+   * dispatched. Waits its turn when decoding is at its bound.
+   */
   deliver(record: DeliveredRecord, body: Buffer): Promise<DeliveryOutcome>;
   /** Reads an archived record back and delivers it again (sweeper, replay): the same delivery, idempotently. */
   redeliver(record: DeliveredRecord): Promise<DeliveryOutcome>;
+  /**
+   * Intake's door, asked before the body is archived: a place for it among the bodies decoding, or
+   * undefined when they are at their bound (intake then refuses it, and the sender retries).
+   */
+  admit(body: Buffer): AdmittedDelivery | undefined;
+}
+
+/** A body admitted to decoding: deliver it once archived, or give its place back. */
+export interface AdmittedDelivery {
+  deliver(record: DeliveredRecord): Promise<DeliveryOutcome>;
+  /** The body was not archived after all. */
+  cancel(): void;
 }
 
 /** Hands one alert to its investigation, whose workflow id the caller computed; says what it did. */

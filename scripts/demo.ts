@@ -160,9 +160,10 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
       say(`  closed the staging admin panel and asked ${rechecked} to re-check, twice: one change comment, then nothing new`);
     }
     if (historiesDir) await saveHistories(stack, sent.flatMap(({ workflowIds }) => workflowIds), historiesDir);
-    const issues = (await (await fetch(`${stack.intakeUrl}/v1/issues`)).json()) as { issues: unknown[] };
+    const listed = await fetch(`${stack.intakeUrl}/v1/issues`, { headers: { authorization: `Bearer ${stack.trackerToken}` } });
+    const issues = (await listed.json()) as { issues: unknown[] };
     say(`\nEvery demo alert has its first report: ${issues.issues.length} issue(s).`);
-    say(`  Issues:       ${stack.issuesUrl}`);
+    say(`  Issues:       ${stack.issuesUrl}  (log in at ${stack.intakeUrl}/login with the intake token below)`);
     say(`  Temporal UI:  ${stack.temporalUiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     say(`  Intake:       POST ${stack.intakeUrl}/v1/alerts/<source>  (token: ${stack.token})`);
     if (once) {

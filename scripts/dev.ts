@@ -17,7 +17,7 @@ export async function runDev(config: Config): Promise<void> {
       'Vigil is running.',
       `  Intake:       POST ${stack.intakeUrl}/v1/alerts/<source>`,
       `  Intake token: ${token}`,
-      `  Issues:       ${stack.issuesUrl}`,
+      `  Issues:       ${stack.issuesUrl}  (log in at ${stack.intakeUrl}/login with ${config.tracker.local.token ? 'the tracker token, tracker.local.token' : 'the intake token'})`,
       `  Temporal:     ${temporal}`,
       ...(stack.temporalUiUrl ? [`  Temporal UI:  ${stack.temporalUiUrl}`] : []),
       'Press Ctrl-C to stop.',

@@ -5,11 +5,9 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { SingleBar, Presets } from 'cli-progress';
 import { createArchive } from '../activities/archive';
 import type { ArchiveRecordMeta } from '../activities/archive/types';
-import { readAlerts } from '../intake/deliver';
-import { createSourceAdapters } from '../intake/sources';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { createConfiguredDelivery } from '../workers/delivery';
+import { configuredDecoder, createConfiguredDelivery } from '../workers/delivery';
 
 export interface ReplayOptions {
   /** An ISO date, or a duration ago such as `24h` or `7d`. */
@@ -66,9 +64,7 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
         },
       });
     // A dry run reads what each record holds, and dispatches and marks nothing.
-    const adapters = createSourceAdapters(config.intake.sources);
-    const readOnly = async (meta: ArchiveRecordMeta) =>
-      readAlerts({ adapters, maxInflatedBytes: config.intake.maxInflatedBytes }, meta, (await archive.read(meta.id)).body);
+    const readOnly = async (meta: ArchiveRecordMeta) => configuredDecoder(config).readAlerts(meta, (await archive.read(meta.id)).body);
 
     for (const meta of records) {
       const outcome = delivery ? await delivery.redeliver(meta) : await readOnly(meta);

@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { prepareTemporal } from '../lib/temporal-setup';
-import { resolveIntakeToken } from '../intake/token';
+import { resolveIntakeToken, resolveTrackerToken } from '../intake/token';
 import { startIntake } from '../workers/intake';
 import { createBrowserWorker } from '../workers/browser-worker';
 import { createMainWorker, startSchedules } from '../workers/main-worker';
@@ -29,6 +29,8 @@ export interface Stack {
   token: string;
   tokenFile?: string;
   tokenGenerated: boolean;
+  /** What the issues page and API take: the intake token unless `tracker.local.token` is set. */
+  trackerToken: string;
   client: Client;
   stop(): Promise<void>;
 }
@@ -131,6 +133,7 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
       token,
       tokenFile: file,
       tokenGenerated: generated,
+      trackerToken: resolveTrackerToken(config, token),
       client,
       stop,
     };

@@ -1,6 +1,7 @@
 // The intake server as a process: connects to Temporal and serves the webhook endpoints.
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { createArchive } from '../activities/archive';
 import type { Archive } from '../activities/archive/types';
 import { localTrackerRoot } from '../activities/tracker';
@@ -8,6 +9,7 @@ import { createLocalTracker } from '../activities/tracker/local';
 import { createIssueSignaller } from '../intake/issue-signals';
 import { buildIntakeServer } from '../intake/server';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
+import { resolveTrackerToken } from '../intake/token';
 import { resolveSecret, type Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { createConfiguredDelivery } from './delivery';
@@ -59,7 +61,10 @@ export async function startIntake({ config, token, client, logger = createLogger
         ? {
             tracker: createLocalTracker({ root: localTrackerRoot(config) }),
             labels: config.tracker.labels,
-            token,
+            token: resolveTrackerToken(config, token),
+            intakeHost: config.intake.host,
+            allowedHosts: config.tracker.local.allowedHosts,
+            sessionTtlMs: msToNumber(config.tracker.local.sessionTtl),
             signalIssueChange: createIssueSignaller(client),
           }
         : undefined,

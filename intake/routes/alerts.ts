@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Archive } from '../../activities/archive/types';
 import type { AuthMethod, SourceSettings } from '../../lib/config';
+import { archivableHeaders } from '../archived-headers';
 import { createAuthenticator, type Authenticator } from '../auth';
 import type { Delivery } from '../../lib/delivery';
 import { knownSourceNames } from '../sources';
@@ -16,15 +17,8 @@ export interface AlertRouteDeps {
 
 const defaultAuth: AuthMethod[] = [{ kind: 'bearer' }];
 
-/** Headers worth keeping with the raw body: everything but credentials and hop-by-hop noise. */
-function archivableHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const dropped = new Set(['authorization', 'cookie', 'proxy-authorization', 'connection', 'host']);
-  return Object.fromEntries(
-    Object.entries(headers)
-      .filter(([name, value]) => value !== undefined && !dropped.has(name) && !/token|secret|signature|key/i.test(name))
-      .map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value!]),
-  );
-}
+/** About as long as the largest bodies take to decode, which is what a busy intake waits for. */
+const BUSY_RETRY_AFTER_SECONDS = '5';
 
 const unauthorized = (reply: FastifyReply, reason: string) =>
   reply.code(401).header('www-authenticate', 'Bearer').send({ error: `unauthenticated: ${reason}` });
@@ -54,25 +48,35 @@ function authHooks(auth: Authenticator) {
 
 export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps): void {
   const { token, archive, delivery } = deps;
+  const headersToArchive = archivableHeaders(deps.sources.map(({ name, settings }) => ({ name, methods: settings.auth ?? defaultAuth })), token);
 
   for (const { name: source, settings, maxBodyBytes } of deps.sources) {
     const auth = createAuthenticator(settings.auth ?? defaultAuth, token, `intake.sources.${source}.auth`);
     app.post(`/v1/alerts/${source}`, { bodyLimit: maxBodyBytes, ...authHooks(auth) }, async (request, reply) => {
       const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+      // Refused before archiving when decoding is at its bound: the sender still holds the body and
+      // retries (nothing is lost), a 202 keeps meaning archived and decoded (it lists the alerts, and
+      // a malformed body still gets its 400), and a flood of big bodies neither fills the archive nor
+      // lands on the sweeper. See docs/intake.md, "Under load".
+      const admitted = delivery.admit(body);
+      if (!admitted) {
+        return reply.code(503).header('retry-after', BUSY_RETRY_AFTER_SECONDS).send({ error: 'intake is busy decoding other deliveries; retry later' });
+      }
       let record;
       try {
         record = await archive.put({
           source,
           body,
           contentType: request.headers['content-type'] ?? '',
-          headers: archivableHeaders(request.headers),
+          headers: headersToArchive(source, request.headers),
         });
       } catch (err) {
+        admitted.cancel();
         request.log.error({ err }, 'archive write failed');
         return reply.code(503).header('retry-after', '10').send({ error: 'the archive is unavailable; retry later' });
       }
 
-      const outcome = await delivery.deliver({ ...record, source }, body);
+      const outcome = await admitted.deliver({ ...record, source });
       if ('rejected' in outcome) return reply.code(400).send({ error: outcome.rejected, archiveId: record.id });
       return reply.code(202).send({ archiveId: record.id, alerts: outcome.alerts });
     });

@@ -1,6 +1,7 @@
-// The local tracker's readable page. Markdown is rendered with raw HTML and autolinks off, so the
-// inert rendering done for GitHub holds here too; only the collapsible blocks Vigil itself writes
-// are turned back into HTML.
+// The local tracker's readable page and its login page. Markdown is rendered with raw HTML and
+// autolinks off, so the inert rendering done for GitHub holds here too; only the collapsible blocks
+// Vigil itself writes are turned back into HTML. Every form carries the session's CSRF token.
+import { createHash } from 'node:crypto';
 import MarkdownIt from 'markdown-it';
 import type { LocalIssue } from '../../lib/local-issues';
 import type { LabelNames } from '../../lib/config';
@@ -28,11 +29,13 @@ const filterUrl = (filter: IssueFilter) => {
   return `/issues${query.size > 0 ? `?${query}` : ''}`;
 };
 
-function actionButton(number: number, action: string, text: string): string {
-  return `<form method="post" action="/issues/${number}/actions"><button name="action" value="${action}">${text}</button></form>`;
+const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
+
+function actionButton(number: number, action: string, text: string, csrf: string): string {
+  return `<form method="post" action="/issues/${number}/actions">${csrfField(csrf)}<button name="action" value="${action}">${text}</button></form>`;
 }
 
-function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames): string {
+function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames, csrf: string): string {
   const labels = issue.labels
     .map((label) => `<a class="label" href="${escapeHtml(filterUrl({ ...filter, labels: [...new Set([...filter.labels, label])] }))}">${escapeHtml(label)}</a>`)
     .join(' ');
@@ -41,8 +44,10 @@ function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames)
     .join('\n');
   const suppressed = issue.labels.includes(names.suppress);
   const actions = [
-    issue.state === 'open' ? actionButton(issue.number, 'close', 'Close') : actionButton(issue.number, 'reopen', 'Reopen'),
-    suppressed ? actionButton(issue.number, 'unsuppress', 'Unsuppress') : actionButton(issue.number, 'suppress', 'Suppress comments'),
+    issue.state === 'open' ? actionButton(issue.number, 'close', 'Close', csrf) : actionButton(issue.number, 'reopen', 'Reopen', csrf),
+    suppressed
+      ? actionButton(issue.number, 'unsuppress', 'Unsuppress', csrf)
+      : actionButton(issue.number, 'suppress', 'Suppress comments', csrf),
   ].join('');
   return `<section class="issue ${issue.state}" id="issue-${issue.number}">
 <h2><a href="#issue-${issue.number}">#${issue.number}</a> ${escapeHtml(issue.title)} <span class="state">${issue.state}</span></h2>
@@ -52,15 +57,7 @@ ${comments}
 </section>`;
 }
 
-export function issuesPage(issues: LocalIssue[], filter: IssueFilter, names: LabelNames): string {
-  const newestFirst = [...issues].sort((a, b) => b.number - a.number);
-  const stateLink = (state: IssueFilter['state'], text: string) =>
-    filter.state === state ? `<b>${text}</b>` : `<a href="${escapeHtml(filterUrl({ ...filter, state }))}">${text}</a>`;
-  const active = filter.labels.map((label) => `<span class="label">${escapeHtml(label)}</span>`).join(' ');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Vigil — issues</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
+const style = `
 body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
 h1{font-size:1.4rem}.issue{border:1px solid #d0d7de;border-radius:6px;padding:0 1rem 1rem;margin:1.5rem 0}
 .issue.closed{opacity:.7}h2{font-size:1.1rem}h2 a{color:#57606a;text-decoration:none}
@@ -70,10 +67,40 @@ h1{font-size:1.4rem}.issue{border:1px solid #d0d7de;border-radius:6px;padding:0 
 .comment{border-top:1px solid #d0d7de;margin-top:1rem}.meta{color:#57606a;font-size:.8rem;padding-top:.5rem}
 code,pre{background:#f6f8fa;border-radius:4px}pre{padding:.5rem;overflow:auto}table{border-collapse:collapse}
 td,th{border:1px solid #d0d7de;padding:.2rem .5rem}img{max-width:100%;border:1px solid #d0d7de}
-</style></head>
-<body><h1>Vigil — ${issues.length} issue${issues.length === 1 ? '' : 's'}</h1>
+.error{color:#cf222e}
+`;
+
+/** The pages' one inline style, for the Content-Security-Policy, which allows no other. */
+export const styleHash = `'sha256-${createHash('sha256').update(style).digest('base64')}'`;
+
+const page = (title: string, body: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${style}</style></head>
+<body>${body}
+</body></html>`;
+
+export function issuesPage(issues: LocalIssue[], filter: IssueFilter, names: LabelNames, csrf: string): string {
+  const newestFirst = [...issues].sort((a, b) => b.number - a.number);
+  const stateLink = (state: IssueFilter['state'], text: string) =>
+    filter.state === state ? `<b>${text}</b>` : `<a href="${escapeHtml(filterUrl({ ...filter, state }))}">${text}</a>`;
+  const active = filter.labels.map((label) => `<span class="label">${escapeHtml(label)}</span>`).join(' ');
+  return page(
+    'Vigil — issues',
+    `<h1>Vigil — ${issues.length} issue${issues.length === 1 ? '' : 's'}</h1>
 <p>The local tracker. ${stateLink(undefined, 'All')} · ${stateLink('open', 'Open')} · ${stateLink('closed', 'Closed')}
 ${active ? ` · labels: ${active} (<a href="${escapeHtml(filterUrl({ ...filter, labels: [] }))}">clear</a>)` : ''} · JSON: <a href="/v1/issues">/v1/issues</a></p>
-${newestFirst.map((issue) => issueSection(issue, filter, names)).join('\n') || '<p>No issues.</p>'}
-</body></html>`;
+<div class="actions"><form method="post" action="/logout">${csrfField(csrf)}<button>Log out</button></form></div>
+${newestFirst.map((issue) => issueSection(issue, filter, names, csrf)).join('\n') || '<p>No issues.</p>'}`,
+  );
+}
+
+export function loginPage(refused: boolean): string {
+  return page(
+    'Vigil — log in',
+    `<h1>Vigil — log in</h1>
+<p>The local tracker's issues. Log in with the tracker token: the intake token, unless <code>tracker.local.token</code> is set.</p>
+${refused ? '<p class="error">Wrong token.</p>' : ''}
+<form method="post" action="/login"><input type="password" name="token" aria-label="token" autocomplete="current-password" required autofocus> <button>Log in</button></form>`,
+  );
 }

@@ -1,18 +1,18 @@
 // The local tracker's API and page, served by intake when the tracker is `local`: read, filter,
 // evidence files, and people's actions (close, reopen, labels), which are signalled to the
-// issue's investigation as GitHub's webhook would be.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// issue's investigation as GitHub's webhook would be. All of it sits in one plugin scope behind
+// the tracker's access checks (tracker-access.ts).
+import type { FastifyInstance } from 'fastify';
 import type { LocalTracker } from '../../activities/tracker/local';
 import { issueView, type LocalIssue } from '../../lib/local-issues';
 import type { LabelNames } from '../../lib/config';
-import { bearerOf, sameSecret } from '../auth';
 import type { SignalIssueChange } from '../issue-signals';
 import { issuesPage, type IssueFilter } from './issues-page';
+import { registerTrackerAccess, type TrackerAccessSettings, type TrackerGuards } from './tracker-access';
 
-export interface IssueRouteDeps {
+export interface IssueRouteDeps extends TrackerAccessSettings {
   tracker: LocalTracker;
   labels: LabelNames;
-  token: string;
   signalIssueChange: SignalIssueChange;
 }
 
@@ -29,7 +29,11 @@ const matches = (issue: LocalIssue, { state, labels }: IssueFilter) =>
 
 const issueNumber = (text: string) => (/^\d{1,9}$/.test(text) ? Number(text) : undefined);
 
-export function registerIssueRoutes(app: FastifyInstance, { tracker, labels, token, signalIssueChange }: IssueRouteDeps): void {
+export function registerIssueRoutes(app: FastifyInstance, deps: IssueRouteDeps): void {
+  app.register(async (scope) => registerTrackerRoutes(scope, deps, await registerTrackerAccess(scope, deps)));
+}
+
+function registerTrackerRoutes(app: FastifyInstance, { tracker, labels, signalIssueChange }: IssueRouteDeps, guards: TrackerGuards): void {
   async function act(number: number, action: Action): Promise<LocalIssue | undefined> {
     const issue = await tracker.readIssue(number);
     if (!issue) return undefined;
@@ -41,34 +45,28 @@ export function registerIssueRoutes(app: FastifyInstance, { tracker, labels, tok
     return changed;
   }
 
-  app.get<{ Querystring: Record<string, string | string[]> }>('/v1/issues', async (request) => {
+  app.get<{ Querystring: Record<string, string | string[]> }>('/v1/issues', { onRequest: guards.reader }, async (request) => {
     const filter = filterOf(request.query);
     return { issues: (await tracker.listIssues()).filter((issue) => matches(issue, filter)).map(issueView) };
   });
 
-  app.get<{ Params: { number: string } }>('/v1/issues/:number', async (request, reply) => {
+  app.get<{ Params: { number: string } }>('/v1/issues/:number', { onRequest: guards.reader }, async (request, reply) => {
     const number = issueNumber(request.params.number);
     const issue = number === undefined ? undefined : await tracker.readIssue(number);
     if (!issue) return reply.code(404).send({ error: `no issue #${request.params.number}` });
     return issueView(issue);
   });
 
-  app.get<{ Params: { number: string; name: string } }>('/v1/issues/:number/evidence/:name', async (request, reply) => {
+  app.get<{ Params: { number: string; name: string } }>('/v1/issues/:number/evidence/:name', { onRequest: guards.reader }, async (request, reply) => {
     const number = issueNumber(request.params.number);
     const file = number === undefined ? undefined : await tracker.readEvidence(number, request.params.name);
     if (!file) return reply.code(404).send({ error: 'no such evidence' });
-    return reply.type(file.contentType).header('content-security-policy', "default-src 'none'").send(file.data);
+    return reply.type(file.contentType).header('content-security-policy', "default-src 'none'; frame-ancestors 'none'").send(file.data);
   });
 
-  // The API's actions take the intake token.
-  const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    const presented = bearerOf(request.headers);
-    if (presented === undefined || !sameSecret(presented, token)) {
-      return reply.code(401).send({ error: 'unauthenticated: send Authorization: Bearer <intake token>' });
-    }
-  };
+  // The API's actions take the tracker token; the page has forms of its own.
   const apiAction = (path: string, action: (body: unknown) => Action | string) =>
-    app.post<{ Params: { number: string } }>(path, { onRequest: requireToken }, async (request, reply) => {
+    app.post<{ Params: { number: string } }>(path, { onRequest: guards.bearer }, async (request, reply) => {
       const number = issueNumber(request.params.number);
       let body: unknown;
       try {
@@ -92,35 +90,26 @@ export function registerIssueRoutes(app: FastifyInstance, { tracker, labels, tok
       : 'send {"add": [labels], "remove": [labels]}, each label a string of at most 50 characters';
   });
 
-  app.get<{ Querystring: Record<string, string | string[]> }>('/issues', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | string[]> }>('/issues', { onRequest: guards.page }, async (request, reply) => {
     const filter = filterOf(request.query);
     const issues = (await tracker.listIssues()).filter((issue) => matches(issue, filter));
-    return reply.type('text/html; charset=utf-8').send(issuesPage(issues, filter, labels));
+    return reply.type('text/html; charset=utf-8').send(issuesPage(issues, filter, labels, guards.csrfOf(request)));
   });
 
-  // The page's buttons: plain form posts, accepted only from the page itself (same origin), so
-  // another site cannot make a visitor's browser act.
-  app.register(async (forms) => {
-    forms.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
-      done(null, Object.fromEntries(new URLSearchParams(body as string))),
-    );
-    forms.post<{ Params: { number: string }; Body: Record<string, string> }>('/issues/:number/actions', async (request, reply) => {
-      const origin = request.headers.origin ?? request.headers.referer;
-      if (!origin || new URL(origin).host !== request.headers.host) {
-        return reply.code(403).send({ error: 'page actions are only accepted from the issues page itself' });
-      }
-      const number = issueNumber(request.params.number);
-      const actions: Record<string, Action> = {
-        close: { close: true },
-        reopen: { reopen: true },
-        suppress: { add: [labels.suppress] },
-        unsuppress: { remove: [labels.suppress] },
-      };
-      const action = actions[request.body?.action ?? ''];
-      if (!action || number === undefined) return reply.code(400).send({ error: 'unknown action' });
-      if (!(await act(number, action))) return reply.code(404).send({ error: `no issue #${number}` });
-      return reply.redirect(`/issues#issue-${number}`, 303);
-    });
+  // The page's buttons: form posts with the session's CSRF token, so another site cannot make a
+  // logged-in visitor's browser act.
+  app.post<{ Params: { number: string }; Body: Record<string, string> }>('/issues/:number/actions', { preHandler: guards.form }, async (request, reply) => {
+    const number = issueNumber(request.params.number);
+    const actions: Record<string, Action> = {
+      close: { close: true },
+      reopen: { reopen: true },
+      suppress: { add: [labels.suppress] },
+      unsuppress: { remove: [labels.suppress] },
+    };
+    const action = actions[request.body?.action ?? ''];
+    if (!action || number === undefined) return reply.code(400).send({ error: 'unknown action' });
+    if (!(await act(number, action))) return reply.code(404).send({ error: `no issue #${number}` });
+    return reply.redirect(`/issues#issue-${number}`, 303);
   });
 
   app.get('/', async (_request, reply) => reply.redirect('/issues'));

@@ -34,6 +34,7 @@ describe('vigil demo --once --json', () => {
   it('reports every bundled demo alert, prints the issues and leaves nothing running', async () => {
     const { code, output, children, issues } = await runDemo([]);
     expect(code).toBe(0);
+    expect(output).toMatch(/Issues: {7}(http:\/\/127\.0\.0\.1:\d+)\/issues {2}\(log in at \1\/login with the intake token below\)/);
     expect(children.length).toBeGreaterThan(0);
     expect(await survivors(children)).toEqual([]);
 

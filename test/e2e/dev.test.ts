@@ -35,7 +35,9 @@ async function sendAndAwaitIssue(url: string, token: string, id: string) {
   });
   expect(response.status).toBe(202);
   return eventually(async () => {
-    const { issues } = (await fetch(`${url}/v1/issues`).then((r) => r.json())) as { issues: { title: string; comments: unknown[] }[] };
+    // The tracker token is the intake token here: none is configured apart.
+    const listed = await fetch(`${url}/v1/issues`, { headers: { authorization: `Bearer ${token}` } });
+    const { issues } = (await listed.json()) as { issues: { title: string; comments: unknown[] }[] };
     return issues.find((issue) => issue.title.endsWith(id) && issue.comments.length > 0);
   }, 30_000);
 }
@@ -55,6 +57,7 @@ describe('vigil dev', () => {
     const dev = runVigil(['dev'], env);
     const [, token] = await dev.waitFor(/Intake token: (\S+) {2}\(generated, kept in /);
     expect(dev.output()).toMatch(/Temporal UI: {2}http:\/\/127\.0\.0\.1:\d+/);
+    expect(dev.output()).toContain(`Issues:       ${url}/issues  (log in at ${url}/login with the intake token)`);
     expect(dev.output()).toContain(`(dev server, state in ${dataDir})`);
     await sendAndAwaitIssue(url, token!, 'first');
     const children = await interruptAndCheckNothingLeft(dev);

@@ -10,6 +10,7 @@ import { inject } from 'vitest';
 import { localTrackerRoot } from '../../activities/tracker';
 import { createLocalTracker, type LocalTracker } from '../../activities/tracker/local';
 import { configSchema, type Config } from '../../lib/config';
+import { resolveTrackerToken } from '../../intake/token';
 import { createLogger } from '../../lib/logger';
 import { startIntake } from '../../workers/intake';
 import { createBrowserWorker } from '../../workers/browser-worker';
@@ -20,9 +21,13 @@ export interface TestVigil {
   config: Config;
   url: string;
   token: string;
+  /** What the issues page and API take: the intake token unless the test configures one apart. */
+  trackerToken: string;
   client: Client;
   tracker: LocalTracker;
   post(source: string, body: string | object | Buffer, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** A GET of the tracker's API with the tracker token. */
+  read(path: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -86,10 +91,12 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     logger: createLogger('test-intake', 'silent'),
   });
 
+  const trackerToken = resolveTrackerToken(config, token);
   return {
     config,
     url,
     token,
+    trackerToken,
     client,
     tracker: createLocalTracker({ root: localTrackerRoot(config) }),
     async post(source, body, headers = {}) {
@@ -100,6 +107,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
       });
       return { status: response.status, body: await response.json() };
     },
+    read: (path) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${trackerToken}` } }),
     async stop() {
       await app.close();
       worker.shutdown();

@@ -70,7 +70,7 @@ describe('an exposure alert on machines from the static inventory', () => {
     const stored = await vigil.tracker.readIssue(issue.number);
     expect(stored!.labels).toContain('exposure:open');
     const [evidence] = stored!.evidence;
-    const png = await fetch(`${vigil.url}/v1/issues/${issue.number}/evidence/${path.basename(evidence!.path)}`);
+    const png = await vigil.read(`/v1/issues/${issue.number}/evidence/${path.basename(evidence!.path)}`);
     expect(png.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await png.arrayBuffer()).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 

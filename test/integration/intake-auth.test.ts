@@ -98,6 +98,10 @@ describe('per-source credentials', () => {
     expect(wrongAudience).toMatchObject({ status: 401, body: { error: expect.stringMatching(/invalid OIDC token.*aud/) } });
     const otherAccount = await post({ authorization: `Bearer ${await oidcToken({ email: 'intruder@evil.example' })}` });
     expect(otherAccount).toMatchObject({ status: 401, body: { error: expect.stringMatching(/another service account/) } });
+    const unverified = await post({ authorization: `Bearer ${await oidcToken({ email_verified: false })}` });
+    expect(unverified).toMatchObject({ status: 401, body: { error: expect.stringMatching(/another service account/) } });
+    const noAccount = await post({ authorization: `Bearer ${await oidcToken({ email: undefined })}` });
+    expect(noAccount).toMatchObject({ status: 401, body: { error: expect.stringMatching(/another service account/) } });
     const forged = await post({ authorization: `Bearer ${await oidcToken({}, otherKey)}` });
     expect(forged).toMatchObject({ status: 401, body: { error: expect.stringMatching(/signature verification failed/) } });
   });

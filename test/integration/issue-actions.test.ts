@@ -1,6 +1,7 @@
 // People act on the local tracker's issues (API and page); the investigation hears of it: a closed
 // issue is reopened when the alert recurs, a suppressed one gets no more comments.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logIn, pressAsPage } from '../helpers/tracker-page';
 import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 let vigil: TestVigil;
@@ -58,22 +59,15 @@ describe('issue actions', () => {
     expect((await api('/v1/issues/999/close')).status).toBe(404);
   });
 
-  it('takes the page buttons from the page itself only', async () => {
+  it('takes the page buttons from a logged-in page (test/integration/local-tracker-security.test.ts has the refusals)', async () => {
     const issue = (await vigil.tracker.listIssues())[0]!;
-    const press = (action: string, origin: string) =>
-      fetch(`${vigil.url}/issues/${issue.number}/actions`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
-        body: `action=${action}`,
-      });
-    expect((await press('close', 'https://evil.example')).status).toBe(403);
-    const pressed = await press('close', vigil.url);
+    const session = await logIn(vigil.url, vigil.token);
+    const pressed = await pressAsPage(vigil.url, session, issue.number, 'close');
     expect(pressed.status).toBe(303);
     expect(pressed.headers.get('location')).toBe(`/issues#issue-${issue.number}`);
     expect((await vigil.tracker.readIssue(issue.number))!.state).toBe('closed');
-    expect((await press('reopen', vigil.url)).status).toBe(303);
-    expect((await press('explode', vigil.url)).status).toBe(400);
+    expect((await pressAsPage(vigil.url, session, issue.number, 'reopen')).status).toBe(303);
+    expect((await pressAsPage(vigil.url, session, issue.number, 'explode')).status).toBe(400);
   });
 
   it('filters by state and label, and serves evidence shown inline', async () => {
@@ -82,20 +76,21 @@ describe('issue actions', () => {
     const link = await vigil.tracker.attachEvidence(issue.number, { name: 'screenshot-127.0.0.1-8080.png', contentType: 'image/png', data: png });
     await vigil.tracker.upsertComment(issue.number, 'test#evidence', `Screenshot:\n\n${link.markdown}`);
 
-    const served = await fetch(`${vigil.url}${link.url}`);
+    const served = await vigil.read(link.url);
     expect(served.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await served.arrayBuffer())).toEqual(png);
-    expect((await fetch(`${vigil.url}/v1/issues/${issue.number}/evidence/..%2F..%2Fintake-token`)).status).toBe(404);
+    expect((await vigil.read(`/v1/issues/${issue.number}/evidence/..%2F..%2Fintake-token`)).status).toBe(404);
 
     const listed = async (query: string) =>
-      ((await (await fetch(`${vigil.url}/v1/issues${query}`)).json()) as { issues: { number: number; evidence: unknown[] }[] }).issues;
+      ((await (await vigil.read(`/v1/issues${query}`)).json()) as { issues: { number: number; evidence: unknown[] }[] }).issues;
     expect((await listed('?state=open')).map((i) => i.number)).toEqual([issue.number]);
     expect(await listed('?state=closed')).toEqual([]);
     expect(await listed('?label=kind:resource&label=vigil:suppress')).toHaveLength(1);
     expect(await listed('?label=kind:exposure')).toEqual([]);
     expect((await listed(''))[0]!.evidence).toEqual([{ path: `evidence/${issue.number}/screenshot-127.0.0.1-8080.png`, contentType: 'image/png' }]);
 
-    const page = await (await fetch(`${vigil.url}/issues?label=vigil:suppress`)).text();
+    const { cookie } = await logIn(vigil.url, vigil.token);
+    const page = await (await fetch(`${vigil.url}/issues?label=vigil:suppress`, { headers: { cookie } })).text();
     expect(page).toContain(`<img src="${link.url}" alt="screenshot-127.0.0.1-8080.png">`);
     expect(page).toContain('value="unsuppress"');
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VigilFingerprint, VigilKind, VigilSeverity, VigilSource } from '../../lib/search-attributes';
 import { progressQuery } from '../../lib/investigation';
+import { logIn } from '../helpers/tracker-page';
 import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 let vigil: TestVigil;
@@ -57,7 +58,7 @@ describe('walking skeleton', () => {
     expect(await description.staticSummary()).toBe('high exposure alert from generic: SSH open on host-1');
     expect((await handle.query(progressQuery)).issue?.number).toBe(issue.number);
 
-    const listed = (await fetch(`${vigil.url}/v1/issues/${issue.number}`).then((r) => r.json())) as { comments: { body: string }[] };
+    const listed = (await vigil.read(`/v1/issues/${issue.number}`).then((r) => r.json())) as { comments: { body: string }[] };
     expect(listed).toMatchObject({ number: issue.number, state: 'open', evidence: [] });
     expect(listed.comments[0]?.body).toBe(issue.comments[0]!.body);
   });
@@ -89,18 +90,19 @@ describe('walking skeleton', () => {
   it('serves the issues as JSON and as a page, with alert text inert', async () => {
     await vigil.post('generic', alert('host-3', { title: '<script>alert(1)</script> @admin' }));
     await issueWithComments('host-3', 1);
-    const { issues } = (await fetch(`${vigil.url}/v1/issues`).then((r) => r.json())) as { issues: object[] };
+    const { issues } = (await vigil.read('/v1/issues').then((r) => r.json())) as { issues: object[] };
     for (const issue of issues) {
       expect(Object.keys(issue).sort()).toEqual(
         ['body', 'comments', 'createdAt', 'evidence', 'labels', 'number', 'state', 'title', 'updatedAt'],
       );
     }
-    const page = await fetch(`${vigil.url}/issues`);
+    const { cookie } = await logIn(vigil.url, vigil.token);
+    const page = await fetch(`${vigil.url}/issues`, { headers: { cookie } });
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62; @\u2060admin');
     expect(html).not.toContain('<script>');
-    expect((await fetch(`${vigil.url}/v1/issues/999`)).status).toBe(404);
+    expect((await vigil.read('/v1/issues/999')).status).toBe(404);
     expect((await fetch(`${vigil.url}/healthz`)).status).toBe(200);
   });
 });

@@ -69,6 +69,13 @@ describe('configuration', () => {
     expect(problemsOf(() => loadConfig({ file, env: {} }))[0]).toMatch(/^not valid YAML or JSON/);
     expect(problemsOf(() => loadConfig({ file: '/nonexistent/vigil.yaml', env: {} }))[0]).toMatch(/^cannot read the file/);
   });
+
+  it('requires the service account of a Pub/Sub OIDC source, saying why', async () => {
+    const file = await configFile('intake:\n  sources:\n    scc:\n      auth:\n        - kind: pubsub-oidc\n          audience: https://vigil.example/v1/alerts/scc\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([
+      "intake.sources.scc.auth.0.serviceAccountEmail: required: the push subscription's service account, so that only its tokens are accepted",
+    ]);
+  });
 });
 
 describe('names checked against the registries', () => {

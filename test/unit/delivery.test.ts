@@ -7,8 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalArchive } from '../../activities/archive/local';
 import type { Archive } from '../../activities/archive/types';
+import { createDecoder } from '../../intake/decoder';
 import { createDelivery } from '../../intake/deliver';
-import { createSourceAdapters } from '../../intake/sources';
 import type { NormalizedAlert } from '../../lib/alert';
 import type { Dispatch } from '../../lib/delivery';
 import { createLogger } from '../../lib/logger';
@@ -27,6 +27,8 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
+const decoder = createDecoder({ sources: {}, maxInflatedBytes: 1024 * 1024, threads: 1, maxDecodingBytes: 1024 * 1024 });
+
 /** A delivery whose dispatch records each call, and refuses the alerts `refuse` picks. */
 function delivery(refuse: (alert: NormalizedAlert) => boolean = () => false) {
   const dispatch: Dispatch = async (alert, workflowId) => {
@@ -34,7 +36,7 @@ function delivery(refuse: (alert: NormalizedAlert) => boolean = () => false) {
     dispatched.push({ alert, workflowId });
     return 'signalled';
   };
-  return createDelivery({ archive, adapters: createSourceAdapters(), dispatch, logger: createLogger('delivery-test', 'silent'), maxInflatedBytes: 1024 * 1024 });
+  return createDelivery({ archive, decoder, dispatch, logger: createLogger('delivery-test', 'silent') });
 }
 
 async function archived(source: string, body: Buffer) {

@@ -1,0 +1,119 @@
+// Who may read and act on the local tracker. Its routes answer only to our own host names (DNS
+// rebinding), send headers that keep the page out of frames, and need a credential: the tracker
+// token as a bearer (scripts), or a session from logging in with it (the page), whose forms also
+// carry the session's CSRF token. Origin and Referer grant nothing.
+import helmet from '@fastify/helmet';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHostCheck } from '../allowed-hosts';
+import { bearerOf, sameSecret } from '../auth';
+import { registerSessions, type Session } from '../tracker-session';
+import { loginPage, styleHash } from './issues-page';
+
+export interface TrackerAccessSettings {
+  /** The tracker token: the API's bearer token, and what a person logs in to the page with. */
+  token: string;
+  /** intake.host, whose name is one of the tracker's. */
+  intakeHost: string;
+  /** tracker.local.allowedHosts. */
+  allowedHosts: string[];
+  sessionTtlMs: number;
+}
+
+type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface TrackerGuards {
+  /** The bearer token or a session: reading (the API, evidence). */
+  reader: Guard;
+  /** The bearer token: the API's actions. */
+  bearer: Guard;
+  /** A session, else to the login page: the issues page. */
+  page: Guard;
+  /** A session and its CSRF token (a preHandler: the token is in the body): the page's forms. */
+  form: Guard;
+  /** The CSRF token of the session the `page` guard let through. */
+  csrfOf(request: FastifyRequest): string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    trackerSession?: Session;
+  }
+}
+
+const html = 'text/html; charset=utf-8';
+
+/** Registers the checks, headers and login routes on `scope`, the tracker's own plugin scope. */
+export async function registerTrackerAccess(scope: FastifyInstance, settings: TrackerAccessSettings): Promise<TrackerGuards> {
+  const { token } = settings;
+  await scope.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: [styleHash],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Whether a name is HTTPS-only for a year is for the TLS proxy in front to decide.
+    strictTransportSecurity: false,
+  });
+
+  const hostAllowed = createHostCheck(settings.intakeHost, settings.allowedHosts);
+  scope.addHook('onRequest', async (request, reply) => {
+    if (!hostAllowed(request.headers.host, request.socket.localPort ?? 0, request.protocol === 'https' ? 443 : 80)) {
+      return reply.code(421).send({ error: "this host name is not one of the tracker's: add it to tracker.local.allowedHosts" });
+    }
+  });
+
+  const sessions = await registerSessions(scope, token, settings.sessionTtlMs);
+  scope.decorateRequest('trackerSession', undefined);
+  const hasBearer = (request: FastifyRequest) => {
+    const presented = bearerOf(request.headers);
+    return presented !== undefined && sameSecret(presented, token);
+  };
+  const unauthenticated = (reply: FastifyReply) =>
+    reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated: send Authorization: Bearer <tracker token>, or log in at /login' });
+
+  const guards: TrackerGuards = {
+    reader: async (request, reply) => {
+      if (!hasBearer(request) && !sessions.of(request)) return unauthenticated(reply);
+    },
+    bearer: async (request, reply) => {
+      if (!hasBearer(request)) return unauthenticated(reply);
+    },
+    page: async (request, reply) => {
+      request.trackerSession = sessions.of(request);
+      if (!request.trackerSession) return reply.redirect('/login', 303);
+    },
+    form: async (request, reply) => {
+      const session = sessions.of(request);
+      if (!session || !sessions.csrfValid(session, (request.body as Record<string, string> | undefined)?.csrf)) {
+        return reply.code(403).send({ error: "refused: the page's forms need a login and the page's CSRF token" });
+      }
+      request.trackerSession = session;
+    },
+    csrfOf: (request) => sessions.csrfToken(request.trackerSession!),
+  };
+
+  // The page's forms are plain form posts.
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  scope.get('/login', async (_request, reply) => reply.type(html).send(loginPage(false)));
+  scope.post<{ Body: Record<string, string> | undefined }>('/login', async (request, reply) => {
+    const presented = request.body?.token;
+    if (typeof presented !== 'string' || !sameSecret(presented, token)) return reply.code(401).type(html).send(loginPage(true));
+    sessions.start(reply);
+    return reply.redirect('/issues', 303);
+  });
+  scope.post('/logout', { preHandler: guards.form }, async (request, reply) => {
+    sessions.end(request.trackerSession, reply);
+    return reply.redirect('/login', 303);
+  });
+  return guards;
+}

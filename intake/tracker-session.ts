@@ -1,0 +1,66 @@
+// Logins to the local tracker's page. A session is a cookie `<id>.<expiry>` signed (by
+// @fastify/cookie) with a key derived from the tracker token: no state to keep, so a session
+// survives intake restarts, and changing the token ends every one. A form's CSRF token is an HMAC of
+// the session id under a second derived key, so only a page served to that session can post.
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sameSecret } from './auth';
+
+const cookieName = 'vigil_session';
+
+export interface Session {
+  id: string;
+  expiresAt: number;
+}
+
+export interface TrackerSessions {
+  /** The request's session, while it lasts and was not logged out. */
+  of(request: FastifyRequest): Session | undefined;
+  start(reply: FastifyReply): void;
+  end(session: Session | undefined, reply: FastifyReply): void;
+  csrfToken(session: Session): string;
+  csrfValid(session: Session, presented: unknown): boolean;
+}
+
+const derive = (token: string, purpose: string) => Buffer.from(hkdfSync('sha256', token, '', `vigil tracker ${purpose}`, 32));
+
+/** Registers cookie handling on `scope` (the tracker's routes only). */
+export async function registerSessions(scope: FastifyInstance, token: string, ttlMs: number): Promise<TrackerSessions> {
+  await scope.register(fastifyCookie, { secret: derive(token, 'session') });
+  const csrfKey = derive(token, 'csrf');
+  // A logged-out session stays refused until it would have expired, so a copy of its cookie is no
+  // use either; this process's memory is enough, since the browser's cookie is gone with the logout.
+  const ended = new Map<string, number>();
+  const csrfToken = (session: Session) => createHmac('sha256', csrfKey).update(session.id).digest('base64url');
+
+  return {
+    of(request) {
+      const signed = request.cookies[cookieName];
+      const { valid, value } = signed ? request.unsignCookie(signed) : { valid: false, value: null };
+      const [id, expiry] = valid && value ? value.split('.') : [];
+      const expiresAt = Number(expiry);
+      return id && expiresAt > Date.now() && !ended.has(id) ? { id, expiresAt } : undefined;
+    },
+    start(reply) {
+      const value = `${randomBytes(18).toString('base64url')}.${Date.now() + ttlMs}`;
+      reply.setCookie(cookieName, value, {
+        signed: true,
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+        secure: 'auto',
+        maxAge: Math.floor(ttlMs / 1000),
+      });
+    },
+    end(session, reply) {
+      if (session) {
+        for (const [id, expiresAt] of ended) if (expiresAt <= Date.now()) ended.delete(id);
+        ended.set(session.id, session.expiresAt);
+      }
+      reply.clearCookie(cookieName, { path: '/' });
+    },
+    csrfToken,
+    csrfValid: (session, presented) => typeof presented === 'string' && sameSecret(presented, csrfToken(session)),
+  };
+}
