@@ -12,7 +12,8 @@ let env: Record<string, string>;
 beforeAll(async () => {
   vigil = await startTestVigil();
   const configFile = path.join(vigil.config.dataDir, 'vigil.yaml');
-  await writeFile(configFile, `temporal:\n  taskQueue: ${vigil.config.temporal.taskQueue}\n`);
+  // Replay's `undispatched: 0` must not hinge on how fast a busy Temporal answers.
+  await writeFile(configFile, `temporal:\n  taskQueue: ${vigil.config.temporal.taskQueue}\nintake:\n  dispatchTimeoutMs: 60000\n`);
   env = {
     VIGIL_CONFIG: configFile,
     VIGIL_DATA_DIR: vigil.config.dataDir,
