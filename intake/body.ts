@@ -1,13 +1,13 @@
 // A delivered body → JSON. CloudTrail log files come gzipped (as S3 stores them); they are
 // recognised by their magic bytes, whatever the headers say, and inflated within a bound. Deliveries
-// decode on a decoding thread (intake/read-alerts.ts), never on intake's event loop.
+// decode on a decoding thread (intake/read-alerts.ts), all but small plain JSON (intake/decoder.ts).
 import { gunzipSync } from 'node:zlib';
 
 export class MalformedBodyError extends Error {
   override name = 'MalformedBodyError';
 }
 
-const isGzip = (body: Buffer) => body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
+export const isGzip = (body: Buffer) => body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
 
 /**
  * How many bytes decoding a body works through: a gzip's inflated size as its trailer states it,

@@ -6,11 +6,12 @@
 import { Piscina } from 'piscina';
 import type { SourceSettings } from '../lib/config';
 import type { DeliveredRecord } from '../lib/delivery';
-import { decodedSize } from './body';
-import type { ReadOutcome, ReadTask, ThreadSettings } from './read-alerts';
+import { decodedSize, isGzip } from './body';
+import { decodeAlerts, type ReadOutcome, type ReadTask } from './decode-alerts';
+import type { ThreadSettings } from './read-alerts';
 import { createSourceAdapters } from './sources';
 
-export type { ReadOutcome } from './read-alerts';
+export type { ReadOutcome } from './decode-alerts';
 
 export interface DecoderSettings {
   sources: Record<string, SourceSettings>;
@@ -21,6 +22,8 @@ export interface DecoderSettings {
   maxDecodingBytes: number;
   /** The module each thread runs: intake/read-alerts.ts, or a test's that holds decodes. */
   taskModule?: URL;
+  /** Plain JSON bodies no larger than this decode on the calling thread (tests set 0 to hold every decode). */
+  inlineBytes?: number;
 }
 
 /** A body admitted to the bound: decode it, or give its place back unused. */
@@ -38,6 +41,12 @@ export interface Decoder {
 
 /** Idle threads leave after this; the next body starts one again. */
 const IDLE_THREAD_MS = 60_000;
+/**
+ * A typical alert (a few KiB of JSON) decodes in microseconds: on the calling thread that is cheaper
+ * than the round trip to a thread and back, and far too short to hold the event loop up. A gzip
+ * always goes to a thread: its trailer, which states its size, is the sender's word.
+ */
+const INLINE_BYTES = 64 * 1024;
 
 /** Bytes in flight under a bound, with a queue for those who wait their turn (first come, first in). */
 class Room {
@@ -79,9 +88,10 @@ export function createDecoder({
   threads,
   maxDecodingBytes,
   taskModule = new URL('./read-alerts.ts', import.meta.url),
+  inlineBytes = INLINE_BYTES,
 }: DecoderSettings): Decoder {
   // The threads build the same adapters: a mistake in their settings fails here, at start.
-  createSourceAdapters(sources);
+  const adapters = createSourceAdapters(sources);
   const pool = new Piscina({
     filename: new URL('./decoding-thread.mjs', import.meta.url).href,
     minThreads: 0,
@@ -92,11 +102,14 @@ export function createDecoder({
   const room = new Room(maxDecodingBytes);
 
   // The body is copied, not transferred: a small Buffer shares its memory with others.
-  const decode = ({ id, sha256, receivedAt, source }: DeliveredRecord, body: Buffer): Promise<ReadOutcome> =>
-    pool.run({ record: { id, sha256, receivedAt, source }, body } satisfies ReadTask);
+  const decode = (record: DeliveredRecord, body: Buffer): Promise<ReadOutcome> => pool.run({ record, body } satisfies ReadTask);
+
+  const decodesInline = (body: Buffer) => !isGzip(body) && body.length <= inlineBytes;
+  const inline = async (record: DeliveredRecord, body: Buffer) => decodeAlerts(adapters, maxInflatedBytes, { record, body });
 
   return {
     async readAlerts(record, body) {
+      if (decodesInline(body)) return inline(record, body);
       const bytes = decodedSize(body, maxInflatedBytes);
       await room.enter(bytes);
       try {
@@ -106,6 +119,7 @@ export function createDecoder({
       }
     },
     admit(body) {
+      if (decodesInline(body)) return { readAlerts: (record) => inline(record, body), cancel: () => undefined };
       const bytes = decodedSize(body, maxInflatedBytes);
       if (!room.tryEnter(bytes)) return undefined;
       let taken = true;

@@ -1,12 +1,9 @@
-// One archived body → its alerts, run on a decoding thread (intake/decoder.ts): inflating, parsing and
-// normalizing a large body takes seconds and hundreds of MiB, which must not hold up intake's event
-// loop. Normalizing here too means only the alerts travel back, never the parsed payload.
+// The task of a decoding thread (intake/decoder.ts): inflating, parsing and normalizing a large body
+// takes seconds and hundreds of MiB, which must not hold up intake's event loop. Normalizing here
+// too means only the alerts travel back, never the parsed payload.
 import { workerData } from 'node:worker_threads';
-import type { NormalizedAlert } from '../lib/alert';
 import type { SourceSettings } from '../lib/config';
-import type { DeliveredRecord } from '../lib/delivery';
-import { decodeBody, MalformedBodyError } from './body';
-import { normalizePayload } from './normalize';
+import { decodeAlerts, type ReadOutcome, type ReadTask } from './decode-alerts';
 import { createSourceAdapters } from './sources';
 
 /** What every decoding thread is started with. */
@@ -17,26 +14,10 @@ export interface ThreadSettings {
   maxInflatedBytes: number;
 }
 
-export interface ReadTask {
-  /** The archive reference alone: it is all that travels with each alert into Temporal. */
-  record: DeliveredRecord;
-  /** The body as the thread receives it (a Buffer arrives as a plain Uint8Array). */
-  body: Uint8Array;
-}
-
-/** The alerts of a body, or why it can never be investigated (a malformed body). */
-export type ReadOutcome = { rejected: string } | { alerts: NormalizedAlert[] };
-
 // Adapters are functions, which cannot cross threads: each thread builds its own from the settings.
 const { sources, maxInflatedBytes } = workerData as ThreadSettings;
 const adapters = createSourceAdapters(sources);
 
-export default function readAlerts({ record: { source, ...archive }, body }: ReadTask): ReadOutcome {
-  try {
-    const payload = decodeBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxInflatedBytes);
-    return { alerts: normalizePayload(adapters, source, payload, archive) };
-  } catch (err) {
-    if (!(err instanceof MalformedBodyError)) throw err;
-    return { rejected: err.message };
-  }
+export default function readAlerts(task: ReadTask): ReadOutcome {
+  return decodeAlerts(adapters, maxInflatedBytes, task);
 }

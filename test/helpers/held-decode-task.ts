@@ -1,7 +1,8 @@
 // The task of a decoding thread whose decodes a test holds (see held-decodes.ts): the real one,
 // intake/read-alerts.ts, once the test lets it go.
 import { BroadcastChannel, threadId } from 'node:worker_threads';
-import readAlerts, { type ReadOutcome, type ReadTask } from '../../intake/read-alerts';
+import type { ReadOutcome, ReadTask } from '../../intake/decode-alerts';
+import readAlerts from '../../intake/read-alerts';
 import { HELD_DECODES_CHANNEL, type HeldDecodeMessage } from './held-decodes';
 
 const channel = new BroadcastChannel(HELD_DECODES_CHANNEL);

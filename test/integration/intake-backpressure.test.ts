@@ -92,7 +92,7 @@ describe('intake under load, its decodes held on their threads', () => {
       return 'signalled';
     };
     const logger = createLogger('backpressure-test', 'silent');
-    const decoder = createDecoder({ sources: {}, maxInflatedBytes: 64 * MiB, threads: 2, maxDecodingBytes, taskModule: heldDecodeTask });
+    const decoder = createDecoder({ sources: {}, maxInflatedBytes: 64 * MiB, threads: 2, maxDecodingBytes, taskModule: heldDecodeTask, inlineBytes: 0 });
     const delivery = createDelivery({ archive, decoder, dispatch, logger });
     app = buildIntakeServer({ token, logger, archive, delivery, sources: [{ name: 'cloudtrail', settings: {}, maxBodyBytes: 8 * MiB }] });
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,0 +1,28 @@
+// One body → its alerts, wherever it runs: on a decoding thread (read-alerts.ts), or inline for a
+// body too small to be worth the trip to a thread (decoder.ts).
+import type { NormalizedAlert } from '../lib/alert';
+import type { DeliveredRecord } from '../lib/delivery';
+import { decodeBody, MalformedBodyError } from './body';
+import { normalizePayload } from './normalize';
+import type { SourceAdapter } from './sources/types';
+
+export interface ReadTask {
+  record: DeliveredRecord;
+  /** The body as a thread receives it (a Buffer arrives as a plain Uint8Array). */
+  body: Uint8Array;
+}
+
+/** The alerts of a body, or why it can never be investigated (a malformed body). */
+export type ReadOutcome = { rejected: string } | { alerts: NormalizedAlert[] };
+
+export function decodeAlerts(adapters: readonly SourceAdapter[], maxInflatedBytes: number, { record, body }: ReadTask): ReadOutcome {
+  // Only the reference travels with each alert into Temporal, whatever else the caller's record holds.
+  const { id, sha256, receivedAt } = record;
+  try {
+    const payload = decodeBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxInflatedBytes);
+    return { alerts: normalizePayload(adapters, record.source, payload, { id, sha256, receivedAt }) };
+  } catch (err) {
+    if (!(err instanceof MalformedBodyError)) throw err;
+    return { rejected: err.message };
+  }
+}
