@@ -51,12 +51,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     return { alerts };
   }
 
+  const deliver = async (record: DeliveredRecord, body: Buffer) => dispatchAlerts(record, await decoder.readAlerts(record, body));
+
   return {
-    deliver: async (record, body) => dispatchAlerts(record, await decoder.readAlerts(record, body)),
-    async redeliver(record) {
-      const { body } = await archive.read(record.id);
-      return dispatchAlerts(record, await decoder.readAlerts(record, body));
-    },
+    deliver,
+    redeliver: async (record) => deliver(record, (await archive.read(record.id)).body),
     admit(body) {
       const admitted = decoder.admit(body);
       return admitted && { deliver: async (record) => dispatchAlerts(record, await admitted.readAlerts(record)), cancel: admitted.cancel };
