@@ -34,12 +34,13 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         return undefined;
       });
       return {
-        id: `${record.id}#${n}`,
+        id: `${record.id}#${alert.index ?? n}`,
         fingerprint: alert.fingerprint,
         kind: alert.kind,
         workflowId,
         dispatched: outcome !== undefined,
         ...(outcome === 'rechecked' ? { rechecked: true as const } : {}),
+        ...(outcome === 'unwatched' ? { unwatched: true as const } : {}),
       };
     });
     if (alerts.every((alert) => alert.dispatched)) {

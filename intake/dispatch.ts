@@ -15,11 +15,22 @@ export interface DispatcherOptions {
 /**
  * Starts the alert's investigation, or signals the one running. A re-scan finding that is already
  * under investigation asks for a re-check instead: found again, it is news only if the exposure
- * changed. Decided here, by the alert's source, so the re-scan, the sweeper and replay agree.
+ * changed. A resolution from the source (a Prowler PASS, an inactive SCC finding) goes only to a
+ * running investigation: a scan's thousands of passes must not open issues. Decided here, so the
+ * re-scan, the sweeper and replay agree.
  */
 export function createDispatcher(client: Client, { taskQueue, timeoutMs }: DispatcherOptions): Dispatch {
   return (alert, workflowId) =>
     client.withDeadline(Date.now() + timeoutMs, async () => {
+      if (alert.resolution) {
+        try {
+          await client.workflow.getHandle(workflowId).signal(alertReceived, alert);
+          return 'signalled';
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          return 'unwatched';
+        }
+      }
       if (alert.source === RESCAN_SOURCE) {
         try {
           await client.workflow.getHandle(workflowId).signal(recheckNow);

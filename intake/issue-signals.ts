@@ -1,18 +1,50 @@
-// Tells an investigation that a person acted on its issue (closed, reopened, suppressed).
+// Tells an investigation that a person acted on its issue (closed, reopened, silenced, unsilenced).
+// A person's action must reach the investigation or be refused where the person sees it: this says
+// which, within a bound, and the routes act on the tracker only once it did.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { issueChanged, type IssueChange } from '../lib/investigation';
+import { INVESTIGATE_ALERT, issueChanged, type CarriedInvestigation, type IssueChange } from '../lib/investigation';
+import { resumes } from '../lib/investigation-state';
+import { investigationSummary } from '../lib/render/alert-summary';
+import { alertSearchAttributes } from '../lib/search-attributes';
 
-export type SignalIssueChange = (workflowId: string, change: IssueChange) => Promise<'signalled' | 'not running'>;
+/** `resumed`: the investigation had ended, and starts again where it stopped to look again. */
+export type SignalIssueChange = (workflowId: string, change: IssueChange) => Promise<'signalled' | 'resumed' | 'not running'>;
 
-export function createIssueSignaller(client: Client): SignalIssueChange {
-  return async (workflowId, change) => {
-    try {
-      await client.workflow.getHandle(workflowId).signal(issueChanged, change);
-      return 'signalled';
-    } catch (err) {
-      // An investigation that has ended has nothing to stop; the issue's state is what counts.
-      if (err instanceof WorkflowNotFoundError) return 'not running';
-      throw err;
-    }
-  };
+export interface IssueSignallerOptions {
+  taskQueue: string;
+  /** Bounded, so that a person is told at once when Temporal cannot be reached. */
+  timeoutMs: number;
+}
+
+export function createIssueSignaller(client: Client, { taskQueue, timeoutMs }: IssueSignallerOptions): SignalIssueChange {
+  return (workflowId, change) =>
+    client.withDeadline(Date.now() + timeoutMs, async () => {
+      const handle = client.workflow.getHandle(workflowId);
+      try {
+        await handle.signal(issueChanged, change);
+        return 'signalled';
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      // It has ended. Closing or silencing asks nothing of it; reopening or lifting the silence asks
+      // it to look again, from the state its last run returned.
+      let carried: CarriedInvestigation;
+      try {
+        carried = await handle.result();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'not running';
+        throw err;
+      }
+      if (!resumes(carried.progress, change)) return 'not running';
+      await client.workflow.signalWithStart(INVESTIGATE_ALERT, {
+        workflowId,
+        taskQueue,
+        args: [carried],
+        signal: issueChanged,
+        signalArgs: [change],
+        typedSearchAttributes: alertSearchAttributes(carried.alert),
+        staticSummary: investigationSummary(carried.alert),
+      });
+      return 'resumed';
+    });
 }

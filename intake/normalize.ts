@@ -1,6 +1,8 @@
 // Payload → normalized alerts. Whatever no adapter understands still becomes an alert (`unparsed`),
 // so an authenticated delivery always ends up on an issue.
 import { emptyActors, emptyNetwork, type ArchiveRef, type NormalizedAlert, type ParsedAlert } from '../lib/alert';
+import { collapseCopies } from '../lib/alert-merge';
+import { boundAlert } from './bound-alert';
 import { AUTO_SOURCE } from './sources';
 import type { SourceAdapter } from './sources/types';
 
@@ -39,6 +41,10 @@ export function parsePayload(adapters: readonly SourceAdapter[], source: string,
   }
 }
 
+/**
+ * The alerts of a payload as workflows receive them: each bounded in size, the copies of one
+ * finding within the payload collapsed into one that counts them.
+ */
 export function normalizePayload(
   adapters: readonly SourceAdapter[],
   source: string,
@@ -47,5 +53,6 @@ export function normalizePayload(
 ): NormalizedAlert[] {
   const outcome = parsePayload(adapters, source, payload);
   const alerts = 'problem' in outcome ? [unparsed(outcome.source, archive, outcome.problem)] : outcome.alerts;
-  return alerts.map((alert) => ({ ...alert, source: outcome.source, archive }));
+  // Small enough for Temporal whatever the body held, and one alert per fingerprint of the body.
+  return collapseCopies(alerts.map((alert) => boundAlert({ ...alert, source: outcome.source, archive })));
 }

@@ -74,12 +74,31 @@ export interface ParsedAlert {
   resources: ResourceRef[];
   network: NetworkFacts;
   actors: Actors;
+  /**
+   * The source says the finding is over (SCC `INACTIVE`, Security Hub `PASSED`/`RESOLVED`/`ARCHIVED`,
+   * a Prowler `PASS`, a CloudTrail Insights end event), in its own words. Such an alert has the same
+   * fingerprint as the finding it ends, so it reaches that finding's investigation, which re-checks.
+   */
+  resolution?: string;
 }
 
 export interface NormalizedAlert extends ParsedAlert {
   source: string;
   archive: ArchiveRef;
+  /** Its position among the alerts of its body (0 when absent): with the body, one occurrence. */
+  index?: number;
+  /** How many alerts of its body with its fingerprint it stands for (1 when absent). */
+  copies?: number;
+  /** Fields cut short to keep the alert small; the archived body holds them whole. */
+  truncated?: string[];
 }
+
+/** One occurrence of an alert: a resent body is the same occurrence, another alert of it is not. */
+export const occurrenceKey = (alert: NormalizedAlert): string => `${alert.archive.sha256}#${alert.index ?? 0}`;
+
+const severityRank = (severity: Severity) => severities.indexOf(severity);
+
+export const worseSeverity = (a: Severity, b: Severity): Severity => (severityRank(b) > severityRank(a) ? b : a);
 
 export function emptyNetwork(): NetworkFacts {
   return { ips: [], cidrs: [], ports: [] };

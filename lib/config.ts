@@ -117,8 +117,13 @@ const labelsSchema = z.strictObject({
   sourcePrefix: z.string().max(40).default('source:'),
   severityPrefix: z.string().max(40).default('severity:'),
   kindPrefix: z.string().max(40).default('kind:'),
+  /** Something answered on an exposed port. */
   exposureOpen: z.string().min(1).max(50).default('exposure:open'),
+  /** Nothing answered (or nothing could be probed), but the inventory shows it exposed, or cannot tell. */
+  exposureUnconfirmed: z.string().min(1).max(50).default('exposure:unconfirmed'),
   exposureRemediated: z.string().min(1).max(50).default('exposure:remediated'),
+  /** A step of the investigation failed after its retries; the issue says which and why. */
+  failed: z.string().min(1).max(50).default('vigil:failed'),
   /** Put on an issue by a person: Vigil comments no more on it. */
   suppress: z.string().min(1).max(50).default('vigil:suppress'),
 });

@@ -2,6 +2,7 @@
 // which rule opens which port to the internet. Inventory providers produce it; the workflow keeps it
 // (so it must stay plain, serialisable data) and the probes take their targets from it.
 import type { PortRange } from './alert';
+import type { Finding } from './finding';
 
 /** A rule that lets traffic in (a security-group permission, a firewall, a static declaration). */
 export interface ExposingRule {
@@ -87,4 +88,22 @@ export function mergeContexts(contexts: readonly (ProviderContext & { consulted?
     ),
     problems: unique(contexts.flatMap((c) => c.problems), (p) => `${p.provider}\u0000${p.scope}\u0000${p.reason}`),
   };
+}
+
+/**
+ * The inventory's side of an exposure as findings, compared run to run like the probes' findings:
+ * a rule revoked is a change on the issue even when nothing could be probed.
+ */
+export function inventoryFindings(context: ResourceContext): Finding[] {
+  const rules = new Map(context.rules.map((rule) => [rule.id, rule]));
+  return context.exposures.map(({ instance, address, protocol, ports, rule }) => {
+    const range = ports.from === ports.to ? String(ports.from) : `${ports.from}-${ports.to}`;
+    return {
+      key: `inventory/${address}/${protocol}/${range}`,
+      check: 'inventory',
+      target: `${address} ${protocol}/${range}`,
+      status: 'exposed',
+      fields: { instance, rule: rules.get(rule)?.name ?? rule },
+    };
+  });
 }

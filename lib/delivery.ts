@@ -9,7 +9,7 @@ export interface DeliveredRecord extends ArchiveRef {
 }
 
 export interface AcceptedAlert {
-  /** `<archive record id>#<n>`: the n-th alert of that delivery. */
+  /** `<archive record id>#<n>`: the n-th alert of that delivery (its copies collapsed into it). */
   id: string;
   fingerprint: string;
   kind: string;
@@ -18,6 +18,8 @@ export interface AcceptedAlert {
   dispatched: boolean;
   /** A running investigation was asked to re-check rather than told of a repeat (re-scan findings). */
   rechecked?: true;
+  /** A resolution from the source, for a finding no investigation is running for: nothing to tell. */
+  unwatched?: true;
 }
 
 /** A malformed body is rejected (and marked so in the archive); anything else yields alerts. */
@@ -46,4 +48,4 @@ export interface AdmittedDelivery {
 }
 
 /** Hands one alert to its investigation, whose workflow id the caller computed; says what it did. */
-export type Dispatch = (alert: NormalizedAlert, workflowId: string) => Promise<'signalled' | 'rechecked'>;
+export type Dispatch = (alert: NormalizedAlert, workflowId: string) => Promise<'signalled' | 'rechecked' | 'unwatched'>;

@@ -16,6 +16,11 @@ export interface Finding {
   fields: Record<string, FieldValue>;
   /** Fields that change from run to run without meaning anything (timings): ignored by diffs. */
   volatile?: string[];
+  /**
+   * Fields holding a 64-bit perceptual hash (16 hex digits): changed only when the pictures differ
+   * in at least `PERCEPTUAL_CHANGE_BITS` bits, not when a re-render flips one.
+   */
+  perceptual?: string[];
   /** Everything else, shown in the collapsible block. */
   detail?: Record<string, unknown>;
 }
@@ -32,8 +37,26 @@ export interface FindingsDiff {
   changed: { before: Finding; after: Finding; changes: FieldChange[] }[];
 }
 
+/** Bits of 64 two perceptual hashes must differ in to show a different picture (a clock or a caret flips fewer). */
+export const PERCEPTUAL_CHANGE_BITS = 8;
+
+/** How many of the 64 bits two hashes differ in: 0 for the same picture, a few for a small change. */
+export function hashDistance(a: string, b: string): number {
+  let bits = BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
+  let count = 0;
+  for (; bits > 0n; bits >>= 1n) count += Number(bits & 1n);
+  return count;
+}
+
+const isHash = (value: FieldValue | undefined): value is string => typeof value === 'string' && /^[0-9a-f]{16}$/.test(value);
+
+function samePicture(from: FieldValue | undefined, to: FieldValue | undefined): boolean {
+  return isHash(from) && isHash(to) && hashDistance(from, to) < PERCEPTUAL_CHANGE_BITS;
+}
+
 function changesBetween(before: Finding, after: Finding): FieldChange[] {
   const ignored = new Set([...(before.volatile ?? []), ...(after.volatile ?? [])]);
+  const perceptual = new Set([...(before.perceptual ?? []), ...(after.perceptual ?? [])]);
   const changes: FieldChange[] = [];
   if (before.status !== after.status) changes.push({ field: 'status', from: before.status, to: after.status });
   const fields = [...new Set([...Object.keys(before.fields), ...Object.keys(after.fields)])].sort();
@@ -41,7 +64,8 @@ function changesBetween(before: Finding, after: Finding): FieldChange[] {
     if (ignored.has(field)) continue;
     const from = before.fields[field];
     const to = after.fields[field];
-    if (from !== to) changes.push({ field, from, to });
+    if (from === to || (perceptual.has(field) && samePicture(from, to))) continue;
+    changes.push({ field, from, to });
   }
   return changes;
 }

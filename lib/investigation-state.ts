@@ -2,27 +2,33 @@
 // an exposure moves (watching → remediated, clean → watching, stopped, aged out). The workflow
 // decides when to call them and does the I/O; these decide what the state becomes, so they are
 // tested without Temporal.
-import type { NormalizedAlert } from './alert';
-import type { InvestigationProgress, WatchProgress } from './investigation';
+import { occurrenceKey, type NormalizedAlert } from './alert';
+import type { ResourceContext } from './context';
+import type { ExposureState, InvestigationProgress, IssueChange, WatchProgress } from './investigation';
 
 /** Deliveries remembered across runs to recognise a resent body. */
 const REMEMBERED_DELIVERIES = 200;
 
-/** A resent body (sender retry, sweeper, replay) is one delivery, reported or still queued. */
+/**
+ * A resent body (sender retry, sweeper, replay) is the same occurrence, reported or still queued;
+ * another alert of the same body is another.
+ */
 export function isNewDelivery(progress: InvestigationProgress, queued: readonly NormalizedAlert[], alert: NormalizedAlert): boolean {
-  const delivery = alert.archive.sha256;
-  return !progress.reportedDeliveries.includes(delivery) && !queued.some((other) => other.archive.sha256 === delivery);
+  const key = occurrenceKey(alert);
+  return !progress.reportedDeliveries.includes(key) && !queued.some((other) => occurrenceKey(other) === key);
 }
 
-/** The counts once `alerts` are reported: occurrences, first and last seen, delivery ids. */
+/** The counts once `alerts` are reported: occurrences (copies within a body count), first and last seen, keys. */
 export function recordDeliveries(progress: InvestigationProgress, alerts: readonly NormalizedAlert[]): InvestigationProgress {
   let { occurrences, firstSeen, lastSeen } = progress;
-  for (const { archive } of alerts) {
-    occurrences += 1;
+  for (const { archive, copies = 1, resolution } of alerts) {
+    // A resolution is news about the alert, not another sighting of it.
+    if (resolution) continue;
+    occurrences += copies;
     firstSeen ??= archive.receivedAt;
     if (!lastSeen || archive.receivedAt > lastSeen) lastSeen = archive.receivedAt;
   }
-  const reportedDeliveries = [...progress.reportedDeliveries, ...alerts.map(({ archive }) => archive.sha256)];
+  const reportedDeliveries = [...progress.reportedDeliveries, ...alerts.map(occurrenceKey)];
   return { ...progress, occurrences, ...(firstSeen ? { firstSeen } : {}), ...(lastSeen ? { lastSeen } : {}), reportedDeliveries };
 }
 
@@ -66,4 +72,30 @@ export function watchEnding(
   if (watch?.state !== 'watching') return undefined;
   if (closed || suppressed) return 'stopped';
   return nowMs - Date.parse(watch.since) >= maxAgeMs ? 'aged-out' : undefined;
+}
+
+/**
+ * The exposure as a re-check finds it: `open` when something answers; `unconfirmed` when nothing
+ * does but the inventory shows the exposure, or cannot tell (nothing consulted, a problem, the
+ * machine not found); `none` when the inventory found the machines and no exposure.
+ */
+export function exposureState(answered: boolean, context: ResourceContext): Exclude<ExposureState, 'remediated'> {
+  if (answered) return 'open';
+  const inventoryTold = context.consulted.length > 0 && context.problems.length === 0 && context.instances.length > 0;
+  return context.exposures.length > 0 || !inventoryTold ? 'unconfirmed' : 'none';
+}
+
+/** A person reopened the issue or lifted the silence: the investigation looks again. */
+export const resumes = (progress: InvestigationProgress, change: IssueChange): boolean =>
+  (progress.issueState === 'closed' || progress.suppressed) && change.state === 'open' && !change.suppressed;
+
+/** Actor addresses and domains remembered as checked across runs. */
+const REMEMBERED_ACTORS = 500;
+
+/** The actors of `alerts` not checked yet, and the list of checked ones with them. */
+export function newActors(progress: InvestigationProgress, alerts: readonly NormalizedAlert[]): { ips: string[]; domains: string[]; checked: string[] } {
+  const checked = new Set(progress.checkedActors);
+  const ips = [...new Set(alerts.flatMap(({ actors }) => actors.ips))].filter((ip) => !checked.has(ip));
+  const domains = [...new Set(alerts.flatMap(({ actors }) => actors.domains))].filter((domain) => !checked.has(domain));
+  return { ips, domains, checked: [...checked, ...ips, ...domains].slice(-REMEMBERED_ACTORS) };
 }

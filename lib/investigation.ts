@@ -29,8 +29,16 @@ export interface WatchProgress {
   cleanStreak: number;
 }
 
+/** An exposure as its issue's label says it: see the `exposure:*` labels in docs/trackers.md. */
+export type ExposureState = 'open' | 'unconfirmed' | 'none' | 'remediated';
+
 export interface InvestigationProgress {
   issue?: IssueRef;
+  /**
+   * The run that made the first report: comments are keyed by it, so a later investigation of the
+   * same alert identity adds its own rather than overwriting these.
+   */
+  reportRun?: string;
   /** The first delivery's whole report (context, exposure checks, actors) is on the issue. */
   firstReportComplete?: boolean;
   issueState?: 'open' | 'closed';
@@ -38,23 +46,32 @@ export interface InvestigationProgress {
   context?: { instances: number; exposures: number; problems: number };
   /** Endpoints that answered the exposure checks (`203.0.113.10:22`), once probed. */
   openEndpoints?: string[];
+  /** The exposure as last checked and labelled. */
+  exposure?: ExposureState;
+  /** Steps that failed after their retries, and said so on the issue. */
+  failedSteps?: string[];
+  /** Actor addresses and domains already checked (a repeat's new ones are checked too). */
+  checkedActors?: string[];
   watch?: WatchProgress;
   /** The worst actor verdict, once the actors are checked. */
   verdict?: Verdict;
   suppressed: boolean;
-  /** Distinct deliveries seen (a resent body is one delivery). */
+  /** Alerts seen: each alert of each body (a resent body counts once, copies within one each). */
   occurrences: number;
   firstSeen?: string;
   lastSeen?: string;
-  /** Delivery ids (sha256 of the body) already reported on the issue, oldest first. */
+  /** Occurrence keys (`<body sha256>#<position>`) already reported on the issue, oldest first. */
   reportedDeliveries: string[];
 }
 
 export const progressQuery = defineQuery<InvestigationProgress>('progress');
 
-/** What a run hands to the next when it continues as new: compact, bounded state only. */
+/**
+ * What a run hands to the next when it continues as new, and what it returns when it ends (so a
+ * person's action on the issue can start it again where it stopped): compact, bounded state only.
+ */
 export interface CarriedInvestigation {
-  /** The first delivery: what every re-check re-examines. */
+  /** Every delivery merged (worst severity, every port and actor): what every re-check re-examines. */
   alert: NormalizedAlert;
   progress: InvestigationProgress;
   /** The last reported findings, without their detail. */

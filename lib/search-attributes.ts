@@ -16,10 +16,15 @@ export const VigilVerdict = defineSearchAttributeKey('VigilVerdict', SearchAttri
 
 /** The AWS account or GCP project the alert came from. */
 export const VigilAccount = defineSearchAttributeKey('VigilAccount', SearchAttributeType.KEYWORD);
-/** `open` once a probe found something answering on an exposed port, `none` when nothing did. */
+/**
+ * The exposure as last checked: `open` (something answered), `unconfirmed` (nothing answered, but the
+ * inventory shows it exposed or cannot tell), `none` (neither), `remediated` (the watch ended clean).
+ */
 export const VigilExposure = defineSearchAttributeKey('VigilExposure', SearchAttributeType.KEYWORD);
+/** The last step that failed after its retries (`collectContext`, `checkExposures`, `checkActors`). */
+export const VigilFailure = defineSearchAttributeKey('VigilFailure', SearchAttributeType.KEYWORD);
 
-export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure];
+export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure, VigilFailure];
 
 export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
   return [

@@ -42,6 +42,7 @@ export async function startIntake({ config, token, client, logger = createLogger
   app: FastifyInstance;
   url: string;
 }> {
+  const signalIssueChange = createIssueSignaller(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
   const app = buildIntakeServer({
     token,
     logger,
@@ -53,7 +54,7 @@ export async function startIntake({ config, token, client, logger = createLogger
         ? {
             secret: resolveSecret(config.tracker.github.webhookSecret, 'tracker.github.webhookSecret'),
             labels: config.tracker.labels,
-            signalIssueChange: createIssueSignaller(client),
+            signalIssueChange,
           }
         : undefined,
     issues:
@@ -65,7 +66,7 @@ export async function startIntake({ config, token, client, logger = createLogger
             intakeHost: config.intake.host,
             allowedHosts: config.tracker.local.allowedHosts,
             sessionTtlMs: msToNumber(config.tracker.local.sessionTtl),
-            signalIssueChange: createIssueSignaller(client),
+            signalIssueChange,
           }
         : undefined,
   });

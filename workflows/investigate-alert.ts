@@ -1,55 +1,26 @@
 // The investigation runbook for one alert identity (workflow id `alert/<source>/<fingerprint>`).
-import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { ScreenshotActivities } from '../activities/screenshot';
+import { ActivityFailure, condition, continueAsNew, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ScreenshotOutcome } from '../activities/tracker/report';
-import type { NormalizedAlert } from '../lib/alert';
-import { emptyContext, type ResourceContext } from '../lib/context';
+import { occurrenceKey, type NormalizedAlert } from '../lib/alert';
+import { mergeAlerts } from '../lib/alert-merge';
+import { emptyContext, inventoryFindings, type ResourceContext } from '../lib/context';
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
-import { alertReceived, issueChanged, progressQuery, recheckNow, type CarriedInvestigation, type InvestigationProgress } from '../lib/investigation';
-import { afterRecheck, carriedProgress, isNewDelivery, latestDelivery, recordDeliveries, startWatch, watchEnding } from '../lib/investigation-state';
-import { VigilExposure, VigilVerdict } from '../lib/search-attributes';
-import { browserTaskQueue } from '../lib/task-queues';
+import { alertReceived, issueChanged, progressQuery, recheckNow, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
+import { afterRecheck, carriedProgress, exposureState, isNewDelivery, latestDelivery, newActors, recordDeliveries, resumes, startWatch, watchEnding } from '../lib/investigation-state';
+import { VigilExposure, VigilFailure, VigilSeverity, VigilVerdict } from '../lib/search-attributes';
+import { browser, lookups, probes, settings, tracker } from './activity-proxies';
 
-// Issue comments and labels: quick calls to the tracker.
-const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, markExposure } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
-
-// Cloud APIs across accounts and regions (retried by the SDK first), and intel providers that
-// answer over the internet within their rate limits.
-const { collectContext, checkActors } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-
-// A sweep of every exposed port: long, so it heartbeats, and a retry starts it over.
-const { checkExposures } = proxyActivities<Activities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
-});
-
-// The watch settings are configuration, which workflow code cannot read.
-const { watchPolicy } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity } = tracker;
+const { collectContext, checkActors } = lookups;
 
 /** How long an investigation waits for repeats after the last one, when it is not watching. */
 const REPEAT_WINDOW = '10 minutes';
 const NO_SCREENSHOT = 'no browser worker took it within 10 minutes, or it failed every attempt';
 
-export async function investigateAlert(carried?: CarriedInvestigation): Promise<InvestigationProgress> {
+export async function investigateAlert(carried?: CarriedInvestigation): Promise<CarriedInvestigation> {
   const { workflowId, runId, taskQueue } = workflowInfo();
-  // Screenshots run on the browser worker's queue; one that no worker takes is given up in time.
-  const { takeScreenshot } = proxyActivities<ScreenshotActivities>({
-    taskQueue: browserTaskQueue(taskQueue),
-    scheduleToCloseTimeout: '10 minutes',
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '5 seconds', maximumAttempts: 3 },
-  });
+  const { takeScreenshot } = browser(taskQueue);
   const progress: InvestigationProgress = carried?.progress ?? { occurrences: 0, reportedDeliveries: [], suppressed: false };
   const inbox: NormalizedAlert[] = [];
   let recheckRequested = false;
@@ -59,8 +30,9 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (isNewDelivery(progress, inbox, alert)) inbox.push(alert);
   });
   setHandler(progressQuery, () => progress);
-  setHandler(issueChanged, ({ state, suppressed }) => {
-    Object.assign(progress, { issueState: state, suppressed });
+  setHandler(issueChanged, (change) => {
+    if (resumes(progress, change)) recheckRequested = true;
+    Object.assign(progress, { issueState: change.state, suppressed: change.suppressed });
   });
   setHandler(recheckNow, () => {
     recheckRequested = true;
@@ -70,94 +42,144 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   const watching = () => progress.watch?.state === 'watching';
   const reported = (alerts: NormalizedAlert[]) => Object.assign(progress, recordDeliveries(progress, alerts));
 
-  // Started by signalWithStart, so the first delivery is already waiting (or carried over).
+  // Started by signalWithStart, so the first delivery is already waiting (or carried over). The
+  // subject is every delivery merged: the worst severity, every port, address and actor named.
   if (!carried) await condition(() => inbox.length > 0);
-  const first = carried?.alert ?? inbox[0]!;
-  const policy = await watchPolicy({ severity: first.severity });
+  let subject = carried?.alert ?? inbox[0]!;
+  const policy = await settings.watchPolicy({ severity: subject.severity });
+  progress.reportRun ??= runId;
+  const run = () => ({ workflowId, run: progress.reportRun!, issue: progress.issue! });
+  const carry = (): CarriedInvestigation => ({ alert: subject, progress: carriedProgress(progress), lastFindings });
 
-  /** Probes, then screenshots of the web pages that answered. */
-  const examine = async (context: ResourceContext) => {
-    const report = await checkExposures({ alert: first, context });
+  /** A step that fails after its retries is said on the issue and surfaced; the rest goes on. */
+  const orReported = async <T>(step: string, attempt: string, work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      progress.failedSteps = [...new Set([...(progress.failedSteps ?? []), step])];
+      upsertSearchAttributes([{ key: VigilFailure, value: step }]);
+      await reportFailure({ ...run(), step, attempt, reason: (err.cause ?? err).message.slice(0, 2000) });
+      return undefined;
+    }
+  };
+
+  const markState = async (state: ExposureState, close = false) => {
+    if (state !== progress.exposure || close) await markExposure({ issue: progress.issue!, state, close });
+    progress.exposure = state;
+    upsertSearchAttributes([{ key: VigilExposure, value: state }]);
+  };
+
+  /** Probes, then screenshots of the web pages that answered; the inventory's exposures as findings too. */
+  const examine = async (context: ResourceContext, attempt: string) => {
+    const report = await orReported('checkExposures', attempt, () => probes.checkExposures({ alert: subject, context }));
+    if (!report) return undefined;
     const screenshot = (url: string): Promise<ScreenshotOutcome> => takeScreenshot({ url }).then((result) => ({ url, result }), () => ({ url, failure: NO_SCREENSHOT }));
     const screenshots = await Promise.all(report.webPages.map(screenshot));
-    const findings = [...report.findings, ...screenshots.flatMap(({ result }) => (result ? [result.finding] : []))];
+    const findings = [...inventoryFindings(context), ...report.findings, ...screenshots.flatMap(({ result }) => (result ? [result.finding] : []))];
     const open = findings.filter((finding) => finding.check === 'tcp' && finding.status === 'open').map((finding) => finding.target);
     progress.openEndpoints = open;
-    upsertSearchAttributes([{ key: VigilExposure, value: open.length > 0 ? 'open' : 'none' }]);
-    return { report, screenshots, findings, open };
+    // Exposed while something answers or the inventory still shows the exposure: only then is it watched.
+    return { report, screenshots, findings, state: exposureState(open.length > 0, context), exposed: open.length + context.exposures.length > 0 };
+  };
+
+  /** Who acted: the actors' addresses and domains against blocklists and threat intelligence. */
+  const actorChecks = async (alerts: NormalizedAlert[], repeat?: string) => {
+    const { ips, domains, checked } = newActors(progress, alerts);
+    if (ips.length + domains.length === 0) return;
+    progress.checkedActors = checked;
+    const reports = await orReported('checkActors', repeat ?? 'first', () => checkActors({ ips, domains }));
+    if (!reports) return;
+    progress.verdict = worstVerdict([...(progress.verdict ? [progress.verdict] : []), ...reports.map((report) => report.verdict)]);
+    upsertSearchAttributes([{ key: VigilVerdict, value: progress.verdict }]);
+    if (!progress.suppressed) await commentActors({ ...run(), reports, ...(repeat ? { repeat } : {}) });
   };
 
   if (!carried) {
     // 1. Open (or find, or reopen) the issue and report the first delivery on it, unless a person
     //    has silenced the issue.
-    const { issue, suppressed, reopened } = await openIssueForAlert({ alert: first, workflowId });
+    const { issue, suppressed, reopened } = await openIssueForAlert({ alert: subject, workflowId });
     Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
-    if (!progress.suppressed) await commentAlertSummary({ alert: first, workflowId, issue, recurrence: reopened });
+    if (!progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
     reported(inbox.splice(0, 1));
 
     // 2. Which machines the alert is about, from the inventories: their public addresses and the
     //    rules that open their ports to the internet.
-    const names = first.resources.length + first.network.ips.length > 0;
-    const context = names ? await collectContext({ alert: first }) : emptyContext();
-    progress.context = { instances: context.instances.length, exposures: context.exposures.length, problems: context.problems.length };
-    if (context.consulted.length > 0 && !progress.suppressed) await commentContext({ workflowId, issue, context });
+    const names = subject.resources.length + subject.network.ips.length > 0;
+    const context = names ? await orReported('collectContext', 'first', () => collectContext({ alert: subject })) : emptyContext();
+    if (context) progress.context = { instances: context.instances.length, exposures: context.exposures.length, problems: context.problems.length };
+    if (context && context.consulted.length > 0 && !progress.suppressed) await commentContext({ ...run(), context });
 
     // 3. In parallel: what really answers on the exposed ports (and what its web pages show), and
-    //    who acted (the actors' addresses and domains against blocklists and threat intelligence).
+    //    who acted. What could not be examined is watched, so that the re-checks try again.
     const exposureChecks = async () => {
-      if (first.kind !== 'exposure') return;
-      const { report, screenshots, findings, open } = await examine(context);
-      lastFindings = compactFindings(findings);
-      if (open.length > 0) {
-        await markExposure({ issue, state: 'open' });
-        if (policy.enabled) progress.watch = startWatch(new Date().toISOString());
-      }
-      if (!progress.suppressed) await commentExposure({ workflowId, issue, report, screenshots });
+      if (subject.kind !== 'exposure') return;
+      const examined = context && (await examine(context, 'first'));
+      if (examined) lastFindings = compactFindings(examined.findings);
+      await markState(examined?.state ?? 'unconfirmed');
+      if (policy.enabled && (examined?.exposed ?? true)) progress.watch = startWatch(new Date().toISOString());
+      if (examined && !progress.suppressed) await commentExposure({ ...run(), report: examined.report, screenshots: examined.screenshots });
     };
-    const actorChecks = async () => {
-      const { ips, domains } = first.actors;
-      if (ips.length + domains.length === 0) return;
-      const reports = await checkActors({ ips, domains });
-      progress.verdict = worstVerdict(reports.map((report) => report.verdict));
-      upsertSearchAttributes([{ key: VigilVerdict, value: progress.verdict }]);
-      if (!progress.suppressed) await commentActors({ workflowId, issue, reports });
-    };
-    await Promise.all([exposureChecks(), actorChecks()]);
+    await Promise.all([exposureChecks(), actorChecks([subject])]);
   }
   progress.firstReportComplete = true;
   const issue = progress.issue!;
 
-  // 4. A re-check: context and probes again, compared with the last report on stable keys; a
-  //    comment only when something changed. Enough clean checks in a row end the exposure.
-  const recheck = async () => {
-    const { findings, screenshots, open } = await examine(await collectContext({ alert: first }));
-    const { watch, change } = afterRecheck(progress.watch, { exposed: open.length > 0, cleanChecks: policy.cleanChecks, now: new Date().toISOString() });
+  // 4. A re-check: context and probes again, compared with the last report on stable keys (the
+  //    inventory's exposures included); a comment only when something changed. Enough clean checks
+  //    in a row end the exposure, or one when the source says it is resolved. Says whether it is
+  //    still exposed, or nothing when a step failed (then it does not count, and the next tries again).
+  const recheck = async ({ resolving = false } = {}): Promise<boolean | undefined> => {
+    const attempt = `recheck/${(progress.watch?.checks ?? 0) + 1}`;
+    const context = await orReported('collectContext', attempt, () => collectContext({ alert: subject }));
+    const examined = context && (await examine(context, attempt));
+    if (!examined) return undefined;
+    const { watch, change } = afterRecheck(progress.watch, { exposed: examined.exposed, cleanChecks: resolving ? 1 : policy.cleanChecks, now: new Date().toISOString() });
     progress.watch = watch;
-    const diff = diffFindings(lastFindings, findings);
-    if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ workflowId, issue, check: watch.checks, diff, screenshots });
-    lastFindings = compactFindings(findings);
-    if (change === 'exposed') await markExposure({ issue, state: 'open' });
-    if (change === 'remediated') {
-      await markExposure({ issue, state: 'remediated', close: policy.autoClose });
-      if (!progress.suppressed) await commentWatchEnded({ workflowId, issue, check: watch.checks, reason: 'remediated', cleanChecks: watch.cleanStreak });
+    const diff = diffFindings(lastFindings, examined.findings);
+    if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ ...run(), check: watch.checks, diff, screenshots: examined.screenshots });
+    lastFindings = compactFindings(examined.findings);
+    const remediated = change === 'remediated' || (resolving && !examined.exposed);
+    if (!remediated) await markState(examined.state);
+    else {
+      await markState('remediated', policy.autoClose);
+      if (!progress.suppressed && !resolving) await commentWatchEnded({ ...run(), check: watch.checks, reason: 'remediated', cleanChecks: watch.cleanStreak });
       if (policy.autoClose) progress.issueState = 'closed';
+      progress.watch = { ...watch, state: 'remediated' };
     }
+    return examined.exposed;
   };
 
-  // Repeats, however many arrived: one comment per run counts them, updated in place. A recurrence
-  // after a person closed the issue reopens it, says so, and looks again.
+  // Repeats, however many arrived: one comment per investigation counts them and shows everything
+  // they named; new actors are checked; a worse severity relabels the issue; a resolution from the
+  // source is re-checked at once. A recurrence after a person closed the issue reopens it.
   const drainInbox = async () => {
     const batch = [...inbox];
-    const latest = latestDelivery(batch);
-    if (isClosed()) {
-      await reopenIssue({ issue });
-      progress.issueState = 'open';
-      if (!progress.suppressed) await commentAlertSummary({ alert: latest, workflowId, issue, recurrence: true });
-      if (first.kind === 'exposure') recheckRequested = true;
+    const sightings = batch.filter((alert) => !alert.resolution);
+    if (sightings.length > 0) {
+      const latest = latestDelivery(sightings);
+      if (isClosed()) {
+        await reopenIssue({ issue });
+        progress.issueState = 'open';
+        if (!progress.suppressed) await commentAlertSummary({ alert: latest, workflowId, issue, recurrence: true });
+        if (subject.kind === 'exposure') recheckRequested = true;
+      }
+      const before = subject;
+      subject = sightings.reduce(mergeAlerts, subject);
+      if (subject.severity !== before.severity) {
+        await markSeverity({ issue, from: before.severity, to: subject.severity });
+        upsertSearchAttributes([{ key: VigilSeverity, value: subject.severity }]);
+      }
+      const { occurrences, firstSeen, lastSeen } = recordDeliveries(progress, sightings);
+      if (!progress.suppressed) await commentOccurrences({ ...run(), alert: subject, latest, occurrences, firstSeen: firstSeen!, lastSeen: lastSeen! });
+      await actorChecks(sightings, occurrenceKey(latest));
     }
-    const { occurrences, firstSeen, lastSeen } = recordDeliveries(progress, batch);
-    if (!progress.suppressed) await commentOccurrences({ alert: latest, workflowId, runId, issue, occurrences, firstSeen: firstSeen!, lastSeen: lastSeen! });
     reported(inbox.splice(0, batch.length));
+    const resolution = batch.find((alert) => alert.resolution);
+    if (resolution && subject.kind === 'exposure' && !isClosed()) {
+      const exposed = await recheck({ resolving: true });
+      if (exposed !== undefined && !progress.suppressed) await commentResolution({ ...run(), occurrence: occurrenceKey(resolution), resolution: resolution.resolution!, agreed: !exposed });
+    }
   };
 
   // 5. Open exposures are re-checked on a timer (or at once on `recheckNow`) until remediated,
@@ -172,12 +194,12 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const ending = watchEnding(progress.watch, { closed: isClosed(), suppressed: progress.suppressed, nowMs: Date.now(), maxAgeMs: policy.maxAgeMs });
     if (ending) progress.watch!.state = ending;
     if (ending === 'aged-out' && !progress.suppressed) {
-      await commentWatchEnded({ workflowId, issue, check: progress.watch!.checks, reason: 'aged-out', maxAge: policy.maxAge });
+      await commentWatchEnded({ ...run(), check: progress.watch!.checks, reason: 'aged-out', maxAge: policy.maxAge });
       continue; // What arrived meanwhile is drained before the run ends or continues as new.
     }
     if (workflowInfo().continueAsNewSuggested || checksThisRun >= policy.checksPerRun) {
-      if (!watching()) return progress;
-      await continueAsNew<typeof investigateAlert>({ alert: first, progress: carriedProgress(progress), lastFindings });
+      if (!watching()) return carry();
+      await continueAsNew<typeof investigateAlert>(carry());
     }
     const woken = await condition(
       () => inbox.length > 0 || recheckRequested || (watching() && (isClosed() || progress.suppressed)),
@@ -186,12 +208,12 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (inbox.length > 0) continue;
     if (recheckRequested || (!woken && watching())) {
       recheckRequested = false;
-      if (first.kind === 'exposure' && !isClosed()) {
+      if (subject.kind === 'exposure' && !isClosed()) {
         await recheck();
         checksThisRun += 1;
       }
       continue;
     }
-    if (!woken) return progress;
+    if (!woken) return carry();
   }
 }

@@ -1,6 +1,6 @@
 // A 64-bit difference hash of a screenshot: the image shrunk to 9×8 grey pixels, one bit per pair
 // of neighbours (is the left one brighter?). Re-renders of the same page give the same or a nearly
-// equal hash where the PNG bytes differ; the watching work compares hashes by Hamming distance.
+// equal hash where the PNG bytes differ; the watching work compares hashes by Hamming distance (lib/finding.ts).
 // The browser decodes and shrinks the PNG, so no image library is needed.
 import type { BrowserPool } from './browser-pool';
 
@@ -37,12 +37,4 @@ async function differenceHash(pngBase64: string): Promise<string> {
 /** The difference hash of a PNG, as 16 hex digits. */
 export function imageHash(pool: BrowserPool, png: Buffer): Promise<string> {
   return pool.evaluateOffline(differenceHash, png.toString('base64'));
-}
-
-/** How many of the 64 bits two hashes differ in: 0 for the same picture, a few for a small change. */
-export function hashDistance(a: string, b: string): number {
-  let bits = BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
-  let count = 0;
-  for (; bits > 0n; bits >>= 1n) count += Number(bits & 1n);
-  return count;
 }

@@ -43,8 +43,8 @@ interface Captured {
 
 type PageOutcome = { captured: Captured; blocked: BlockedRequest[] } | { error: unknown; blocked: BlockedRequest[] };
 
-function finding(url: string, status: 'captured' | 'blocked' | 'failed', fields: Record<string, FieldValue>, detail: Record<string, unknown>, volatile?: string[]): Finding {
-  return { key: `screenshot/${url}`, check: 'screenshot', target: url, status, fields, ...(volatile ? { volatile } : {}), detail };
+function finding(url: string, status: 'captured' | 'blocked' | 'failed', fields: Record<string, FieldValue>, detail: Record<string, unknown>, compared?: Pick<Finding, 'volatile' | 'perceptual'>): Finding {
+  return { key: `screenshot/${url}`, check: 'screenshot', target: url, status, fields, ...compared, detail };
 }
 
 const blockedDetail = (blocked: BlockedRequest[]) => ({ blocked: blocked.slice(0, LISTED_BLOCKED) });
@@ -117,8 +117,9 @@ export function createScreenshotActivities({ settings, scope, artifacts, pool }:
     const evidence: ScreenshotEvidence = { key: `screenshots/${sha256}.png`, sha256, contentType: 'image/png' };
     await artifacts.put(evidence.key, png, evidence.contentType);
     const fields = { title, finalUrl, httpStatus, blockedRequests: blocked.length, imageHash: await imageHash(pool, png), sha256 };
-    // The bytes change with any pixel (a clock, an animation): only the image hash means a change.
-    return { finding: finding(url, 'captured', fields, { ...blockedDetail(blocked), evidence: evidence.key }, ['sha256']), evidence };
+    // The bytes change with any pixel (a clock, an animation): only a picture that looks different
+    // (its image hash far enough from the last) means a change.
+    return { finding: finding(url, 'captured', fields, { ...blockedDetail(blocked), evidence: evidence.key }, { volatile: ['sha256'], perceptual: ['imageHash'] }), evidence };
   }
 
   return {

@@ -1,5 +1,5 @@
 // Activities that report an investigation on its issue.
-import type { NormalizedAlert } from '../../lib/alert';
+import { occurrenceKey, type NormalizedAlert, type Severity } from '../../lib/alert';
 import type { LabelNames } from '../../lib/config';
 import type { ResourceContext } from '../../lib/context';
 import type { FindingsDiff } from '../../lib/finding';
@@ -8,17 +8,29 @@ import { actorsComment } from '../../lib/render/actors';
 import { alertLabels, alertSummary, issueBody, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import { contextComment } from '../../lib/render/context';
 import { exposureComment, type ShownScreenshot } from '../../lib/render/exposure';
-import { recheckComment, watchEndedComment, type WatchEnd } from '../../lib/render/watch';
+import { failureComment, recheckComment, resolutionComment, watchEndedComment, type WatchEnd } from '../../lib/render/watch';
 import type { BlobStore } from '../archive/records';
 import type { ProbeReport } from '../probe/types';
 import type { ScreenshotResult } from '../screenshot';
-import type { IssueRef } from '../../lib/investigation';
+import type { ExposureState, IssueRef } from '../../lib/investigation';
 import type { Tracker } from './types';
 
 export interface AlertReportInput {
   alert: NormalizedAlert;
   workflowId: string;
 }
+
+/**
+ * Which investigation a comment belongs to: the workflow and the run that made the first report.
+ * Keyed by both, a later investigation of the same alert adds its comments beside the earlier ones.
+ */
+export interface ReportRun {
+  workflowId: string;
+  run: string;
+  issue: IssueRef;
+}
+
+const reportKey = ({ workflowId, run }: ReportRun, step: string) => `${workflowId}/${run}#${step}`;
 
 export interface OpenedIssue {
   issue: IssueRef;
@@ -71,62 +83,61 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
       return { issue, reopened: state === 'closed', suppressed: current.includes(labels.suppress) };
     },
 
-    /** What is known about the alert's actors, as one comment. */
-    async commentActors({ workflowId, issue, reports }: { workflowId: string; issue: IssueRef; reports: ActorReport[] }): Promise<void> {
-      await tracker.upsertComment(issue.number, `${workflowId}#actors`, actorsComment(reports));
+    /** What is known about the alert's actors, as one comment (and one per repeat that names new ones). */
+    async commentActors(input: ReportRun & { reports: ActorReport[]; repeat?: string }): Promise<void> {
+      const step = input.repeat ? `actors/${input.repeat}` : 'actors';
+      await tracker.upsertComment(input.issue.number, reportKey(input, step), actorsComment(input.reports));
     },
 
     /** The machines the alert concerns, their public addresses and what exposes them. */
-    async commentContext({ workflowId, issue, context }: { workflowId: string; issue: IssueRef; context: ResourceContext }): Promise<void> {
-      await tracker.upsertComment(issue.number, `${workflowId}#context`, contextComment(context));
+    async commentContext(input: ReportRun & { context: ResourceContext }): Promise<void> {
+      await tracker.upsertComment(input.issue.number, reportKey(input, 'context'), contextComment(input.context));
     },
 
     /** What answered on the exposed ports, the web pages' screenshots, and what was not probed. */
-    async commentExposure({
-      workflowId,
-      issue,
-      report,
-      screenshots,
-    }: {
-      workflowId: string;
-      issue: IssueRef;
-      report: ProbeReport;
-      screenshots: ScreenshotOutcome[];
-    }): Promise<void> {
+    async commentExposure(input: ReportRun & { report: ProbeReport; screenshots: ScreenshotOutcome[] }): Promise<void> {
+      const { issue, report, screenshots } = input;
       const shown = await Promise.all(screenshots.map((outcome) => show(issue, outcome)));
       const findings = [...report.findings, ...screenshots.flatMap(({ result }) => (result ? [result.finding] : []))];
-      await tracker.upsertComment(issue.number, `${workflowId}#exposure`, exposureComment({ findings, skipped: report.skipped, screenshots: shown }));
+      await tracker.upsertComment(issue.number, reportKey(input, 'exposure'), exposureComment({ findings, skipped: report.skipped, screenshots: shown }));
     },
 
     /** What changed since the last report; the screenshots shown are those whose picture changed. */
-    async commentRecheck({
-      workflowId,
-      issue,
-      check,
-      diff,
-      screenshots,
-    }: {
-      workflowId: string;
-      issue: IssueRef;
-      check: number;
-      diff: FindingsDiff;
-      screenshots: ScreenshotOutcome[];
-    }): Promise<void> {
+    async commentRecheck(input: ReportRun & { check: number; diff: FindingsDiff; screenshots: ScreenshotOutcome[] }): Promise<void> {
+      const { issue, check, diff, screenshots } = input;
       const changed = new Set([...diff.added, ...diff.changed.map(({ after }) => after)].map((finding) => finding.key));
       const shown = await Promise.all(screenshots.filter(({ result }) => result && changed.has(result.finding.key)).map((outcome) => show(issue, outcome)));
-      await tracker.upsertComment(issue.number, `${workflowId}#recheck/${check}`, recheckComment(check, diff, shown));
+      await tracker.upsertComment(issue.number, reportKey(input, `recheck/${check}`), recheckComment(check, diff, shown));
     },
 
-    /** Why the watch ended: remediated, or watched for as long as configured. */
-    async commentWatchEnded({ workflowId, issue, check, ...end }: { workflowId: string; issue: IssueRef; check: number } & WatchEnd): Promise<void> {
-      await tracker.upsertComment(issue.number, `${workflowId}#watch-ended/${check}`, watchEndedComment(end));
+    /** Why the watch ended: remediated, resolved at the source, or watched for as long as configured. */
+    async commentWatchEnded({ workflowId, run, issue, check, ...end }: ReportRun & { check: number } & WatchEnd): Promise<void> {
+      await tracker.upsertComment(issue.number, reportKey({ workflowId, run, issue }, `watch-ended/${check}`), watchEndedComment(end));
     },
 
-    /** The exposure's state in the issue's labels (open or remediated), closing it when asked to. */
-    async markExposure({ issue, state, close = false }: { issue: IssueRef; state: 'open' | 'remediated'; close?: boolean }): Promise<void> {
-      const [add, remove] = state === 'open' ? [labels.exposureOpen, labels.exposureRemediated] : [labels.exposureRemediated, labels.exposureOpen];
-      await tracker.updateLabels(issue.number, { add: [add], remove: [remove] });
+    /** The source says the finding is over: what the re-check made of it. */
+    async commentResolution(input: ReportRun & { occurrence: string; resolution: string; agreed: boolean }): Promise<void> {
+      await tracker.upsertComment(input.issue.number, reportKey(input, `resolution/${input.occurrence}`), resolutionComment(input.resolution, input.agreed));
+    },
+
+    /** A step that failed after its retries: said on the issue, and labelled so it can be found. */
+    async reportFailure(input: ReportRun & { step: string; attempt: string; reason: string }): Promise<void> {
+      await tracker.upsertComment(input.issue.number, reportKey(input, `failed/${input.step}/${input.attempt}`), failureComment(input.step, input.reason));
+      await tracker.updateLabels(input.issue.number, { add: [labels.failed] });
+    },
+
+    /** The exposure's state in the issue's labels (open, unconfirmed, remediated; none for `none`), closing it when asked to. */
+    async markExposure({ issue, state, close = false }: { issue: IssueRef; state: ExposureState; close?: boolean }): Promise<void> {
+      const byState: Record<ExposureState, string | undefined> = { open: labels.exposureOpen, unconfirmed: labels.exposureUnconfirmed, remediated: labels.exposureRemediated, none: undefined };
+      const add = byState[state];
+      const remove = [labels.exposureOpen, labels.exposureUnconfirmed, labels.exposureRemediated].filter((label) => label !== add);
+      await tracker.updateLabels(issue.number, { ...(add ? { add: [add] } : {}), remove });
       if (close) await tracker.closeIssue(issue.number);
+    },
+
+    /** A later delivery was worse: the issue's severity label follows the worst. */
+    async markSeverity({ issue, from, to }: { issue: IssueRef; from: Severity; to: Severity }): Promise<void> {
+      await tracker.updateLabels(issue.number, { add: [`${labels.severityPrefix}${to}`], remove: [`${labels.severityPrefix}${from}`] });
     },
 
     /** Reopens the issue when the alert recurs after a person closed it. */
@@ -141,21 +152,16 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
       issue,
       recurrence = false,
     }: AlertReportInput & { issue: IssueRef; recurrence?: boolean }): Promise<void> {
-      await tracker.upsertComment(
-        issue.number,
-        `${workflowId}#delivery/${alert.archive.sha256}`,
-        alertSummary(alert, { recurrence }),
-      );
+      await tracker.upsertComment(issue.number, `${workflowId}#delivery/${occurrenceKey(alert)}`, alertSummary(alert, { recurrence }));
     },
 
     /**
-     * The repeats of the alert, counted in one comment per run that each batch of repeats updates
-     * (a later run, after the investigation ended, counts its own period in a comment of its own).
+     * The repeats of the alert, counted in one comment per investigation that each batch of repeats
+     * updates, with everything they named merged (a later investigation, after this one ended, counts
+     * its own period in a comment of its own).
      */
-    async commentOccurrences(
-      input: AlertReportInput & { runId: string; issue: IssueRef; occurrences: number; firstSeen: string; lastSeen: string },
-    ): Promise<void> {
-      await tracker.upsertComment(input.issue.number, `${input.workflowId}/${input.runId}#occurrences`, occurrencesComment(input));
+    async commentOccurrences(input: ReportRun & { alert: NormalizedAlert; latest: NormalizedAlert; occurrences: number; firstSeen: string; lastSeen: string }): Promise<void> {
+      await tracker.upsertComment(input.issue.number, reportKey(input, 'occurrences'), occurrencesComment(input));
     },
   };
 }

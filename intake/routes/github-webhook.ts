@@ -1,5 +1,7 @@
 // GitHub's `issues` webhook: what people do on Vigil's issues (close, reopen, the suppress label)
-// reaches the issue's investigation as a signal. Deliveries are verified with the webhook secret.
+// reaches the issue's investigation as a signal (or starts it again to look again). Deliveries are
+// verified with the webhook secret; one that cannot reach Temporal is answered 503, so GitHub shows
+// it failed and it can be redelivered.
 import { Webhooks } from '@octokit/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { LabelNames } from '../../lib/config';
@@ -39,7 +41,13 @@ export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, si
       return reply.code(400).send({ error: 'not a GitHub webhook delivery (missing X-GitHub-Event, -Delivery or -Hub-Signature-256)' });
     }
     if (!(await webhooks.verify(payload, signature))) return reply.code(401).send({ error: 'bad webhook signature' });
-    await webhooks.receive({ id, name, payload: JSON.parse(payload) } as Parameters<typeof webhooks.receive>[0]);
+    try {
+      await webhooks.receive({ id, name, payload: JSON.parse(payload) } as Parameters<typeof webhooks.receive>[0]);
+    } catch (err) {
+      // GitHub lists the failed delivery under the webhook's Recent Deliveries, where it is redelivered.
+      request.log.warn({ err, delivery: id }, 'a person\'s action on a GitHub issue did not reach its investigation');
+      return reply.code(503).send({ error: 'the investigation could not be told (Temporal did not answer); redeliver this webhook delivery' });
+    }
     return reply.code(204).send();
   });
 }

@@ -34,16 +34,27 @@ export function registerIssueRoutes(app: FastifyInstance, deps: IssueRouteDeps):
 }
 
 function registerTrackerRoutes(app: FastifyInstance, { tracker, labels, signalIssueChange }: IssueRouteDeps, guards: TrackerGuards): void {
-  async function act(number: number, action: Action): Promise<LocalIssue | undefined> {
+  /**
+   * The investigation is told first, the tracker changed after: an action Temporal cannot take now
+   * changes nothing and is refused (`undone`), rather than shown done while Vigil goes on as before.
+   */
+  async function act(number: number, action: Action): Promise<LocalIssue | 'undone' | undefined> {
     const issue = await tracker.readIssue(number);
     if (!issue) return undefined;
+    const state = 'close' in action ? 'closed' : 'reopen' in action ? 'open' : issue.state;
+    const after = 'add' in action || 'remove' in action ? [...issue.labels, ...(action.add ?? [])].filter((label) => !action.remove?.includes(label)) : issue.labels;
+    try {
+      await signalIssueChange(issue.workflowId, { state, suppressed: after.includes(labels.suppress) });
+    } catch (err) {
+      app.log.warn({ err, workflowId: issue.workflowId }, 'a person\'s action on an issue was refused: the investigation could not be told');
+      return 'undone';
+    }
     if ('close' in action) await tracker.closeIssue(number);
     else if ('reopen' in action) await tracker.reopenIssue(number);
     else await tracker.updateLabels(number, action);
-    const changed = (await tracker.readIssue(number))!;
-    await signalIssueChange(changed.workflowId, { state: changed.state, suppressed: changed.labels.includes(labels.suppress) });
-    return changed;
+    return (await tracker.readIssue(number))!;
   }
+  const UNDONE = 'Not done: the investigation could not be told (Temporal did not answer), so nothing changed. Try again in a moment.';
 
   app.get<{ Querystring: Record<string, string | string[]> }>('/v1/issues', { onRequest: guards.reader }, async (request) => {
     const filter = filterOf(request.query);
@@ -78,6 +89,7 @@ function registerTrackerRoutes(app: FastifyInstance, { tracker, labels, signalIs
       if (typeof chosen === 'string') return reply.code(400).send({ error: chosen });
       const issue = number === undefined ? undefined : await act(number, chosen);
       if (!issue) return reply.code(404).send({ error: `no issue #${request.params.number}` });
+      if (issue === 'undone') return reply.code(503).header('retry-after', '5').send({ error: UNDONE });
       return issueView(issue);
     });
   apiAction('/v1/issues/:number/close', () => ({ close: true }));
@@ -108,7 +120,11 @@ function registerTrackerRoutes(app: FastifyInstance, { tracker, labels, signalIs
     };
     const action = actions[request.body?.action ?? ''];
     if (!action || number === undefined) return reply.code(400).send({ error: 'unknown action' });
-    if (!(await act(number, action))) return reply.code(404).send({ error: `no issue #${number}` });
+    const outcome = await act(number, action);
+    if (!outcome) return reply.code(404).send({ error: `no issue #${number}` });
+    if (outcome === 'undone') {
+      return reply.code(503).header('retry-after', '5').type('text/html; charset=utf-8').send(`<!doctype html><title>Not done</title><p>${UNDONE}</p><p><a href="/issues#issue-${number}">Back to the issues</a></p>`);
+    }
     return reply.redirect(`/issues#issue-${number}`, 303);
   });
 

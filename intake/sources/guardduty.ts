@@ -264,7 +264,17 @@ function describe(finding: Json, type: string): string {
   return lines.filter((line) => line !== undefined).join('\n').trim();
 }
 
+/**
+ * GuardDuty's own word that a finding is over: `service.archived` true (`Service.Archived` in the
+ * SDK form), set when someone archives it after dealing with it, or a suppression rule does.
+ */
+function resolutionOf(finding: Json): string | undefined {
+  const archived = at(finding, 'service', 'archived');
+  return archived === true || str(archived)?.toLowerCase() === 'true' ? 'GuardDuty service.archived true' : undefined;
+}
+
 function toAlert({ finding, event }: Located): ParsedAlert {
+  const resolution = resolutionOf(finding);
   // locateFindings only passes findings with an id, a type and a numeric severity.
   const id = str(field(finding, 'id'))!;
   const type = str(field(finding, 'type'))!;
@@ -286,6 +296,7 @@ function toAlert({ finding, event }: Located): ParsedAlert {
     resources: extractResources(finding),
     network: extractNetwork(finding, exposure),
     actors,
+    ...(resolution ? { resolution } : {}),
   };
 }
 

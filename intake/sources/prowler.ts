@@ -1,6 +1,7 @@
 // Prowler's JSON-OCSF output: a JSON array of OCSF Detection Findings (class_uid 2004), one per
-// check and resource, PASS and FAIL alike (a single finding object is accepted too). Only failed
-// checks are alerts. Field meanings follow Prowler's OCSF writer (prowler/lib/outputs/ocsf/ocsf.py).
+// check and resource, PASS and FAIL alike (a single finding object is accepted too). A failed check
+// is an alert; a passed one is the resolution of that check's failure on that resource (same uid, so
+// same fingerprint). Field meanings follow Prowler's OCSF writer (prowler/lib/outputs/ocsf/ocsf.py).
 import {
   emptyActors,
   emptyNetwork,
@@ -12,7 +13,7 @@ import {
   type Severity,
 } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, isInternetRange, isRecord, ipOrUndefined, severityFromWord, str, uniq } from './util';
+import { asArray, isInternetRange, isRecord, ipOrUndefined, numeric, severityFromWord, str, uniq } from './util';
 
 const DETECTION_FINDING_CLASS = 2004;
 /** OCSF `status_id` 3: the finding matched Prowler's mutelist, an exception the operator accepted. */
@@ -23,7 +24,7 @@ type Finding = Record<string, unknown>;
 const record = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
 
 function isDetectionFinding(value: unknown): value is Finding {
-  return isRecord(value) && Number(value.class_uid) === DETECTION_FINDING_CLASS && isRecord(value.finding_info);
+  return isRecord(value) && numeric(value.class_uid) === DETECTION_FINDING_CLASS && isRecord(value.finding_info);
 }
 
 /** Other tools write OCSF Detection Findings too; only Prowler's are this source's. */
@@ -57,7 +58,7 @@ const severityById: Record<number, Severity> = {
 };
 
 function findingSeverity(finding: Finding): Severity {
-  const byId = severityById[Number(finding.severity_id)];
+  const byId = severityById[numeric(finding.severity_id) ?? 0];
   if (byId) return byId;
   const word = str(finding.severity)?.toLowerCase();
   return word === 'fatal' ? 'critical' : (severityFromWord(word) ?? 'medium');
@@ -194,7 +195,7 @@ function resourcesOf(finding: Finding, provider: string): ResourceRef[] {
  */
 function occurredAt(finding: Finding): string | undefined {
   for (const raw of [finding.time, record(finding.finding_info).created_time]) {
-    const value = Number(raw);
+    const value = numeric(raw) ?? NaN;
     if (!Number.isFinite(value) || value <= 0) continue;
     const date = new Date(value > 1e11 ? value : value * 1000);
     if (!Number.isNaN(date.getTime())) return date.toISOString();
@@ -211,6 +212,10 @@ function cloudOf(finding: Finding, provider: string): CloudRef {
 }
 
 function describe(finding: Finding, checkId: string | undefined): string {
+  // A PASS says what passed and nothing more: a report holds thousands, and they only end failures.
+  if (isPassed(finding)) {
+    return [str(finding.status_detail) ?? str(finding.message), checkId && `Prowler check: ${checkId}`].filter(Boolean).join('\n\n');
+  }
   const info = record(finding.finding_info);
   const remediation = record(finding.remediation);
   const references = asArray(remediation.references).map(str).filter((ref): ref is string => ref !== undefined);
@@ -239,7 +244,18 @@ function exposureNetwork(finding: Finding, checkId: string): NetworkFacts {
   };
 }
 
+/**
+ * Prowler's own word that a failure is over: the same check on the same resource now PASSes, with
+ * Prowler's status detail ("Security group … does not have SSH port 22 open to the Internet.").
+ */
+function resolutionOf(finding: Finding): string | undefined {
+  if (!isPassed(finding)) return undefined;
+  const detail = str(finding.status_detail) ?? str(finding.message);
+  return `Prowler status_code PASS${detail ? `: ${detail}` : ''}`;
+}
+
 function toAlert(finding: Finding): ParsedAlert {
+  const resolution = resolutionOf(finding);
   const info = record(finding.finding_info);
   const cloud = cloudOf(finding, str(record(finding.cloud).provider)?.toLowerCase() ?? 'aws');
   const checkId = str(record(finding.metadata).event_code);
@@ -249,11 +265,12 @@ function toAlert(finding: Finding): ParsedAlert {
   const title = str(info.title) ?? checkId ?? 'Prowler check';
   return {
     kind: exposure ? 'exposure' : 'resource',
-    // Prowler's uid is prowler-<provider>-<check>-<account>-<region>-<resource>: stable across scans.
+    // Prowler's uid is prowler-<provider>-<check>-<account>-<region>-<resource>: stable across scans,
+    // and the same for the PASS and the FAIL of one check on one resource.
     fingerprint:
       str(info.uid) ?? ['prowler', cloud.provider, checkId, cloud.account, cloud.region, resources[0]?.id].filter(Boolean).join(':'),
-    // Newer check titles state the passing condition, so the title says that the check failed.
-    title: `Prowler FAIL: ${title}${target ? ` (${target})` : ''}`,
+    // Newer check titles state the passing condition, so the title says whether the check failed.
+    title: `Prowler ${resolution ? 'PASS' : 'FAIL'}: ${title}${target ? ` (${target})` : ''}`,
     severity: findingSeverity(finding),
     occurredAt: occurredAt(finding),
     description: describe(finding, checkId),
@@ -261,18 +278,24 @@ function toAlert(finding: Finding): ParsedAlert {
     resources,
     network: exposure && checkId ? exposureNetwork(finding, checkId) : emptyNetwork(),
     actors: emptyActors(),
+    ...(resolution ? { resolution } : {}),
   };
 }
 
 function isFailed(finding: Finding): boolean {
   if (str(finding.status_code)?.toUpperCase() !== 'FAIL') return false;
   // A muted FAIL is an exception the operator already accepted in Prowler's mutelist.
-  return Number(finding.status_id) !== SUPPRESSED_STATUS_ID && str(finding.status)?.toLowerCase() !== 'suppressed';
+  return numeric(finding.status_id) !== SUPPRESSED_STATUS_ID && str(finding.status)?.toLowerCase() !== 'suppressed';
+}
+
+/** A passed check, muted or not: whatever the mutelist says, the check no longer fails. */
+function isPassed(finding: Finding): boolean {
+  return str(finding.status_code)?.toUpperCase() === 'PASS';
 }
 
 export const prowlerSource: SourceAdapter = {
   name: 'prowler',
-  description: "Prowler scan output in JSON-OCSF (Detection Findings); each FAIL is an alert",
+  description: 'Prowler scan output in JSON-OCSF (Detection Findings); each FAIL is an alert, each PASS resolves one',
 
   detect: (payload) => {
     const findings = prowlerFindings(payload);
@@ -287,6 +310,8 @@ export const prowlerSource: SourceAdapter = {
           'metadata.product.name "Prowler", with finding_info), or one such finding',
       );
     }
-    return findings.filter(isFailed).map(toAlert);
+    // MANUAL findings and muted FAILs are neither; a report's PASSes are resolutions, one per check
+    // and resource, for whichever of them an investigation is open.
+    return findings.filter((finding) => isFailed(finding) || isPassed(finding)).map(toAlert);
   },
 };

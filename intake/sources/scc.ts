@@ -322,10 +322,22 @@ function describe(finding: Fields, properties: Fields, inactive: boolean): strin
     .join('\n\n');
 }
 
+/**
+ * SCC's own word that the finding is over: `state` INACTIVE (the scanner no longer sees it, or the
+ * resource is gone), with the mute state when the finding is also muted. An ACTIVE finding, muted
+ * or not, is not over.
+ */
+function resolutionOf(finding: Fields): string | undefined {
+  if (text(finding, 'state')?.toUpperCase() !== 'INACTIVE') return undefined;
+  const mute = text(finding, 'mute')?.toUpperCase();
+  return `SCC state INACTIVE${mute === 'MUTED' ? ', mute MUTED' : ''}`;
+}
+
 function toAlert({ finding, resource }: Notification): ParsedAlert {
   const category = str(finding.category)!;
   const properties = record(structured(field(finding, 'sourceProperties')));
-  const inactive = text(finding, 'state')?.toUpperCase() === 'INACTIVE';
+  const resolution = resolutionOf(finding);
+  const inactive = resolution !== undefined;
   const resources = resourcesOf(finding, resource, properties);
   const exposure = isExposureCategory(category.toUpperCase());
   // Name the machine or rule rather than its project when the finding names both.
@@ -344,6 +356,7 @@ function toAlert({ finding, resource }: Notification): ParsedAlert {
     resources,
     network: exposure ? exposureNetwork(category.toUpperCase(), properties) : emptyNetwork(),
     actors: actorsOf(finding, properties),
+    ...(resolution ? { resolution } : {}),
   };
 }
 

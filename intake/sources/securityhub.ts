@@ -30,7 +30,8 @@ function isAsffFinding(value: unknown): value is Json {
 }
 
 function isEventBridgeEvent(value: unknown): value is Json {
-  return isRecord(value) && value.source === 'aws.securityhub' && EVENT_TYPES.has(String(value['detail-type']));
+  // str(), not String(): an object in detail-type ({"toString": 1}) cannot be made a string and would throw.
+  return isRecord(value) && value.source === 'aws.securityhub' && EVENT_TYPES.has(str(value['detail-type']) ?? '');
 }
 
 interface Located {
@@ -60,13 +61,30 @@ function locateFindings(payload: unknown): Located[] {
   throw new UnrecognizedPayloadError(`not a Security Hub finding; ${EXPECTED}`);
 }
 
-/** Nothing to investigate: suppressed by an operator, archived by its product, or a passed check. */
-function isClosed(finding: Json): boolean {
-  return (
-    upper(at(finding, 'Workflow', 'Status')) === 'SUPPRESSED' ||
-    upper(finding.RecordState) === 'ARCHIVED' ||
-    upper(at(finding, 'Compliance', 'Status')) === 'PASSED'
-  );
+/**
+ * Security Hub's own word that the finding is over, naming each field that says so: the check
+ * passed (`Compliance.Status` PASSED), the finding was resolved (`Workflow.Status` RESOLVED, or the
+ * deprecated `WorkflowState` RESOLVED when there is no `Workflow`), or its product archived it
+ * (`RecordState` ARCHIVED, as when the resource is gone). NEW, NOTIFIED, FAILED, WARNING and the
+ * rest are still open.
+ */
+function resolutionOf(finding: Json): string | undefined {
+  const workflow = upper(at(finding, 'Workflow', 'Status'));
+  const said = [
+    upper(at(finding, 'Compliance', 'Status')) === 'PASSED' ? 'Compliance.Status PASSED' : undefined,
+    workflow === 'RESOLVED' ? 'Workflow.Status RESOLVED' : undefined,
+    workflow === undefined && upper(finding.WorkflowState) === 'RESOLVED' ? 'WorkflowState RESOLVED' : undefined,
+    upper(finding.RecordState) === 'ARCHIVED' ? 'RecordState ARCHIVED' : undefined,
+  ].filter((words): words is string => words !== undefined);
+  return said.length > 0 ? `Security Hub ${said.join(', ')}` : undefined;
+}
+
+/**
+ * Nothing to investigate: suppressed by an operator and not over by the source's word (a suppressed
+ * finding that passes or is archived still tells an open investigation that it is over).
+ */
+function isSkipped(finding: Json): boolean {
+  return upper(at(finding, 'Workflow', 'Status')) === 'SUPPRESSED' && resolutionOf(finding) === undefined;
 }
 
 /** Security Hub's normalized score bands: 0 informational, 1–39 low, 40–69 medium, 70–89 high, 90–100 critical. */
@@ -423,6 +441,7 @@ function describe(finding: Json): string {
 }
 
 function toAlert({ finding, event }: Located): ParsedAlert {
+  const resolution = resolutionOf(finding);
   const { local, remote } = networkSides(finding);
   const exposure = exposureOf(finding);
   const actors = extractActors(finding, remote);
@@ -446,6 +465,7 @@ function toAlert({ finding, event }: Located): ParsedAlert {
     resources: extractResources(finding),
     network,
     actors,
+    ...(resolution ? { resolution } : {}),
   };
 }
 
@@ -466,7 +486,7 @@ export const securityHubSource: SourceAdapter = {
 
   parse(payload): ParsedAlert[] {
     return locateFindings(payload)
-      .filter(({ finding }) => !isClosed(finding))
+      .filter(({ finding }) => !isSkipped(finding))
       .map(toAlert);
   },
 };

@@ -13,7 +13,6 @@ export function alertLabels(alert: NormalizedAlert, names: LabelNames): string[]
     `${names.sourcePrefix}${alert.source}`,
     `${names.severityPrefix}${alert.severity}`,
     `${names.kindPrefix}${alert.kind}`,
-    ...(alert.kind === 'exposure' ? [names.exposureOpen] : []),
   ];
 }
 
@@ -28,10 +27,11 @@ const list = (values: readonly (string | number)[]) =>
   values.length === 0 ? '—' : values.map((value) => code(String(value))).join(', ');
 
 export function alertSummary(alert: NormalizedAlert, { recurrence = false } = {}): string {
-  const heading = alert.kind === 'unparsed' ? 'Unparsed alert received' : 'Alert received';
+  const heading = alert.resolution ? 'Resolved at the source' : alert.kind === 'unparsed' ? 'Unparsed alert received' : 'Alert received';
   const lines = [
     `### ${recurrence ? `${heading} again: the issue was closed and is reopened` : heading}`,
     '',
+    ...(alert.resolution ? [`- **The source says**: ${code(alert.resolution)}`] : []),
     `- **Title**: ${code(alert.title)}`,
     `- **Source**: ${code(alert.source)} · **Kind**: ${code(alert.kind)} · **Severity**: ${code(alert.severity)}`,
     `- **Fingerprint**: ${code(alert.fingerprint)}`,
@@ -62,6 +62,8 @@ export function alertSummary(alert: NormalizedAlert, { recurrence = false } = {}
     lines.push(`- **Actors**: ${knownActors.map(([name, values]) => `${name} ${list(values)}`).join('; ')}`);
   }
   lines.push(`- **Archive record**: ${code(alert.archive.id)}`);
+  if (alert.copies && alert.copies > 1) lines.push(`- **Copies in this delivery**: ${alert.copies}`);
+  if (alert.truncated) lines.push(`- **Cut short here** (the archive record holds them whole): ${list(alert.truncated)}`);
   if (alert.description) lines.push('', codeBlock(alert.description));
   return lines.join('\n');
 }
@@ -79,13 +81,16 @@ export function issueBody(alert: NormalizedAlert, workflowId: string): string {
   ].join('\n');
 }
 
+/** The repeats: how many, when, and everything they named together (worst severity, every port and actor). */
 export function occurrencesComment({
   alert,
+  latest,
   occurrences,
   firstSeen,
   lastSeen,
 }: {
   alert: NormalizedAlert;
+  latest: NormalizedAlert;
   occurrences: number;
   firstSeen: string;
   lastSeen: string;
@@ -93,7 +98,7 @@ export function occurrencesComment({
   return [
     `### Seen ${occurrences} times`,
     '',
-    `Between ${code(firstSeen)} and ${code(lastSeen)}. The latest delivery:`,
+    `Between ${code(firstSeen)} and ${code(lastSeen)}; the latest is ${code(latest.title)} (archive record ${code(latest.archive.id)}). Everything the deliveries named, together:`,
     '',
     alertSummary(alert).replace(/^### .*\n\n/, ''),
   ].join('\n');

@@ -1,6 +1,6 @@
 // What a watch says on the issue: a re-check's changes, and why watching ended.
 import type { FindingsDiff } from '../finding';
-import { code } from '../markdown';
+import { code, codeBlock } from '../markdown';
 import type { ShownScreenshot } from './exposure';
 import { findingsChanges } from './findings';
 
@@ -12,8 +12,28 @@ export function recheckComment(check: number, diff: FindingsDiff, screenshots: r
 
 export type WatchEnd = { reason: 'remediated'; cleanChecks: number } | { reason: 'aged-out'; maxAge: string };
 
+const restart = 'Vigil stops re-checking; a new alert, a re-check request or reopening the issue starts again.';
+
 export function watchEndedComment(end: WatchEnd): string {
   return end.reason === 'remediated'
-    ? `### Remediated\n\nNothing answered on the exposed ports in ${end.cleanChecks} consecutive check(s). Vigil stops re-checking; a new alert or a re-check request starts again.`
-    : `### No longer watched\n\nThe exposure was watched for ${code(end.maxAge)} (\`watch.maxAge\`) and is still open. Vigil stops re-checking; a new alert or a re-check request starts again.`;
+    ? `### Remediated\n\nNothing answered on the exposed ports, and the inventory shows no exposure, in ${end.cleanChecks} consecutive check(s). ${restart}`
+    : `### No longer watched\n\nThe exposure was watched for ${code(end.maxAge)} (\`watch.maxAge\`) and is still open or unconfirmed. ${restart}`;
+}
+
+/** The source said the finding is over; the re-check made at once agrees, or does not. */
+export function resolutionComment(resolution: string, agreed: boolean): string {
+  return agreed
+    ? `### Resolved at the source\n\nThe source says: ${code(resolution)}. The re-check made at once agrees: nothing answers and the inventory shows no exposure. Marked remediated.`
+    : `### Resolved at the source, but not here\n\nThe source says: ${code(resolution)}. The re-check made at once still finds the exposure (see the labels and the re-check comments); Vigil keeps watching.`;
+}
+
+/** A step of the investigation that failed after its retries; what did not fail goes on. */
+export function failureComment(step: string, reason: string): string {
+  return [
+    `### ${code(step)} failed`,
+    '',
+    'It failed after its retries, so this part of the report is missing. The rest of the investigation goes on; the next re-check tries again where there is one. Retry the step from the Temporal UI, or look at the worker\'s log.',
+    '',
+    codeBlock(reason),
+  ].join('\n');
 }

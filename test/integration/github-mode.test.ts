@@ -59,7 +59,10 @@ describe('GitHub mode', () => {
       return found && [...repo.comments.values()].some((comment) => comment.issueNumber === found.number) ? found : undefined;
     }, 60_000);
     expect(issue.title).toBe('[high] SSH open on web-1 @\u2060team');
-    expect(issue.labels).toEqual(expect.arrayContaining(['vigil', 'source:generic', 'severity:high', 'kind:exposure', 'exposure:open']));
+    expect(issue.labels).toEqual(expect.arrayContaining(['vigil', 'source:generic', 'severity:high', 'kind:exposure']));
+    // Nothing was probed (no address): the exposure is unconfirmed, never shown open.
+    await eventually(async () => (repo.issues.get(issue.number)?.labels.includes('exposure:unconfirmed') ? true : undefined));
+    expect(repo.issues.get(issue.number)?.labels).not.toContain('exposure:open');
     expect(parseIssueMarker(issue.body)).toEqual({ fingerprint: 'gh-1', workflowId: 'alert/generic/gh-1' });
 
     const payload = (state: string, labels: string[]) => ({

@@ -17,7 +17,9 @@ const labels: LabelNames = {
   severityPrefix: 'severity:',
   kindPrefix: 'kind:',
   exposureOpen: 'exposure:open',
+  exposureUnconfirmed: 'exposure:unconfirmed',
   exposureRemediated: 'exposure:remediated',
+  failed: 'vigil:failed',
   suppress: 'vigil:suppress',
 };
 

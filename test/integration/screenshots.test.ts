@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localBlobStore } from '../../activities/archive/local';
 import { createScreenshotActivities, type ScreenshotResult } from '../../activities/screenshot';
 import { createBrowserPool, type BrowserPool } from '../../activities/screenshot/browser-pool';
-import { hashDistance } from '../../activities/screenshot/image-hash';
+import { hashDistance } from '../../lib/finding';
 import { configSchema, type ScreenshotSettings } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { browserTaskQueue } from '../../lib/task-queues';

@@ -49,6 +49,8 @@ const close = (server: Server) => new Promise((resolve) => server.close(resolve)
 
 interface Watched {
   config: Config;
+  /** Closes the listener and removes its port from the inventory: what a remediation does. */
+  revoke(server: Server): Promise<void>;
   alert: NormalizedAlert;
   worker: Worker;
   running: Promise<void>;
@@ -68,12 +70,14 @@ async function startWatched(watch: Record<string, unknown>, interceptors?: Worke
   const servers = [await listener(), await listener()];
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-watch-'));
   const inventory = path.join(dataDir, 'inventory.yaml');
-  await writeFile(
-    inventory,
-    JSON.stringify({
-      resources: [{ id: 'vm-watched', addresses: ['127.0.0.1'], refs: ['sg-watched'], open: servers.map((server) => ({ ports: portOf(server) })) }],
-    }),
-  );
+  const declare = (open: Server[]) =>
+    writeFile(
+      inventory,
+      JSON.stringify({
+        resources: [{ id: 'vm-watched', addresses: ['127.0.0.1'], refs: ['sg-watched'], open: open.map((server) => ({ ports: portOf(server) })) }],
+      }),
+    );
+  await declare(servers);
   sequence += 1;
   const config = configSchema.parse({
     dataDir,
@@ -114,6 +118,10 @@ async function startWatched(watch: Record<string, unknown>, interceptors?: Worke
   const handle = env.client.workflow.getHandle(workflowId);
   return {
     config,
+    async revoke(server) {
+      await declare(servers.filter((other) => other !== server && other.listening));
+      await close(server);
+    },
     alert,
     worker,
     running,
@@ -146,7 +154,17 @@ async function until<T>(what: () => Promise<T>, accept: (value: T) => boolean, t
 }
 
 const headings = (comments: string[]) => comments.map((body) => body.split('\n')[0]);
-const checks = (watched: Watched, count: number) => until(watched.progress, (progress) => (progress.watch?.checks ?? 0) >= count);
+
+/**
+ * `count` re-checks done and everything they set out to do done too: the count moves before the
+ * check's comment and labels are written, so waiting for the count alone could pass while broken.
+ */
+async function checks(watched: Watched, count: number): Promise<void> {
+  const handle = env.client.workflow.getHandle(watched.workflowId);
+  await until(watched.progress, (progress) => (progress.watch?.checks ?? 0) >= count);
+  await until(() => handle.describe(), (description) => (description.raw.pendingActivities ?? []).length === 0);
+}
+const ended = async (watched: Watched) => (await env.client.workflow.getHandle(watched.workflowId).result()).progress;
 
 describe('watching an open exposure', () => {
   it('comments only on change, then marks it remediated after enough clean checks, closes the issue, and ends', async () => {
@@ -158,10 +176,10 @@ describe('watching an open exposure', () => {
 
       // One port closes: the next check (4 h later for a high alert) says so, once.
       const closedPort = portOf(watched.servers[0]!);
-      await close(watched.servers[0]!);
+      await watched.revoke(watched.servers[0]!);
       await env.sleep('4h');
       await checks(watched, 1);
-      await until(watched.comments, (comments) => comments.length === reported + 1);
+      expect((await watched.comments()).length).toBe(reported + 1);
       const change = (await watched.comments()).at(-1)!;
       expect(change).toMatch(/^### Re-check 1: something changed/);
       expect(change).toContain(`127.0.0.1:${closedPort}`);
@@ -172,12 +190,12 @@ describe('watching an open exposure', () => {
       expect((await watched.comments()).length).toBe(reported + 1);
 
       // The other closes: one change comment; then a clean check with no change → remediated.
-      await close(watched.servers[1]!);
+      await watched.revoke(watched.servers[1]!);
       await env.sleep('4h');
       await checks(watched, 3);
       await env.sleep('4h');
       await checks(watched, 4);
-      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      const progress = await ended(watched);
       expect(progress.watch).toMatchObject({ state: 'remediated', checks: 4, cleanStreak: 2 });
       expect(headings(await watched.comments()).slice(reported)).toEqual(['### Re-check 1: something changed', '### Re-check 3: something changed', '### Remediated']);
       expect(await watched.labels()).toContain('exposure:remediated');
@@ -194,7 +212,7 @@ describe('watching an open exposure', () => {
     try {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
       await env.client.workflow.getHandle(watched.workflowId).signal(issueChanged, { state: 'closed', suppressed: false });
-      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      const progress = await ended(watched);
       expect(progress.watch).toMatchObject({ state: 'stopped', checks: 0 });
     } finally {
       await watched.stop();
@@ -225,7 +243,7 @@ describe('watching an open exposure', () => {
     const watched = await startWatched({ maxAge: '1d' });
     try {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
-      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      const progress = await ended(watched);
       expect(progress.watch).toMatchObject({ state: 'aged-out', checks: 6 });
       expect(headings(await watched.comments()).at(-1)).toBe('### No longer watched');
       expect(await watched.labels()).toContain('exposure:open');
@@ -259,7 +277,7 @@ describe('watching an open exposure', () => {
     const watched = (subject.watched = await startWatched({ maxAge: '4h', checksPerRun: 1 }, repeatDuringAgedOut));
     try {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
-      const progress = await env.client.workflow.getHandle(watched.workflowId).result();
+      const progress = await ended(watched);
       expect(repeated).toBe(true);
       expect(progress).toMatchObject({ occurrences: 2, watch: { state: 'aged-out', checks: 1 } });
       expect(headings(await watched.comments()).slice(-2)).toEqual(['### No longer watched', '### Seen 2 times']);

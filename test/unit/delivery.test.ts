@@ -49,7 +49,8 @@ describe('the delivery path', () => {
     const { record, body } = await archived('auto', await readFile(prowlerScan));
     const outcome = await delivery().deliver(record, body);
 
-    expect('alerts' in outcome && outcome.alerts).toHaveLength(3);
+    // Three FAILs and a PASS, which resolves a finding (dispatched like the others).
+    expect('alerts' in outcome && outcome.alerts).toHaveLength(4);
     expect(dispatched.map(({ workflowId }) => workflowId)).toEqual(dispatched.map(({ alert }) => investigationWorkflowId(alert.source, alert.fingerprint)));
     expect(outcome).toEqual({
       alerts: dispatched.map(({ alert, workflowId }, n) => ({ id: `${record.id}#${n}`, fingerprint: alert.fingerprint, kind: alert.kind, workflowId, dispatched: true })),
@@ -64,7 +65,7 @@ describe('the delivery path', () => {
     let calls = 0;
     const outcome = await delivery(() => (calls += 1) === 2).deliver(record, body);
 
-    expect('alerts' in outcome && outcome.alerts.map((alert) => alert.dispatched)).toEqual([true, false, true]);
+    expect('alerts' in outcome && outcome.alerts.map((alert) => alert.dispatched)).toEqual([true, false, true, true]);
     expect((await archive.read(record.id)).meta.dispatchedAt).toBeUndefined();
   });
 

@@ -10,19 +10,25 @@ const T0 = '2026-11-30T10:00:00.000Z';
 const T1 = '2026-11-30T11:00:00.000Z';
 
 describe('deliveries', () => {
-  it('a body already reported or already queued is not a new delivery', () => {
-    const progress = { ...fresh(), reportedDeliveries: ['a'] };
+  it('a body already reported or already queued is not a new delivery; another alert of the same body is', () => {
+    const progress = { ...fresh(), reportedDeliveries: ['a#0'] };
     expect(isNewDelivery(progress, [], delivery('a', T0))).toBe(false);
+    expect(isNewDelivery(progress, [], { ...delivery('a', T0), index: 1 })).toBe(true);
     expect(isNewDelivery(progress, [delivery('b', T0)], delivery('b', T1))).toBe(false);
     expect(isNewDelivery(progress, [delivery('b', T0)], delivery('c', T0))).toBe(true);
   });
 
   it('counts occurrences, keeps the first sighting and the latest, whatever the order they arrive in', () => {
     const once = recordDeliveries(fresh(), [delivery('a', T1)]);
-    expect(once).toMatchObject({ occurrences: 1, firstSeen: T1, lastSeen: T1, reportedDeliveries: ['a'] });
+    expect(once).toMatchObject({ occurrences: 1, firstSeen: T1, lastSeen: T1, reportedDeliveries: ['a#0'] });
     const twice = recordDeliveries(once, [delivery('b', T0), delivery('c', '2026-11-30T12:00:00.000Z')]);
-    expect(twice).toMatchObject({ occurrences: 3, firstSeen: T1, lastSeen: '2026-11-30T12:00:00.000Z', reportedDeliveries: ['a', 'b', 'c'] });
-    expect(once.reportedDeliveries).toEqual(['a']);
+    expect(twice).toMatchObject({ occurrences: 3, firstSeen: T1, lastSeen: '2026-11-30T12:00:00.000Z', reportedDeliveries: ['a#0', 'b#0', 'c#0'] });
+    expect(once.reportedDeliveries).toEqual(['a#0']);
+  });
+
+  it('counts the copies a body held, and not a resolution from the source', () => {
+    const counted = recordDeliveries(fresh(), [{ ...delivery('a', T0), copies: 10_000 }, { ...delivery('b', T1), resolution: 'SCC state INACTIVE' }]);
+    expect(counted).toMatchObject({ occurrences: 10_000, reportedDeliveries: ['a#0', 'b#0'] });
   });
 
   it('names the latest of a batch', () => {

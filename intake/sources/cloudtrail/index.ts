@@ -221,6 +221,7 @@ function toAlert(record: CloudTrailRecord, verdict: Verdict | undefined, fallbac
       ...(network?.protocol ? { protocol: network.protocol } : {}),
     },
     actors: actorsOf(record),
+    ...(verdict?.match.resolution ? { resolution: verdict.match.resolution } : {}),
   };
 }
 

@@ -56,8 +56,9 @@ describe('prowler source', () => {
   });
 
   it('reads an internet-exposure check as an exposure, with ports, ranges and addresses', () => {
-    const alerts = prowlerSource.parse(fixture('vigil-exposure.ocsf.json'));
-    // 5 findings: FAIL ssh, FAIL rdp, PASS all-ports, muted (Suppressed) FAIL network ACL, FAIL s3.
+    // 5 findings: FAIL ssh, FAIL rdp, PASS all-ports (a resolution: see resolutions.test.ts), muted
+    // (Suppressed) FAIL network ACL, FAIL s3.
+    const alerts = prowlerSource.parse(fixture('vigil-exposure.ocsf.json')).filter((alert) => !alert.resolution);
     expect(alerts.map((alert) => alert.fingerprint)).toEqual([
       'prowler-aws-ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22-111122223333-eu-west-1-sg-0ssh22open0000000',
       'prowler-aws-ec2_instance_port_rdp_exposed_to_internet-111122223333-eu-west-1-i-0abc12345def67890',
@@ -93,8 +94,8 @@ describe('prowler source', () => {
     });
   });
 
-  it('gives no alert for PASS, MANUAL or muted findings', () => {
-    expect(prowlerSource.parse(fixture('vigil-all-pass.ocsf.json'))).toEqual([]);
+  it('gives no alert for MANUAL or muted findings, only resolutions for PASS', () => {
+    expect(prowlerSource.parse(fixture('vigil-all-pass.ocsf.json')).map((alert) => Boolean(alert.resolution))).toEqual([true, true]);
     const muted = fixture('vigil-exposure.ocsf.json')[3];
     expect(muted).toMatchObject({ status_code: 'FAIL', status: 'Suppressed', status_id: 3 });
     // A muted FAIL matched Prowler's mutelist: an exception the operator already accepted.

@@ -93,8 +93,9 @@ describe('securityhub source: fixtures', () => {
     expect(alert.description).toContain('Control: 4.2');
   });
 
-  it('reads consolidated control findings from GetFindings, skipping the passed and the suppressed', () => {
-    const alerts = securityHubSource.parse(fixture('get-findings.ec2-controls.json'));
+  it('reads consolidated control findings from GetFindings, skipping the suppressed', () => {
+    // The passed EC2.13 is a resolution (see resolutions.test.ts).
+    const alerts = securityHubSource.parse(fixture('get-findings.ec2-controls.json')).filter((alert) => !alert.resolution);
     expect(alerts.map((alert) => alert.fingerprint.split('/')[1])).toEqual(['EC2.19', 'EC2.21']);
     const [highRisk, networkAcl] = alerts;
     expect(highRisk).toMatchObject({
@@ -159,11 +160,8 @@ describe('securityhub source: forms and skipped findings', () => {
     });
   });
 
-  it.each([
-    ['suppressed', { Workflow: { Status: 'SUPPRESSED' } }],
-    ['archived', { RecordState: 'ARCHIVED' }],
-    ['passed', { Compliance: { Status: 'PASSED' } }],
-  ])('skips a %s finding', (_, change) => {
+  // Archived and passed findings are resolutions (see resolutions.test.ts).
+  it.each([['suppressed', { Workflow: { Status: 'SUPPRESSED' } }]])('skips a %s finding', (_, change) => {
     const finding = { ...fixture('cis-42.json'), ...change };
     expect(securityHubSource.parse(finding)).toEqual([]);
     expect(securityHubSource.parse({ Findings: [finding, fixture('afsbp-ec2.2.json')] })).toHaveLength(1);

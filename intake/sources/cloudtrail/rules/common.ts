@@ -15,6 +15,8 @@ export interface RuleMatch {
   fingerprint?: string;
   /** Extra lines for the description (what exactly was opened, shared or changed). */
   details?: string[];
+  /** The record ends what an earlier one started (an Insights episode's end): see `ParsedAlert.resolution`. */
+  resolution?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Insights rules: CloudTrail Insights events, CloudTrail's own notice of unusual API call or error rates.
 import { str } from '../../util';
 import { at, insightAttributions, isInsight, short } from '../record';
-import type { CloudTrailRule } from './common';
+import type { CloudTrailRule, RuleMatch } from './common';
 
 const insightTypes: Record<string, string> = {
   ApiCallRateInsight: 'API call rate',
@@ -13,7 +13,7 @@ const insight: CloudTrailRule = {
   description: 'CloudTrail Insights event (Start or End of unusual API call or error rates)',
   kind: 'actor',
   severity: 'medium',
-  match(record) {
+  match(record): RuleMatch | undefined {
     if (!isInsight(record)) return undefined;
     const details = record.insightDetails;
     const state = str(at(details, 'state'));
@@ -24,10 +24,13 @@ const insight: CloudTrailRule = {
     const statistics = at(details, 'insightContext', 'statistics');
     const average = (of: string) => str(at(statistics, of, 'average')) ?? '?';
     const shared = str(record.sharedEventID);
+    const minutes = str(at(statistics, 'insightDuration'));
     return {
       title: `CloudTrail Insight ${state === 'End' ? 'ended' : 'started'}: unusual ${what} of ${short(api)}`,
       resources: [],
+      // Start and End share sharedEventID: the End lands on the Start's investigation, as its resolution.
       fingerprint: shared ? `cloudtrail:insight:${shared}` : undefined,
+      ...(state === 'End' ? { resolution: `CloudTrail Insights state End${minutes ? ` after ${minutes} minutes` : ''}` } : {}),
       details: [
         `State: ${state ?? 'not recorded'}`,
         `Average per minute: ${average('baseline')} usually, ${average('insight')} during the insight`,
