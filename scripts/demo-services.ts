@@ -13,7 +13,8 @@ export interface DemoServices {
   sshPort: number;
   /** The staging admin panel (on 127.0.0.2) the CloudTrail alert opened; the demo closes it to show a re-check. */
   adminPort: number;
-  closeAdminPanel(): Promise<void>;
+  /** What a remediation does: the rule opening the admin panel is revoked, and the panel stops answering. */
+  revokeAdminPanel(): Promise<void>;
   /** The static inventory file describing them. */
   inventoryFile: string;
   stop(): Promise<void>;
@@ -56,7 +57,7 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
 
   const inventoryFile = path.join(dataDir, 'inventory.yaml');
   const account = '111122223333';
-  const inventory = {
+  const inventory = (adminOpen: boolean) => ({
     resources: [
       {
         id: 'i-0demo0000000000a1',
@@ -81,7 +82,7 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
         // An address of its own, so that alerts naming 127.0.0.1 are not about it.
         addresses: ['127.0.0.2'],
         refs: ['sg-0a1b2c3d4e5f60718'],
-        open: [{ name: 'sg-0a1b2c3d4e5f60718 admin', protocol: 'tcp', ports: adminPort, sources: ['0.0.0.0/0'] }],
+        open: adminOpen ? [{ name: 'sg-0a1b2c3d4e5f60718 admin', protocol: 'tcp', ports: adminPort, sources: ['0.0.0.0/0'] }] : [],
       },
       {
         // A crafted inventory entry (or alert) must never make Vigil touch cloud metadata.
@@ -94,8 +95,10 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
         open: [{ name: 'sg-0demo22 web', protocol: 'tcp', ports: 80, sources: ['0.0.0.0/0'] }],
       },
     ],
-  };
-  await writeFile(inventoryFile, `# Written by vigil demo: the demo's machines, on loopback.\n${stringify(inventory)}`);
+  });
+  const writeInventory = (adminOpen: boolean) =>
+    writeFile(inventoryFile, `# Written by vigil demo: the demo's machines, on loopback.\n${stringify(inventory(adminOpen))}`);
+  await writeInventory(true);
 
   const closeHttp = (server: Server) => {
     server.closeAllConnections();
@@ -109,7 +112,10 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
     sshPort,
     adminPort,
     inventoryFile,
-    closeAdminPanel,
+    async revokeAdminPanel() {
+      await writeInventory(false);
+      await closeAdminPanel();
+    },
     async stop() {
       await Promise.all([closeHttp(web), closeAdminPanel(), new Promise((resolve) => ssh.close(resolve))]);
     },

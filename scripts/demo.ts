@@ -68,7 +68,7 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
     const progress = await stack.client
       .withDeadline(Date.now() + 2000, () => stack.client.workflow.getHandle(workflowId).query(progressQuery))
       .catch(() => undefined);
-    if (progress?.firstReportComplete && progress.reportedDeliveries.includes(delivery)) {
+    if (progress?.firstReportComplete && progress.reportedDeliveries.some((key) => key.startsWith(`${delivery}#`))) {
       pending.shift();
       continue;
     }
@@ -81,12 +81,13 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
 const RECHECKED_GROUP = 'sg-0a1b2c3d4e5f60718';
 
 /**
- * The watch, shown: the staging admin panel is closed, a re-check is asked for, and the issue gets
- * one change comment and the remediated label; a second re-check finds nothing new and adds nothing.
+ * The watch, shown: the rule opening the staging admin panel is revoked and the panel closed, a
+ * re-check is asked for, and the issue gets one change comment and the remediated label; a second
+ * re-check finds nothing new and adds nothing.
  */
 async function showRecheck(stack: Stack, services: DemoServices, workflowId: string): Promise<void> {
   const handle = stack.client.workflow.getHandle(workflowId);
-  await services.closeAdminPanel();
+  await services.revokeAdminPanel();
   for (const round of [1, 2]) {
     await handle.signal(recheckNow);
     const deadline = Date.now() + 60_000;
@@ -157,7 +158,7 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     const rechecked = sent.flatMap(({ workflowIds }) => workflowIds).find((id) => id.endsWith(`:${RECHECKED_GROUP}`));
     if (rechecked) {
       await showRecheck(stack, services, rechecked);
-      say(`  closed the staging admin panel and asked ${rechecked} to re-check, twice: one change comment, then nothing new`);
+      say(`  revoked the rule opening the staging admin panel, closed it, and asked ${rechecked} to re-check, twice: one change comment, then nothing new`);
     }
     if (historiesDir) await saveHistories(stack, sent.flatMap(({ workflowIds }) => workflowIds), historiesDir);
     const listed = await fetch(`${stack.intakeUrl}/v1/issues`, { headers: { authorization: `Bearer ${stack.trackerToken}` } });

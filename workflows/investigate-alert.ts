@@ -135,7 +135,6 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const examined = context && (await examine(context, attempt));
     if (!examined) return undefined;
     const { watch, change } = afterRecheck(progress.watch, { exposed: examined.exposed, cleanChecks: resolving ? 1 : policy.cleanChecks, now: new Date().toISOString() });
-    progress.watch = watch;
     const diff = diffFindings(lastFindings, examined.findings);
     if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ ...run(), check: watch.checks, diff, screenshots: examined.screenshots });
     lastFindings = compactFindings(examined.findings);
@@ -145,8 +144,9 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       await markState('remediated', policy.autoClose);
       if (!progress.suppressed && !resolving) await commentWatchEnded({ ...run(), check: watch.checks, reason: 'remediated', cleanChecks: watch.cleanStreak });
       if (policy.autoClose) progress.issueState = 'closed';
-      progress.watch = { ...watch, state: 'remediated' };
     }
+    // Counted once reported, so that whoever reads the count (the Temporal UI, a test) finds the issue up to date.
+    progress.watch = remediated ? { ...watch, state: 'remediated' } : watch;
     return examined.exposed;
   };
 

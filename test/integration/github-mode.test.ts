@@ -2,7 +2,8 @@
 // GitHub, and the issues webhook, signed, tells the investigation what people did.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIssueMarker } from '../../lib/markers';
+import getPort from 'get-port';
+import { issueMarker, parseIssueMarker } from '../../lib/markers';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
 import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
@@ -16,18 +17,17 @@ beforeAll(async () => {
   github.addRepo('acme', 'security', { branches: ['main', 'vigil-evidence'] });
   process.env.VIGIL_TEST_GITHUB_TOKEN = token;
   process.env.VIGIL_TEST_WEBHOOK_SECRET = secret;
-  vigil = await startTestVigil({
-    tracker: {
-      kind: 'github',
-      github: {
-        owner: 'acme',
-        repo: 'security',
-        baseUrl: github.url,
-        auth: { token: { env: 'VIGIL_TEST_GITHUB_TOKEN' } },
-        webhookSecret: { env: 'VIGIL_TEST_WEBHOOK_SECRET' },
-      },
-    },
-  });
+  vigil = await startTestVigil({ tracker: githubTracker() });
+});
+const githubTracker = () => ({
+  kind: 'github',
+  github: {
+    owner: 'acme',
+    repo: 'security',
+    baseUrl: github.url,
+    auth: { token: { env: 'VIGIL_TEST_GITHUB_TOKEN' } },
+    webhookSecret: { env: 'VIGIL_TEST_WEBHOOK_SECRET' },
+  },
 });
 afterAll(async () => {
   await vigil.stop();
@@ -35,9 +35,9 @@ afterAll(async () => {
   expect(github.problems).toEqual([]);
 });
 
-const deliver = (event: string, payload: object, signWith = secret) => {
+const deliver = (event: string, payload: object, signWith = secret, to = vigil) => {
   const body = JSON.stringify(payload);
-  return fetch(`${vigil.url}/v1/github/webhook`, {
+  return fetch(`${to.url}/v1/github/webhook`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -84,5 +84,17 @@ describe('GitHub mode', () => {
     // Events about issues that are not Vigil's are accepted and ignored.
     expect((await deliver('issues', { ...payload('closed', []), issue: { number: 99, state: 'closed', body: 'a person wrote this', labels: [] } })).status).toBe(204);
     expect((await deliver('ping', { zen: 'Keep it logically awesome.' })).status).toBe(204);
+  });
+
+  it('answers 503 to a person\'s action that cannot reach Temporal, so GitHub shows it failed and it can be redelivered', async () => {
+    const away = await startTestVigil({ tracker: githubTracker(), intakeTemporalAddress: `127.0.0.1:${await getPort()}` });
+    try {
+      const issue = { number: 7, state: 'closed', body: issueMarker('gh-away', 'alert/generic/gh-away'), labels: [] };
+      const answer = await deliver('issues', { action: 'closed', issue, repository: { name: 'security', owner: { login: 'acme' } } }, secret, away);
+      expect(answer.status).toBe(503);
+      expect(await answer.json()).toEqual({ error: expect.stringContaining('redeliver') });
+    } finally {
+      await away.stop();
+    }
   });
 });

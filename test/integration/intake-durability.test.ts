@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import getPort from 'get-port';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalArchive } from '../../activities/archive/local';
+import { logIn, pressAsPage } from '../helpers/tracker-page';
 import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 let vigil: TestVigil | undefined;
@@ -59,6 +60,18 @@ describe('durability', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await vigil.tracker.listIssues()).toHaveLength(1);
     expect((await vigil.tracker.readIssue(issue.number))!.comments).toHaveLength(1);
+  });
+
+  it('refuses a person\'s action while Temporal is away, visibly, and changes nothing', async () => {
+    vigil = await startTestVigil({ intakeTemporalAddress: `127.0.0.1:${await getPort()}` });
+    const { issue } = await vigil.tracker.findOrCreateIssue({ fingerprint: 'quiet', workflowId: 'alert/generic/quiet', title: 'quiet', body: 'quiet', labels: ['vigil'] });
+    const session = await logIn(vigil.url, vigil.token);
+    const pressed = await pressAsPage(vigil.url, session, issue.number, 'suppress');
+    expect(pressed.status).toBe(503);
+    expect(await pressed.text()).toContain('Not done: the investigation could not be told');
+    const closed = await fetch(`${vigil.url}/v1/issues/${issue.number}/close`, { method: 'POST', headers: { authorization: `Bearer ${vigil.token}` } });
+    expect(closed.status).toBe(503);
+    expect(await vigil.tracker.readIssue(issue.number)).toMatchObject({ state: 'open', labels: ['vigil'] });
   });
 
   it('takes gzip bodies, and refuses one that inflates past the bound', async () => {

@@ -19,7 +19,11 @@ import { createLogger } from '../../lib/logger';
 import { ensureSearchAttributes } from '../../lib/temporal-setup';
 import { locatePrerequisite } from '../../scripts/prerequisites';
 import { createMainWorker } from '../../workers/main-worker';
+import { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { alertReceived, issueChanged, progressQuery, recheckNow, type InvestigationProgress } from '../../lib/investigation';
+import { createIssueSignaller } from '../../intake/issue-signals';
+import { VigilFailure } from '../../lib/search-attributes';
 import { loopbackOnlyProbes } from '../helpers/vigil';
 
 let env: TestWorkflowEnvironment;
@@ -155,15 +159,8 @@ async function until<T>(what: () => Promise<T>, accept: (value: T) => boolean, t
 
 const headings = (comments: string[]) => comments.map((body) => body.split('\n')[0]);
 
-/**
- * `count` re-checks done and everything they set out to do done too: the count moves before the
- * check's comment and labels are written, so waiting for the count alone could pass while broken.
- */
-async function checks(watched: Watched, count: number): Promise<void> {
-  const handle = env.client.workflow.getHandle(watched.workflowId);
-  await until(watched.progress, (progress) => (progress.watch?.checks ?? 0) >= count);
-  await until(() => handle.describe(), (description) => (description.raw.pendingActivities ?? []).length === 0);
-}
+/** `count` re-checks reported: the workflow counts a check once its comment and labels are written. */
+const checks = (watched: Watched, count: number) => until(watched.progress, (progress) => (progress.watch?.checks ?? 0) >= count);
 const ended = async (watched: Watched) => (await env.client.workflow.getHandle(watched.workflowId).result()).progress;
 
 describe('watching an open exposure', () => {
@@ -281,6 +278,117 @@ describe('watching an open exposure', () => {
       expect(repeated).toBe(true);
       expect(progress).toMatchObject({ occurrences: 2, watch: { state: 'aged-out', checks: 1 } });
       expect(headings(await watched.comments()).slice(-2)).toEqual(['### No longer watched', '### Seen 2 times']);
+    } finally {
+      await watched.stop();
+    }
+  });
+});
+
+describe('what the watch knows, and what people and sources tell it', () => {
+  it('labels an exposure nothing answers on as unconfirmed while the inventory shows it, and reports the inventory\'s change', async () => {
+    const watched = await startWatched({});
+    try {
+      await until(watched.comments, (comments) => comments.some((body) => body.startsWith('### Exposure checks')));
+      expect(await watched.labels()).toContain('exposure:open');
+      // The machine stops answering, but the rules still open its ports: not remediated, unconfirmed.
+      await Promise.all(watched.servers.map(close));
+      for (let check = 1; check <= 3; check += 1) {
+        await env.sleep('4h');
+        await checks(watched, check);
+      }
+      expect((await watched.progress()).watch).toMatchObject({ state: 'watching', checks: 3 });
+      expect(await watched.labels()).toContain('exposure:unconfirmed');
+      expect(await watched.labels()).not.toContain('exposure:open');
+      const reported = (await watched.comments()).length;
+
+      // The rules are revoked in the inventory: a change on the issue, and then remediated.
+      for (const server of watched.servers) await watched.revoke(server);
+      await env.sleep('4h');
+      await checks(watched, 4);
+      const change = (await watched.comments()).slice(reported);
+      expect(headings(change)).toEqual(['### Re-check 4: something changed']);
+      expect(change[0]).toContain('inventory/127.0.0.1/tcp/');
+      const progress = await ended(watched);
+      expect(progress.watch).toMatchObject({ state: 'remediated', checks: 5 });
+      expect(await watched.labels()).toContain('exposure:remediated');
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('re-checks at once when the source says it is resolved: disputed while it answers, remediated once the re-check agrees', async () => {
+    const watched = await startWatched({});
+    const handle = env.client.workflow.getHandle(watched.workflowId);
+    const resolved = (n: number) => ({ ...watched.alert, resolution: 'SCC state INACTIVE', archive: { ...watched.alert.archive, sha256: `resolved-${n}` } });
+    try {
+      await until(watched.progress, (progress) => progress.watch?.state === 'watching');
+      await handle.signal(alertReceived, resolved(1));
+      await checks(watched, 1);
+      expect(headings(await watched.comments()).at(-1)).toBe('### Resolved at the source, but not here');
+      expect((await watched.progress()).watch?.state).toBe('watching');
+
+      for (const server of watched.servers) await watched.revoke(server);
+      await handle.signal(alertReceived, resolved(2));
+      const progress = await ended(watched);
+      expect(progress.watch).toMatchObject({ state: 'remediated', checks: 2 });
+      expect(progress.occurrences).toBe(1);
+      expect(headings(await watched.comments()).at(-1)).toBe('### Resolved at the source');
+      expect(await watched.labels()).toContain('exposure:remediated');
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('starts an ended investigation again when a person reopens its issue, and looks again', async () => {
+    const watched = await startWatched({});
+    const handle = env.client.workflow.getHandle(watched.workflowId);
+    try {
+      await until(watched.progress, (progress) => progress.watch?.state === 'watching');
+      await handle.signal(issueChanged, { state: 'closed', suppressed: false });
+      expect((await ended(watched)).watch?.state).toBe('stopped');
+
+      // Intake's own client, as intake has it: the test environment's would lock its clock around result().
+      const intakeClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+      const signal = createIssueSignaller(intakeClient, { taskQueue: watched.config.temporal.taskQueue, timeoutMs: 30_000 });
+      expect(await signal(watched.workflowId, { state: 'closed', suppressed: true })).toBe('not running');
+      expect(await signal(watched.workflowId, { state: 'open', suppressed: false })).toBe('resumed');
+      await checks(watched, 1);
+      expect(await watched.progress()).toMatchObject({ issueState: 'open', occurrences: 1, watch: { state: 'watching', checks: 1 } });
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('says on the issue which step failed and why, labels it, and keeps watching', async () => {
+    let failures = 0;
+    const failFirstContext: NonNullable<WorkerOptions['interceptors']> = {
+      activity: [
+        (context) => ({
+          inbound: {
+            async execute(input, next) {
+              if (context.info.activityType === 'collectContext' && failures === 0) {
+                failures += 1;
+                throw ApplicationFailure.nonRetryable('the EC2 API answered 500 InternalError', 'InternalError');
+              }
+              return next(input);
+            },
+          },
+        }),
+      ],
+    };
+    const watched = await startWatched({}, failFirstContext);
+    try {
+      const comments = await until(watched.comments, (bodies) => bodies.some((body) => body.startsWith('### `collectContext` failed')));
+      expect(comments.find((body) => body.startsWith('### `collectContext` failed'))).toContain('the EC2 API answered 500 InternalError');
+      await until(watched.labels, (labels) => labels.includes('exposure:unconfirmed'));
+      expect(await watched.labels()).toContain('vigil:failed');
+      expect((await env.client.workflow.getHandle(watched.workflowId).describe()).typedSearchAttributes.get(VigilFailure)).toBe('collectContext');
+      expect((await watched.progress()).watch?.state).toBe('watching');
+
+      // The next re-check reads the inventory and probes: the exposure is open after all.
+      await env.sleep('4h');
+      await checks(watched, 1);
+      expect(await watched.labels()).toContain('exposure:open');
     } finally {
       await watched.stop();
     }

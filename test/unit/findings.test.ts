@@ -13,7 +13,24 @@ const tcp = (target: string, status: string, latencyMs = 3): Finding => ({
   detail: { attempts: 1 },
 });
 
+const screenshot = (imageHash: string): Finding => ({
+  key: 'screenshot/https://203.0.113.10/',
+  check: 'screenshot',
+  target: 'https://203.0.113.10/',
+  status: 'captured',
+  fields: { title: 'Login', imageHash, sha256: imageHash },
+  volatile: ['sha256'],
+  perceptual: ['imageHash'],
+});
+
 describe('findings', () => {
+  it('counts a screenshot as changed only when the picture looks different, not when a re-render flips a few bits', () => {
+    const before = [screenshot('f0f0f0f0f0f0f0f0')];
+    // A clock or a caret: three bits of 64.
+    expect(isEmptyDiff(diffFindings(before, [screenshot('f0f0f0f0f0f0f0f7')]))).toBe(true);
+    // Another page altogether: half the bits.
+    expect(diffFindings(before, [screenshot('0f0f0f0f0f0f0f0f')]).changed[0]?.changes).toEqual([{ field: 'imageHash', from: 'f0f0f0f0f0f0f0f0', to: '0f0f0f0f0f0f0f0f' }]);
+  });
   it('diffs on stable keys, ignoring volatile fields', () => {
     const before = [tcp('203.0.113.10:22', 'open'), tcp('203.0.113.10:80', 'open')];
     expect(isEmptyDiff(diffFindings(before, [tcp('203.0.113.10:22', 'open', 90), tcp('203.0.113.10:80', 'open', 1)]))).toBe(true);

@@ -1,0 +1,68 @@
+// Alerts merged into one picture, and bounded before they travel: the pure parts of "every event
+// reaches the issue" and "every accepted alert fits in Temporal".
+import { describe, expect, it } from 'vitest';
+import { boundAlert } from '../../intake/bound-alert';
+import { emptyActors, emptyNetwork, type NormalizedAlert } from '../../lib/alert';
+import { collapseCopies, mergeAlerts } from '../../lib/alert-merge';
+
+const alert = (overrides: Partial<NormalizedAlert> = {}): NormalizedAlert => ({
+  kind: 'exposure',
+  fingerprint: 'sg-1',
+  title: 'Security group opened',
+  severity: 'medium',
+  source: 'cloudtrail',
+  resources: [{ type: 'aws:ec2:security-group', id: 'sg-1' }],
+  network: { ...emptyNetwork(), ports: [{ from: 443, to: 443 }], protocol: 'tcp' },
+  actors: emptyActors(),
+  archive: { id: 'rec', sha256: 'body', receivedAt: '2026-11-30T10:00:00Z' },
+  ...overrides,
+});
+
+describe('merging alerts', () => {
+  it('keeps every port, address, actor and resource, and the worst severity', () => {
+    const merged = mergeAlerts(
+      alert({ actors: { ...emptyActors(), ips: ['203.0.113.5'] } }),
+      alert({
+        severity: 'critical',
+        network: { ...emptyNetwork(), ports: [{ from: 22, to: 22 }], protocol: 'tcp' },
+        actors: { ...emptyActors(), ips: ['198.51.100.7', '203.0.113.5'] },
+        resources: [{ type: 'aws:ec2:instance', id: 'i-1' }],
+      }),
+    );
+    expect(merged.severity).toBe('critical');
+    expect(merged.network.ports).toEqual([{ from: 22, to: 22 }, { from: 443, to: 443 }]);
+    expect(merged.actors.ips).toEqual(['203.0.113.5', '198.51.100.7']);
+    expect(merged.resources.map(({ id }) => id)).toEqual(['sg-1', 'i-1']);
+    expect(merged.title).toBe('Security group opened');
+    expect(mergeAlerts(alert({ severity: 'high' }), alert({ severity: 'low' })).severity).toBe('high');
+  });
+
+  it('collapses the copies of a body by fingerprint, counting them, each keeping its first position', () => {
+    const body = [alert(), alert({ fingerprint: 'sg-2' }), ...Array.from({ length: 9_998 }, () => alert())];
+    const collapsed = collapseCopies(body);
+    expect(collapsed.map(({ fingerprint, index, copies }) => ({ fingerprint, index, copies }))).toEqual([
+      { fingerprint: 'sg-1', index: 0, copies: 9_999 },
+      { fingerprint: 'sg-2', index: 1, copies: undefined },
+    ]);
+  });
+});
+
+describe('bounding alerts', () => {
+  it('cuts texts and lists, names what it cut, and hashes a fingerprint too long to be an identity', () => {
+    const huge = alert({
+      title: 'A'.repeat(3 * 1024 * 1024),
+      fingerprint: 'f'.repeat(5000),
+      actors: { ...emptyActors(), ips: Array.from({ length: 5000 }, (_, n) => `10.0.${n >> 8}.${n & 255}`) },
+    });
+    const bounded = boundAlert(huge);
+    expect(JSON.stringify(bounded).length).toBeLessThan(64 * 1024);
+    expect(bounded.title).toMatch(/^A{500}… \(cut at 500 of 3145728 characters; the archive holds the whole alert\)$/);
+    expect(bounded.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(boundAlert(huge).fingerprint).toBe(bounded.fingerprint);
+    expect(bounded.truncated).toEqual(['title', 'actors.ips']);
+  });
+
+  it('leaves an ordinary alert exactly as it was', () => {
+    expect(boundAlert(alert())).toEqual(alert());
+  });
+});
