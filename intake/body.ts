@@ -2,6 +2,7 @@
 // recognised by their magic bytes, whatever the headers say, and inflated within a bound. Deliveries
 // decode on a decoding thread (intake/read-alerts.ts), all but small plain JSON (intake/decoder.ts).
 import { gunzipSync } from 'node:zlib';
+import { jsonShapeProblem, type JsonLimits } from './json-shape';
 
 export class MalformedBodyError extends Error {
   override name = 'MalformedBodyError';
@@ -19,7 +20,8 @@ export function decodedSize(body: Buffer, maxInflatedBytes: number): number {
   return Math.max(body.length, Math.min(body.readUInt32LE(body.length - 4), maxInflatedBytes));
 }
 
-export function decodeBody(body: Buffer, maxInflatedBytes: number): unknown {
+/** `limits` bound what parsing may build (intake's decoding); without them, only JSON.parse judges. */
+export function decodeBody(body: Buffer, maxInflatedBytes: number, limits?: JsonLimits): unknown {
   let text = body;
   if (isGzip(body)) {
     try {
@@ -28,6 +30,8 @@ export function decodeBody(body: Buffer, maxInflatedBytes: number): unknown {
       throw new MalformedBodyError(`gzip body could not be inflated within ${maxInflatedBytes} bytes: ${(err as Error).message}`);
     }
   }
+  const problem = limits && jsonShapeProblem(text, limits);
+  if (problem) throw new MalformedBodyError(`refused before parsing: ${problem}`);
   try {
     return JSON.parse(text.toString('utf8'));
   } catch (err) {

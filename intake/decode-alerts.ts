@@ -3,6 +3,7 @@
 import type { NormalizedAlert } from '../lib/alert';
 import type { DeliveredRecord } from '../lib/delivery';
 import { decodeBody, MalformedBodyError } from './body';
+import type { JsonLimits } from './json-shape';
 import { normalizePayload } from './normalize';
 import type { SourceAdapter } from './sources/types';
 
@@ -15,11 +16,12 @@ export interface ReadTask {
 /** The alerts of a body, or why it can never be investigated (a malformed body). */
 export type ReadOutcome = { rejected: string } | { alerts: NormalizedAlert[] };
 
-export function decodeAlerts(adapters: readonly SourceAdapter[], maxInflatedBytes: number, { record, body }: ReadTask): ReadOutcome {
+/** `limits`: the bounds on what parsing the body may build (intake/json-shape.ts); none when absent. */
+export function decodeAlerts(adapters: readonly SourceAdapter[], maxInflatedBytes: number, { record, body }: ReadTask, limits?: JsonLimits): ReadOutcome {
   // Only the reference travels with each alert into Temporal, whatever else the caller's record holds.
   const { id, sha256, receivedAt } = record;
   try {
-    const payload = decodeBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxInflatedBytes);
+    const payload = decodeBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxInflatedBytes, limits);
     return { alerts: normalizePayload(adapters, record.source, payload, { id, sha256, receivedAt }) };
   } catch (err) {
     if (!(err instanceof MalformedBodyError)) throw err;

@@ -3,11 +3,21 @@
 // `/healthz`) for 17 s: now at most `threads` bodies decode at once, off the event loop, and the
 // bodies decoding or waiting for a thread are bounded by the bytes they inflate to. Intake asks for
 // room and is refused when there is none; the sweeper, re-scans and replay wait for it.
+//
+// A body can be small and still take what no alert needs: a 257 KB gzip inflating to 255 MiB of
+// deeply nested JSON once ran for more than 200 s and took 5.7 GB on its thread. So a body nested
+// too deep, or holding more objects and arrays than a thread's heap can take, is refused before it
+// is parsed (intake/json-shape.ts); each thread has a heap of its own size (`heapMb`), and each body
+// a deadline once on its thread (`timeoutMs`). Past either, the pool ends the thread and starts
+// another. Each way the body is rejected with the limit it crossed, and marked so in the archive, so
+// the sweeper does not try it again.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { SourceSettings } from '../lib/config';
 import type { DeliveredRecord } from '../lib/delivery';
 import { decodedSize, isGzip } from './body';
 import { decodeAlerts, type ReadOutcome, type ReadTask } from './decode-alerts';
+import { jsonLimitsFor, MAX_JSON_DEPTH, type JsonLimits } from './json-shape';
 import type { ThreadSettings } from './read-alerts';
 import { createSourceAdapters } from './sources';
 
@@ -24,6 +34,13 @@ export interface DecoderSettings {
   taskModule?: URL;
   /** Plain JSON bodies no larger than this decode on the calling thread (tests set 0 to hold every decode). */
   inlineBytes?: number;
+  /**
+   * The heap of each thread (V8's old generation, MiB), which also bounds the objects and arrays a
+   * body may hold: a body that needs more is rejected. Node's default, and no such bound, when unset.
+   */
+  heapMb?: number;
+  /** How long a body may decode once on its thread: a body that takes longer is rejected. No deadline when unset. */
+  timeoutMs?: number;
 }
 
 /** A body admitted to the bound: decode it, or give its place back unused. */
@@ -82,14 +99,29 @@ class Room {
   }
 }
 
-export function createDecoder({
-  sources,
-  maxInflatedBytes,
-  threads,
-  maxDecodingBytes,
-  taskModule = new URL('./read-alerts.ts', import.meta.url),
-  inlineBytes = INLINE_BYTES,
-}: DecoderSettings): Decoder {
+/** Why a decode its thread was ended for can never succeed, or undefined for any other failure. */
+function limitCrossed(err: unknown, deadline: AbortSignal, { heapMb, timeoutMs }: DecoderSettings): string | undefined {
+  if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return `decoding the body needs more than the ${heapMb ?? 'default'} MiB of memory a decoding thread has (intake.decodeHeapMb)`;
+  }
+  if (deadline.aborted && (err as Error).name === 'AbortError') {
+    return `decoding the body took longer than ${timeoutMs} ms (intake.decodeTimeoutMs)`;
+  }
+  return undefined;
+}
+
+export function createDecoder(settings: DecoderSettings): Decoder {
+  const {
+    sources,
+    maxInflatedBytes,
+    threads,
+    maxDecodingBytes,
+    taskModule = new URL('./read-alerts.ts', import.meta.url),
+    inlineBytes = INLINE_BYTES,
+    heapMb,
+    timeoutMs,
+  } = settings;
+  const jsonLimits: JsonLimits = heapMb === undefined ? { maxDepth: MAX_JSON_DEPTH, maxContainers: Infinity } : jsonLimitsFor(heapMb);
   // The threads build the same adapters: a mistake in their settings fails here, at start.
   const adapters = createSourceAdapters(sources);
   const pool = new Piscina({
@@ -97,15 +129,49 @@ export function createDecoder({
     minThreads: 0,
     maxThreads: threads,
     idleTimeout: IDLE_THREAD_MS,
-    workerData: { taskModule: taskModule.href, sources, maxInflatedBytes } satisfies ThreadSettings,
+    ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
+    workerData: { taskModule: taskModule.href, sources, maxInflatedBytes, jsonLimits } satisfies ThreadSettings,
   });
+  // A thread that fails with no task left to fail (one ended past its deadline, running out of memory
+  // on its way out) has no one to tell: its body was rejected already. Unheard, it would end the process.
+  pool.on('error', () => undefined);
   const room = new Room(maxDecodingBytes);
+  // No more bodies handed to the pool than it has threads (one place each); the others wait here,
+  // first come first served.
+  const threadsFree = new Room(threads);
 
-  // The body is copied, not transferred: a small Buffer shares its memory with others.
-  const decode = (record: DeliveredRecord, body: Buffer): Promise<ReadOutcome> => pool.run({ record, body } satisfies ReadTask);
+  async function decode(record: DeliveredRecord, body: Buffer): Promise<ReadOutcome> {
+    await threadsFree.enter(1);
+    const deadline = new AbortController();
+    // The deadline runs from when the thread starts on the body (decoding-thread.mjs says so), not
+    // from when a new thread starts loading its modules.
+    const { port1: started, port2: startedOnThread } = new MessageChannel();
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    if (timeoutMs !== undefined) {
+      started.once('message', () => {
+        if (!settled) timer = setTimeout(() => deadline.abort(), timeoutMs);
+      });
+    }
+    try {
+      // The body is copied, not transferred: a small Buffer shares its memory with others.
+      const task = { record, body, started: startedOnThread } satisfies ReadTask & { started: MessagePort };
+      return (await pool.run(task, { signal: deadline.signal, transferList: [startedOnThread] })) as ReadOutcome;
+    } catch (err) {
+      // The pool has ended that thread (out of memory, or aborted past its deadline) and starts another.
+      const rejected = limitCrossed(err, deadline.signal, settings);
+      if (rejected === undefined) throw err;
+      return { rejected };
+    } finally {
+      settled = true;
+      clearTimeout(timer);
+      started.close();
+      threadsFree.leave(1);
+    }
+  }
 
   const decodesInline = (body: Buffer) => !isGzip(body) && body.length <= inlineBytes;
-  const inline = async (record: DeliveredRecord, body: Buffer) => decodeAlerts(adapters, maxInflatedBytes, { record, body });
+  const inline = async (record: DeliveredRecord, body: Buffer) => decodeAlerts(adapters, maxInflatedBytes, { record, body }, jsonLimits);
 
   return {
     async readAlerts(record, body) {

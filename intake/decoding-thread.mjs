@@ -5,4 +5,10 @@ import { workerData } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 
 const { default: task } = await tsImport(workerData.taskModule, import.meta.url);
-export default task;
+
+/** Says on `started` that the body has its thread (its deadline runs from now), then decodes it. */
+export default function decodeOnThread({ started, ...work }) {
+  started?.postMessage('started');
+  started?.close();
+  return task(work);
+}

@@ -4,6 +4,7 @@
 import { workerData } from 'node:worker_threads';
 import type { SourceSettings } from '../lib/config';
 import { decodeAlerts, type ReadOutcome, type ReadTask } from './decode-alerts';
+import type { JsonLimits } from './json-shape';
 import { createSourceAdapters } from './sources';
 
 /** What every decoding thread is started with. */
@@ -12,12 +13,14 @@ export interface ThreadSettings {
   taskModule: string;
   sources: Record<string, SourceSettings>;
   maxInflatedBytes: number;
+  /** Bounds on what parsing a body may build, checked before it is parsed. */
+  jsonLimits?: JsonLimits;
 }
 
 // Adapters are functions, which cannot cross threads: each thread builds its own from the settings.
-const { sources, maxInflatedBytes } = workerData as ThreadSettings;
+const { sources, maxInflatedBytes, jsonLimits } = workerData as ThreadSettings;
 const adapters = createSourceAdapters(sources);
 
 export default function readAlerts(task: ReadTask): ReadOutcome {
-  return decodeAlerts(adapters, maxInflatedBytes, task);
+  return decodeAlerts(adapters, maxInflatedBytes, task, jsonLimits);
 }

@@ -11,6 +11,8 @@ export interface IntakeServerDeps extends AlertRouteDeps {
   issues?: IssueRouteDeps;
   /** GitHub's issues webhook, when the tracker is GitHub and a webhook secret is set. */
   githubWebhook?: GitHubWebhookDeps;
+  /** intake.trustProxy: the client's address and scheme as the proxy in front forwards them. */
+  trustProxy?: boolean | string[];
 }
 
 const bodyTypes = ['application/json', /^application\/[\w.+-]+\+json$/, 'application/gzip', 'application/x-gzip'];
@@ -30,7 +32,11 @@ const serializers = {
 };
 
 export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger.child({}, { serializers }) as FastifyBaseLogger, return503OnClosing: true });
+  const app = Fastify({
+    loggerInstance: deps.logger.child({}, { serializers }) as FastifyBaseLogger,
+    return503OnClosing: true,
+    trustProxy: deps.trustProxy ?? false,
+  });
 
   // Raw bytes, so the archive keeps exactly what was sent; the body is decoded after archiving.
   app.removeAllContentTypeParsers();

@@ -7,7 +7,15 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sameSecret } from './auth';
 
-const cookieName = 'vigil_session';
+/**
+ * Browsers keep cookies by host name, whatever the port, so two Vigils on one host (a dev one and the
+ * demo, or two behind port mappings) would each overwrite the other's session: the cookie's name
+ * carries the port the browser addressed, as its Host header says (443 or 80 when it names none).
+ */
+export function sessionCookieName(request: FastifyRequest): string {
+  const port = /:(\d{1,5})$/.exec(request.headers.host ?? '')?.[1] ?? (request.protocol === 'https' ? '443' : '80');
+  return `vigil_session_${port}`;
+}
 
 export interface Session {
   id: string;
@@ -36,7 +44,7 @@ export async function registerSessions(scope: FastifyInstance, token: string, tt
 
   return {
     of(request) {
-      const signed = request.cookies[cookieName];
+      const signed = request.cookies[sessionCookieName(request)];
       const { valid, value } = signed ? request.unsignCookie(signed) : { valid: false, value: null };
       const [id, expiry] = valid && value ? value.split('.') : [];
       const expiresAt = Number(expiry);
@@ -44,7 +52,8 @@ export async function registerSessions(scope: FastifyInstance, token: string, tt
     },
     start(reply) {
       const value = `${randomBytes(18).toString('base64url')}.${Date.now() + ttlMs}`;
-      reply.setCookie(cookieName, value, {
+      // Secure when the request came over https, as the TLS proxy in front says when intake.trustProxy trusts it.
+      reply.setCookie(sessionCookieName(reply.request), value, {
         signed: true,
         httpOnly: true,
         sameSite: 'strict',
@@ -58,7 +67,7 @@ export async function registerSessions(scope: FastifyInstance, token: string, tt
         for (const [id, expiresAt] of ended) if (expiresAt <= Date.now()) ended.delete(id);
         ended.set(session.id, session.expiresAt);
       }
-      reply.clearCookie(cookieName, { path: '/' });
+      reply.clearCookie(sessionCookieName(reply.request), { path: '/' });
     },
     csrfToken,
     csrfValid: (session, presented) => typeof presented === 'string' && sameSecret(presented, csrfToken(session)),

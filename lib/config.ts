@@ -61,6 +61,14 @@ const sourceSettingsSchema = z.strictObject({
 });
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>;
 
+/** A proxy's address or range, or one of the names `loopback`, `linklocal`, `uniquelocal` (Fastify's trustProxy). */
+const proxyAddress = z
+  .string()
+  .refine(
+    (text) => ['loopback', 'linklocal', 'uniquelocal'].includes(text) || ipaddr.isValid(text) || ipaddr.isValidCIDR(text),
+    'expected an address or CIDR range of the proxy, or loopback, linklocal or uniquelocal',
+  );
+
 const intakeSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port. */
@@ -81,10 +89,24 @@ const intakeSchema = z.strictObject({
    * 503 with Retry-After. Two of the largest bodies (maxInflatedBytes).
    */
   maxDecodingBytes: z.int().min(1024).default(512 * 1024 * 1024),
+  /**
+   * The heap of each decoding thread (MiB). A body that needs more is rejected, and so is one holding
+   * more objects and arrays than a quarter of it takes (4096 per MiB). A 256 MiB CloudTrail log file
+   * needs about 768.
+   */
+  decodeHeapMb: z.int().min(64).default(2048),
+  /** How long one body may decode once it has a thread; a body that takes longer is rejected. */
+  decodeTimeoutMs: z.int().min(100).default(60_000),
   /** Settings per source name (`guardduty`, `cloudtrail`, ...). */
   sources: z.record(z.string(), sourceSettingsSchema).default({}),
   /** How long intake waits for Temporal before answering 202 with `dispatched: false`. */
   dispatchTimeoutMs: z.int().min(100).default(5000),
+  /**
+   * Intake is reached through a proxy (that terminates TLS): take the client's address and scheme from
+   * its X-Forwarded-For and X-Forwarded-Proto. `true` trusts any sender of them, so only when nothing
+   * but the proxy reaches intake; better, the proxy's addresses or ranges.
+   */
+  trustProxy: z.union([z.boolean(), z.array(proxyAddress)]).default(false),
 });
 
 const archiveSchema = z.discriminatedUnion('kind', [

@@ -1,10 +1,9 @@
 // `vigil demo`: the whole stack on free ports and a fresh data folder, fed the demo alerts through
 // the HTTP intake as a real sender would, then left running (or stopped, with --once).
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import getPort from 'get-port';
 import { feedDefinitions } from '../activities/intel/feeds';
 import { configSchema } from '../lib/config';
@@ -12,6 +11,7 @@ import { createLogger } from '../lib/logger';
 import { progressQuery, recheckNow } from '../lib/investigation';
 import { startDemoServices, type DemoServices } from './demo-services';
 import { projectRoot } from './prerequisites';
+import { recordHistories } from './record-histories';
 import { startStack, type Stack } from './stack';
 
 const demoIntel = path.join(projectRoot, 'demo', 'intel');
@@ -38,7 +38,8 @@ export interface DemoOptions {
 interface Sent {
   file: string;
   archiveId: string;
-  delivery: string;
+  /** The investigations it went to, with the occurrence each reports (`<body sha256>#<n>`). */
+  investigations: { workflowId: string; occurrence: string }[];
   workflowIds: string[];
 }
 
@@ -48,27 +49,27 @@ async function sendAlert(stack: Stack, file: string): Promise<Sent> {
     headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
     body: await readFile(file),
   });
-  const answer = (await response.json()) as { error?: string; archiveId: string; alerts: { workflowId: string }[] };
+  const answer = (await response.json()) as { error?: string; archiveId: string; alerts: { id: string; workflowId: string; unwatched?: true }[] };
   if (response.status !== 202) throw new Error(`${path.basename(file)}: intake answered ${response.status}: ${answer.error}`);
-  return {
-    file,
-    archiveId: answer.archiveId,
-    delivery: answer.archiveId.split('/').at(-1)!,
-    workflowIds: answer.alerts.map((alert) => alert.workflowId),
-  };
+  const body = answer.archiveId.split('/').at(-1)!;
+  // A resolution (a passed check) for a finding nothing investigates goes to no investigation.
+  const investigations = answer.alerts
+    .filter((alert) => !alert.unwatched)
+    .map(({ id, workflowId }) => ({ workflowId, occurrence: `${body}#${id.split('#').at(-1)}` }));
+  return { file, archiveId: answer.archiveId, investigations, workflowIds: investigations.map(({ workflowId }) => workflowId) };
 }
 
 /** Waits until every investigation has reported its delivery on its issue. */
 async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const pending = sent.flatMap(({ delivery, workflowIds }) => workflowIds.map((workflowId) => ({ workflowId, delivery })));
+  const pending = sent.flatMap(({ investigations }) => investigations);
   while (pending.length > 0) {
-    const { workflowId, delivery } = pending[0]!;
+    const { workflowId, occurrence } = pending[0]!;
     // Bounded: a query that meets an in-flight workflow task can wait far longer than a poll should.
     const progress = await stack.client
       .withDeadline(Date.now() + 2000, () => stack.client.workflow.getHandle(workflowId).query(progressQuery))
       .catch(() => undefined);
-    if (progress?.firstReportComplete && progress.reportedDeliveries.some((key) => key.startsWith(`${delivery}#`))) {
+    if (progress?.firstReportComplete && progress.reportedDeliveries.includes(occurrence)) {
       pending.shift();
       continue;
     }
@@ -76,6 +77,9 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The demo alert a recording sends again, and whose issue it closes and reopens: an exposure being watched. */
+const REPEATED_ALERT = '01-ssh-open-to-internet.json';
 
 /** The security group the CloudTrail demo alert opened: its machine is the one the demo closes. */
 const RECHECKED_GROUP = 'sg-0a1b2c3d4e5f60718';
@@ -100,15 +104,6 @@ async function showRecheck(stack: Stack, services: DemoServices, workflowId: str
   }
 }
 
-/** Each investigation's history as JSON, named after its workflow id, for replay tests. */
-async function saveHistories(stack: Stack, workflowIds: string[], dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  for (const workflowId of workflowIds) {
-    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
-    await writeFile(path.join(dir, `${workflowId.replace(/[^\w.-]+/g, '_')}.json`), `${historyToJSON(history)}\n`);
-  }
-}
-
 export async function runDemo({ once, json, alerts, saveHistories: historiesDir }: DemoOptions): Promise<void> {
   // Human-readable progress goes to stderr when stdout carries the JSON result.
   const say = (line: string) => (json ? console.error(line) : console.log(line));
@@ -127,8 +122,9 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     inventory: { static: { files: [services.inventoryFile] } },
     // The demo's machines are on loopback, and nothing else is ever contacted.
     probe: { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] },
-    // One clean re-check is enough to call the demo's closed port remediated.
-    watch: { cleanChecks: 1 },
+    // One clean re-check is enough to call the demo's closed port remediated; a recording continues
+    // as new after two checks, so that the histories have a continue-as-new in them.
+    watch: { cleanChecks: 1, ...(historiesDir ? { checksPerRun: 2 } : {}) },
   });
   say(`Starting Vigil (data folder ${dataDir}; demo web page on 127.0.0.1:${services.webPort}, SSH on 127.0.0.1:${services.sshPort}) …`);
   let stack: Stack;
@@ -147,7 +143,8 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
   };
   try {
     // The snapshot copied in before any alert, so the actor checks find it.
-    await stack.client.workflow.execute('refreshFeeds', { taskQueue: config.temporal.taskQueue, workflowId: `demo-feeds-${Date.now()}` });
+    const feedsWorkflowId = `demo-feeds-${Date.now()}`;
+    await stack.client.workflow.execute('refreshFeeds', { taskQueue: config.temporal.taskQueue, workflowId: feedsWorkflowId });
     const sent = [];
     for (const name of files) {
       const result = await sendAlert(stack, path.join(alerts, name));
@@ -160,7 +157,12 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
       await showRecheck(stack, services, rechecked);
       say(`  revoked the rule opening the staging admin panel, closed it, and asked ${rechecked} to re-check, twice: one change comment, then nothing new`);
     }
-    if (historiesDir) await saveHistories(stack, sent.flatMap(({ workflowIds }) => workflowIds), historiesDir);
+    if (historiesDir) {
+      const exposure = sent.find(({ file }) => path.basename(file) === REPEATED_ALERT)!;
+      const repeat = { file: exposure.file, workflowId: exposure.workflowIds[0]! };
+      const saved = await recordHistories({ stack, taskQueue: config.temporal.taskQueue, repeat, feedsWorkflowId, investigations: sent.flatMap(({ workflowIds }) => workflowIds) }, historiesDir);
+      say(`  recorded ${saved.length} histories in ${historiesDir}`);
+    }
     const listed = await fetch(`${stack.intakeUrl}/v1/issues`, { headers: { authorization: `Bearer ${stack.trackerToken}` } });
     const issues = (await listed.json()) as { issues: unknown[] };
     say(`\nEvery demo alert has its first report: ${issues.issues.length} issue(s).`);

@@ -25,6 +25,8 @@ export function configuredDecoder(config: Config): Decoder {
       maxInflatedBytes: config.intake.maxInflatedBytes,
       threads: config.intake.decodeThreads,
       maxDecodingBytes: config.intake.maxDecodingBytes,
+      heapMb: config.intake.decodeHeapMb,
+      timeoutMs: config.intake.decodeTimeoutMs,
     });
     decoders.set(config, decoder);
   }

@@ -7,6 +7,7 @@ import type { Archive } from '../activities/archive/types';
 import { localTrackerRoot } from '../activities/tracker';
 import { createLocalTracker } from '../activities/tracker/local';
 import { createIssueSignaller } from '../intake/issue-signals';
+import { configuredSecrets } from '../intake/archived-headers';
 import { buildIntakeServer } from '../intake/server';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import { resolveTrackerToken } from '../intake/token';
@@ -49,6 +50,8 @@ export async function startIntake({ config, token, client, logger = createLogger
     archive,
     delivery: createConfiguredDelivery(config, client, logger, { archive }),
     sources: sourceRoutes(config),
+    otherSecrets: configuredSecrets(config),
+    trustProxy: config.intake.trustProxy,
     githubWebhook:
       config.tracker.kind === 'github' && config.tracker.github?.webhookSecret
         ? {

@@ -139,9 +139,9 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ ...run(), check: watch.checks, diff, screenshots: examined.screenshots });
     lastFindings = compactFindings(examined.findings);
     const remediated = change === 'remediated' || (resolving && !examined.exposed);
-    if (!remediated) await markState(examined.state);
-    else {
-      await markState('remediated', policy.autoClose);
+    // Remediated stays remediated while nothing comes back.
+    await markState(remediated || (watch.state === 'remediated' && !examined.exposed) ? 'remediated' : examined.state, remediated && policy.autoClose);
+    if (remediated) {
       if (!progress.suppressed && !resolving) await commentWatchEnded({ ...run(), check: watch.checks, reason: 'remediated', cleanChecks: watch.cleanStreak });
       if (policy.autoClose) progress.issueState = 'closed';
     }

@@ -1,13 +1,16 @@
 // The archive sweeper's activity: finds archived deliveries that never reached Temporal (intake or
 // a re-scan archived them, then Temporal did not answer in time, or the process died between
-// archiving and dispatching) and delivers them through the same delivery path.
-import { heartbeat } from '@temporalio/activity';
+// archiving and dispatching) and delivers them through the same delivery path. A record that fails
+// for any other reason than its own body (the store did not answer, a write failed) is logged and left
+// for the next pass; the pass goes on with the others.
+import { heartbeat, log } from '@temporalio/activity';
 import type { Delivery } from '../../lib/delivery';
 import type { Archive } from './types';
 
 export interface SweepSummary {
   examined: number;
   dispatched: number;
+  /** Not every alert reached Temporal, or the record could not be delivered at all: the next pass tries again. */
   stillUndispatched: number;
   rejected: number;
 }
@@ -25,7 +28,14 @@ export function createSweepActivities({ archive, delivery }: { archive: Archive;
         summary.examined += 1;
         heartbeat(summary);
         if (meta.dispatchedAt || meta.rejected) continue;
-        const result = await delivery.redeliver(meta);
+        let result;
+        try {
+          result = await delivery.redeliver(meta);
+        } catch (err) {
+          log.warn('archived record not delivered; the next pass tries it again', { archiveId: meta.id, error: (err as Error).message });
+          summary.stillUndispatched += 1;
+          continue;
+        }
         if ('rejected' in result) summary.rejected += 1;
         else if (result.alerts.every((alert) => alert.dispatched)) summary.dispatched += 1;
         else summary.stillUndispatched += 1;

@@ -13,6 +13,8 @@ export interface AlertRouteDeps {
   archive: Archive;
   delivery: Delivery;
   sources: { name: string; settings: SourceSettings; maxBodyBytes: number }[];
+  /** The other configured secrets, kept out of the archive wherever a sender puts them (archived-headers.ts). */
+  otherSecrets?: readonly string[];
 }
 
 const defaultAuth: AuthMethod[] = [{ kind: 'bearer' }];
@@ -48,7 +50,7 @@ function authHooks(auth: Authenticator) {
 
 export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps): void {
   const { token, archive, delivery } = deps;
-  const headersToArchive = archivableHeaders(deps.sources.map(({ name, settings }) => ({ name, methods: settings.auth ?? defaultAuth })), token);
+  const headersToArchive = archivableHeaders(deps.sources.map(({ name, settings }) => ({ name, methods: settings.auth ?? defaultAuth })), token, deps.otherSecrets);
 
   for (const { name: source, settings, maxBodyBytes } of deps.sources) {
     const auth = createAuthenticator(settings.auth ?? defaultAuth, token, `intake.sources.${source}.auth`);

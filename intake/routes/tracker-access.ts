@@ -1,8 +1,10 @@
 // Who may read and act on the local tracker. Its routes answer only to our own host names (DNS
 // rebinding), send headers that keep the page out of frames, and need a credential: the tracker
 // token as a bearer (scripts), or a session from logging in with it (the page), whose forms also
-// carry the session's CSRF token. Origin and Referer grant nothing.
+// carry the session's CSRF token. Origin and Referer grant nothing. Guessing the token is bounded: past
+// a few wrong ones from an address, that address is refused (429), right token or not, for a while.
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHostCheck } from '../allowed-hosts';
 import { bearerOf, sameSecret } from '../auth';
@@ -42,6 +44,15 @@ declare module 'fastify' {
 
 const html = 'text/html; charset=utf-8';
 
+/**
+ * Wrong tokens (at the login, or as the API's bearer) an address may present in a window. A person
+ * mistyping needs a few; a generated token (24 random bytes) is out of reach at any rate, a chosen one
+ * of 16 characters perhaps not at thousands a second. The address is the client's as intake sees it:
+ * behind a proxy, set intake.trustProxy so that it is not the proxy's, which every client shares.
+ */
+const WRONG_TOKENS = 10;
+const WRONG_TOKENS_WINDOW_MS = 15 * 60_000;
+
 /** Registers the checks, headers and login routes on `scope`, the tracker's own plugin scope. */
 export async function registerTrackerAccess(scope: FastifyInstance, settings: TrackerAccessSettings): Promise<TrackerGuards> {
   const { token } = settings;
@@ -72,19 +83,44 @@ export async function registerTrackerAccess(scope: FastifyInstance, settings: Tr
 
   const sessions = await registerSessions(scope, token, settings.sessionTtlMs);
   scope.decorateRequest('trackerSession', undefined);
-  const hasBearer = (request: FastifyRequest) => {
+
+  // Counted by hand, wrong tokens only: a person's right ones, and every other request, cost nothing.
+  await scope.register(rateLimit, { global: false });
+  const wrongTokens = scope.createRateLimit({ max: WRONG_TOKENS, timeWindow: WRONG_TOKENS_WINDOW_MS });
+  /**
+   * Counts a wrong token, and answers 429 once the address has presented too many: then a right one
+   * too, or a guess would still tell right from wrong. True when it answered.
+   */
+  const refusedAfter = async (request: FastifyRequest, reply: FastifyReply, right: boolean): Promise<boolean> => {
+    const status = await wrongTokens(request, { increment: !right });
+    if (status.isAllowed || !status.isExceeded) return false;
+    reply
+      .code(429)
+      .header('retry-after', String(status.ttlInSeconds))
+      .send({ error: `too many wrong tokens from this address: retry in ${status.ttlInSeconds} s` });
+    return true;
+  };
+  /** The bearer token's verdict, or undefined when refused (429, answered). */
+  const bearerVerdict = async (request: FastifyRequest, reply: FastifyReply): Promise<'right' | 'wrong' | 'absent' | undefined> => {
     const presented = bearerOf(request.headers);
-    return presented !== undefined && sameSecret(presented, token);
+    if (presented === undefined) return 'absent';
+    const right = sameSecret(presented, token);
+    if (await refusedAfter(request, reply, right)) return undefined;
+    return right ? 'right' : 'wrong';
   };
   const unauthenticated = (reply: FastifyReply) =>
     reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated: send Authorization: Bearer <tracker token>, or log in at /login' });
 
   const guards: TrackerGuards = {
     reader: async (request, reply) => {
-      if (!hasBearer(request) && !sessions.of(request)) return unauthenticated(reply);
+      const bearer = await bearerVerdict(request, reply);
+      if (bearer === undefined) return reply;
+      if (bearer !== 'right' && !sessions.of(request)) return unauthenticated(reply);
     },
     bearer: async (request, reply) => {
-      if (!hasBearer(request)) return unauthenticated(reply);
+      const bearer = await bearerVerdict(request, reply);
+      if (bearer === undefined) return reply;
+      if (bearer !== 'right') return unauthenticated(reply);
     },
     page: async (request, reply) => {
       request.trackerSession = sessions.of(request);
@@ -107,7 +143,9 @@ export async function registerTrackerAccess(scope: FastifyInstance, settings: Tr
   scope.get('/login', async (_request, reply) => reply.type(html).send(loginPage(false)));
   scope.post<{ Body: Record<string, string> | undefined }>('/login', async (request, reply) => {
     const presented = request.body?.token;
-    if (typeof presented !== 'string' || !sameSecret(presented, token)) return reply.code(401).type(html).send(loginPage(true));
+    const right = typeof presented === 'string' && sameSecret(presented, token);
+    if (await refusedAfter(request, reply, right)) return reply;
+    if (!right) return reply.code(401).type(html).send(loginPage(true));
     sessions.start(reply);
     return reply.redirect('/issues', 303);
   });

@@ -55,13 +55,14 @@ describe('vigil demo --once --json', () => {
     expect(checks).toContain('| `169.254.169.254:80` | `a link-local address (cloud metadata lives here), not allowed by probe.allowRanges` |');
     expect(exposed.evidence).toEqual([{ path: expect.stringMatching(/screenshot-[0-9a-f]{16}\.png$/), contentType: 'image/png' }]);
     expect(exposed.labels).toContain('exposure:open');
-    // The watch, shown: the staging admin panel closed, two re-checks asked for → one change
-    // comment, the remediated label, and nothing from the second.
+    // The watch, shown: the rule opening the staging admin panel revoked and the panel closed, two
+    // re-checks asked for → one change comment, the remediated label, and nothing from the second.
     const remediated = issues.find((issue) => issue.title.includes('sg-0a1b2c3d4e5f60718'))!;
     const headings = remediated.comments.map((comment) => comment.body.split('\n')[0]);
     expect(headings.filter((heading) => heading!.startsWith('### Re-check'))).toEqual(['### Re-check 1: something changed']);
     expect(headings.at(-1)).toBe('### Remediated');
-    expect(remediated.comments.at(-2)!.body).toMatch(/\| `tcp\/127\.0\.0\.2:\d+` \| `status` \| `open` \| `closed` \|/);
+    // The rule is revoked in the inventory: the exposure and what answered on it are gone.
+    expect(remediated.comments.at(-2)!.body).toMatch(/- `inventory\/127\.0\.0\.2\/tcp\/\d+` \(was `exposed`\)\n- `tcp\/127\.0\.0\.2:\d+` \(was `open`\)/);
     expect(remediated.labels).toContain('exposure:remediated');
     expect(remediated.labels).not.toContain('exposure:open');
     const labels = new Set(issues.flatMap((issue) => issue.labels));

@@ -1,6 +1,6 @@
 // Credentials stay out of the archive and out of the logs, wherever a sender puts them: in a header
 // whose name says nothing, in a query string, or in an error that carries the request's headers.
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,12 @@ import { claimNamespace } from '../helpers/vigil';
 const token = 'intake-token-for-secrets-0123456789';
 const vendorKey = 'vendor-key-for-secrets-0123456789';
 const hmacSecret = 'hmac-secret-for-secrets-0123456789';
-const secrets = [token, vendorKey, hmacSecret];
+// Secrets intake itself does not check, configured all the same.
+const trackerToken = 'tracker-token-for-secrets-0123456789';
+const webhookSecret = 'webhook-secret-for-secrets-0123456789';
+const appPrivateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const providerKey = 'provider-key-for-secrets-0123456789';
+const secrets = [token, vendorKey, hmacSecret, trackerToken, webhookSecret, providerKey];
 const alert = JSON.stringify({ id: 'secrets-test', title: 'secrets test', severity: 'low' });
 
 let config: Config;
@@ -45,6 +50,11 @@ beforeAll(async () => {
         securityhub: { auth: [{ kind: 'hmac', secret: hmacSecret, signatureHeader: 'x-sig', timestampHeader: 'x-sig-time' }] },
       },
     },
+    tracker: {
+      local: { token: trackerToken },
+      github: { owner: 'o', repo: 'r', auth: { appId: 1, privateKey: appPrivateKey, installationId: 2 }, webhookSecret },
+    },
+    intel: { providers: { abuseipdb: { key: providerKey } } },
   });
   archive = createArchive(config);
   connection = await Connection.connect({ address: config.temporal.address });
@@ -109,6 +119,27 @@ describe('the archive keeps no credential', () => {
     expect(headers).not.toHaveProperty('x-relay');
     expect(headers).not.toHaveProperty('authorization');
     expect(headers).toMatchObject({ 'x-request-id': 'kept-2' });
+  });
+
+  it("drops a header holding the tracker's, GitHub's or a provider's secret, under any name", async () => {
+    const keyLine = appPrivateKey.split('\n')[3]!;
+    // A body of its own: the archive keeps one record (and the first headers) per body.
+    const response = await fetch(`${url}/v1/alerts/generic`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'x-forwarded-note': trackerToken,
+        'x-relay': `via ${webhookSecret}`,
+        'x-trace': providerKey,
+        'x-blob': keyLine,
+        'x-request-id': 'kept-3',
+      },
+      body: JSON.stringify({ id: 'secrets-test-3', title: 'secrets test 3', severity: 'low' }),
+    });
+    const headers = await archivedHeaders({ status: response.status, body: (await response.json()) as { archiveId?: string } });
+    for (const name of ['x-forwarded-note', 'x-relay', 'x-trace', 'x-blob']) expect(headers, name).not.toHaveProperty(name);
+    expect(headers).toMatchObject({ 'x-request-id': 'kept-3' });
   });
 });
 

@@ -1,10 +1,20 @@
 // The local tracker's page and API against a real intake (issue 13): reading and acting need the
 // tracker token (as a bearer, or a login session whose forms carry its CSRF token), Origin and
-// Referer grant nothing, foreign Host names are refused, and the page cannot be framed.
+// Referer grant nothing, foreign Host names are refused, and the page cannot be framed. Guessing the
+// token is refused (429) after a few wrong ones; two Vigils on one host keep their sessions apart; and
+// behind a TLS proxy intake.trustProxy makes the session cookie Secure.
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { configSchema } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
 import type { LocalIssue } from '../../lib/local-issues';
+import { startIntake } from '../../workers/intake';
 import { logIn, postLogin, pressAsPage, pressButton } from '../helpers/tracker-page';
 import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
@@ -96,8 +106,10 @@ describe('the local tracker', () => {
     expect((await get('/issues', { cookie })).status).toBe(200);
 
     // The cookie is signed: its expiry cannot be moved, nor a session made up.
-    const [id] = cookie.slice('vigil_session='.length).split('.');
-    for (const madeUp of [`vigil_session=${id}.99999999999999.c2lnbmF0dXJl`, cookie.slice(0, -2)]) {
+    const name = `vigil_session_${new URL(vigil.url).port}`;
+    expect(cookie.startsWith(`${name}=`)).toBe(true);
+    const [id] = cookie.slice(`${name}=`.length).split('.');
+    for (const madeUp of [`${name}=${id}.99999999999999.c2lnbmF0dXJl`, cookie.slice(0, -2)]) {
       expect((await get('/issues', { cookie: madeUp })).headers.get('location')).toBe('/login');
     }
   });
@@ -135,7 +147,7 @@ describe('the local tracker', () => {
     const out = await logout({ csrf: session.csrf });
     expect(out.status).toBe(303);
     expect(out.headers.get('location')).toBe('/login');
-    expect(out.headers.getSetCookie()[0]).toMatch(/^vigil_session=;.*Max-Age=0/i);
+    expect(out.headers.getSetCookie()[0]).toMatch(new RegExp(`^vigil_session_${new URL(vigil.url).port}=;.*Max-Age=0`, 'i'));
     expect((await get('/issues', { cookie: session.cookie })).headers.get('location')).toBe('/login');
     expect((await pressAsPage(vigil.url, session, issue.number, 'reopen')).status).toBe(403);
     expect(await stateOf()).toBe('closed');
@@ -181,5 +193,98 @@ describe('the local tracker', () => {
     // The page's one inline style is the one the policy allows.
     expect(page.headers.get('content-security-policy')).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`);
     expect((await get(evidenceUrl, bearer(trackerToken))).headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+});
+
+describe('the local tracker of intakes of their own', () => {
+  const started: { app: FastifyInstance; connection: Connection; dataDir: string }[] = [];
+  afterEach(async () => {
+    for (const { app, connection, dataDir } of started.splice(0)) {
+      await app.close();
+      await connection.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  /** Intake alone, with the local tracker's page: logging in needs no Temporal. */
+  async function startTracker(token: string, intake: Record<string, unknown> = {}): Promise<string> {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-tracker-access-'));
+    const config = configSchema.parse({ dataDir, intake: { port: 0, ...intake }, tracker: { local: { token } } });
+    const connection = Connection.lazy({ address: inject('temporalAddress') });
+    const { app, url } = await startIntake({
+      config,
+      token: `intake-${token}`,
+      client: new Client({ connection }),
+      logger: createLogger('tracker-access-test', 'silent'),
+    });
+    started.push({ app, connection, dataDir });
+    return url;
+  }
+
+  const login = (url: string, token: string, headers: Record<string, string> = {}) =>
+    fetch(`${url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ token }).toString(),
+    });
+
+  it('keeps the sessions of two Vigils on one host apart, as a browser keeps cookies whatever the port', async () => {
+    const tokens = ['tracker-token-first-0123456789', 'tracker-token-second-0123456789'];
+    const urls = await Promise.all(tokens.map((token) => startTracker(token)));
+    // A browser's cookies for 127.0.0.1, by name: a second one of the same name replaces the first.
+    const jar = new Map<string, string>();
+    for (const [n, url] of urls.entries()) {
+      const [setCookie] = (await login(url, tokens[n]!)).headers.getSetCookie();
+      const [name, value] = setCookie!.split(';')[0]!.split(/=(.*)/s);
+      jar.set(name!, value!);
+    }
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    for (const url of urls) {
+      expect((await fetch(`${url}/issues`, { headers: { cookie }, redirect: 'manual' })).status, url).toBe(200);
+    }
+  });
+
+  it('refuses an address that guessed wrong too often, the right token too, and no other address', async () => {
+    const token = 'tracker-token-guessed-0123456789';
+    // Behind a proxy it trusts, each client is its own address.
+    const url = await startTracker(token, { trustProxy: ['127.0.0.1'] });
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const guesser = from('203.0.113.7');
+    for (let n = 0; n < 10; n++) expect((await login(url, `wrong-guess-${n}-0123456789`, guesser)).status).toBe(401);
+
+    const refused = await login(url, 'wrong-guess-10-0123456789', guesser);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toEqual({ error: expect.stringContaining('too many wrong tokens') });
+    // A right guess now would tell right from wrong: refused too, and so is the API's bearer.
+    expect((await login(url, token, guesser)).status).toBe(429);
+    const api = (headers: Record<string, string>) => fetch(`${url}/v1/issues`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+    expect((await api(guesser)).status).toBe(429);
+
+    // Another client is not held to the guesser's count.
+    expect((await login(url, token, from('203.0.113.8'))).status).toBe(303);
+    expect((await api(from('203.0.113.8'))).status).toBe(200);
+  });
+
+  it('counts wrong bearer tokens of the API as guesses too', async () => {
+    const token = 'tracker-token-bearer-0123456789';
+    const url = await startTracker(token);
+    const api = (bearer: string) => fetch(`${url}/v1/issues`, { headers: { authorization: `Bearer ${bearer}` } });
+    for (let n = 0; n < 10; n++) expect((await api(`wrong-bearer-${n}-0123456789`)).status).toBe(401);
+    expect((await api('wrong-bearer-10-0123456789')).status).toBe(429);
+    expect((await api(token)).status).toBe(429);
+  });
+
+  it('makes the session cookie Secure behind a TLS proxy it trusts, and only then', async () => {
+    const token = 'tracker-token-proxied-0123456789';
+    const viaTls = { 'x-forwarded-proto': 'https' };
+    const attributes = async (url: string) => {
+      const [setCookie] = (await login(url, token, viaTls)).headers.getSetCookie();
+      return setCookie!.split(';').slice(1).map((attribute) => attribute.trim().toLowerCase());
+    };
+    expect(await attributes(await startTracker(token, { trustProxy: true }))).toContain('secure');
+    // Without it, anyone can say https: the header is not believed.
+    expect(await attributes(await startTracker(token))).not.toContain('secure');
   });
 });

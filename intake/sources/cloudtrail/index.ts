@@ -120,16 +120,39 @@ function judge(record: CloudTrailRecord, rules: readonly CloudTrailRule[]): Verd
   return { ...best, alsoMatched: matches.filter((entry) => entry !== best).map((entry) => entry.rule.id) };
 }
 
-/** JSON with sorted keys, so a record hashes the same whatever order its keys arrived in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isRecord(value)) {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
-    return `{${entries.join(',')}}`;
+/** Text written as it is, among the values still to write in `canonicalJson`. */
+class Verbatim {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * JSON with sorted keys, so a record hashes the same whatever order its keys arrived in. Written from
+ * a stack of its own rather than by recursion: a record nested 50,000 deep (which intake admits, up to
+ * intake/json-shape.ts's bound) would overflow the call stack, and the whole log file would become one
+ * unparsed alert saying "Maximum call stack size exceeded". The text is the same as a recursive
+ * writer's, so fingerprints do not change.
+ */
+function canonicalJson(root: unknown): string {
+  const parts: string[] = [];
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value instanceof Verbatim) {
+      parts.push(value.text);
+    } else if (Array.isArray(value)) {
+      parts.push('[');
+      pending.push(new Verbatim(']'));
+      for (let n = value.length - 1; n >= 0; n--) pending.push(value[n], ...(n > 0 ? [new Verbatim(',')] : []));
+    } else if (isRecord(value)) {
+      parts.push('{');
+      pending.push(new Verbatim('}'));
+      const keys = Object.keys(value).sort();
+      for (let n = keys.length - 1; n >= 0; n--) pending.push(value[keys[n]!], new Verbatim(`${n > 0 ? ',' : ''}${JSON.stringify(keys[n])}:`));
+    } else {
+      parts.push(JSON.stringify(value) ?? 'null');
+    }
   }
-  return JSON.stringify(value) ?? 'null';
+  return parts.join('');
 }
 
 /** One event's identity: its eventID (a GUID), or the record's hash when it has none. */
