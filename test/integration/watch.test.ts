@@ -359,6 +359,22 @@ describe('what the watch knows, and what people and sources tell it', () => {
     }
   });
 
+  it('keeps an earlier investigation\'s comments when a later one of the same alert reports again', async () => {
+    const watched = await startWatched({ enabled: false });
+    const handle = env.client.workflow.getHandle(watched.workflowId);
+    try {
+      // Nothing to watch: the investigation waits a while for repeats and ends.
+      await ended(watched);
+      const again = { ...watched.alert, archive: { ...watched.alert.archive, sha256: 'a-later-delivery' } };
+      await env.client.workflow.signalWithStart('investigateAlert', { workflowId: watched.workflowId, taskQueue: watched.config.temporal.taskQueue, signal: alertReceived, signalArgs: [again] });
+      await until(() => handle.query(progressQuery), (progress) => progress.firstReportComplete === true);
+      await until(watched.comments, (comments) => headings(comments).filter((heading) => heading === '### Exposure checks').length === 2);
+      expect(headings(await watched.comments()).filter((heading) => heading === '### Affected resources')).toHaveLength(2);
+    } finally {
+      await watched.stop();
+    }
+  });
+
   it('says on the issue which step failed and why, labels it, and keeps watching', async () => {
     let failures = 0;
     const failFirstContext: NonNullable<WorkerOptions['interceptors']> = {
