@@ -19,13 +19,22 @@ function unparsed(source: string, archive: ArchiveRef, reason: string): ParsedAl
   };
 }
 
+/** An adapter whose detection throws on a hostile payload does not recognise it; the next may. */
+function detects(adapter: SourceAdapter, payload: unknown): boolean {
+  try {
+    return adapter.detect(payload);
+  } catch {
+    return false;
+  }
+}
+
 export type ParseOutcome = { source: string; alerts: ParsedAlert[] } | { source: string; problem: string };
 
 /** The adapter's alerts, or why none understood the payload (for `vigil alert parse`, and unparsed alerts). */
 export function parsePayload(adapters: readonly SourceAdapter[], source: string, payload: unknown): ParseOutcome {
   let adapter: SourceAdapter | undefined;
   if (source === AUTO_SOURCE) {
-    adapter = adapters.find((candidate) => candidate.detect(payload));
+    adapter = adapters.find((candidate) => detects(candidate, payload));
     if (!adapter) {
       const expected = adapters.map((candidate) => `${candidate.name} (${candidate.description})`).join('; ');
       return { source, problem: `no known source recognises this payload; expected one of: ${expected}` };

@@ -3,12 +3,21 @@ import type { PortRange } from './alert';
 
 /** Ports from a from/to pair, where -1 or missing means all ports (as AWS writes it). */
 export function portRange(from: unknown, to: unknown): PortRange | undefined {
-  const low = Number(from);
-  const high = Number(to ?? from);
+  const low = portNumber(from);
+  const high = portNumber(to ?? from);
   if (!Number.isInteger(low) || !Number.isInteger(high)) return undefined;
   if (low < 0 || high < 0) return { from: 0, to: 65535 };
   if (low > 65535 || high > 65535 || low > high) return undefined;
   return { from: low, to: high };
+}
+
+/**
+ * A number, or a string that is one; anything else (an object, an array, a blank) is no port. Never
+ * `Number()` on a payload's value: an object's `toString` or a nested array would run or recurse.
+ */
+function portNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 }
 
 /** Ports from GCP's `["22", "8000-8080"]` form. */

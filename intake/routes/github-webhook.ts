@@ -14,17 +14,27 @@ export interface GitHubWebhookDeps {
   signalIssueChange: SignalIssueChange;
 }
 
+/** The investigation could not be told: Temporal's fault, worth a redelivery (unlike a malformed delivery). */
+class IssueSignalFailed extends Error {}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, signalIssueChange }: GitHubWebhookDeps): void {
   const webhooks = new Webhooks({ secret });
 
   webhooks.on(['issues.closed', 'issues.reopened', 'issues.labeled', 'issues.unlabeled'], async ({ payload }) => {
     // Only Vigil's issues carry its marker; anything else in the repository is none of its business.
-    const marker = parseIssueMarker(payload.issue.body);
+    // Read warily: a signed delivery is GitHub's, but its shape is still only what it says.
+    const issue: unknown = payload.issue;
+    if (!isObject(issue)) return;
+    const marker = parseIssueMarker(typeof issue.body === 'string' ? issue.body : undefined);
     if (!marker) return;
-    const names = (payload.issue.labels ?? []).map((label) => label?.name);
+    const names = (Array.isArray(issue.labels) ? issue.labels : []).map((label: unknown) => (isObject(label) ? label.name : undefined));
     await signalIssueChange(marker.workflowId, {
-      state: payload.issue.state === 'closed' ? 'closed' : 'open',
+      state: issue.state === 'closed' ? 'closed' : 'open',
       suppressed: names.includes(labels.suppress),
+    }).catch((err: unknown) => {
+      throw new IssueSignalFailed('the investigation could not be told', { cause: err });
     });
   });
 
@@ -37,15 +47,27 @@ export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, si
     const name = header('x-github-event');
     const id = header('x-github-delivery');
     const payload = (request.body as Buffer | undefined)?.toString('utf8') ?? '';
-    if (!signature || !name || !id) {
-      return reply.code(400).send({ error: 'not a GitHub webhook delivery (missing X-GitHub-Event, -Delivery or -Hub-Signature-256)' });
+    if (!signature || !name || !id || payload === '') {
+      return reply.code(400).send({ error: 'not a GitHub webhook delivery (missing X-GitHub-Event, -Delivery or -Hub-Signature-256, or the body)' });
     }
-    if (!(await webhooks.verify(payload, signature))) return reply.code(401).send({ error: 'bad webhook signature' });
+    if (!(await webhooks.verify(payload, signature).catch(() => false))) return reply.code(401).send({ error: 'bad webhook signature' });
+    let event: unknown;
     try {
-      await webhooks.receive({ id, name, payload: JSON.parse(payload) } as Parameters<typeof webhooks.receive>[0]);
+      event = JSON.parse(payload);
+    } catch {
+      event = undefined;
+    }
+    if (!isObject(event)) return reply.code(400).send({ error: 'the delivery is not a JSON object' });
+    try {
+      await webhooks.receive({ id, name, payload: event } as Parameters<typeof webhooks.receive>[0]);
     } catch (err) {
+      const causes = err instanceof AggregateError ? err.errors : [err];
+      if (!causes.some((cause) => cause instanceof IssueSignalFailed)) {
+        request.log.warn({ err, delivery: id }, 'a signed GitHub delivery could not be read');
+        return reply.code(400).send({ error: 'the delivery does not have the shape of its event' });
+      }
       // GitHub lists the failed delivery under the webhook's Recent Deliveries, where it is redelivered.
-      request.log.warn({ err, delivery: id }, 'a person\'s action on a GitHub issue did not reach its investigation');
+      request.log.warn({ err, delivery: id }, "a person's action on a GitHub issue did not reach its investigation");
       return reply.code(503).send({ error: 'the investigation could not be told (Temporal did not answer); redeliver this webhook delivery' });
     }
     return reply.code(204).send();

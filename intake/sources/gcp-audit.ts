@@ -6,7 +6,7 @@
 import type { Actors, ParsedAlert, PortRange, ResourceRef, Severity } from '../../lib/alert';
 import { isPubSubPushEnvelope, unwrapPubSub } from './pubsub';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isInternetRange, isRecord, str, uniq } from './util';
+import { asArray, ipOrUndefined, isInternetRange, isRecord, numeric, str, uniq } from './util';
 import { parsePortSpec, uniqPorts } from '../../lib/ports';
 
 type Fields = Record<string, unknown>;
@@ -88,7 +88,7 @@ interface Opening {
  */
 function internetOpening(entry: Fields, verb: string): Opening | undefined {
   const audit = record(entry.protoPayload);
-  if (Number(record(audit.status).code ?? 0) !== 0) return undefined;
+  if (numeric(record(audit.status).code ?? 0) !== 0) return undefined;
   const request = record(audit.request);
   if (request.disabled === true || str(request.direction)?.toUpperCase() === 'EGRESS') return undefined;
   const rules = allowedRules(request);

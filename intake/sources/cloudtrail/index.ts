@@ -83,7 +83,7 @@ function readPayload(payload: unknown): Delivery | string {
 function readEventBridge(envelope: Record<string, unknown>): Delivery | string {
   const detailType = str(envelope['detail-type']);
   if (!detailType || !CLOUDTRAIL_DETAIL_TYPE.test(detailType)) {
-    const shown = JSON.stringify(short(detailType ?? String(envelope['detail-type'])));
+    const shown = JSON.stringify(short(detailType ?? `(${typeof envelope['detail-type']})`));
     return `an EventBridge event of detail-type ${shown}, not a CloudTrail one`;
   }
   if (!isCloudTrailRecord(envelope.detail)) return `an EventBridge "${detailType}" event whose detail is not a CloudTrail record`;

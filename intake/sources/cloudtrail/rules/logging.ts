@@ -3,10 +3,14 @@ import { isRecord, str, uniq } from '../../util';
 import { at, eventName, short, type CloudTrailRecord } from '../record';
 import { is, succeeded, thingFingerprint, type CloudTrailRule, type RuleMatch } from './common';
 
+/** EC2 nests a list a level or two: deeper than this is not a list of its, and is not followed. */
+const EC2_LIST_DEPTH = 8;
+
 /** Strings from an EC2 scalar or list, unwrapping `{"content": ...}` (DeleteFlowLogs writes that). */
-function ec2Strings(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(ec2Strings);
-  if (isRecord(value)) return 'content' in value ? ec2Strings(value.content) : [];
+function ec2Strings(value: unknown, depth = 0): string[] {
+  if (depth > EC2_LIST_DEPTH) return [];
+  if (Array.isArray(value)) return value.flatMap((item) => ec2Strings(item, depth + 1));
+  if (isRecord(value)) return 'content' in value ? ec2Strings(value.content, depth + 1) : [];
   const text = str(value);
   return text === undefined ? [] : [text];
 }
