@@ -9,8 +9,16 @@ const TITLE_CHARS = 500;
 const DESCRIPTION_CHARS = 8_000;
 /** Ids, names, addresses, user agents. */
 const VALUE_CHARS = 1_000;
-/** Longer fingerprints are replaced by their hash: still one identity, no longer a payload. */
-const FINGERPRINT_CHARS = 1_000;
+/** What Temporal takes as a whole (its payload limit is 2 MB; JSON escapes make characters bytes). */
+const ALERT_BYTES = 256 * 1024;
+
+/**
+ * An identity that is also a search attribute (2 KB at most) and part of the workflow id: kept when
+ * short printable ASCII, else replaced by its hash (still one identity, no longer a payload).
+ */
+function identity(value: string): string {
+  return value.length <= 200 && /^[\x20-\x7e]*$/.test(value) ? value : `sha256:${createHash('sha256').update(value).digest('hex')}`;
+}
 
 export function boundAlert(alert: NormalizedAlert): NormalizedAlert {
   const truncated = new Set(alert.truncated);
@@ -27,8 +35,7 @@ export function boundAlert(alert: NormalizedAlert): NormalizedAlert {
   const { network, actors } = alert;
   const bounded: NormalizedAlert = {
     ...alert,
-    fingerprint:
-      alert.fingerprint.length <= FINGERPRINT_CHARS ? alert.fingerprint : `sha256:${createHash('sha256').update(alert.fingerprint).digest('hex')}`,
+    fingerprint: identity(alert.fingerprint),
     title: text('title', alert.title, TITLE_CHARS),
     ...(alert.description === undefined ? {} : { description: text('description', alert.description, DESCRIPTION_CHARS) }),
     ...(alert.occurredAt === undefined ? {} : { occurredAt: text('occurredAt', alert.occurredAt, 40) }),
@@ -57,9 +64,28 @@ export function boundAlert(alert: NormalizedAlert): NormalizedAlert {
     const { provider, account, region } = alert.cloud;
     bounded.cloud = {
       provider: text('cloud', provider, VALUE_CHARS),
-      ...(account === undefined ? {} : { account: text('cloud', account, VALUE_CHARS) }),
+      ...(account === undefined ? {} : { account: identity(account) }),
       ...(region === undefined ? {} : { region: text('cloud', region, VALUE_CHARS) }),
     };
   }
+  // Characters that JSON escapes (control characters) or encodes in several bytes can still make a
+  // bounded alert too big: then the description and the lists are cut harder.
+  if (Buffer.byteLength(JSON.stringify(bounded)) > ALERT_BYTES) return boundAlert({ ...squeeze(bounded), truncated: [...truncated, 'all'] });
   return truncated.size > 0 ? { ...bounded, truncated: [...truncated] } : bounded;
+}
+
+const SQUEEZED = 10;
+
+function squeeze(alert: NormalizedAlert): NormalizedAlert {
+  const few = <T>(values: readonly T[]) => values.slice(0, SQUEEZED);
+  const short = (value: string) => value.slice(0, 100);
+  const { network, actors } = alert;
+  return {
+    ...alert,
+    title: short(alert.title),
+    ...(alert.description === undefined ? {} : { description: alert.description.slice(0, 1000) }),
+    resources: few(alert.resources).map((resource) => ({ type: short(resource.type), id: short(resource.id) })),
+    network: { ...network, ips: few(network.ips).map(short), cidrs: few(network.cidrs).map(short), ports: few(network.ports) },
+    actors: { ips: few(actors.ips).map(short), domains: few(actors.domains).map(short), principals: few(actors.principals).map(short), userAgents: few(actors.userAgents).map(short) },
+  };
 }

@@ -2,6 +2,7 @@
 // sweeper, the re-scan and `vigil replay`, so that all of them behave the same.
 import type { Archive } from '../activities/archive/types';
 import { mapConcurrent } from '../lib/concurrency';
+import type { NormalizedAlert } from '../lib/alert';
 import type { AcceptedAlert, DeliveredRecord, Delivery, DeliveryOutcome, Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
 import { investigationWorkflowId } from '../lib/workflow-id';
@@ -27,14 +28,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       await archive.markRejected(record.id, read.rejected);
       return read;
     }
-    const alerts = await mapConcurrent(read.alerts, DISPATCH_CONCURRENCY, async (alert, n): Promise<AcceptedAlert> => {
+    const dispatchOne = async (alert: NormalizedAlert): Promise<AcceptedAlert> => {
       const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
       const outcome = await dispatch(alert, workflowId).catch((err: unknown) => {
         logger.warn({ err, archiveId: record.id, workflowId }, 'not dispatched; the sweeper will retry');
         return undefined;
       });
       return {
-        id: `${record.id}#${alert.index ?? n}`,
+        id: `${record.id}#${alert.index ?? 0}`,
         fingerprint: alert.fingerprint,
         kind: alert.kind,
         workflowId,
@@ -42,7 +43,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         ...(outcome === 'rechecked' ? { rechecked: true as const } : {}),
         ...(outcome === 'unwatched' ? { unwatched: true as const } : {}),
       };
-    });
+    };
+    // A body's resolutions after its sightings: an Insights episode's end finds the investigation
+    // its start began (normalize puts them last).
+    const sightings = read.alerts.filter((alert) => alert.resolution === undefined);
+    const resolutions = read.alerts.filter((alert) => alert.resolution !== undefined);
+    const alerts = [...(await mapConcurrent(sightings, DISPATCH_CONCURRENCY, dispatchOne)), ...(await mapConcurrent(resolutions, DISPATCH_CONCURRENCY, dispatchOne))];
     if (alerts.every((alert) => alert.dispatched)) {
       await archive.markDispatched(
         record.id,

@@ -1,7 +1,7 @@
 // Tells an investigation that a person acted on its issue (closed, reopened, silenced, unsilenced).
 // A person's action must reach the investigation or be refused where the person sees it: this says
 // which, within a bound, and the routes act on the tracker only once it did.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { INVESTIGATE_ALERT, issueChanged, type CarriedInvestigation, type IssueChange } from '../lib/investigation';
 import { resumes } from '../lib/investigation-state';
 import { investigationSummary } from '../lib/render/alert-summary';
@@ -27,15 +27,17 @@ export function createIssueSignaller(client: Client, { taskQueue, timeoutMs }: I
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
       // It has ended. Closing or silencing asks nothing of it; reopening or lifting the silence asks
-      // it to look again, from the state its last run returned.
-      let carried: CarriedInvestigation;
+      // it to look again, from the state its last run returned. One that failed or was terminated
+      // returned nothing to go on: the issue's state is what counts, and a new alert starts afresh.
+      if (change.state === 'closed' || change.suppressed) return 'not running';
+      let carried: CarriedInvestigation | undefined;
       try {
         carried = await handle.result();
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return 'not running';
+        if (err instanceof WorkflowNotFoundError || err instanceof WorkflowFailedError) return 'not running';
         throw err;
       }
-      if (!resumes(carried.progress, change)) return 'not running';
+      if (!carried?.alert || !carried.progress || !resumes(carried.progress, change)) return 'not running';
       await client.workflow.signalWithStart(INVESTIGATE_ALERT, {
         workflowId,
         taskQueue,

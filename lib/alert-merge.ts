@@ -38,13 +38,17 @@ export function mergeAlerts(into: NormalizedAlert, other: NormalizedAlert): Norm
 
 /**
  * One alert per fingerprint of a body, in the order they first appear: the copies merge into the
- * first, which counts them (a scan report repeating one finding 10,000 times is one signal).
+ * first, which counts them (a scan report repeating one finding 10,000 times is one signal). A
+ * resolution is never a copy of a sighting (an Insights episode's start and end in one log file
+ * stay two alerts), and the sightings come first, so the resolution finds their investigation.
  */
 export function collapseCopies(alerts: readonly NormalizedAlert[]): NormalizedAlert[] {
-  const byFingerprint = new Map<string, NormalizedAlert>();
+  const collapsed = new Map<string, NormalizedAlert>();
   alerts.forEach((alert, index) => {
-    const first = byFingerprint.get(alert.fingerprint);
-    byFingerprint.set(alert.fingerprint, first ? { ...mergeAlerts(first, alert), copies: (first.copies ?? 1) + 1 } : { ...alert, index });
+    const key = `${alert.resolution === undefined ? 'sighting' : 'resolution'}\u0000${alert.fingerprint}`;
+    const first = collapsed.get(key);
+    collapsed.set(key, first ? { ...mergeAlerts(first, alert), copies: (first.copies ?? 1) + 1 } : { ...alert, index });
   });
-  return [...byFingerprint.values()];
+  const all = [...collapsed.values()];
+  return [...all.filter((alert) => alert.resolution === undefined), ...all.filter((alert) => alert.resolution !== undefined)];
 }

@@ -46,18 +46,20 @@ export const carriedProgress = (progress: InvestigationProgress): InvestigationP
 export const startWatch = (now: string): WatchProgress => ({ state: 'watching', since: now, checks: 0, cleanStreak: 0 });
 
 /**
- * The watch after one re-check, and what changed for the issue: `exposed` when something answers
- * that did not (the watch starts over), `remediated` after enough clean checks in a row. A re-check
+ * The watch after one re-check, and what changed for the issue: `exposed` when it is exposed and
+ * was not (the watch starts over), `remediated` after enough clean checks in a row. A check that
+ * could not tell (`exposed` undefined) counts as a check and leaves the streak as it was. A re-check
  * asked for although nothing ever answered begins from a `clean` watch.
  */
 export function afterRecheck(
   watch: WatchProgress | undefined,
-  { exposed, cleanChecks, now }: { exposed: boolean; cleanChecks: number; now: string },
+  { exposed, cleanChecks, now }: { exposed: boolean | undefined; cleanChecks: number; now: string },
 ): { watch: WatchProgress; change?: 'exposed' | 'remediated' } {
   const before = watch ?? { ...startWatch(now), state: 'clean' };
-  const checked = { ...before, checks: before.checks + 1, cleanStreak: exposed ? 0 : before.cleanStreak + 1 };
+  const cleanStreak = exposed === undefined ? before.cleanStreak : exposed ? 0 : before.cleanStreak + 1;
+  const checked = { ...before, checks: before.checks + 1, cleanStreak };
   if (exposed && checked.state !== 'watching') return { watch: { ...checked, state: 'watching', since: now, cleanStreak: 0 }, change: 'exposed' };
-  if (checked.state === 'watching' && checked.cleanStreak >= cleanChecks) return { watch: { ...checked, state: 'remediated' }, change: 'remediated' };
+  if (exposed === false && checked.state === 'watching' && checked.cleanStreak >= cleanChecks) return { watch: { ...checked, state: 'remediated' }, change: 'remediated' };
   return { watch: checked };
 }
 
@@ -75,15 +77,22 @@ export function watchEnding(
 }
 
 /**
- * The exposure as a re-check finds it: `open` when something answers; `unconfirmed` when nothing
- * does but the inventory shows the exposure, or cannot tell (nothing consulted, a problem, the
- * machine not found); `none` when the inventory found the machines and no exposure.
+ * What a look at an exposure says: `exposed` while something answers or the inventory shows a rule
+ * opening it; `clean` when nothing answers and the inventory found the machines and no exposure;
+ * `unknown` when nothing answers and the inventory could not tell (nothing consulted, a problem
+ * reading it, the machine not found): that is no evidence of a remediation.
  */
-export function exposureState(answered: boolean, context: ResourceContext): Exclude<ExposureState, 'remediated'> {
-  if (answered) return 'open';
+export type Evidence = 'exposed' | 'clean' | 'unknown';
+
+export function exposureEvidence(answered: boolean, context: ResourceContext): Evidence {
+  if (answered || context.exposures.length > 0) return 'exposed';
   const inventoryTold = context.consulted.length > 0 && context.problems.length === 0 && context.instances.length > 0;
-  return context.exposures.length > 0 || !inventoryTold ? 'unconfirmed' : 'none';
+  return inventoryTold ? 'clean' : 'unknown';
 }
+
+/** The exposure's label: `open` when something answers, `none` when clean, else `unconfirmed`. */
+export const exposureState = (answered: boolean, evidence: Evidence): Exclude<ExposureState, 'remediated'> =>
+  answered ? 'open' : evidence === 'clean' ? 'none' : 'unconfirmed';
 
 /** A person reopened the issue or lifted the silence: the investigation looks again. */
 export const resumes = (progress: InvestigationProgress, change: IssueChange): boolean =>

@@ -7,7 +7,7 @@ import { emptyContext, inventoryFindings, type ResourceContext } from '../lib/co
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
 import { alertReceived, issueChanged, progressQuery, recheckNow, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
-import { afterRecheck, carriedProgress, exposureState, isNewDelivery, latestDelivery, newActors, recordDeliveries, resumes, startWatch, watchEnding } from '../lib/investigation-state';
+import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, latestDelivery, newActors, recordDeliveries, resumes, startWatch, watchEnding } from '../lib/investigation-state';
 import { VigilExposure, VigilFailure, VigilSeverity, VigilVerdict } from '../lib/search-attributes';
 import { browser, lookups, probes, settings, tracker } from './activity-proxies';
 
@@ -59,7 +59,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       if (!(err instanceof ActivityFailure)) throw err;
       progress.failedSteps = [...new Set([...(progress.failedSteps ?? []), step])];
       upsertSearchAttributes([{ key: VigilFailure, value: step }]);
-      await reportFailure({ ...run(), step, attempt, reason: (err.cause ?? err).message.slice(0, 2000) });
+      await reportFailure({ ...run(), step, attempt, reason: (err.cause ?? err).message.slice(0, 2000), comment: !progress.suppressed });
       return undefined;
     }
   };
@@ -78,18 +78,20 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const screenshots = await Promise.all(report.webPages.map(screenshot));
     const findings = [...inventoryFindings(context), ...report.findings, ...screenshots.flatMap(({ result }) => (result ? [result.finding] : []))];
     const open = findings.filter((finding) => finding.check === 'tcp' && finding.status === 'open').map((finding) => finding.target);
-    progress.openEndpoints = open;
-    // Exposed while something answers or the inventory still shows the exposure: only then is it watched.
-    return { report, screenshots, findings, state: exposureState(open.length > 0, context), exposed: open.length + context.exposures.length > 0 };
+    progress.openEndpoints = open.slice(0, 100);
+    const evidence = exposureEvidence(open.length > 0, context);
+    // Watched while exposed, or while an inventory that was asked could not tell.
+    const watchable = evidence === 'exposed' || (evidence === 'unknown' && context.consulted.length > 0);
+    return { report, screenshots, findings, evidence, watchable, state: exposureState(open.length > 0, evidence) };
   };
 
   /** Who acted: the actors' addresses and domains against blocklists and threat intelligence. */
   const actorChecks = async (alerts: NormalizedAlert[], repeat?: string) => {
     const { ips, domains, checked } = newActors(progress, alerts);
     if (ips.length + domains.length === 0) return;
-    progress.checkedActors = checked;
     const reports = await orReported('checkActors', repeat ?? 'first', () => checkActors({ ips, domains }));
-    if (!reports) return;
+    if (!reports) return; // Not remembered as checked: the next delivery naming them tries again.
+    progress.checkedActors = checked;
     progress.verdict = worstVerdict([...(progress.verdict ? [progress.verdict] : []), ...reports.map((report) => report.verdict)]);
     upsertSearchAttributes([{ key: VigilVerdict, value: progress.verdict }]);
     if (!progress.suppressed) await commentActors({ ...run(), reports, ...(repeat ? { repeat } : {}) });
@@ -98,8 +100,9 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   if (!carried) {
     // 1. Open (or find, or reopen) the issue and report the first delivery on it, unless a person
     //    has silenced the issue.
-    const { issue, suppressed, reopened } = await openIssueForAlert({ alert: subject, workflowId });
+    const { issue, suppressed, reopened, alreadyReported } = await openIssueForAlert({ alert: subject, workflowId });
     Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
+    if (alreadyReported) return carry(); // A redelivery of what an earlier investigation reported.
     if (!progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
     reported(inbox.splice(0, 1));
 
@@ -117,7 +120,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       const examined = context && (await examine(context, 'first'));
       if (examined) lastFindings = compactFindings(examined.findings);
       await markState(examined?.state ?? 'unconfirmed');
-      if (policy.enabled && (examined?.exposed ?? true)) progress.watch = startWatch(new Date().toISOString());
+      if (policy.enabled && (examined?.watchable ?? true)) progress.watch = startWatch(new Date().toISOString());
       if (examined && !progress.suppressed) await commentExposure({ ...run(), report: examined.report, screenshots: examined.screenshots });
     };
     await Promise.all([exposureChecks(), actorChecks([subject])]);
@@ -127,27 +130,28 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
 
   // 4. A re-check: context and probes again, compared with the last report on stable keys (the
   //    inventory's exposures included); a comment only when something changed. Enough clean checks
-  //    in a row end the exposure, or one when the source says it is resolved. Says whether it is
-  //    still exposed, or nothing when a step failed (then it does not count, and the next tries again).
-  const recheck = async ({ resolving = false } = {}): Promise<boolean | undefined> => {
+  //    in a row end the exposure, or one when the source says it is resolved. Says what it found, or
+  //    nothing when a step failed (then it does not count, and the next tries again).
+  const recheck = async ({ resolving = false } = {}): Promise<'exposed' | 'clean' | 'unknown' | undefined> => {
     const attempt = `recheck/${(progress.watch?.checks ?? 0) + 1}`;
     const context = await orReported('collectContext', attempt, () => collectContext({ alert: subject }));
     const examined = context && (await examine(context, attempt));
     if (!examined) return undefined;
-    const { watch, change } = afterRecheck(progress.watch, { exposed: examined.exposed, cleanChecks: resolving ? 1 : policy.cleanChecks, now: new Date().toISOString() });
+    const { evidence } = examined;
+    const { watch, change } = afterRecheck(progress.watch, { exposed: evidence === 'unknown' ? undefined : evidence === 'exposed', cleanChecks: resolving ? 1 : policy.cleanChecks, now: new Date().toISOString() });
     const diff = diffFindings(lastFindings, examined.findings);
     if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ ...run(), check: watch.checks, diff, screenshots: examined.screenshots });
     lastFindings = compactFindings(examined.findings);
-    const remediated = change === 'remediated' || (resolving && !examined.exposed);
+    const remediated = change === 'remediated' || (resolving && evidence === 'clean');
     // Remediated stays remediated while nothing comes back.
-    await markState(remediated || (watch.state === 'remediated' && !examined.exposed) ? 'remediated' : examined.state, remediated && policy.autoClose);
+    await markState(remediated || (watch.state === 'remediated' && evidence !== 'exposed') ? 'remediated' : examined.state, remediated && policy.autoClose);
     if (remediated) {
       if (!progress.suppressed && !resolving) await commentWatchEnded({ ...run(), check: watch.checks, reason: 'remediated', cleanChecks: watch.cleanStreak });
       if (policy.autoClose) progress.issueState = 'closed';
     }
     // Counted once reported, so that whoever reads the count (the Temporal UI, a test) finds the issue up to date.
     progress.watch = remediated ? { ...watch, state: 'remediated' } : watch;
-    return examined.exposed;
+    return evidence;
   };
 
   // Repeats, however many arrived: one comment per investigation counts them and shows everything
@@ -167,7 +171,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       const before = subject;
       subject = sightings.reduce(mergeAlerts, subject);
       if (subject.severity !== before.severity) {
-        await markSeverity({ issue, from: before.severity, to: subject.severity });
+        await markSeverity({ issue, to: subject.severity });
         upsertSearchAttributes([{ key: VigilSeverity, value: subject.severity }]);
       }
       const { occurrences, firstSeen, lastSeen } = recordDeliveries(progress, sightings);
@@ -175,10 +179,12 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       await actorChecks(sightings, occurrenceKey(latest));
     }
     reported(inbox.splice(0, batch.length));
+    // A resolution is said on the issue whatever the kind; an exposure is re-checked to confirm it.
     const resolution = batch.find((alert) => alert.resolution);
-    if (resolution && subject.kind === 'exposure' && !isClosed()) {
-      const exposed = await recheck({ resolving: true });
-      if (exposed !== undefined && !progress.suppressed) await commentResolution({ ...run(), occurrence: occurrenceKey(resolution), resolution: resolution.resolution!, agreed: !exposed });
+    if (resolution) {
+      const found = subject.kind === 'exposure' && !isClosed() ? await recheck({ resolving: true }) : undefined;
+      const outcome = found === 'clean' ? 'agreed' : found === undefined ? 'not-rechecked' : 'disputed';
+      if (!progress.suppressed) await commentResolution({ ...run(), occurrence: occurrenceKey(resolution), resolution: resolution.resolution!, outcome });
     }
   };
 
@@ -197,7 +203,8 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       await commentWatchEnded({ ...run(), check: progress.watch!.checks, reason: 'aged-out', maxAge: policy.maxAge });
       continue; // What arrived meanwhile is drained before the run ends or continues as new.
     }
-    if (workflowInfo().continueAsNewSuggested || checksThisRun >= policy.checksPerRun) {
+    // A re-check asked for (a person reopening, a re-scan) is made before the run ends or continues.
+    if ((workflowInfo().continueAsNewSuggested || checksThisRun >= policy.checksPerRun) && !recheckRequested) {
       if (!watching()) return carry();
       await continueAsNew<typeof investigateAlert>(carry());
     }

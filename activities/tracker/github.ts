@@ -388,6 +388,8 @@ export function createGitHubTracker(settings: GitHubSettings, labels: LabelNames
         await octokit.rest.issues.update({ ...home, issue_number: number, state: 'closed', state_reason: 'completed' });
       }),
 
+    hasComment: (number, key) => guarded(`reading the comments of issue #${number}`, async () => (await findComment(number, key)) !== undefined),
+
     upsertComment: (number, key, body) =>
       guarded(`commenting on issue #${number}`, () => serialized(`comment:${number}:${key}`, () => upsertComment(number, key, body))),
 

@@ -154,6 +154,8 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
         issue.state = 'closed';
       }),
 
+    hasComment: async (number, key) => ((await readIssue(number))?.comments ?? []).some((comment) => comment.key === key),
+
     upsertComment: (number, key, body) =>
       change(number, (issue, now) => {
         const existing = issue.comments.find((comment) => comment.key === key);

@@ -1,5 +1,5 @@
 // Activities that report an investigation on its issue.
-import { occurrenceKey, type NormalizedAlert, type Severity } from '../../lib/alert';
+import { occurrenceKey, severities, type NormalizedAlert, type Severity } from '../../lib/alert';
 import type { LabelNames } from '../../lib/config';
 import type { ResourceContext } from '../../lib/context';
 import type { FindingsDiff } from '../../lib/finding';
@@ -8,7 +8,7 @@ import { actorsComment } from '../../lib/render/actors';
 import { alertLabels, alertSummary, issueBody, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import { contextComment } from '../../lib/render/context';
 import { exposureComment, type ShownScreenshot } from '../../lib/render/exposure';
-import { failureComment, recheckComment, resolutionComment, watchEndedComment, type WatchEnd } from '../../lib/render/watch';
+import { failureComment, recheckComment, resolutionComment, watchEndedComment, type ResolutionOutcome, type WatchEnd } from '../../lib/render/watch';
 import type { BlobStore } from '../archive/records';
 import type { ProbeReport } from '../probe/types';
 import type { ScreenshotResult } from '../screenshot';
@@ -32,12 +32,17 @@ export interface ReportRun {
 
 const reportKey = ({ workflowId, run }: ReportRun, step: string) => `${workflowId}/${run}#${step}`;
 
+/** The summary of one occurrence: keyed by the occurrence alone, so any investigation finds it. */
+const deliveryKey = (workflowId: string, alert: NormalizedAlert) => `${workflowId}#delivery/${occurrenceKey(alert)}`;
+
 export interface OpenedIssue {
   issue: IssueRef;
   /** It was closed: this delivery is a recurrence, and the issue has been reopened. */
   reopened: boolean;
   /** A person put the suppress label on it: Vigil comments no more. */
   suppressed: boolean;
+  /** This occurrence is on the issue already: a redelivery, not news. */
+  alreadyReported: boolean;
 }
 
 /** A screenshot as the workflow got it back from the browser queue, or why it did not. */
@@ -68,7 +73,11 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
   };
 
   return {
-    /** Finds the alert's issue by fingerprint, or opens it; a closed one is reopened. */
+    /**
+     * Finds the alert's issue by fingerprint, or opens it; a closed one is reopened. An occurrence
+     * already reported there (a redelivery after its investigation ended: the sweeper, replay) is no
+     * news: nothing is reopened, and the investigation reports nothing again.
+     */
     async openIssueForAlert({ alert, workflowId }: AlertReportInput): Promise<OpenedIssue> {
       const { issue, created, state } = await tracker.findOrCreateIssue({
         fingerprint: alert.fingerprint,
@@ -77,10 +86,11 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
         body: issueBody(alert, workflowId),
         labels: alertLabels(alert, labels),
       });
-      if (created) return { issue, reopened: false, suppressed: false };
-      if (state === 'closed') await tracker.reopenIssue(issue.number);
+      if (created) return { issue, reopened: false, suppressed: false, alreadyReported: false };
+      const alreadyReported = await tracker.hasComment(issue.number, deliveryKey(workflowId, alert));
+      if (state === 'closed' && !alreadyReported) await tracker.reopenIssue(issue.number);
       const { labels: current } = await tracker.getIssue(issue.number);
-      return { issue, reopened: state === 'closed', suppressed: current.includes(labels.suppress) };
+      return { issue, reopened: state === 'closed' && !alreadyReported, suppressed: current.includes(labels.suppress), alreadyReported };
     },
 
     /** What is known about the alert's actors, as one comment (and one per repeat that names new ones). */
@@ -116,13 +126,13 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
     },
 
     /** The source says the finding is over: what the re-check made of it. */
-    async commentResolution(input: ReportRun & { occurrence: string; resolution: string; agreed: boolean }): Promise<void> {
-      await tracker.upsertComment(input.issue.number, reportKey(input, `resolution/${input.occurrence}`), resolutionComment(input.resolution, input.agreed));
+    async commentResolution(input: ReportRun & { occurrence: string; resolution: string; outcome: ResolutionOutcome }): Promise<void> {
+      await tracker.upsertComment(input.issue.number, reportKey(input, `resolution/${input.occurrence}`), resolutionComment(input.resolution, input.outcome));
     },
 
-    /** A step that failed after its retries: said on the issue, and labelled so it can be found. */
-    async reportFailure(input: ReportRun & { step: string; attempt: string; reason: string }): Promise<void> {
-      await tracker.upsertComment(input.issue.number, reportKey(input, `failed/${input.step}/${input.attempt}`), failureComment(input.step, input.reason));
+    /** A step that failed after its retries: labelled so it can be found, and said on the issue unless silenced. */
+    async reportFailure(input: ReportRun & { step: string; attempt: string; reason: string; comment: boolean }): Promise<void> {
+      if (input.comment) await tracker.upsertComment(input.issue.number, reportKey(input, `failed/${input.step}/${input.attempt}`), failureComment(input.step, input.reason));
       await tracker.updateLabels(input.issue.number, { add: [labels.failed] });
     },
 
@@ -136,8 +146,9 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
     },
 
     /** A later delivery was worse: the issue's severity label follows the worst. */
-    async markSeverity({ issue, from, to }: { issue: IssueRef; from: Severity; to: Severity }): Promise<void> {
-      await tracker.updateLabels(issue.number, { add: [`${labels.severityPrefix}${to}`], remove: [`${labels.severityPrefix}${from}`] });
+    async markSeverity({ issue, to }: { issue: IssueRef; to: Severity }): Promise<void> {
+      const label = (severity: Severity) => `${labels.severityPrefix}${severity}`;
+      await tracker.updateLabels(issue.number, { add: [label(to)], remove: severities.filter((severity) => severity !== to).map(label) });
     },
 
     /** Reopens the issue when the alert recurs after a person closed it. */
@@ -152,7 +163,7 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
       issue,
       recurrence = false,
     }: AlertReportInput & { issue: IssueRef; recurrence?: boolean }): Promise<void> {
-      await tracker.upsertComment(issue.number, `${workflowId}#delivery/${occurrenceKey(alert)}`, alertSummary(alert, { recurrence }));
+      await tracker.upsertComment(issue.number, deliveryKey(workflowId, alert), alertSummary(alert, { recurrence }));
     },
 
     /**

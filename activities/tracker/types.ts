@@ -46,6 +46,8 @@ export interface Tracker {
    * that key, so a retried step never comments twice.
    */
   upsertComment(number: number, key: string, body: string): Promise<{ created: boolean }>;
+  /** Whether a comment with that key was posted (a step's report already on the issue). */
+  hasComment(number: number, key: string): Promise<boolean>;
   /** Adds and removes labels (creating missing ones); labels not named are left alone. */
   updateLabels(number: number, change: { add?: string[]; remove?: string[] }): Promise<void>;
   /** Stores an evidence file where readers of the issue can see it. Same name, same place. */

@@ -12,7 +12,7 @@ export function recheckComment(check: number, diff: FindingsDiff, screenshots: r
 
 export type WatchEnd = { reason: 'remediated'; cleanChecks: number } | { reason: 'aged-out'; maxAge: string };
 
-const restart = 'Vigil stops re-checking; a new alert, a re-check request or reopening the issue starts again.';
+const restart = 'Vigil stops re-checking; a new alert or reopening the issue starts again.';
 
 export function watchEndedComment(end: WatchEnd): string {
   return end.reason === 'remediated'
@@ -20,11 +20,17 @@ export function watchEndedComment(end: WatchEnd): string {
     : `### No longer watched\n\nThe exposure was watched for ${code(end.maxAge)} (\`watch.maxAge\`) and is still open or unconfirmed. ${restart}`;
 }
 
-/** The source said the finding is over; the re-check made at once agrees, or does not. */
-export function resolutionComment(resolution: string, agreed: boolean): string {
-  return agreed
-    ? `### Resolved at the source\n\nThe source says: ${code(resolution)}. The re-check made at once agrees: nothing answers and the inventory shows no exposure. Marked remediated.`
-    : `### Resolved at the source, but not here\n\nThe source says: ${code(resolution)}. The re-check made at once still finds the exposure (see the labels and the re-check comments); Vigil keeps watching.`;
+/** What a re-check made of a resolution from the source: agreed, disputed, or none was made. */
+export type ResolutionOutcome = 'agreed' | 'disputed' | 'not-rechecked';
+
+/** The source said the finding is over, and what the re-check made at once found. */
+export function resolutionComment(resolution: string, outcome: ResolutionOutcome): string {
+  const said = `The source says: ${code(resolution)}.`;
+  if (outcome === 'agreed') return `### Resolved at the source\n\n${said} The re-check made at once agrees: nothing answers and the inventory shows no exposure. Marked remediated.`;
+  if (outcome === 'disputed') {
+    return `### Resolved at the source, but not here\n\n${said} The re-check made at once still finds the exposure, or the inventory could not tell (see the labels and the re-check comments); Vigil keeps watching.`;
+  }
+  return `### Resolved at the source\n\n${said} Vigil has nothing of its own to re-check for this alert (or the re-check failed, as said above); the issue is left as it is for a person to close.`;
 }
 
 /** A step of the investigation that failed after its retries; what did not fail goes on. */

@@ -82,4 +82,16 @@ describe('occurrences', () => {
     expect(issue.title.length).toBeLessThan(1000);
     expect(comments[0]!.body).toContain('**Cut short here**');
   });
+
+  it('an Insights episode\'s start and end in one log file: investigated, and the end said on its issue', async () => {
+    const { Records } = await fixture('cloudtrail/vigil-insight-start-end.json');
+    // Log files are not ordered: the end first.
+    const answer = await vigil.post('cloudtrail', { Records: [...Records].reverse() });
+    expect(answer.status).toBe(202);
+    expect(answer.body.alerts.map((alert: { unwatched?: true }) => alert.unwatched ?? false)).toEqual([false, false]);
+    const { workflowId } = answer.body.alerts[0];
+    const { comments } = await commentsOf(workflowId, (headings) => headings.includes('### Resolved at the source'));
+    expect(comments.find((comment) => comment.body.startsWith('### Resolved at the source'))!.body).toContain('CloudTrail Insights state End');
+    expect((await queryProgress(vigil.client, workflowId))?.occurrences).toBe(1);
+  });
 });

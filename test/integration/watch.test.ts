@@ -375,6 +375,20 @@ describe('what the watch knows, and what people and sources tell it', () => {
     }
   });
 
+  it('reports nothing again when an occurrence already on the issue is delivered again after its investigation ended', async () => {
+    const watched = await startWatched({ enabled: false });
+    try {
+      await ended(watched);
+      const before = await watched.comments();
+      // The sweeper or replay delivering the same body again: a fresh run, which finds it reported.
+      await env.client.workflow.signalWithStart('investigateAlert', { workflowId: watched.workflowId, taskQueue: watched.config.temporal.taskQueue, signal: alertReceived, signalArgs: [watched.alert] });
+      await ended(watched);
+      expect(await watched.comments()).toEqual(before);
+    } finally {
+      await watched.stop();
+    }
+  });
+
   it('says on the issue which step failed and why, labels it, and keeps watching', async () => {
     let failures = 0;
     const failFirstContext: NonNullable<WorkerOptions['interceptors']> = {

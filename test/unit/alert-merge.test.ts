@@ -62,6 +62,32 @@ describe('bounding alerts', () => {
     expect(bounded.truncated).toEqual(['title', 'actors.ips']);
   });
 
+  it('keeps within what Temporal takes when every character is escaped or wide, search attributes included', () => {
+    const wide = '漢'.repeat(900);
+    const control = '\u0001'.repeat(1000);
+    const bounded = boundAlert(
+      alert({
+        fingerprint: wide,
+        cloud: { provider: 'aws', account: control },
+        title: control.repeat(10),
+        description: control.repeat(100),
+        actors: { ...emptyActors(), userAgents: Array.from({ length: 100 }, () => control), principals: Array.from({ length: 100 }, () => wide) },
+      }),
+    );
+    expect(Buffer.byteLength(JSON.stringify(bounded))).toBeLessThan(256 * 1024);
+    expect(bounded.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(bounded.cloud?.account).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(bounded.truncated).toContain('all');
+  });
+
+  it('collapses a resolution apart from the sightings of its fingerprint, after them', () => {
+    const end = alert({ resolution: 'CloudTrail Insights state End' });
+    expect(collapseCopies([end, alert(), alert()]).map(({ resolution, index, copies }) => ({ resolution, index, copies }))).toEqual([
+      { resolution: undefined, index: 1, copies: 2 },
+      { resolution: 'CloudTrail Insights state End', index: 0, copies: undefined },
+    ]);
+  });
+
   it('leaves an ordinary alert exactly as it was', () => {
     expect(boundAlert(alert())).toEqual(alert());
   });

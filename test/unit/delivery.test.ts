@@ -53,7 +53,7 @@ describe('the delivery path', () => {
     expect('alerts' in outcome && outcome.alerts).toHaveLength(4);
     expect(dispatched.map(({ workflowId }) => workflowId)).toEqual(dispatched.map(({ alert }) => investigationWorkflowId(alert.source, alert.fingerprint)));
     expect(outcome).toEqual({
-      alerts: dispatched.map(({ alert, workflowId }, n) => ({ id: `${record.id}#${n}`, fingerprint: alert.fingerprint, kind: alert.kind, workflowId, dispatched: true })),
+      alerts: dispatched.map(({ alert, workflowId }) => ({ id: `${record.id}#${alert.index}`, fingerprint: alert.fingerprint, kind: alert.kind, workflowId, dispatched: true })),
     });
     const { meta } = await archive.read(record.id);
     expect(meta.dispatchedTo).toEqual(dispatched.map(({ workflowId }) => workflowId));

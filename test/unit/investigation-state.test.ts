@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedAlert } from '../../lib/alert';
 import type { InvestigationProgress, WatchProgress } from '../../lib/investigation';
-import { afterRecheck, carriedProgress, isNewDelivery, latestDelivery, recordDeliveries, startWatch, watchEnding } from '../../lib/investigation-state';
+import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, latestDelivery, recordDeliveries, resumes, startWatch, watchEnding } from '../../lib/investigation-state';
 
 const delivery = (sha256: string, receivedAt: string) => ({ archive: { id: `rec/${sha256}`, sha256, receivedAt } }) as NormalizedAlert;
 const fresh = (): InvestigationProgress => ({ occurrences: 0, reportedDeliveries: [], suppressed: false });
@@ -45,6 +45,32 @@ describe('deliveries', () => {
 
 describe('the watch', () => {
   const watching = (overrides: Partial<WatchProgress> = {}): WatchProgress => ({ ...startWatch(T0), ...overrides });
+
+  it('counts a check that could not tell, and neither ends nor restarts the streak with it', () => {
+    expect(afterRecheck(watching({ cleanStreak: 2, checks: 4 }), { exposed: undefined, cleanChecks: 3, now: T1 })).toEqual({
+      watch: { state: 'watching', since: T0, checks: 5, cleanStreak: 2 },
+    });
+  });
+
+  it('calls an inventory that could not tell unknown, never clean, and a machine it shows exposed exposed', () => {
+    const context = { consulted: ['aws'], instances: [], rules: [], exposures: [], problems: [{ provider: 'aws', scope: '1111', reason: 'access denied' }] };
+    expect(exposureEvidence(false, context)).toBe('unknown');
+    expect(exposureEvidence(false, { ...context, consulted: [] })).toBe('unknown');
+    const found = { ...context, problems: [], instances: [{ provider: 'aws', type: 'aws:ec2:instance', id: 'i-1', publicAddresses: [], privateAddresses: [], dnsNames: [], tags: {} }] };
+    expect(exposureEvidence(false, found)).toBe('clean');
+    expect(exposureEvidence(false, { ...found, exposures: [{ instance: 'i-1', address: '203.0.113.10', protocol: 'tcp', ports: { from: 22, to: 22 }, rule: 'r' }] })).toBe('exposed');
+    expect(exposureEvidence(true, found)).toBe('exposed');
+    expect(exposureState(false, 'unknown')).toBe('unconfirmed');
+    expect(exposureState(false, 'clean')).toBe('none');
+  });
+
+  it('resumes when a person reopens the issue or lifts the silence, not otherwise', () => {
+    const closed = { ...fresh(), issueState: 'closed' as const };
+    expect(resumes(closed, { state: 'open', suppressed: false })).toBe(true);
+    expect(resumes({ ...fresh(), issueState: 'open', suppressed: true }, { state: 'open', suppressed: false })).toBe(true);
+    expect(resumes(closed, { state: 'open', suppressed: true })).toBe(false);
+    expect(resumes({ ...fresh(), issueState: 'open' }, { state: 'open', suppressed: false })).toBe(false);
+  });
 
   it('stays watching while something answers, and counts the check', () => {
     expect(afterRecheck(watching({ cleanStreak: 1, checks: 4 }), { exposed: true, cleanChecks: 3, now: T1 })).toEqual({
