@@ -15,9 +15,16 @@ export function createS3Archive(options: S3ArchiveOptions, client?: S3Client): A
   return createRecordArchive(s3BlobStore(options, client));
 }
 
+/**
+ * An S3 that accepts and never answers must not hold intake's answer forever: bounded, a put fails
+ * (after the SDK's retries) and intake answers 503, so the sender retries. The socket timeout is one
+ * of inactivity: a large body still uploading is not cut.
+ */
+const S3_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 10_000 };
+
 /** Named blobs as objects under a prefix of a bucket. */
 export function s3BlobStore({ bucket, prefix, region, endpoint, forcePathStyle }: S3ArchiveOptions, client?: S3Client): BlobStore {
-  const s3 = client ?? new S3Client({ region, endpoint, forcePathStyle });
+  const s3 = client ?? new S3Client({ region, endpoint, forcePathStyle, requestHandler: S3_TIMEOUTS });
   return {
     location: `s3://${bucket}/${prefix}`,
     async get(key) {

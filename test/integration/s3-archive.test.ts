@@ -1,6 +1,8 @@
 // The S3 archive against moto's S3, through the real AWS SDK over HTTP.
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createS3Archive } from '../../activities/archive/s3';
 import type { Archive } from '../../activities/archive/types';
 import { startMoto, type Moto } from '../helpers/moto';
@@ -50,4 +52,21 @@ describe('S3 archive', () => {
     const tomorrow = { since: new Date(Date.now() + 86400_000), until: new Date(Date.now() + 2 * 86400_000) };
     for await (const meta of archive.list(tomorrow)) throw new Error(`listed ${meta.id} outside the range`);
   });
+
+  it('fails a put, rather than waiting forever, when S3 accepts the connection and never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      // Vigil's own client, as configured in production, with credentials from the environment.
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+      const hung = createS3Archive({ bucket: 'vigil-archive', prefix: 'prod/', region: 'us-east-1', endpoint, forcePathStyle: true });
+      await expect(hung.put(input('generic', '{"title":"a","severity":"low"}'))).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(sockets.size).toBeGreaterThan(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 120_000);
 });
