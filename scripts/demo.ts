@@ -8,11 +8,11 @@ import getPort from 'get-port';
 import { feedDefinitions } from '../activities/intel/feeds';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { progressQuery, recheckNow } from '../lib/investigation';
+import { recheckNow } from '../lib/investigation';
 import { startDemoServices, type DemoServices } from './demo-services';
 import { projectRoot } from './prerequisites';
 import { recordHistories } from './record-histories';
-import { startStack, type Stack } from './stack';
+import { progressOf, startStack, type Stack } from './stack';
 
 const demoIntel = path.join(projectRoot, 'demo', 'intel');
 
@@ -65,10 +65,7 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
   const pending = sent.flatMap(({ investigations }) => investigations);
   while (pending.length > 0) {
     const { workflowId, occurrence } = pending[0]!;
-    // Bounded: a query that meets an in-flight workflow task can wait far longer than a poll should.
-    const progress = await stack.client
-      .withDeadline(Date.now() + 2000, () => stack.client.workflow.getHandle(workflowId).query(progressQuery))
-      .catch(() => undefined);
+    const progress = await progressOf(stack, workflowId);
     if (progress?.firstReportComplete && progress.reportedDeliveries.includes(occurrence)) {
       pending.shift();
       continue;
@@ -96,7 +93,7 @@ async function showRecheck(stack: Stack, services: DemoServices, workflowId: str
     await handle.signal(recheckNow);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const progress = await stack.client.withDeadline(Date.now() + 2000, () => handle.query(progressQuery)).catch(() => undefined);
+      const progress = await progressOf(stack, workflowId);
       if ((progress?.watch?.checks ?? 0) >= round) break;
       if (Date.now() > deadline) throw new Error(`re-check ${round} of ${workflowId} did not finish within 60 s`);
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -5,8 +5,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { progressQuery, recheckNow, type InvestigationProgress } from '../lib/investigation';
-import type { Stack } from './stack';
+import { STATIC_SCOPE } from '../activities/context/static';
+import { recheckNow, type InvestigationProgress } from '../lib/investigation';
+import { progressOf, type Stack } from './stack';
 
 export interface Recording {
   stack: Stack;
@@ -17,12 +18,6 @@ export interface Recording {
   feedsWorkflowId: string;
   /** Every investigation the demo started. */
   investigations: string[];
-}
-
-const STATIC_SCOPE = { provider: 'static', scope: 'static' };
-
-async function progressOf(stack: Stack, workflowId: string): Promise<InvestigationProgress | undefined> {
-  return stack.client.withDeadline(Date.now() + 2000, () => stack.client.workflow.getHandle(workflowId).query(progressQuery)).catch(() => undefined);
 }
 
 async function until(stack: Stack, workflowId: string, what: string, accept: (progress: InvestigationProgress) => boolean): Promise<void> {
@@ -72,7 +67,7 @@ export async function recordHistories({ stack, taskQueue, repeat, feedsWorkflowI
   const sweeper = `record-sweep-${Date.now()}`;
   await client.workflow.execute('sweepArchive', { taskQueue, workflowId: sweeper, args: [{ lookbackDays: 1 }] });
   const rescan = `record-rescan-${Date.now()}`;
-  await client.workflow.execute('rescanInventory', { taskQueue, workflowId: rescan, args: [STATIC_SCOPE] });
+  await client.workflow.execute('rescanInventory', { taskQueue, workflowId: rescan, args: [{ provider: 'static', scope: STATIC_SCOPE }] });
 
   await mkdir(dir, { recursive: true });
   const saved: string[] = [];

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Config } from '../lib/config';
+import { progressQuery, type InvestigationProgress } from '../lib/investigation';
 import { createLogger, type Logger } from '../lib/logger';
 import { prepareTemporal } from '../lib/temporal-setup';
 import { resolveIntakeToken, resolveTrackerToken } from '../intake/token';
@@ -141,4 +142,12 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
     await stop();
     throw err;
   }
+}
+
+/**
+ * An investigation's progress, or undefined when it does not answer in time: a query that meets an
+ * in-flight workflow task can wait far longer than a poll should.
+ */
+export function progressOf(stack: Stack, workflowId: string): Promise<InvestigationProgress | undefined> {
+  return stack.client.withDeadline(Date.now() + 2000, () => stack.client.workflow.getHandle(workflowId).query(progressQuery)).catch(() => undefined);
 }

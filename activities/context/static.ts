@@ -97,7 +97,7 @@ function contextOf(resource: StaticResource): ProviderContext {
 }
 
 /** The one scope of the static inventory: every file, read as a whole. */
-const STATIC_SCOPE = 'static';
+export const STATIC_SCOPE = 'static';
 
 export function createStaticInventory({ files }: { files: readonly string[] }): InventoryProvider {
   /** The context of the resources that `wanted` keeps, from every file. */

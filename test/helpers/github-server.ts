@@ -684,3 +684,20 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Vigil's `tracker` settings for the repository `acme/security` on a local GitHub at `baseUrl`, its
+ * token (and webhook secret, when given) read from the named environment variables.
+ */
+export function githubTrackerSettings(baseUrl: string, env: { token: string; webhookSecret?: string }) {
+  return {
+    kind: 'github',
+    github: {
+      owner: 'acme',
+      repo: 'security',
+      baseUrl,
+      auth: { token: { env: env.token } },
+      ...(env.webhookSecret ? { webhookSecret: { env: env.webhookSecret } } : {}),
+    },
+  };
+}

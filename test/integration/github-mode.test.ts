@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import getPort from 'get-port';
 import { issueMarker, parseIssueMarker } from '../../lib/markers';
-import { startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
+import { githubTrackerSettings, startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
 import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 const token = 'ghp_testtokentesttokentesttoken0000';
@@ -19,16 +19,7 @@ beforeAll(async () => {
   process.env.VIGIL_TEST_WEBHOOK_SECRET = secret;
   vigil = await startTestVigil({ tracker: githubTracker() });
 });
-const githubTracker = () => ({
-  kind: 'github',
-  github: {
-    owner: 'acme',
-    repo: 'security',
-    baseUrl: github.url,
-    auth: { token: { env: 'VIGIL_TEST_GITHUB_TOKEN' } },
-    webhookSecret: { env: 'VIGIL_TEST_WEBHOOK_SECRET' },
-  },
-});
+const githubTracker = () => githubTrackerSettings(github.url, { token: 'VIGIL_TEST_GITHUB_TOKEN', webhookSecret: 'VIGIL_TEST_WEBHOOK_SECRET' });
 afterAll(async () => {
   await vigil.stop();
   await github.close();

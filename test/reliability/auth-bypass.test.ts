@@ -15,7 +15,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type JWK
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalIssue } from '../../lib/local-issues';
 import { investigationWorkflowId } from '../../lib/workflow-id';
-import { startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
+import { githubTrackerSettings, startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
 import { logIn, postLogin, type PageSession } from '../helpers/tracker-page';
 import { eventually, queryProgress, startTestVigil, type TestVigil } from '../helpers/vigil';
 import { send, type Answer } from './hostile/http';
@@ -76,12 +76,7 @@ beforeAll(async () => {
   github.addRepo('acme', 'security', { branches: ['main', 'vigil-evidence'] });
   process.env.VIGIL_BYPASS_GITHUB_TOKEN = githubToken;
   process.env.VIGIL_BYPASS_WEBHOOK_SECRET = webhookSecret;
-  githubVigil = await startTestVigil({
-    tracker: {
-      kind: 'github',
-      github: { owner: 'acme', repo: 'security', baseUrl: github.url, auth: { token: { env: 'VIGIL_BYPASS_GITHUB_TOKEN' } }, webhookSecret: { env: 'VIGIL_BYPASS_WEBHOOK_SECRET' } },
-    },
-  });
+  githubVigil = await startTestVigil({ tracker: githubTrackerSettings(github.url, { token: 'VIGIL_BYPASS_GITHUB_TOKEN', webhookSecret: 'VIGIL_BYPASS_WEBHOOK_SECRET' }) });
 });
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTO_SOURCE, sourceNames } from '../../intake/sources';
 import { recordConnections, type ConnectionLog } from '../helpers/connections';
-import { startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
+import { githubTrackerSettings, startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
 import { logIn, type PageSession } from '../helpers/tracker-page';
 import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
 import { intakeOutcome } from './hostile/adapter-task';
@@ -52,18 +52,7 @@ beforeAll(async () => {
   github.addRepo('acme', 'security', { branches: ['main', 'vigil-evidence'] });
   process.env.VIGIL_FUZZ_GITHUB_TOKEN = githubToken;
   process.env.VIGIL_FUZZ_WEBHOOK_SECRET = webhookSecret;
-  githubVigil = await startTestVigil({
-    tracker: {
-      kind: 'github',
-      github: {
-        owner: 'acme',
-        repo: 'security',
-        baseUrl: github.url,
-        auth: { token: { env: 'VIGIL_FUZZ_GITHUB_TOKEN' } },
-        webhookSecret: { env: 'VIGIL_FUZZ_WEBHOOK_SECRET' },
-      },
-    },
-  });
+  githubVigil = await startTestVigil({ tracker: githubTrackerSettings(github.url, { token: 'VIGIL_FUZZ_GITHUB_TOKEN', webhookSecret: 'VIGIL_FUZZ_WEBHOOK_SECRET' }) });
   session = await logIn(vigil.url, vigil.trackerToken);
 });
 

@@ -10,7 +10,7 @@ import { fingerprintLabel } from '../../activities/tracker/github';
 import { createLogger } from '../../lib/logger';
 import { parseIssueMarker } from '../../lib/markers';
 import { startIntake } from '../../workers/intake';
-import { startFakeGitHub, type Fault, type FakeGitHub, type RecordedRequest } from '../helpers/github-server';
+import { githubTrackerSettings, startFakeGitHub, type Fault, type FakeGitHub, type RecordedRequest } from '../helpers/github-server';
 import { claimNamespace } from '../helpers/vigil';
 import { checkIssues, gitHubIssues, progressOf } from './faults/invariant';
 import { genericAlert, startSender } from './faults/sender';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   setup = await prepareVigil({
     temporalAddress: inject('temporalAddress'),
     namespace: await claimNamespace(),
-    settings: { tracker: { kind: 'github', github: { owner: 'acme', repo: 'security', baseUrl: github.url, auth: { token: { env: 'VIGIL_RELIABILITY_GITHUB_TOKEN' } } } } },
+    settings: { tracker: githubTrackerSettings(github.url, { token: 'VIGIL_RELIABILITY_GITHUB_TOKEN' }) },
     env: { VIGIL_RELIABILITY_GITHUB_TOKEN: TOKEN },
   });
   connection = await Connection.connect({ address: inject('temporalAddress') });

@@ -16,7 +16,7 @@ import { createLogger } from '../../lib/logger';
 import { commentMarker, issueMarker } from '../../lib/markers';
 import { startIntake } from '../../workers/intake';
 import { startCloudAssetServer, type CloudAssetServer } from '../helpers/cloud-asset-server';
-import { startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
+import { githubTrackerSettings, startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
 import { survivors } from '../helpers/processes';
 import { claimNamespace } from '../helpers/vigil';
 import { startGate, type Gate, type GateRequest } from './faults/gate';
@@ -283,7 +283,7 @@ describe('the worker SIGKILLed inside GitHub tracker activities whose request wa
     githubGate = await startGate({ upstream: github.url });
     closers.push(() => githubGate.close().then(() => github.close()));
     stack = await startStack(
-      () => ({ tracker: { kind: 'github', github: { owner: 'acme', repo: 'security', baseUrl: githubGate.url, auth: { token: { env: 'VIGIL_RELIABILITY_GITHUB_TOKEN' } } } } }),
+      () => ({ tracker: githubTrackerSettings(githubGate.url, { token: 'VIGIL_RELIABILITY_GITHUB_TOKEN' }) }),
       { VIGIL_RELIABILITY_GITHUB_TOKEN: GITHUB_TOKEN },
       false,
     );
