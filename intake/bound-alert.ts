@@ -59,6 +59,20 @@ export function boundAlert(alert: NormalizedAlert): NormalizedAlert {
       principals: values('actors.principals', actors.principals),
       userAgents: values('actors.userAgents', actors.userAgents),
     },
+    // From rule files rather than the body, but a rule's texts are as long as its author made them.
+    ...(alert.detections === undefined
+      ? {}
+      : {
+          detections: list('detections', alert.detections, (detection) => ({
+            ...detection,
+            id: text('detections', detection.id, VALUE_CHARS),
+            title: text('detections', detection.title, VALUE_CHARS),
+            ...(detection.tags ? { tags: values('detections', detection.tags) } : {}),
+            ...(detection.references ? { references: values('detections', detection.references) } : {}),
+            ...(detection.falsepositives ? { falsepositives: values('detections', detection.falsepositives) } : {}),
+            ...(detection.file === undefined ? {} : { file: text('detections', detection.file, VALUE_CHARS) }),
+          })),
+        }),
   };
   if (alert.cloud) {
     const { provider, account, region } = alert.cloud;
@@ -87,5 +101,8 @@ function squeeze(alert: NormalizedAlert): NormalizedAlert {
     resources: few(alert.resources).map((resource) => ({ type: short(resource.type), id: short(resource.id) })),
     network: { ...network, ips: few(network.ips).map(short), cidrs: few(network.cidrs).map(short), ports: few(network.ports) },
     actors: { ips: few(actors.ips).map(short), domains: few(actors.domains).map(short), principals: few(actors.principals).map(short), userAgents: few(actors.userAgents).map(short) },
+    ...(alert.detections === undefined
+      ? {}
+      : { detections: few(alert.detections).map(({ engine, id, title, level }) => ({ engine, id: short(id), title: short(title), level })) }),
   };
 }

@@ -13,8 +13,11 @@ export interface ReadTask {
   body: Uint8Array;
 }
 
-/** The alerts of a body, or why it can never be investigated (a malformed body). */
-export type ReadOutcome = { rejected: string } | { alerts: NormalizedAlert[] };
+/**
+ * The alerts of a body (and how many of its events no rule matched, when some did not), or why it
+ * can never be investigated (a malformed body).
+ */
+export type ReadOutcome = { rejected: string } | { alerts: NormalizedAlert[]; unmatched?: number };
 
 /** `limits`: the bounds on what parsing the body may build (intake/json-shape.ts); none when absent. */
 export function decodeAlerts(adapters: readonly SourceAdapter[], maxInflatedBytes: number, { record, body }: ReadTask, limits?: JsonLimits): ReadOutcome {
@@ -22,7 +25,9 @@ export function decodeAlerts(adapters: readonly SourceAdapter[], maxInflatedByte
   const { id, sha256, receivedAt } = record;
   try {
     const payload = decodeBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxInflatedBytes, limits);
-    return { alerts: normalizePayload(adapters, record.source, payload, { id, sha256, receivedAt }) };
+    const tally = { unmatched: 0 };
+    const alerts = normalizePayload(adapters, record.source, payload, { id, sha256, receivedAt }, tally);
+    return tally.unmatched > 0 ? { alerts, unmatched: tally.unmatched } : { alerts };
   } catch (err) {
     if (!(err instanceof MalformedBodyError)) throw err;
     return { rejected: err.message };

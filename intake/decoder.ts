@@ -19,12 +19,15 @@ import { decodedSize, isGzip } from './body';
 import { decodeAlerts, type ReadOutcome, type ReadTask } from './decode-alerts';
 import { jsonLimitsFor, MAX_JSON_DEPTH, type JsonLimits } from './json-shape';
 import type { ThreadSettings } from './read-alerts';
+import { compileSigmaRuleFiles, type SigmaRuleSet, type SigmaRuleFile } from './sigma';
 import { createSourceAdapters } from './sources';
 
 export type { ReadOutcome } from './decode-alerts';
 
 export interface DecoderSettings {
   sources: Record<string, SourceSettings>;
+  /** Sigma rule files as read at start: every thread compiles these, whatever the files hold since. */
+  sigma?: SigmaRuleFile[];
   maxInflatedBytes: number;
   /** Bodies decoding at once, each on its own thread. */
   threads: number;
@@ -50,6 +53,8 @@ export interface AdmittedDecode {
 }
 
 export interface Decoder {
+  /** The Sigma rules the decoder judges events by, and those it skipped, with why. */
+  sigma: SigmaRuleSet;
   /** Waits for room, then decodes: the sweeper, re-scans and replay, which can wait. */
   readAlerts(record: DeliveredRecord, body: Buffer): Promise<ReadOutcome>;
   /** A place for this body now, or undefined when the work in flight is at its bound: intake's door. */
@@ -113,6 +118,7 @@ function limitCrossed(err: unknown, deadline: AbortSignal, { heapMb, timeoutMs }
 export function createDecoder(settings: DecoderSettings): Decoder {
   const {
     sources,
+    sigma = [],
     maxInflatedBytes,
     threads,
     maxDecodingBytes,
@@ -123,14 +129,15 @@ export function createDecoder(settings: DecoderSettings): Decoder {
   } = settings;
   const jsonLimits: JsonLimits = heapMb === undefined ? { maxDepth: MAX_JSON_DEPTH, maxContainers: Infinity } : jsonLimitsFor(heapMb);
   // The threads build the same adapters: a mistake in their settings fails here, at start.
-  const adapters = createSourceAdapters(sources);
+  const sigmaRules = compileSigmaRuleFiles(sigma);
+  const adapters = createSourceAdapters(sources, sigmaRules.rules);
   const pool = new Piscina({
     filename: new URL('./decoding-thread.mjs', import.meta.url).href,
     minThreads: 0,
     maxThreads: threads,
     idleTimeout: IDLE_THREAD_MS,
     ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
-    workerData: { taskModule: taskModule.href, sources, maxInflatedBytes, jsonLimits } satisfies ThreadSettings,
+    workerData: { taskModule: taskModule.href, sources, sigma, maxInflatedBytes, jsonLimits } satisfies ThreadSettings,
   });
   // A thread that fails with no task left to fail (one ended past its deadline, running out of memory
   // on its way out) has no one to tell: its body was rejected already. Unheard, it would end the process.
@@ -174,6 +181,7 @@ export function createDecoder(settings: DecoderSettings): Decoder {
   const inline = async (record: DeliveredRecord, body: Buffer) => decodeAlerts(adapters, maxInflatedBytes, { record, body }, jsonLimits);
 
   return {
+    sigma: sigmaRules,
     async readAlerts(record, body) {
       if (decodesInline(body)) return inline(record, body);
       const bytes = decodedSize(body, maxInflatedBytes);

@@ -55,7 +55,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         alerts.map((alert) => alert.workflowId),
       );
     }
-    return { alerts };
+    return read.unmatched ? { alerts, unmatched: read.unmatched } : { alerts };
   }
 
   const deliver = async (record: DeliveredRecord, body: Buffer) => dispatchAlerts(record, await decoder.readAlerts(record, body));

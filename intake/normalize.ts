@@ -4,7 +4,7 @@ import { emptyActors, emptyNetwork, type ArchiveRef, type NormalizedAlert, type 
 import { collapseCopies } from '../lib/alert-merge';
 import { boundAlert } from './bound-alert';
 import { AUTO_SOURCE } from './sources';
-import type { SourceAdapter } from './sources/types';
+import type { ParseTally, SourceAdapter } from './sources/types';
 
 function unparsed(source: string, archive: ArchiveRef, reason: string): ParsedAlert {
   return {
@@ -31,7 +31,7 @@ function detects(adapter: SourceAdapter, payload: unknown): boolean {
 export type ParseOutcome = { source: string; alerts: ParsedAlert[] } | { source: string; problem: string };
 
 /** The adapter's alerts, or why none understood the payload (for `vigil alert parse`, and unparsed alerts). */
-export function parsePayload(adapters: readonly SourceAdapter[], source: string, payload: unknown): ParseOutcome {
+export function parsePayload(adapters: readonly SourceAdapter[], source: string, payload: unknown, tally?: ParseTally): ParseOutcome {
   let adapter: SourceAdapter | undefined;
   if (source === AUTO_SOURCE) {
     adapter = adapters.find((candidate) => detects(candidate, payload));
@@ -44,7 +44,7 @@ export function parsePayload(adapters: readonly SourceAdapter[], source: string,
     if (!adapter) return { source, problem: `unknown source ${JSON.stringify(source)}` };
   }
   try {
-    return { source: adapter.name, alerts: adapter.parse(payload) };
+    return { source: adapter.name, alerts: adapter.parse(payload, tally) };
   } catch (err) {
     return { source: adapter.name, problem: (err as Error).message };
   }
@@ -59,8 +59,9 @@ export function normalizePayload(
   source: string,
   payload: unknown,
   archive: ArchiveRef,
+  tally?: ParseTally,
 ): NormalizedAlert[] {
-  const outcome = parsePayload(adapters, source, payload);
+  const outcome = parsePayload(adapters, source, payload, tally);
   const alerts = 'problem' in outcome ? [unparsed(outcome.source, archive, outcome.problem)] : outcome.alerts;
   // Small enough for Temporal whatever the body held, and one alert per fingerprint of the body.
   return collapseCopies(alerts.map((alert) => boundAlert({ ...alert, source: outcome.source, archive })));

@@ -3,6 +3,7 @@
 // too means only the alerts travel back, never the parsed payload.
 import { workerData } from 'node:worker_threads';
 import type { SourceSettings } from '../lib/config';
+import { compileSigmaRuleFiles, type SigmaRuleFile } from './sigma';
 import { decodeAlerts, type ReadOutcome, type ReadTask } from './decode-alerts';
 import type { JsonLimits } from './json-shape';
 import { createSourceAdapters } from './sources';
@@ -12,14 +13,16 @@ export interface ThreadSettings {
   /** The module intake/decoding-thread.mjs loads: this one, or a test's that wraps it. */
   taskModule: string;
   sources: Record<string, SourceSettings>;
+  /** The Sigma rule files intake read at start (detections.sigma). */
+  sigma: SigmaRuleFile[];
   maxInflatedBytes: number;
   /** Bounds on what parsing a body may build, checked before it is parsed. */
   jsonLimits?: JsonLimits;
 }
 
 // Adapters are functions, which cannot cross threads: each thread builds its own from the settings.
-const { sources, maxInflatedBytes, jsonLimits } = workerData as ThreadSettings;
-const adapters = createSourceAdapters(sources);
+const { sources, sigma, maxInflatedBytes, jsonLimits } = workerData as ThreadSettings;
+const adapters = createSourceAdapters(sources, compileSigmaRuleFiles(sigma).rules);
 
 export default function readAlerts(task: ReadTask): ReadOutcome {
   return decodeAlerts(adapters, maxInflatedBytes, task, jsonLimits);

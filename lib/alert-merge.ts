@@ -1,7 +1,7 @@
 // Alerts about one thing, merged into one picture: the copies of a finding within one body, and
 // the deliveries an issue has seen. Every port, address, actor and resource any of them named is
 // kept (within bounds, so the picture stays small enough to carry), and the worst severity wins.
-import { worseSeverity, type NormalizedAlert, type PortRange } from './alert';
+import { worseSeverity, type Detection, type NormalizedAlert, type PortRange } from './alert';
 
 /** Entries kept per list: the picture travels through Temporal with every re-check. */
 export const MERGED_LIST_LIMIT = 100;
@@ -11,6 +11,16 @@ const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a,
 function unionPorts(a: readonly PortRange[], b: readonly PortRange[]): PortRange[] {
   const byText = new Map([...a, ...b].map((range) => [`${range.from}-${range.to}`, range]));
   return [...byText.values()].sort((x, y) => x.from - y.from || x.to - y.to).slice(0, MERGED_LIST_LIMIT);
+}
+
+/** Every rule that found either, once each. */
+function unionDetections(a: readonly Detection[] = [], b: readonly Detection[] = []): Detection[] {
+  const byRule = new Map<string, Detection>();
+  for (const detection of [...a, ...b]) {
+    const key = `${detection.engine}\u0000${detection.id}`;
+    if (!byRule.has(key)) byRule.set(key, detection);
+  }
+  return [...byRule.values()].slice(0, MERGED_LIST_LIMIT);
 }
 
 /** `into` with what `other` adds: same identity, title and archive reference; facts united. */
@@ -33,6 +43,7 @@ export function mergeAlerts(into: NormalizedAlert, other: NormalizedAlert): Norm
       principals: union(into.actors.principals, other.actors.principals),
       userAgents: union(into.actors.userAgents, other.actors.userAgents),
     },
+    ...(into.detections || other.detections ? { detections: unionDetections(into.detections, other.detections) } : {}),
   };
 }
 

@@ -62,6 +62,25 @@ export interface ArchiveRef {
   receivedAt: string;
 }
 
+/**
+ * A rule that found the alert: one of its source's built-in rules, or a Sigma rule from the
+ * configuration (`detections.sigma`). An alert several rules found carries each of them.
+ */
+export interface Detection {
+  engine: 'built-in' | 'sigma';
+  /** The rule's id: a built-in rule's id, or the Sigma rule's `id`. */
+  id: string;
+  title: string;
+  /** The rule's own level (a Sigma `level`); the alert's severity is the worst of them. */
+  level: Severity;
+  /** As the rule writes them, for example `attack.t1562.001` or `attack.defense-evasion`. */
+  tags?: string[];
+  references?: string[];
+  falsepositives?: string[];
+  /** The Sigma rule file it was loaded from. */
+  file?: string;
+}
+
 /** What a source adapter extracts from one payload, before intake adds source and archive. */
 export interface ParsedAlert {
   kind: AlertKind;
@@ -80,6 +99,8 @@ export interface ParsedAlert {
    * fingerprint as the finding it ends, so it reaches that finding's investigation, which re-checks.
    */
   resolution?: string;
+  /** The rules that found it, when the source judges events by rules (CloudTrail, GCP audit logs). */
+  detections?: Detection[];
 }
 
 export interface NormalizedAlert extends ParsedAlert {

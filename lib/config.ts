@@ -56,7 +56,7 @@ const sourceSettingsSchema = z.strictObject({
   maxBodyBytes: z.int().min(1024).optional(),
   /** Accepted credentials (any one suffices); defaults to the intake bearer token. */
   auth: z.array(authMethodSchema).min(1).optional(),
-  /** CloudTrail only: built-in rules to turn off (docs/sources.md lists them). */
+  /** CloudTrail and gcp-audit only: built-in rules to turn off (docs/sources.md lists them). */
   disabledRules: z.array(z.string().min(1)).optional(),
 });
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>;
@@ -139,6 +139,8 @@ const labelsSchema = z.strictObject({
   sourcePrefix: z.string().max(40).default('source:'),
   severityPrefix: z.string().max(40).default('severity:'),
   kindPrefix: z.string().max(40).default('kind:'),
+  /** Before the ATT&CK tactics and techniques of the rules that found the alert (`attack:T1562.001`). */
+  attackPrefix: z.string().max(40).default('attack:'),
   /** Something answered on an exposed port. */
   exposureOpen: z.string().min(1).max(50).default('exposure:open'),
   /** Nothing answered (or nothing could be probed), but the inventory shows it exposed, or cannot tell. */
@@ -313,6 +315,16 @@ const rescanSchema = z.strictObject({
 });
 export type RescanSettings = z.infer<typeof rescanSchema>;
 
+const detectionsSchema = z.strictObject({
+  /**
+   * Sigma rule files, or folders searched recursively for .yml and .yaml files (relative paths from
+   * the working directory, like dataDir). Rules for CloudTrail and GCP audit logs are used; any other
+   * rule is skipped, and intake says why at start (`vigil rules check` lists them).
+   */
+  sigma: z.array(z.string().min(1)).default([]),
+});
+export type DetectionSettings = z.infer<typeof detectionsSchema>;
+
 export const configSchema = z.strictObject({
   /** Folder for the archive, the local tracker, the dev server's state and the intake token. */
   dataDir: z.string().min(1).default('.data'),
@@ -332,6 +344,8 @@ export const configSchema = z.strictObject({
   screenshots: screenshotSchema.prefault({}),
   watch: watchSchema.prefault({}),
   rescan: rescanSchema.prefault({}),
+  /** Rules of the team's own, beside the sources' built-in rules (docs/sigma.md). */
+  detections: detectionsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -439,5 +453,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const config = result.data;
   config.dataDir = path.resolve(cwd, config.dataDir);
+  config.detections.sigma = config.detections.sigma.map((entry) => path.resolve(cwd, entry));
   return config;
 }

@@ -8,8 +8,13 @@ import type { Finding } from './finding';
 export interface ExposingRule {
   /** Provider id, unique within one context: `sg-0abc…/ingress/3`, `projects/p/global/firewalls/x`. */
   id: string;
-  /** What a person calls it: the group or firewall name, with the permission's position. */
+  /**
+   * What a person calls it: the group or firewall name with its id (`web (sg-0abc…) tcp 22`,
+   * `default-allow-ssh (43256709)`), and the permission's position.
+   */
   name: string;
+  /** Other ids of the same rule that alerts use instead of `id` (a GCP firewall's numeric id). */
+  aliases?: string[];
   /** `tcp`, `udp`, `icmp`, `all`, or the provider's own protocol name. */
   protocol: string;
   /** Inclusive ranges; "all ports" is `0-65535`. */
@@ -28,6 +33,11 @@ export interface ContextInstance {
   type: string;
   /** Provider id: `i-0abc…`, `projects/p/zones/z/instances/name`, a static name. */
   id: string;
+  /**
+   * Other ids of the same machine that alerts and settings use instead of `id` (a GCP instance's
+   * numeric id): a `rescan.allow` entry may name it by one of them.
+   */
+  aliases?: string[];
   name?: string;
   /** AWS account id, GCP project id, or a static inventory's owner. */
   account?: string;

@@ -23,7 +23,8 @@ export interface AcceptedAlert {
 }
 
 /** A malformed body is rejected (and marked so in the archive); anything else yields alerts. */
-export type DeliveryOutcome = { rejected: string } | { alerts: AcceptedAlert[] };
+/** `unmatched`: events of the body no rule matched (archived, not investigated), when there were any. */
+export type DeliveryOutcome = { rejected: string } | { alerts: AcceptedAlert[]; unmatched?: number };
 
 export interface Delivery {
   /**

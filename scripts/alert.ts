@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { decodeBody, MalformedBodyError } from '../intake/body';
 import { parsePayload } from '../intake/normalize';
+import { loadSigmaRules } from '../intake/sigma';
 import { AUTO_SOURCE, createSourceAdapters } from '../intake/sources';
 import { resolveIntakeToken } from '../intake/token';
 import type { Config } from '../lib/config';
@@ -18,7 +19,9 @@ export async function parseAlertFile(config: Config, file: string, source = AUTO
     console.error(`vigil: ${file}: ${err.message}`);
     return 2;
   }
-  const outcome = parsePayload(createSourceAdapters(config.intake.sources), source, payload);
+  const tally = { unmatched: 0 };
+  const adapters = createSourceAdapters(config.intake.sources, loadSigmaRules(config.detections.sigma).rules);
+  const outcome = parsePayload(adapters, source, payload, tally);
   if ('problem' in outcome) {
     console.error(`vigil: ${file} is not understood as ${outcome.source}: ${outcome.problem}`);
     return 2;
@@ -26,6 +29,7 @@ export async function parseAlertFile(config: Config, file: string, source = AUTO
   const sha256 = createHash('sha256').update(body).digest('hex');
   const alerts = outcome.alerts.map((alert) => ({ ...alert, source: outcome.source, archive: { dryRun: true, sha256 } }));
   console.log(JSON.stringify(alerts, null, 2));
+  if (tally.unmatched > 0) console.error(`vigil: ${tally.unmatched} events of ${file} matched no rule: intake archives them and counts them (\`unmatched\`), without an issue`);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 //   - TCP sweep of 1,000 loopback endpoints, a quarter never answering (aim ≤ 2.5 s): bench-tcp.ts
 //   - screenshots through the browser queue (aim ≥ 3 pages/s, ≤ 1.5 GiB, 0 leftovers): bench-screenshots.ts
 //   - rule evaluation over 10,000 rules / 5,000 instances (aim ≤ 5 s): bench-evaluation.ts
+//   - 100 Sigma rules over 10,000 CloudTrail records (aim ≤ 1 s): bench-sigma.ts
 //   - idle worker memory (aim ≤ 250 MB): bench-memory.ts
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { inParallel, percentile } from './bench-common';
 import { benchEvaluation } from './bench-evaluation';
 import { benchIdleWorker } from './bench-memory';
 import { benchScreenshots } from './bench-screenshots';
+import { benchSigma } from './bench-sigma';
 import { benchTcpSweep } from './bench-tcp';
 import { startStack } from './stack';
 
@@ -34,6 +36,7 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
   // Neither needs Temporal: measured first, on a quiet machine.
   const tcp = await benchTcpSweep();
   const evaluation = benchEvaluation();
+  const sigma = benchSigma();
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
   const rawConfig = {
@@ -120,6 +123,7 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
       ...tcp,
       ...screenshots,
       ...evaluation,
+      ...sigma,
       ...memory,
     };
   } finally {

@@ -62,10 +62,13 @@ alert
   .command('parse')
   .argument('<file>', 'a JSON (or gzip) alert payload')
   .option('-s, --source <source>', 'the source it comes from (default: detected)')
-  .description('print the normalized alerts as a JSON array; nothing is archived or started (exit 2: not understood)')
-  .action(async (file: string, { source }: { source?: string }) => {
+  .option('-r, --rules <path...>', 'Sigma rule files or folders to use instead of detections.sigma')
+  .description('print the normalized alerts as a JSON array, each with the rules that found it; nothing is archived or started (exit 2: not understood)')
+  .action(async (file: string, { source, rules }: { source?: string; rules?: string[] }) => {
     const { parseAlertFile } = await import('./alert');
-    process.exitCode = await parseAlertFile(configOption(), file, source);
+    const config = configOption();
+    if (rules) config.detections.sigma = rules.map((entry) => path.resolve(entry));
+    process.exitCode = await parseAlertFile(config, file, source);
   });
 
 alert
@@ -77,6 +80,33 @@ alert
   .action(async (file: string, { source, url }: { source?: string; url?: string }) => {
     const { sendAlertFile } = await import('./alert');
     process.exitCode = await sendAlertFile(configOption(), file, source, url);
+  });
+
+const rules = program.command('rules').description('Sigma rules (detections.sigma): how they load, and what they match');
+
+rules
+  .command('check')
+  .argument('[paths...]', 'rule files or folders (default: detections.sigma)')
+  .option('--json', 'print {"loaded": n, "rules": [...], "skipped": [{"file", "reason"}]}')
+  .option('--strict', 'exit 1 when any rule is skipped')
+  .description('load each rule, or say why it is skipped (an unsupported log source, modifier or feature)')
+  .action(async (paths: string[], options: { json?: boolean; strict?: boolean }) => {
+    process.exitCode = (await import('./rules')).checkRules(configOption(), paths, options);
+  });
+
+rules
+  .command('test')
+  .argument('<paths-and-files...>', 'rule files or folders, then -- and the log files (CloudTrail, GCP audit; JSON or gzip)')
+  .option('--json', 'print {"loaded": n, "skipped": [{"file", "reason"}], "matches": [{"ruleId", "ruleTitle", "level", "file", "index"}]}')
+  .usage('[options] PATH... -- FILE...')
+  .description('which rules match which records (index: the record\'s position in its file); exit 2 when a file is not such a log')
+  .action(async (items: string[], options: { json?: boolean }) => {
+    // Commander drops the `--` itself: what follows it in argv are the log files.
+    const separator = process.argv.indexOf('--');
+    const fileCount = separator === -1 ? 0 : process.argv.length - separator - 1;
+    const paths = items.slice(0, items.length - fileCount);
+    const files = items.slice(items.length - fileCount);
+    process.exitCode = await (await import('./rules')).testRules(configOption(), paths, files, options);
   });
 
 program

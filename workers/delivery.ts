@@ -5,6 +5,7 @@ import { createArchive } from '../activities/archive';
 import type { Archive } from '../activities/archive/types';
 import { createDecoder, type Decoder } from '../intake/decoder';
 import { createDelivery } from '../intake/deliver';
+import { readSigmaRuleFiles } from '../intake/sigma';
 import { createDispatcher } from '../intake/dispatch';
 import type { Config } from '../lib/config';
 import type { Dispatch } from '../lib/delivery';
@@ -22,6 +23,7 @@ export function configuredDecoder(config: Config): Decoder {
   if (!decoder) {
     decoder = createDecoder({
       sources: config.intake.sources,
+      sigma: readSigmaRuleFiles(config.detections.sigma),
       maxInflatedBytes: config.intake.maxInflatedBytes,
       threads: config.intake.decodeThreads,
       maxDecodingBytes: config.intake.maxDecodingBytes,

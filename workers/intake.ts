@@ -13,7 +13,7 @@ import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import { resolveTrackerToken } from '../intake/token';
 import { resolveSecret, type Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
-import { createConfiguredDelivery } from './delivery';
+import { configuredDecoder, createConfiguredDelivery } from './delivery';
 
 export interface StartIntakeOptions {
   config: Config;
@@ -43,6 +43,10 @@ export async function startIntake({ config, token, client, logger = createLogger
   app: FastifyInstance;
   url: string;
 }> {
+  // Never silently: each Sigma rule that cannot run is named with why (`vigil rules check` lists them too).
+  const { sigma } = configuredDecoder(config);
+  for (const { file, document, id, reason } of sigma.skipped) logger.warn({ file, document, ruleId: id, reason }, 'Sigma rule skipped');
+  if (config.detections.sigma.length > 0) logger.info({ loaded: sigma.rules.length, skipped: sigma.skipped.length }, 'Sigma rules loaded');
   const signalIssueChange = createIssueSignaller(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
   const app = buildIntakeServer({
     token,

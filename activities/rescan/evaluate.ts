@@ -69,7 +69,7 @@ export function exposedSensitivePorts(exposures: readonly Exposure[], sensitiveP
     .map(([protocol, ports]) => ({ protocol, ports: mergePorts(ports) }));
 }
 
-/** Current allowances by resource id and by tag; of several that match, the first configured. */
+/** Current allowances by resource id (or alias) and by tag; of several that match, the first configured. */
 function allowanceIndex(allow: readonly Allowance[], today: string): (instance: ContextInstance) => Allowance | undefined {
   const byResource = new Map<string, number>();
   // Tag key → value → allowance; the key ends at the first `=` (as the configuration reads it).
@@ -87,7 +87,12 @@ function allowanceIndex(allow: readonly Allowance[], today: string): (instance: 
     }
   });
   return (instance) => {
-    let first = byResource.get(instance.id);
+    let first: number | undefined;
+    // By its id or another id of the same machine (a GCP instance's numeric id, as the console shows it).
+    for (const id of [instance.id, ...(instance.aliases ?? [])]) {
+      const index = byResource.get(id);
+      if (index !== undefined && (first === undefined || index < first)) first = index;
+    }
     for (const [key, value] of Object.entries(instance.tags)) {
       const index = byTag.get(key)?.get(value);
       if (index !== undefined && (first === undefined || index < first)) first = index;

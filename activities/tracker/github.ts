@@ -88,6 +88,7 @@ function labelStyle(name: string, names: LabelNames): { color: string; descripti
   if (name === names.base) return { color: '5319e7', description: 'Opened by Vigil' };
   if (name.startsWith(names.sourcePrefix)) return { color: '1d76db', description: 'Vigil: where the alert came from' };
   if (name.startsWith(names.kindPrefix)) return { color: '0052cc', description: 'Vigil: kind of alert' };
+  if (name.startsWith(names.attackPrefix)) return { color: 'c2e0c6', description: 'Vigil: MITRE ATT&CK tactic or technique of a rule that found the alert' };
   return { color: 'ededed', description: 'Vigil' };
 }
 

@@ -80,7 +80,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
 
       const outcome = await admitted.deliver({ ...record, source });
       if ('rejected' in outcome) return reply.code(400).send({ error: outcome.rejected, archiveId: record.id });
-      return reply.code(202).send({ archiveId: record.id, alerts: outcome.alerts });
+      return reply.code(202).send({ archiveId: record.id, alerts: outcome.alerts, ...(outcome.unmatched ? { unmatched: outcome.unmatched } : {}) });
     });
   }
 

@@ -61,9 +61,18 @@ function notificationOf(payload: unknown): Notification | undefined {
 
 // --- Severity, kind ---------------------------------------------------------------------------
 
-/** CRITICAL/HIGH/MEDIUM/LOW; SEVERITY_UNSPECIFIED or none (older threat findings) is medium. */
-function findingSeverity(finding: Fields): Severity {
-  return severityFromWord(text(finding, 'severity')) ?? 'medium';
+/**
+ * CRITICAL/HIGH/MEDIUM/LOW. Findings written before SCC had `severity` say it in their source
+ * properties: Event Threat Detection's `detectionPriority` (HIGH), Security Health Analytics'
+ * `SeverityLevel` (High). SEVERITY_UNSPECIFIED or none at all is medium.
+ */
+function findingSeverity(finding: Fields, properties: Fields): Severity {
+  return (
+    severityFromWord(text(finding, 'severity')) ??
+    severityFromWord(properties.detectionPriority) ??
+    severityFromWord(properties.SeverityLevel) ??
+    'medium'
+  );
 }
 
 /** Security Health Analytics categories about reachability from the internet. */
@@ -179,6 +188,73 @@ function exposureNetwork(category: string, properties: Fields): NetworkFacts {
   };
 }
 
+// --- What happened, in the older source-properties form ---------------------------------------
+
+/**
+ * Event Threat Detection findings written before SCC had `access` and `iamBindings` (the
+ * `sourceProperties` form) keep what happened in `sourceProperties.properties`: flat
+ * (`principalEmail`, `bindingDeltas`, `externalMembers`, `attempts`), or one record deeper under the
+ * rule's own name (`sensitiveRoleGrant`, `externalMemberAddedToPolicy`). Both levels are read.
+ */
+function legacyParts(properties: Fields): Fields[] {
+  const legacy = record(structured(properties.properties));
+  return [legacy, ...Object.values(legacy).filter(isRecord)];
+}
+
+interface Grant {
+  /** ADD, REMOVE or ACTION_UNSPECIFIED. */
+  action: string;
+  role: string;
+  member: string;
+}
+
+/** The protobuf numbers of IamBinding.Action, as some exports write them. */
+const grantActions: Record<string, string> = { '0': 'ACTION_UNSPECIFIED', '1': 'ADD', '2': 'REMOVE' };
+
+/** IAM bindings the finding reports: `iamBindings[]`, or the older `bindingDeltas[]`, each once. */
+function grantsOf(finding: Fields, parts: Fields[]): Grant[] {
+  const bindings = [
+    ...asArray(field(finding, 'iamBindings')),
+    ...parts.flatMap((part) => asArray(structured(field(part, 'bindingDeltas')))),
+  ].map(record);
+  const grants = new Map<string, Grant>();
+  for (const binding of bindings) {
+    const role = str(binding.role);
+    const member = str(binding.member);
+    if (!role || !member) continue;
+    const said = str(binding.action)?.toUpperCase() ?? 'ACTION_UNSPECIFIED';
+    const action = grantActions[said] ?? said;
+    grants.set(`${action} ${role} ${member}`, { action, role, member });
+  }
+  return [...grants.values()];
+}
+
+interface Attempts {
+  ip: string;
+  count: number;
+  succeeded: number;
+  users: Set<string>;
+}
+
+/** A brute force's `attempts[]` ({sourceIp, username, vmName, authResult}), by source address. */
+function attemptsOf(parts: Fields[]): Attempts[] {
+  const bySource = new Map<string, Attempts>();
+  for (const attempt of parts.flatMap((part) => asArray(part.attempts)).map(record)) {
+    const ip = ipOrUndefined(field(attempt, 'sourceIp'));
+    if (!ip) continue;
+    const seen = bySource.get(ip) ?? { ip, count: 0, succeeded: 0, users: new Set<string>() };
+    seen.count += 1;
+    if (text(attempt, 'authResult')?.toUpperCase() === 'SUCCESS') seen.succeeded += 1;
+    const user = text(attempt, 'username');
+    if (user) seen.users.add(user);
+    bySource.set(ip, seen);
+  }
+  return [...bySource.values()];
+}
+
+/** Who acted, by `principalEmail`, else `principalSubject` (workforce identities, some service agents). */
+const principalOf = (fields: Fields): string | undefined => text(fields, 'principalEmail') ?? text(fields, 'principalSubject');
+
 // --- Actors -----------------------------------------------------------------------------------
 
 /** Addresses that are never an outside actor: the private side of a flow is the alerted-on VM. */
@@ -203,15 +279,18 @@ const domainOrUndefined = (value: unknown): string | undefined => {
 
 /**
  * Who acted: the indicators of compromise (`indicator.ipAddresses`, `indicator.domains`), the outside
- * ends of `connections[]`, the caller of `access`, and what older Event Threat Detection findings
- * keep in their source properties (`properties.ipConnection`, `properties.domain`).
+ * ends of `connections[]`, the caller of `access` and the service accounts it acted through, the
+ * members an IAM change granted a role (an anomalous grant's outsider is who to watch), and what older
+ * Event Threat Detection findings keep in their source properties (`ipConnection`, `domain`,
+ * `principalEmail`, `externalMembers`, the source addresses of a brute force's `attempts`).
  */
-function actorsOf(finding: Fields, properties: Fields): Actors {
+function actorsOf(finding: Fields, parts: Fields[], grants: Grant[], attempts: Attempts[]): Actors {
   const indicator = record(finding.indicator);
   const access = record(finding.access);
-  const legacy = record(properties.properties);
+  const [legacy] = parts as [Fields];
   const connection = record(legacy.ipConnection);
   const connections = asArray(finding.connections).map(record);
+  const delegation = asArray(field(access, 'serviceAccountDelegationInfo')).map(record);
   return {
     ips: uniq([
       ...asArray(field(indicator, 'ipAddresses')).map(ipOrUndefined),
@@ -219,9 +298,17 @@ function actorsOf(finding: Fields, properties: Fields): Actors {
       ipOrUndefined(field(access, 'callerIp')),
       publicIpOrUndefined(connection.destIp),
       publicIpOrUndefined(connection.srcIp),
+      // A brute force from inside the network is still the attacker's address.
+      ...attempts.map((attempt) => attempt.ip),
     ]),
     domains: uniq([...asArray(indicator.domains), ...asArray(legacy.domain)].map(domainOrUndefined)),
-    principals: uniq([text(access, 'principalEmail')]),
+    principals: uniq([
+      principalOf(access),
+      ...delegation.map(principalOf),
+      ...parts.map((part) => text(part, 'principalEmail')),
+      ...grants.filter((grant) => grant.action === 'ADD').map((grant) => grant.member),
+      ...parts.flatMap((part) => asArray(structured(field(part, 'externalMembers')))).map(str),
+    ]),
     userAgents: uniq([text(access, 'userAgent')]),
   };
 }
@@ -253,7 +340,11 @@ function typeFromName(name: string): string {
   return `gcp:${match[1]}:${collection ? kebabCase(singular(collection)) : 'resource'}`;
 }
 
-function resourcesOf(finding: Fields, resource: Fields, properties: Fields): ResourceRef[] {
+/** A name segment of a Compute Engine resource: no slashes, no spaces. */
+const NAME_SEGMENT = /^[\w.-]+$/;
+
+/** The resources: the finding's, and the VMs older threat findings name in `legacy` (their properties). */
+function resourcesOf(finding: Fields, resource: Fields, legacy: Fields): ResourceRef[] {
   const resources: ResourceRef[] = [];
   const id = text(resource, 'name') ?? text(finding, 'resourceName');
   if (id) {
@@ -262,22 +353,34 @@ function resourcesOf(finding: Fields, resource: Fields, properties: Fields): Res
     resources.push({ type: (assetType && typeFromAssetType(assetType)) ?? typeFromName(id), id, ...(name ? { name } : {}) });
   }
   // Older threat findings name the VM involved only in their source properties.
-  const instance = /^\/?(projects\/[^/]+\/zones\/[^/]+\/instances\/([^/]+))$/.exec(str(record(properties.properties).instanceDetails) ?? '');
+  const instance = /^\/?(projects\/[^/]+\/zones\/[^/]+\/instances\/([^/]+))$/.exec(str(legacy.instanceDetails) ?? '');
   if (instance) {
     const instanceId = `//compute.googleapis.com/${instance[1]}`;
     if (instanceId !== id) resources.push({ type: 'gcp:compute:instance', id: instanceId, name: instance[2]! });
+  }
+  // A brute force names its VM by project, zone and instance id, and by name in each attempt.
+  const vmName = asArray(legacy.attempts).map((attempt) => text(record(attempt), 'vmName')).find(Boolean);
+  const vm = [text(legacy, 'projectId'), str(legacy.zone), str(legacy.instanceId) ?? vmName];
+  if (vm.every((segment) => segment !== undefined && NAME_SEGMENT.test(segment))) {
+    const [project, zone, instanceId] = vm as [string, string, string];
+    const vmId = `//compute.googleapis.com/projects/${project}/zones/${zone}/instances/${instanceId}`;
+    if (resources.every((ref) => ref.id !== vmId)) resources.push({ type: 'gcp:compute:instance', id: vmId, ...(vmName ? { name: vmName } : {}) });
   }
   return resources;
 }
 
 const projectIn = (name: string | undefined): string | undefined => (name ? /(?:^|\/)projects\/([^/]+)/.exec(name)?.[1] : undefined);
 
-/** Project id when given (projectDisplayName is the id), else what the names hold (id or number). */
-function accountOf(finding: Fields, resource: Fields): string | undefined {
+/**
+ * Project id when given (projectDisplayName is the id; older threat findings say `projectId` or
+ * `project_id` in their properties), else what the names hold (id or number).
+ */
+function accountOf(finding: Fields, resource: Fields, legacy: Fields): string | undefined {
   const metadata = record(field(resource, 'gcpMetadata'));
   return (
     text(resource, 'projectDisplayName') ??
     text(metadata, 'projectDisplayName') ??
+    text(legacy, 'projectId') ??
     projectIn(text(resource, 'name') ?? text(finding, 'resourceName')) ??
     projectIn(text(resource, 'project') ?? text(resource, 'projectName') ?? text(metadata, 'project'))
   );
@@ -294,18 +397,109 @@ function regionOf(names: (string | undefined)[], location: string | undefined): 
   return undefined;
 }
 
-function cloudOf(finding: Fields, resource: Fields, properties: Fields): CloudRef {
-  const account = accountOf(finding, resource);
-  const region = regionOf(
-    [text(resource, 'name'), text(finding, 'resourceName'), str(record(properties.properties).instanceDetails)],
-    text(resource, 'location'),
-  );
+function cloudOf(finding: Fields, resource: Fields, legacy: Fields, resources: ResourceRef[]): CloudRef {
+  const account = accountOf(finding, resource, legacy);
+  const region = regionOf([text(resource, 'name'), text(finding, 'resourceName'), ...resources.map((ref) => ref.id)], text(resource, 'location'));
   return { provider: 'gcp', ...(account ? { account } : {}), ...(region ? { region } : {}) };
+}
+
+// --- Time -------------------------------------------------------------------------------------
+
+/**
+ * Security Command Center began in 2018: a time before 2000 is an unset protobuf Timestamp (the
+ * epoch, 1970-01-01T00:00:00Z) or a placeholder, never when something happened.
+ */
+const EARLIEST_REAL_TIME = Date.parse('2000-01-01T00:00:00Z');
+
+function realTime(value: unknown): string | undefined {
+  const time = timestamp(value);
+  const millis = time === undefined ? Number.NaN : Date.parse(time);
+  return Number.isFinite(millis) && millis >= EARLIEST_REAL_TIME ? time : undefined;
+}
+
+/** A time field as the finding wrote it, for the description ("eventTime 1970-01-01T00:00:00Z"). */
+function asWritten(finding: Fields, name: string): string {
+  const value = field(finding, name);
+  if (value === undefined || value === null) return `no ${name}`;
+  return typeof value === 'string' && value.length <= 40 ? `${name} ${value}` : `${name} unreadable`;
+}
+
+interface When {
+  occurredAt?: string;
+  /** Why the time is not the event's own, for the description. */
+  note?: string;
+}
+
+/**
+ * When it happened: `eventTime`; without a real one, when SCC created the finding (`createTime`),
+ * saying so; without either, nothing (the issue then shows only when Vigil received it), saying why.
+ */
+function whenOf(finding: Fields): When {
+  const eventTime = realTime(field(finding, 'eventTime'));
+  if (eventTime) return { occurredAt: eventTime };
+  const createTime = realTime(field(finding, 'createTime'));
+  if (createTime) {
+    return {
+      occurredAt: createTime,
+      note:
+        `Time: the finding has no event time (${asWritten(finding, 'eventTime')}); ` +
+        'the time given is when Security Command Center created the finding (createTime).',
+    };
+  }
+  return {
+    note:
+      `Time: the finding has no real time (${asWritten(finding, 'eventTime')}, ${asWritten(finding, 'createTime')}); ` +
+      'only when it was received is known.',
+  };
 }
 
 // --- One alert ------------------------------------------------------------------------------
 
-function describe(finding: Fields, properties: Fields, inactive: boolean): string {
+/** The user names a brute force tried, the first few of them: a list of thousands says nothing more. */
+const USERS_NAMED = 10;
+
+function usersTried(users: Set<string>): string {
+  if (users.size === 0) return '';
+  const named = [...users].slice(0, USERS_NAMED);
+  return ` (users ${named.join(', ')}${users.size > named.length ? ` and ${users.size - named.length} more` : ''})`;
+}
+
+function grantLine({ action, role, member }: Grant): string {
+  if (action === 'ADD') return `Granted: ${role} to ${member}`;
+  if (action === 'REMOVE') return `Removed: ${role} from ${member}`;
+  return `IAM binding: ${role} for ${member}`;
+}
+
+/** What happened, one fact per line: who called what, IAM changes, logins, the detection, the time. */
+function factsOf(finding: Fields, properties: Fields, parts: Fields[], grants: Grant[], attempts: Attempts[], when: When): string[] {
+  const access = record(finding.access);
+  const caller = principalOf(access) ?? parts.map((part) => text(part, 'principalEmail')).find(Boolean);
+  const callerIp = text(access, 'callerIp');
+  const call = [text(access, 'serviceName'), text(access, 'methodName')].filter(Boolean).join(' ');
+  const delegation = uniq(asArray(field(access, 'serviceAccountDelegationInfo')).map((link) => principalOf(record(link))));
+  const external = uniq(parts.flatMap((part) => asArray(structured(field(part, 'externalMembers')))).map(str));
+  const detection = record(properties.detectionCategory);
+  const rule = [str(detection.ruleName), str(detection.subRuleName)].filter(Boolean).join(' / ');
+  const how = [str(detection.technique) && `technique ${str(detection.technique)}`, str(detection.indicator) && `indicator ${str(detection.indicator)}`]
+    .filter(Boolean)
+    .join(', ');
+  const mitre = record(finding.mitreAttack);
+  const tactic = text(mitre, 'primaryTactic');
+  const techniques = asArray(field(mitre, 'primaryTechniques')).map(str).filter(Boolean).join(', ');
+  return [
+    caller || callerIp ? `Caller: ${caller ?? 'unknown'}${callerIp ? ` from ${callerIp}` : ''}` : undefined,
+    delegation.length > 0 ? `Delegation chain: ${delegation.join(', ')}` : undefined,
+    call ? `Call: ${call}` : undefined,
+    ...grants.map(grantLine),
+    external.length > 0 ? `External members: ${external.join(', ')}` : undefined,
+    ...attempts.map((seen) => `Login attempts from ${seen.ip}: ${seen.count}, ${seen.succeeded} succeeded${usersTried(seen.users)}`),
+    rule ? `Detection: ${rule}${how ? ` (${how})` : ''}` : undefined,
+    tactic || techniques ? `MITRE ATT&CK: ${[tactic, techniques].filter(Boolean).join(': ')}` : undefined,
+    when.note,
+  ].filter((line): line is string => line !== undefined);
+}
+
+function describe(finding: Fields, properties: Fields, inactive: boolean, facts: string[]): string {
   return [
     inactive
       ? 'State: INACTIVE. Security Command Center no longer detects this (fixed, or the resource is gone): ' +
@@ -313,6 +507,7 @@ function describe(finding: Fields, properties: Fields, inactive: boolean): strin
       : undefined,
     text(finding, 'description') ?? str(properties.Explanation),
     str(properties.Recommendation) ?? text(finding, 'nextSteps'),
+    facts.join('\n'),
     text(finding, 'mute')?.toUpperCase() === 'MUTED' ? 'The finding is muted in Security Command Center.' : undefined,
     text(finding, 'sourceDisplayName') && `Detected by: ${text(finding, 'sourceDisplayName')}`,
     text(finding, 'externalUri') && `Console: ${text(finding, 'externalUri')}`,
@@ -338,7 +533,11 @@ function toAlert({ finding, resource }: Notification): ParsedAlert {
   const properties = record(structured(field(finding, 'sourceProperties')));
   const resolution = resolutionOf(finding);
   const inactive = resolution !== undefined;
-  const resources = resourcesOf(finding, resource, properties);
+  const parts = legacyParts(properties);
+  const resources = resourcesOf(finding, resource, parts[0]!);
+  const grants = grantsOf(finding, parts);
+  const attempts = attemptsOf(parts);
+  const when = whenOf(finding);
   const exposure = isExposureCategory(category.toUpperCase());
   // Name the machine or rule rather than its project when the finding names both.
   const subject = resources.find((ref) => ref.type !== 'gcp:project') ?? resources[0];
@@ -349,13 +548,13 @@ function toAlert({ finding, resource }: Notification): ParsedAlert {
     // lands on the same issue.
     fingerprint: str(finding.name)!,
     title: `SCC ${category}${inactive ? ' (inactive)' : ''}${target ? ` on ${target}` : ''}`,
-    severity: findingSeverity(finding),
-    occurredAt: timestamp(field(finding, 'eventTime')) ?? timestamp(field(finding, 'createTime')),
-    description: describe(finding, properties, inactive),
-    cloud: cloudOf(finding, resource, properties),
+    severity: findingSeverity(finding, properties),
+    ...(when.occurredAt ? { occurredAt: when.occurredAt } : {}),
+    description: describe(finding, properties, inactive, factsOf(finding, properties, parts, grants, attempts, when)),
+    cloud: cloudOf(finding, resource, parts[0]!, resources),
     resources,
     network: exposure ? exposureNetwork(category.toUpperCase(), properties) : emptyNetwork(),
-    actors: actorsOf(finding, properties),
+    actors: actorsOf(finding, parts, grants, attempts),
     ...(resolution ? { resolution } : {}),
   };
 }

@@ -4,7 +4,7 @@
 // Inspector, Prowler…) imported into Security Hub: once in ASFF they are Security Hub's to parse.
 import { type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type ResourceRef, type Severity } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
-import { asArray, ipOrUndefined, isInternetRange, isRecord, severityFromWord, str, uniq, numeric } from './util';
+import { asArray, ipOrUndefined, isInternetRange, isRecord, ownEntry, severityFromWord, str, uniq, numeric } from './util';
 import { portRange, uniqPorts } from '../../lib/ports';
 
 type Json = Record<string, unknown>;
@@ -188,8 +188,11 @@ interface Exposure {
 
 function exposureOf(finding: Json): Exposure | undefined {
   const id = controlId(finding);
-  if (id && EXPOSURE_CONTROLS[id]) return { controlPorts: EXPOSURE_CONTROLS[id] };
-  if (id && isCis12(finding) && CIS_1_2_EXPOSURE_RULES[id]) return { controlPorts: CIS_1_2_EXPOSURE_RULES[id] };
+  // Own entries only: a control id from the payload (`constructor`) must not find Object's.
+  const control = ownEntry(EXPOSURE_CONTROLS, id);
+  if (control) return { controlPorts: control };
+  const cisRule = isCis12(finding) ? ownEntry(CIS_1_2_EXPOSURE_RULES, id) : undefined;
+  if (cisRule) return { controlPorts: cisRule };
   if (isUnprotectedPortProbe(finding)) return { controlPorts: [] };
   if (readsLikeIngressControl(str(finding.Title) ?? '')) return { controlPorts: [] };
   return undefined;
@@ -225,7 +228,7 @@ const PROTOCOLS: Record<string, string> = { '-1': 'all', '6': 'tcp', '17': 'udp'
 
 function protocolName(value: unknown): string | undefined {
   const text = str(value)?.toLowerCase();
-  return text === undefined ? undefined : (PROTOCOLS[text] ?? text);
+  return text === undefined ? undefined : (ownEntry(PROTOCOLS, text) ?? text);
 }
 
 /** One rule of the finding's own resource details that admits traffic from the whole internet. */
@@ -406,8 +409,8 @@ function extractResources(finding: Json): ResourceRef[] {
     const asffType = str(at(resource, 'Type'));
     const rawId = str(at(resource, 'Id'));
     if (!asffType || !rawId) return undefined;
-    const type = RESOURCE_TYPES[asffType] ?? `aws:asff:${asffType}`;
-    const id = NATIVE_IDS[type]?.exec(rawId)?.[1] ?? rawId;
+    const type = ownEntry(RESOURCE_TYPES, asffType) ?? `aws:asff:${asffType}`;
+    const id = ownEntry(NATIVE_IDS, type)?.exec(rawId)?.[1] ?? rawId;
     const name = resourceName(resource);
     return name ? { type, id, name } : { type, id };
   });
@@ -419,14 +422,33 @@ function extractResources(finding: Json): ResourceRef[] {
   });
 }
 
-/** The finding's description, then what places it: control, product, types, compliance, remediation. */
+/**
+ * Why the check has its status, one line per reason: `Compliance.StatusReasons[]` (ReasonCode and
+ * Description: for a failed control the one field that says what failed, for a WARNING why it could
+ * not be checked).
+ */
+function statusReasons(finding: Json): string[] {
+  return asArray(at(finding, 'Compliance', 'StatusReasons')).flatMap((reason) => {
+    const code = str(at(reason, 'ReasonCode'));
+    const description = str(at(reason, 'Description'));
+    if (!code && !description) return [];
+    return [`Reason: ${[code, description].filter(Boolean).join(': ')}`];
+  });
+}
+
+/**
+ * The finding's description, then what places it: control, product, types, compliance and why,
+ * remediation (what to do, and where it is explained; older findings keep the address only in
+ * ProductFields.RecommendationUrl).
+ */
 function describe(finding: Json): string {
   const control = controlId(finding);
   const product = str(finding.ProductName) ?? str(at(finding, 'ProductFields', 'aws/securityhub/ProductName'));
   const company = str(finding.CompanyName) ?? str(at(finding, 'ProductFields', 'aws/securityhub/CompanyName'));
   const types = asArray(finding.Types).map(str).filter(Boolean).join('; ');
   const compliance = str(at(finding, 'Compliance', 'Status'));
-  const remediation = str(at(finding, 'Remediation', 'Recommendation', 'Url'));
+  const recommendation = str(at(finding, 'Remediation', 'Recommendation', 'Text'));
+  const remediationUrl = str(at(finding, 'Remediation', 'Recommendation', 'Url')) ?? str(at(finding, 'ProductFields', 'RecommendationUrl'));
   const lines = [
     str(finding.Description),
     '',
@@ -434,7 +456,9 @@ function describe(finding: Json): string {
     product ? `Product: ${product}${company ? ` (${company})` : ''}` : `Product: ${str(finding.ProductArn)}`,
     types ? `Types: ${types}` : undefined,
     compliance ? `Compliance: ${compliance}` : undefined,
-    remediation ? `Remediation: ${remediation}` : undefined,
+    ...statusReasons(finding),
+    recommendation ? `Remediation: ${recommendation}` : undefined,
+    remediationUrl ? `Remediation URL: ${remediationUrl}` : undefined,
     finding.Sample === true ? 'This is a sample finding: no real activity occurred.' : undefined,
   ];
   return lines.filter((line) => line !== undefined).join('\n').trim();

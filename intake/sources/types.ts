@@ -10,8 +10,16 @@ export interface SourceAdapter {
   description: string;
   /** Whether a payload of unknown origin looks like this source's (for `auto`). */
   detect(payload: unknown): boolean;
-  /** Every alert in the payload (none is fine: for example, only passing checks). */
-  parse(payload: unknown): ParsedAlert[];
+  /**
+   * Every alert in the payload (none is fine: for example, only passing checks). An adapter that
+   * judges events by rules counts in `tally` the events no rule matched.
+   */
+  parse(payload: unknown, tally?: ParseTally): ParsedAlert[];
+}
+
+/** What a payload held besides its alerts: events no rule matched, archived but not investigated. */
+export interface ParseTally {
+  unmatched: number;
 }
 
 /** A payload its adapter does not understand; it becomes an `unparsed` alert, never a log line. */

@@ -71,3 +71,11 @@ export function numeric(value: unknown): number | undefined {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
 }
+
+/**
+ * A lookup table's own entry for a key that comes from a payload, never an inherited one: a check id
+ * or type named `constructor` or `toString` must find nothing rather than a function of Object.
+ */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, key: string | undefined): T | undefined {
+  return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}

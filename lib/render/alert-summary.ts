@@ -1,5 +1,6 @@
 // How an alert is told on its issue: the title, the labels and the summary of one delivery.
-import type { NormalizedAlert, PortRange } from '../alert';
+import type { Detection, NormalizedAlert, PortRange } from '../alert';
+import { attackTag } from '../attack';
 import type { LabelNames } from '../config';
 import { code, codeBlock, plainTitle } from '../markdown';
 
@@ -13,6 +14,7 @@ export function alertLabels(alert: NormalizedAlert, names: LabelNames): string[]
     `${names.sourcePrefix}${alert.source}`,
     `${names.severityPrefix}${alert.severity}`,
     `${names.kindPrefix}${alert.kind}`,
+    ...new Set((alert.detections ?? []).flatMap(({ tags = [] }) => tags.flatMap((tag) => attackTag(tag)?.name ?? []).map((name) => `${names.attackPrefix}${name}`))),
   ];
 }
 
@@ -25,6 +27,22 @@ export const portText = ({ from, to }: PortRange) => (from === to ? String(from)
 
 const list = (values: readonly (string | number)[]) =>
   values.length === 0 ? '—' : values.map((value) => code(String(value))).join(', ');
+
+/**
+ * Each rule that found the alert, with its ATT&CK links, false positives and references. Rule texts
+ * come from rule files a team did not necessarily write, so they are shown inert like the alert's;
+ * only the ATT&CK links, built from ids the tag was checked to be, are links.
+ */
+function detectionLines({ engine, id, title, level, tags = [], falsepositives = [], references = [], file }: Detection): string[] {
+  const attack = tags.flatMap((tag) => attackTag(tag) ?? []).map(({ name, url }) => (url ? `[${name}](${url})` : code(name)));
+  return [
+    `  - ${engine === 'sigma' ? 'Sigma rule' : 'Built-in rule'} ${code(title)} (${code(id)}, level ${code(level)})` +
+      (attack.length > 0 ? ` · ATT&CK ${attack.join(', ')}` : '') +
+      (file ? ` · from ${code(file)}` : ''),
+    ...(falsepositives.length > 0 ? [`    - False positives: ${falsepositives.map((text) => code(text)).join('; ')}`] : []),
+    ...(references.length > 0 ? [`    - References: ${references.map((text) => code(text)).join(', ')}`] : []),
+  ];
+}
 
 export function alertSummary(alert: NormalizedAlert, { recurrence = false } = {}): string {
   const heading = alert.resolution ? 'Resolved at the source' : alert.kind === 'unparsed' ? 'Unparsed alert received' : 'Alert received';
@@ -61,6 +79,7 @@ export function alertSummary(alert: NormalizedAlert, { recurrence = false } = {}
   if (knownActors.length > 0) {
     lines.push(`- **Actors**: ${knownActors.map(([name, values]) => `${name} ${list(values)}`).join('; ')}`);
   }
+  if (alert.detections && alert.detections.length > 0) lines.push('- **Found by**:', ...alert.detections.flatMap(detectionLines));
   lines.push(`- **Archive record**: ${code(alert.archive.id)}`);
   if (alert.copies && alert.copies > 1) lines.push(`- **Copies in this delivery**: ${alert.copies}`);
   if (alert.truncated) lines.push(`- **Cut short here** (the archive record holds them whole): ${list(alert.truncated)}`);

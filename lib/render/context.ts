@@ -10,8 +10,19 @@ const list = (values: readonly string[]) => (values.length > 0 ? values.map((val
 
 export function contextComment(context: ResourceContext): string {
   const lines = ['### Affected resources', ''];
-  if (context.instances.length === 0) {
-    lines.push(`No inventory (${context.consulted.map((name) => code(name)).join(', ')}) knows the resources or addresses this alert names.`);
+  const consulted = context.consulted.map((name) => code(name)).join(', ');
+  if (context.instances.length === 0 && context.rules.length > 0) {
+    // The rule is known (an SCC finding names a firewall by its numeric id): saying no inventory
+    // knows it would send the reader looking for the wrong problem.
+    lines.push(
+      `The inventory (${consulted}) knows the rules this alert names, but no machine they apply to:`,
+      '',
+      '| rule | protocol | ports | sources |',
+      '|---|---|---|---|',
+      ...context.rules.map((rule) => `| ${cell(rule.name)} | ${cell(rule.protocol)} | ${cell(rule.ports.map(ports).join(', '))} | ${list(rule.sources)} |`),
+    );
+  } else if (context.instances.length === 0) {
+    lines.push(`No inventory (${consulted}) knows the resources or addresses this alert names.`);
   } else {
     const exposed = new Set(context.exposures.map((exposure) => exposure.instance));
     lines.push(

@@ -48,6 +48,8 @@ export interface TestVigilOptions {
   probe?: Record<string, unknown>;
   /** Runs a browser worker (real Chromium) beside the main worker, so web pages get screenshots. */
   browser?: boolean;
+  /** Sigma rule files or folders (`detections.sigma`). */
+  sigma?: string[];
 }
 
 /** Tests probe loopback and nothing else, whatever an inventory or alert says. */
@@ -66,6 +68,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     ...(options.intel ? { intel: options.intel } : {}),
     ...(options.inventory ? { inventory: options.inventory } : {}),
     ...(options.rescan ? { rescan: options.rescan } : {}),
+    ...(options.sigma ? { detections: { sigma: options.sigma } } : {}),
     probe: { ...options.probe, ...loopbackOnlyProbes },
     screenshots: { enabled: options.browser ?? false },
   });

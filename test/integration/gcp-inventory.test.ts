@@ -3,9 +3,14 @@
 // description. Nothing leaves 127.0.0.1.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createContextActivities } from '../../activities/context';
 import type { GcpInventorySettings } from '../../activities/context/gcp';
 import { createGcpInventory } from '../../activities/context/gcp/inventory';
 import type { ContextQuery } from '../../activities/context/types';
+import { sccSource } from '../../intake/sources/scc';
+import type { NormalizedAlert } from '../../lib/alert';
+import { mergeContexts, type ProviderContext } from '../../lib/context';
+import { contextComment } from '../../lib/render/context';
 import { assetFromExport, startCloudAssetServer, type ApiAsset, type CloudAssetServer } from '../helpers/cloud-asset-server';
 
 const PROJECT = 'cf-gcp-challenge-dev';
@@ -41,10 +46,79 @@ function instance(name: string, natIP: string, serviceAccount: string): ApiAsset
   };
 }
 
+// The project of the SCC samples (test/fixtures/scc), whose findings name firewalls and instances by
+// numeric id. The ids are the samples'; the firewall that SCC's 43256709 is, `default-allow-ssh`,
+// is the one of issue 14.
+const SCC_PROJECT = 'test-project';
+const SCC_NETWORK = `https://www.googleapis.com/compute/v1/projects/${SCC_PROJECT}/global/networks/default`;
+const SSH_ID = '43256709';
+const CASSANDRA_ID = '4695668982209007936';
+const VM_ID = '6796113316167375355';
+const VM_NAME = 'integration-test-default-service-account-non-vuln-instance';
+const VM_PATH = `projects/${SCC_PROJECT}/zones/us-central1-a/instances/${VM_NAME}`;
+const VM_ADDRESS = '34.72.10.5';
+
+/** A Compute Engine resource as the current Cloud Asset API answers it, `id` and `selfLink` included. */
+function computeAsset(path: string, discoveryName: 'Firewall' | 'Instance', data: Record<string, unknown>, location?: string): ApiAsset {
+  return {
+    name: `//compute.googleapis.com/${path}`,
+    assetType: `compute.googleapis.com/${discoveryName}`,
+    ancestors: ['projects/68478495408', 'organizations/1'],
+    updateTime: '2025-01-07T10:00:00.123Z',
+    resource: {
+      version: 'v1',
+      discoveryDocumentUri: 'https://www.googleapis.com/discovery/v1/apis/compute/v1/rest',
+      discoveryName,
+      parent: '//cloudresourcemanager.googleapis.com/projects/68478495408',
+      ...(location ? { location } : {}),
+      data: { kind: `compute#${discoveryName.toLowerCase()}`, name: path.split('/').at(-1), selfLink: `https://www.googleapis.com/compute/v1/${path}`, ...data },
+    },
+  };
+}
+
+function sccProjectAssets(): ApiAsset[] {
+  const firewall = (name: string, id: string, ports: string[], targetTags?: string[]) =>
+    computeAsset(`projects/${SCC_PROJECT}/global/firewalls/${name}`, 'Firewall', {
+      id,
+      network: SCC_NETWORK,
+      direction: 'INGRESS',
+      priority: 1000,
+      sourceRanges: ['0.0.0.0/0'],
+      allowed: [{ IPProtocol: 'tcp', ports }],
+      ...(targetTags ? { targetTags } : {}),
+    });
+  return [
+    firewall('default-allow-ssh', SSH_ID, ['22']),
+    firewall('open-cassandra-port-tcp-7199', CASSANDRA_ID, ['7199'], ['cassandra']),
+    computeAsset(
+      VM_PATH,
+      'Instance',
+      {
+        id: VM_ID,
+        zone: `https://www.googleapis.com/compute/v1/projects/${SCC_PROJECT}/zones/us-central1-a`,
+        status: 'RUNNING',
+        tags: { items: ['cassandra'] },
+        networkInterfaces: [{ name: 'nic0', network: SCC_NETWORK, networkIP: '10.128.0.5', accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', natIP: VM_ADDRESS }] }],
+      },
+      'us-central1-a',
+    ),
+  ];
+}
+
+/** A Security Command Center sample as the workflow hands it to the context activity. */
+function sccAlert(file: string): NormalizedAlert {
+  const payload = JSON.parse(readFileSync(new URL(`../fixtures/scc/${file}`, import.meta.url), 'utf8')) as unknown;
+  const [parsed] = sccSource.parse(payload);
+  return { ...parsed!, source: 'scc', archive: { id: `2025/01/07/scc/${file}`, sha256: '0'.repeat(64), receivedAt: '2025-01-07T10:00:00.000Z' } };
+}
+
+/** The Affected resources comment of one provider's answer. */
+const commentOf = (context: ProviderContext) => contextComment(mergeContexts([{ ...context, consulted: ['gcp'] }]));
+
 function seedAssets(): ApiAsset[] {
   const firewalls = fixture('firewall-protocol-and-port.json').map((exported) => ({ ...assetFromExport(exported), ancestors: ['projects/573988288153', 'folders/2', 'organizations/1'] }));
   const others = fixture('vm-external-ip.json').map((exported) => ({ ...assetFromExport(exported), ancestors: ['projects/68478495408', 'organizations/1'] }));
-  return [...firewalls, instance('web', '34.120.7.9', TARGET_ACCOUNT), instance('batch', '34.120.7.10', 'batch@example.iam.gserviceaccount.com'), ...others];
+  return [...firewalls, instance('web', '34.120.7.9', TARGET_ACCOUNT), instance('batch', '34.120.7.10', 'batch@example.iam.gserviceaccount.com'), ...others, ...sccProjectAssets()];
 }
 
 const query = (overrides: Partial<ContextQuery>): ContextQuery => ({ provider: 'gcp', account: PROJECT, resources: [], addresses: [], ...overrides });
@@ -81,7 +155,7 @@ describe('GCP inventory over the Cloud Asset API', () => {
     }
     expect(context.problems).toEqual([]);
     expect(context.instances.map((item) => item.name).sort()).toEqual(['batch', 'web']);
-    expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0', 'cf-test-fw-rule-5', 'cf-test-fw-rule-6']);
+    expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0 (1973316202281532623)', 'cf-test-fw-rule-5 (4881368052243813990)', 'cf-test-fw-rule-6 (1947592599491584449)']);
     expect(context.instances.find((item) => item.name === 'web')).toEqual({
       provider: 'gcp',
       type: 'gcp:compute:instance',
@@ -113,10 +187,64 @@ describe('GCP inventory over the Cloud Asset API', () => {
     expect(dashed.exposures).toEqual(fullName.exposures);
   });
 
+  it('finds the firewall an SCC finding names by numeric id, and names it by name and id (issue 14)', async () => {
+    const inventory = createGcpInventory(settings, ENV);
+    const context = await inventory.collect(
+      query({ account: SCC_PROJECT, resources: [{ type: 'gcp:compute:firewall', id: `//compute.googleapis.com/projects/${SCC_PROJECT}/global/firewalls/${SSH_ID}` }] }),
+    );
+    expect(context.problems).toEqual([]);
+    expect(context.rules.map(({ id, name }) => ({ id, name }))).toEqual([{ id: `projects/${SCC_PROJECT}/global/firewalls/default-allow-ssh`, name: `default-allow-ssh (${SSH_ID})` }]);
+    expect(context.instances.map((item) => item.id)).toEqual([VM_PATH]);
+    expect(opened(context.exposures)).toEqual(['default-allow-ssh:tcp:22-22']);
+    const comment = commentOf(context);
+    expect(comment).not.toContain('No inventory');
+    expect(comment).toContain(`| \`${VM_ADDRESS}\` | \`tcp\` | \`22\` | \`default-allow-ssh (${SSH_ID})\` | \`0.0.0.0/0\` |`);
+
+    // Whichever way the alert writes it, the same rule and the same exposures.
+    for (const id of [
+      SSH_ID,
+      'default-allow-ssh',
+      `https://www.googleapis.com/compute/v1/projects/${SCC_PROJECT}/global/firewalls/default-allow-ssh`,
+      `https://www.googleapis.com/compute/v1/projects/${SCC_PROJECT}/global/firewalls/${SSH_ID}`,
+      `//compute.googleapis.com/projects/${SCC_PROJECT}/global/firewalls/default-allow-ssh`,
+      `projects/${SCC_PROJECT}/global/firewalls/${SSH_ID}`,
+    ]) {
+      const other = await inventory.collect(query({ account: SCC_PROJECT, resources: [{ type: 'gcp:compute:firewall', id }] }));
+      expect({ id, rules: other.rules, exposures: other.exposures }).toEqual({ id, rules: context.rules, exposures: context.exposures });
+    }
+  });
+
+  it('finds nothing for the numeric id of a firewall it does not hold, and says so', async () => {
+    const context = await createGcpInventory(settings, ENV).collect(
+      query({ account: SCC_PROJECT, resources: [{ type: 'gcp:compute:firewall', id: `//compute.googleapis.com/projects/${SCC_PROJECT}/global/firewalls/43256710` }] }),
+    );
+    expect(context).toMatchObject({ instances: [], rules: [], exposures: [], problems: [] });
+    expect(commentOf(context)).toContain('No inventory (`gcp`) knows');
+    // The id of the other firewall of the project is that firewall, not default-allow-ssh.
+    const cassandra = await createGcpInventory(settings, ENV).collect(query({ account: SCC_PROJECT, resources: [{ type: 'gcp:compute:firewall', id: CASSANDRA_ID }] }));
+    expect(cassandra.rules.map((rule) => rule.name)).toEqual([`open-cassandra-port-tcp-7199 (${CASSANDRA_ID})`]);
+  });
+
+  it('answers SCC’s own samples, as the adapter reads them, with the rule or the machine they name by id', async () => {
+    const { collectContext } = createContextActivities([createGcpInventory(settings, ENV)]);
+
+    // OPEN_FIREWALL on …/global/firewalls/4695668982209007936: the rule and the port it opens.
+    const firewall = await collectContext({ alert: sccAlert('open_firewall-remediated.json') });
+    expect(firewall.rules.map((rule) => rule.name)).toEqual([`open-cassandra-port-tcp-7199 (${CASSANDRA_ID})`]);
+    expect(opened(firewall.exposures)).toEqual(['open-cassandra-port-tcp-7199:tcp:7199-7199']);
+    expect(contextComment(firewall)).toContain(`| \`${VM_ADDRESS}\` | \`tcp\` | \`7199\` | \`open-cassandra-port-tcp-7199 (${CASSANDRA_ID})\` | \`0.0.0.0/0\` |`);
+
+    // PUBLIC_IP_ADDRESS on …/zones/us-central1-a/instances/6796113316167375355: the machine, and every rule open on it.
+    const machine = await collectContext({ alert: sccAlert('public_ip_address-remediated.json') });
+    expect(machine.instances.map(({ id, name, aliases }) => ({ id, name, aliases }))).toEqual([{ id: VM_PATH, name: VM_NAME, aliases: [VM_ID] }]);
+    expect(opened(machine.exposures)).toEqual(['default-allow-ssh:tcp:22-22', 'open-cassandra-port-tcp-7199:tcp:7199-7199']);
+    expect(server.problems).toEqual([]);
+  });
+
   it('answers an alert about an address with that instance and every rule exposing it', async () => {
     const context = await createGcpInventory(settings, ENV).collect(query({ addresses: ['34.120.7.9'] }));
     expect(context.instances.map((item) => item.name)).toEqual(['web']);
-    expect(context.rules.map((rule) => rule.name).sort()).toEqual(['cf-test-fw-rule-0', 'cf-test-fw-rule-5', 'cf-test-fw-rule-6']);
+    expect(context.rules.map((rule) => rule.id.split('/').at(-1)).sort()).toEqual(['cf-test-fw-rule-0', 'cf-test-fw-rule-5', 'cf-test-fw-rule-6']);
 
     const batch = await createGcpInventory(settings, ENV).collect(query({ resources: [{ type: 'gcp:compute:instance', id: `//compute.googleapis.com/projects/${PROJECT}/zones/europe-west1-b/instances/batch` }] }));
     expect(batch.instances.map((item) => item.name)).toEqual(['batch']);

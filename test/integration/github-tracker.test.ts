@@ -16,6 +16,7 @@ const labels: LabelNames = {
   sourcePrefix: 'source:',
   severityPrefix: 'severity:',
   kindPrefix: 'kind:',
+  attackPrefix: 'attack:',
   exposureOpen: 'exposure:open',
   exposureUnconfirmed: 'exposure:unconfirmed',
   exposureRemediated: 'exposure:remediated',

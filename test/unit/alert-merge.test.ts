@@ -37,6 +37,15 @@ describe('merging alerts', () => {
     expect(mergeAlerts(alert({ severity: 'high' }), alert({ severity: 'low' })).severity).toBe('high');
   });
 
+  it('keeps every rule that found either, once each, in the order first seen', () => {
+    const builtIn = { engine: 'built-in' as const, id: 'security-group-ingress-open', title: 'Ingress opened', level: 'high' as const };
+    const sigma = { engine: 'sigma' as const, id: '6fb77778', title: 'Security Group Modification', level: 'medium' as const, tags: ['attack.t1190'] };
+    const other = { engine: 'sigma' as const, id: 'security-group-ingress-open', title: 'A Sigma rule sharing a built-in id', level: 'low' as const };
+    expect(mergeAlerts(alert({ detections: [builtIn] }), alert({ detections: [sigma, builtIn, other] })).detections).toEqual([builtIn, sigma, other]);
+    expect(mergeAlerts(alert(), alert({ detections: [sigma] })).detections).toEqual([sigma]);
+    expect(mergeAlerts(alert(), alert())).not.toHaveProperty('detections');
+  });
+
   it('collapses the copies of a body by fingerprint, counting them, each keeping its first position', () => {
     const body = [alert(), alert({ fingerprint: 'sg-2' }), ...Array.from({ length: 9_998 }, () => alert())];
     const collapsed = collapseCopies(body);
@@ -86,6 +95,14 @@ describe('bounding alerts', () => {
       { resolution: undefined, index: 1, copies: 2 },
       { resolution: 'CloudTrail Insights state End', index: 0, copies: undefined },
     ]);
+  });
+
+  it("cuts the texts of the rules that found an alert, naming them as cut", () => {
+    const long = 'r'.repeat(5_000);
+    const bounded = boundAlert(alert({ detections: [{ engine: 'sigma', id: 'x', title: long, level: 'low', references: Array.from({ length: 150 }, (_, n) => `https://example.com/${n}`) }] }));
+    expect(bounded.detections![0]!.title.length).toBeLessThan(1_100);
+    expect(bounded.detections![0]!.references).toHaveLength(100);
+    expect(bounded.truncated).toEqual(['detections']);
   });
 
   it('leaves an ordinary alert exactly as it was', () => {

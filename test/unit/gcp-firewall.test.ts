@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, subtractPorts, type GcpAsset } from '../../activities/context/gcp/firewall';
+import { evaluateRescan } from '../../activities/rescan/evaluate';
 import { mergePorts } from '../../lib/ports';
 import type { ProviderContext } from '../../lib/context';
 
@@ -65,6 +66,7 @@ describe('GCP firewall evaluation: the policy-library fixtures', () => {
       provider: 'gcp',
       type: 'gcp:compute:instance',
       id: 'projects/test-project/zones/us-east1-b/instances/vm-external-ip',
+      aliases: ['108591614595134928'],
       name: 'vm-external-ip',
       account: 'test-project',
       region: 'us-east1-b',
@@ -78,10 +80,11 @@ describe('GCP firewall evaluation: the policy-library fixtures', () => {
 
   it('counts only the enabled ingress allow rules open to the internet', () => {
     const context = evaluateGcpFirewalls(fixtureFirewalls());
-    expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0', 'cf-test-fw-rule-5', 'cf-test-fw-rule-6']);
+    expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0 (1973316202281532623)', 'cf-test-fw-rule-5 (4881368052243813990)', 'cf-test-fw-rule-6 (1947592599491584449)']);
     expect(context.rules[0]).toEqual({
       id: `projects/${PROJECT}/global/firewalls/cf-test-fw-rule-0`,
-      name: 'cf-test-fw-rule-0',
+      name: 'cf-test-fw-rule-0 (1973316202281532623)',
+      aliases: ['1973316202281532623'],
       protocol: 'icmp,tcp,udp',
       ports: [{ from: 0, to: 65535 }],
       sources: ['0.0.0.0/0'],
@@ -195,6 +198,42 @@ describe('GCP firewall evaluation: rules', () => {
     expect(mergePorts([{ from: 30, to: 40 }, { from: 1, to: 10 }, { from: 11, to: 12 }, { from: 35, to: 50 }])).toEqual([{ from: 1, to: 12 }, { from: 30, to: 50 }]);
     expect(subtractPorts([{ from: 0, to: 65535 }], [{ from: 0, to: 0 }, { from: 65535, to: 65535 }, { from: 100, to: 200 }])).toEqual([{ from: 1, to: 99 }, { from: 201, to: 65534 }]);
     expect(subtractPorts([{ from: 22, to: 22 }], [{ from: 1, to: 1000 }])).toEqual([]);
+  });
+});
+
+describe('GCP firewall evaluation: numeric ids', () => {
+  const ssh = () => firewall('default-allow-ssh', { id: '43256709', allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] });
+
+  it('names a rule by its name and numeric id, and keeps the id as an alias for alerts that use it', () => {
+    const context = evaluateGcpFirewalls([ssh(), firewall('allow-web', { allowed: [{ IPProtocol: 'tcp', ports: ['443'] }] }), instance('web', { id: '6796113316167375355' })]);
+    expect(context.rules.map(({ id, name, aliases }) => ({ id, name, aliases }))).toEqual([
+      { id: `projects/${PROJECT}/global/firewalls/default-allow-ssh`, name: 'default-allow-ssh (43256709)', aliases: ['43256709'] },
+      // Data without an id (assets written by hand) keeps the bare name and no alias.
+      { id: `projects/${PROJECT}/global/firewalls/allow-web`, name: 'allow-web', aliases: undefined },
+    ]);
+    expect(context.instances[0]).toMatchObject({ id: `projects/${PROJECT}/zones/europe-west1-b/instances/web`, name: 'web', aliases: ['6796113316167375355'] });
+  });
+
+  it('judges a rule whose id is of another shape all the same, without the id', () => {
+    // 2^64 - 1 as a double has lost its last digits: no id at all is better than a wrong one.
+    for (const id of [18446744073709552000, 'not-a-number', '']) {
+      const context = evaluateGcpFirewalls([firewall('odd-id', { id, allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] }), instance('web', { id })]);
+      expect(context.problems).toEqual([]);
+      expect(opened(context)).toEqual(['odd-id:tcp:22-22']);
+      expect(context.rules[0]).toMatchObject({ name: 'odd-id' });
+      expect(context.rules[0]!.aliases).toBeUndefined();
+      expect(context.instances[0]!.aliases).toBeUndefined();
+    }
+  });
+
+  it('lets a re-scan allowance name a GCP instance by its numeric id, and only that instance', () => {
+    const context = evaluateGcpFirewalls([ssh(), instance('web', { id: '6796113316167375355' })]);
+    const allowed = (resource: string) => evaluateRescan(context, { sensitivePorts: [22], allow: [{ resource, reason: 'bastion', expires: '2099-12-31' }] }, '2026-03-15');
+    expect(allowed('6796113316167375355')).toEqual({ violations: [], allowed: [{ instance: `projects/${PROJECT}/zones/europe-west1-b/instances/web`, reason: 'bastion', expires: '2099-12-31' }] });
+    expect(allowed(`projects/${PROJECT}/zones/europe-west1-b/instances/web`).allowed).toHaveLength(1);
+    // Another instance's id, or the firewall's, allows nothing.
+    expect(allowed('6796113316167375356').violations).toHaveLength(1);
+    expect(allowed('43256709').violations).toHaveLength(1);
   });
 });
 

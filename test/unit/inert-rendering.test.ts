@@ -104,6 +104,30 @@ describe('inert rendering of alert text', () => {
     );
   });
 
+  it('renders the rules that found an alert inertly, linking only ATT&CK ids to attack.mitre.org', () => {
+    const tag = fc.oneof(hostileText, fc.constantFrom('attack.t1562.001', 'attack.defense_evasion', 'attack.g0016', 'attack.[x](https://evil.example)', 'attack.t1078@x'));
+    fc.assert(
+      fc.property(hostileText, hostileText, fc.array(tag, { maxLength: 4 }), fc.array(hostileText, { maxLength: 3 }), (title, id, tags, texts) => {
+        const alert: NormalizedAlert = {
+          source: 'cloudtrail',
+          kind: 'actor',
+          fingerprint: 'f',
+          title: 't',
+          severity: 'high',
+          resources: [],
+          network: { ips: [], cidrs: [], ports: [] },
+          actors: { ips: [], domains: [], principals: [], userAgents: [] },
+          detections: [{ engine: 'sigma', id, title, level: 'high', tags, references: texts, falsepositives: texts, file: title }],
+          archive: { id: 'x', sha256: 'y', receivedAt: '2026-11-28T00:00:00Z' },
+        };
+        const html = markdown.render(alertSummary(alert));
+        assertInert(html, ['h3', 'ul', 'li', 'strong', 'code', 'p', 'pre', 'a']);
+        for (const [, href] of html.matchAll(/<a href="([^"]*)"/g)) expect(href).toMatch(/^https:\/\/attack\.mitre\.org\/(techniques|tactics|groups|software)\/[A-Z0-9/]+\/$/);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("keeps bodies within GitHub's limit, saying so, with the marker intact", () => {
     const marker = '<!-- vigil:comment key=x -->';
     const body = fitBody('y'.repeat(70_000), marker);

@@ -30,10 +30,15 @@ const list = <T extends z.ZodType>(item: T) =>
     .nullish()
     .transform((items) => items ?? []);
 const text = z.string().nullish();
+// The Compute API's `id`: a uint64 written as a string, the number SCC names a firewall or an
+// instance by. One of another shape (a number that lost its last digits in a double) is left out
+// rather than failing the asset: the asset is judged all the same, only not found by that id.
+const numericId = z.string().regex(/^\d+$/).nullish().catch(undefined);
 
 const permissionSchema = z.looseObject({ IPProtocol: z.string(), ports: list(z.string()) });
 
 const firewallSchema = z.looseObject({
+  id: numericId,
   direction: z.string().nullish(),
   disabled: z.boolean().nullish(),
   priority: z.number().nullish(),
@@ -62,6 +67,7 @@ const networkInterfaceSchema = z.looseObject({
 });
 const serviceAccountSchema = z.looseObject({ email: text });
 const instanceSchema = z.looseObject({
+  id: numericId,
   status: text,
   networkInterfaces: list(networkInterfaceSchema),
   tags: z.looseObject({ items: list(z.string()) }).nullish(),
@@ -78,8 +84,11 @@ interface Permission {
 }
 
 interface Firewall {
+  /** `projects/p/global/firewalls/name`, from the asset's name. */
   id: string;
   name: string;
+  /** The Compute API's numeric id, when the data holds one. */
+  numericId?: string;
   network: string;
   ingress: boolean;
   disabled: boolean;
@@ -169,6 +178,7 @@ function readFirewall(asset: GcpAsset): Firewall | ContextProblem {
   return {
     id: path[1]!,
     name: path[3]!,
+    ...(data.id ? { numericId: data.id } : {}),
     network: networkPath(data.network, path[2]!),
     ingress: (data.direction ?? 'INGRESS') === 'INGRESS',
     disabled: data.disabled ?? false,
@@ -207,6 +217,7 @@ function readInstance(asset: GcpAsset): Instance | ContextProblem {
       provider: 'gcp',
       type: 'gcp:compute:instance',
       id,
+      ...(data.id ? { aliases: [data.id] } : {}),
       name,
       account: project,
       region: zone,
@@ -259,7 +270,9 @@ function exposingRule(rule: Firewall): ExposingRule {
   const protocols = [...new Set(rule.allowed.map((permission) => permission.protocol))];
   return {
     id: rule.id,
-    name: rule.name,
+    // Named by name and id whatever the alert used: SCC shows the id, the console and audit logs the name.
+    name: rule.numericId ? `${rule.name} (${rule.numericId})` : rule.name,
+    ...(rule.numericId ? { aliases: [rule.numericId] } : {}),
     protocol: protocols.includes('all') ? 'all' : protocols.join(','),
     ports: mergePorts(rule.allowed.flatMap((permission) => permission.ports)),
     sources: [...rule.sourceRanges, ...rule.sourceReferences],

@@ -1,12 +1,13 @@
 // The GCP inventory provider: firewalls and instances read from the Cloud Asset API, judged by
-// ./firewall. listAssets (rather than searchAllResources) because only it returns each
-// firewall's full data (allowed, denied, priority, targets) without a read mask per type.
+// ./firewall and narrowed to what the alert names by ./references. listAssets (rather than
+// searchAllResources) because only it returns each firewall's full data (allowed, denied, priority,
+// targets, numeric id) without a read mask per type.
 import { AssetServiceClient } from '@google-cloud/asset';
 import { OAuth2Client } from 'google-auth-library';
-import type { ResourceRef } from '../../../lib/alert';
 import { resolveSecret } from '../../../lib/config';
-import { emptyContext, type ContextProblem, type ProviderContext } from '../../../lib/context';
+import { emptyContext, type ContextProblem } from '../../../lib/context';
 import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from './firewall';
+import { narrowToQuery } from './references';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { GcpInventorySettings } from '.';
 
@@ -97,54 +98,6 @@ function valueToJson(value: StructValue): unknown {
   }
 }
 
-/** `projects/p/global/firewalls/n` or `projects/p/zones/z/instances/n` from any way alerts write it. */
-function resourcePath(ref: ResourceRef, collection: string, account: string | undefined): string {
-  const path = ref.id.replace(/^\/\/compute\.googleapis\.com\//, '').replace(/^https:\/\/(?:www|compute)\.googleapis\.com\/compute\/v1\//, '');
-  if (path.includes('/')) return account ? path.replace(/^projects\/-\//, `projects/${account}/`) : path;
-  return `projects/${account ?? '-'}/${collection}/${path}`;
-}
-
-/** Whether a path names `id`, where an unknown project (`projects/-/…`) or zone matches any. */
-function sameResource(wanted: string, id: string): boolean {
-  const wantedParts = wanted.split('/');
-  const parts = id.split('/');
-  return wantedParts.length === parts.length && wantedParts.every((part, index) => part === parts[index] || (part === '-' && index % 2 === 1));
-}
-
-/**
- * The part of `context` the query is about. Firewall references keep those firewalls and what they
- * expose; instance references and addresses keep those instances and every rule exposing them.
- * A query naming neither (a project finding) keeps everything read.
- */
-function narrow(context: ProviderContext, query: ContextQuery): ProviderContext {
-  const firewalls = query.resources.filter((ref) => ref.type === 'gcp:compute:firewall').map((ref) => resourcePath(ref, 'global/firewalls', query.account));
-  const instanceRefs = query.resources.filter((ref) => ref.type === 'gcp:compute:instance').map((ref) => resourcePath(ref, 'zones/-/instances', query.account));
-  const byFirewall = firewalls.length > 0;
-  const byInstance = instanceRefs.length > 0 || query.addresses.length > 0;
-  if (!byFirewall && !byInstance) return context;
-
-  const rules = new Set(context.rules.filter((rule) => !byFirewall || firewalls.some((wanted) => sameResource(wanted, rule.id))).map((rule) => rule.id));
-  const selected = new Set(
-    context.instances
-      .filter(
-        (instance) =>
-          !byInstance ||
-          instanceRefs.some((wanted) => sameResource(wanted, instance.id)) ||
-          [...instance.publicAddresses, ...instance.privateAddresses].some((address) => query.addresses.includes(address)),
-      )
-      .map((instance) => instance.id),
-  );
-  const exposures = context.exposures.filter((exposure) => rules.has(exposure.rule) && selected.has(exposure.instance));
-  const exposed = new Set(exposures.map((exposure) => exposure.instance));
-  const exposing = new Set(exposures.map((exposure) => exposure.rule));
-  return {
-    instances: context.instances.filter((instance) => (byInstance ? selected.has(instance.id) : exposed.has(instance.id))),
-    rules: context.rules.filter((rule) => (byFirewall ? rules.has(rule.id) : exposing.has(rule.id))),
-    exposures,
-    problems: context.problems,
-  };
-}
-
 /** The projects the query names (its account, and the projects in its resource ids). */
 function projectsOf(query: ContextQuery): string[] {
   const fromRefs = query.resources.map((ref) => /(?:^|\/)projects\/([^/]+)\//.exec(ref.id)?.[1]).filter((project) => project !== undefined && project !== '-');
@@ -189,7 +142,7 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
       // organization and one of its folders) list the same asset twice: it counts once.
       const assets = new Map(reads.filter((read) => Array.isArray(read)).flatMap((read) => read.map((asset) => [asset.name, asset] as const)));
       const context = evaluateGcpFirewalls([...assets.values()]);
-      return narrow({ ...context, problems: [...context.problems, ...problems] }, query);
+      return narrowToQuery({ ...context, problems: [...context.problems, ...problems] }, query);
     },
     scopes: () => settings.scopes,
     async scan(scope) {

@@ -1,9 +1,12 @@
 // The CloudTrail source: AWS API activity as CloudTrail records it, delivered as an EventBridge
 // event, a single record, a whole log file (`{"Records": [...]}`, as written to S3) or a JSON array
 // of records. A single event was routed to Vigil on purpose, so it is always an alert; in a log file
-// or an array only the records a built-in rule matches are (see ./rules).
-import { severities, type ParsedAlert } from '../../../lib/alert';
-import { UnrecognizedPayloadError, type SourceAdapter } from '../types';
+// or an array only the records a rule matches are: a built-in rule (see ./rules) or a configured
+// Sigma rule (../sigma.ts).
+import type { ParsedAlert } from '../../../lib/alert';
+import type { SigmaRule } from '../../sigma';
+import { judgedDetections, judgedSeverity, judgeEvent, sigmaFingerprint, sigmaLines, type Judgement } from '../sigma';
+import { UnrecognizedPayloadError, type ParseTally, type SourceAdapter } from '../types';
 import { ipOrUndefined, isRecord, sha256, str, uniq } from '../util';
 import {
   accountOf,
@@ -17,13 +20,17 @@ import {
   type CloudTrailRecord,
 } from './record';
 import { cloudTrailRules } from './rules';
-import type { CloudTrailRule, RuleMatch } from './rules/common';
+import { alsoMatchedLines, enabledRules, ruleLine, type RuleMatch } from '../rules';
+import { recordResources } from './resources';
+import { thingFingerprint, type CloudTrailRule } from './rules/common';
 
 export { cloudTrailRules, type CloudTrailRecord, type CloudTrailRule, type RuleMatch };
 
 export interface CloudTrailSourceOptions {
   /** Ids of built-in rules to switch off (see `cloudTrailRules`); an unknown id is an error. */
   disabledRules?: string[];
+  /** Sigma rules (`detections.sigma`); those for other log sources are left alone. */
+  sigma?: readonly SigmaRule[];
 }
 
 const EXPECTED =
@@ -97,28 +104,7 @@ function readEventBridge(envelope: Record<string, unknown>): Delivery | string {
 // ---------------------------------------------------------------------------------------------
 // Record → alert.
 
-interface Verdict {
-  rule: CloudTrailRule;
-  match: RuleMatch;
-  /** Other rules that matched too, named in the description. */
-  alsoMatched: string[];
-}
-
-const severityRank = (rule: CloudTrailRule) => severities.indexOf(rule.severity);
-
-/** The most severe matching rule (list order breaks ties), or undefined. */
-function judge(record: CloudTrailRecord, rules: readonly CloudTrailRule[]): Verdict | undefined {
-  const matches = rules.flatMap((rule) => {
-    const match = rule.match(record);
-    return match ? [{ rule, match }] : [];
-  });
-  const best = matches.reduce<(typeof matches)[number] | undefined>(
-    (current, candidate) => (current && severityRank(current.rule) >= severityRank(candidate.rule) ? current : candidate),
-    undefined,
-  );
-  if (!best) return undefined;
-  return { ...best, alsoMatched: matches.filter((entry) => entry !== best).map((entry) => entry.rule.id) };
-}
+type Judged = Judgement<CloudTrailRecord>;
 
 /** Text written as it is, among the values still to write in `canonicalJson`. */
 class Verbatim {
@@ -182,16 +168,16 @@ function principalOf(record: CloudTrailRecord): string | undefined {
   return name ?? type;
 }
 
-function describe(record: CloudTrailRecord, verdict: Verdict | undefined, cloud: ParsedAlert['cloud']): string {
+function describe(record: CloudTrailRecord, judged: Judged | undefined, cloud: ParsedAlert['cloud']): string {
+  const verdict = judged?.verdict;
   const error = [str(record.errorCode), str(record.errorMessage)].filter(Boolean).join(': ');
   const event = isInsight(record)
     ? `CloudTrail Insights event for ${str(at(record, 'insightDetails', 'eventName')) ?? 'an unknown API'}`
     : `${eventName(record) ?? 'unknown event'} (${str(record.eventSource) ?? 'unknown source'})`;
   const lines = [
     `Event: ${event} at ${str(record.eventTime) ?? 'unknown time'}`,
-    verdict
-      ? `Rule: ${verdict.rule.id} (${verdict.rule.description})`
-      : 'Rule: none matched (sent as a single event, so reported at low severity)',
+    verdict ? ruleLine(verdict) : judged ? 'Rule: no built-in rule matched' : 'Rule: none matched (sent as a single event, so reported at low severity)',
+    ...(judged ? sigmaLines(judged) : []),
     `Principal: ${principalOf(record) ?? 'not recorded'}`,
     // The raw value: a service name ("ec2.amazonaws.com", "AWS Internal") says who called too.
     `Source IP: ${str(record.sourceIPAddress) ?? 'not recorded'}`,
@@ -200,7 +186,7 @@ function describe(record: CloudTrailRecord, verdict: Verdict | undefined, cloud:
     ...(str(record.userAgent) ? [`User agent: ${str(record.userAgent)}`] : []),
     `Event ID: ${str(record.eventID) ?? 'not recorded'}`,
     ...(verdict?.match.details ?? []),
-    ...(verdict && verdict.alsoMatched.length > 0 ? [`Also matched: ${verdict.alsoMatched.join(', ')}`] : []),
+    ...(verdict ? alsoMatchedLines(verdict) : []),
   ];
   return lines.join('\n');
 }
@@ -223,20 +209,36 @@ function actorsOf(record: CloudTrailRecord): ParsedAlert['actors'] {
   };
 }
 
-function toAlert(record: CloudTrailRecord, verdict: Verdict | undefined, fallback: Delivery['fallback']): ParsedAlert {
+/**
+ * What only Sigma rules found: titled by the most severe rule, about the resources the record names
+ * (else its caller), so that the rule's repeats about one thing make one issue.
+ */
+function sigmaFacts(record: CloudTrailRecord, rule: SigmaRule) {
+  const resources = recordResources(record);
+  const thing = resources[0]?.id ?? principalOf(record);
+  return {
+    resources,
+    title: `${rule.title}: ${short(eventName(record) ?? 'event')} by ${short(principalName(record))}`,
+    fingerprint: thing ? sigmaFingerprint(rule, thingFingerprint(record, thing)) : eventFingerprint(record),
+  };
+}
+
+function toAlert(record: CloudTrailRecord, judged: Judged | undefined, fallback: Delivery['fallback']): ParsedAlert {
   const account = accountOf(record) ?? fallback.account;
   const region = regionOf(record) ?? fallback.region;
   const cloud = { provider: 'aws', ...(account ? { account } : {}), ...(region ? { region } : {}) };
+  const verdict = judged?.verdict;
   const network = verdict?.match.network;
+  const bySigma = !verdict && judged?.sigma[0] ? sigmaFacts(record, judged.sigma[0]) : undefined;
   return {
     kind: verdict?.rule.kind ?? 'actor',
-    fingerprint: verdict?.match.fingerprint ?? eventFingerprint(record),
-    title: verdict?.match.title ?? defaultTitle(record),
-    severity: verdict?.rule.severity ?? 'low',
+    fingerprint: verdict?.match.fingerprint ?? bySigma?.fingerprint ?? eventFingerprint(record),
+    title: verdict?.match.title ?? bySigma?.title ?? defaultTitle(record),
+    severity: judged ? judgedSeverity(judged, 'low') : 'low',
     occurredAt: occurredAt(record),
-    description: describe(record, verdict, cloud),
+    description: describe(record, judged, cloud),
     cloud,
-    resources: verdict?.match.resources ?? [],
+    resources: verdict?.match.resources ?? bySigma?.resources ?? [],
     network: {
       ips: [],
       cidrs: network?.cidrs ?? [],
@@ -245,16 +247,24 @@ function toAlert(record: CloudTrailRecord, verdict: Verdict | undefined, fallbac
     },
     actors: actorsOf(record),
     ...(verdict?.match.resolution ? { resolution: verdict.match.resolution } : {}),
+    ...(judged ? { detections: judgedDetections(judged) } : {}),
   };
 }
 
-function parseWith(rules: readonly CloudTrailRule[], payload: unknown): ParsedAlert[] {
+function parseWith(rules: readonly CloudTrailRule[], sigma: readonly SigmaRule[], payload: unknown, tally?: ParseTally): ParsedAlert[] {
   const delivery = readPayload(payload);
   if (typeof delivery === 'string') throw new UnrecognizedPayloadError(`not a CloudTrail payload: got ${delivery}; ${EXPECTED}`);
   return delivery.records.flatMap((record) => {
-    const verdict = judge(record, rules);
-    return verdict || delivery.single ? [toAlert(record, verdict, delivery.fallback)] : [];
+    const judged = judgeEvent(record, rules, sigma, 'aws-cloudtrail');
+    if (!judged && !delivery.single && tally) tally.unmatched += 1;
+    return judged || delivery.single ? [toAlert(record, judged, delivery.fallback)] : [];
   });
+}
+
+/** The records of a CloudTrail payload (an event, a record, a log file, a list), or undefined when it is none. */
+export function cloudTrailRecords(payload: unknown): CloudTrailRecord[] | undefined {
+  const delivery = readPayload(payload);
+  return typeof delivery === 'string' ? undefined : delivery.records;
 }
 
 function detect(payload: unknown): boolean {
@@ -264,18 +274,13 @@ function detect(payload: unknown): boolean {
 
 /** A CloudTrail adapter with some built-in rules switched off (configuration). */
 export function createCloudTrailSource(options: CloudTrailSourceOptions = {}): SourceAdapter {
-  const disabled = new Set(options.disabledRules ?? []);
-  const known = new Set(cloudTrailRules.map((rule) => rule.id));
-  const unknown = [...disabled].filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw new Error(`unknown CloudTrail rule id(s): ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
-  }
-  const rules = cloudTrailRules.filter((rule) => !disabled.has(rule.id));
+  const rules = enabledRules(cloudTrailRules, options.disabledRules, 'CloudTrail');
+  const sigma = options.sigma ?? [];
   return {
     name: 'cloudtrail',
     description: 'AWS CloudTrail: EventBridge events, single records, log files and arrays of records',
     detect,
-    parse: (payload) => parseWith(rules, payload),
+    parse: (payload, tally) => parseWith(rules, sigma, payload, tally),
   };
 }
 

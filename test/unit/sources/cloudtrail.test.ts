@@ -41,6 +41,9 @@ const stratus = {
   snapshot: 'aws.exfiltration.ec2-share-ebs-snapshot.json',
   login: 'aws.initial-access.console-login-without-mfa.json',
   admin: 'aws.persistence.iam-create-admin-user.json',
+  trailDeleted: 'aws.defense-evasion.cloudtrail-delete.json',
+  eventSelectors: 'aws.defense-evasion.cloudtrail-event-selectors.json',
+  flowLogs: 'aws.defense-evasion.vpc-remove-flow-logs.json',
 };
 const invictus = ['1205Z_lKy08gyrqqRJyzsn.json', '1215Z_dTTFsx4I2m3om5Oy.json', '1230Z_ZtUNbBkwAu98FPZb.json'];
 
@@ -316,7 +319,10 @@ describe('cloudtrail: logging, IAM and sharing', () => {
   it('reports trails, flow logs, IAM grants and public or shared snapshots, and not their near misses', () => {
     const alerts = parse(fixture('vigil-account-changes.json'));
     expect(rulesOf(alerts)).toEqual([
-      'cloudtrail-logging-stopped', // DeleteTrail (the denied StopLogging is not here)
+      'cloudtrail-logging-stopped', // DeleteTrail
+      // Changed deliberately (issue 14): the denied StopLogging was no alert; a failed attempt at
+      // switching logging off is now a low alert.
+      'logging-change-failed',
       'cloudtrail-trail-changed',
       'cloudtrail-trail-changed',
       'vpc-flow-logs-deleted',
@@ -328,13 +334,15 @@ describe('cloudtrail: logging, IAM and sharing', () => {
       'snapshot-or-image-made-public', // RDS (not the removal, not the AMI shared with its own account)
       'snapshot-or-image-shared',
     ]);
-    const [deleted, updated, selectors, flowLogs, inline, group, password, snapshot, image, rds, shared] = alerts as ParsedAlert[];
+    const [deleted, denied, updated, selectors, flowLogs, inline, group, password, snapshot, image, rds, shared] = alerts as ParsedAlert[];
     expect(deleted).toMatchObject({
       kind: 'resource',
       severity: 'high',
       title: 'CloudTrail trail org-trail deleted',
       fingerprint: 'aws:111122223333:eu-west-1:trail/org-trail',
     });
+    expect(denied).toMatchObject({ kind: 'resource', severity: 'low', title: 'Failed attempt: StopLogging on CloudTrail trail org-trail (AccessDenied)' });
+    expect(denied!.fingerprint).toBe(deleted!.fingerprint);
     expect(updated!.fingerprint).toBe(selectors!.fingerprint);
     expect(flowLogs).toMatchObject({ kind: 'resource', severity: 'medium', resources: [{ type: 'aws:ec2:flow-log', id: 'fl-0e17aa62a21d4bbfe' }] });
     expect(inline).toMatchObject({ kind: 'actor', severity: 'high', resources: [{ type: 'aws:iam:user', id: 'build-bot' }] });
@@ -361,6 +369,59 @@ describe('cloudtrail: logging, IAM and sharing', () => {
     byName.requestParameters.name = 'org-trail';
     byName.eventName = 'StopLogging';
     expect(only(byName).fingerprint).toBe(only(byArn).fingerprint);
+  });
+
+  it('reports GuardDuty and AWS Config switched off, and the failed attempts before, on the same issues', () => {
+    const alerts = parse(fixture('vigil-visibility-changes.json'));
+    expect(alerts.map((alert) => [ruleOf(alert), alert.kind, alert.severity])).toEqual([
+      ['logging-change-failed', 'resource', 'low'], // DeleteDetector denied
+      ['logging-change-failed', 'resource', 'low'], // DeleteFlowLogs denied
+      ['logging-change-failed', 'resource', 'low'], // PutEventSelectors denied
+      ['logging-change-failed', 'resource', 'low'], // DeleteConfigurationRecorder denied
+      ['logging-change-failed', 'resource', 'low'], // DeleteTrail of a trail that is not there
+      ['guardduty-detector-deleted', 'resource', 'high'],
+      ['config-recorder-stopped', 'resource', 'medium'],
+      ['config-recorder-stopped', 'resource', 'medium'], // (not the ListDetectors read)
+    ]);
+    const [detectorDenied, flowLogsDenied, selectorsDenied, recorderDenied, trailMissing, detector, stopped, deleted] = alerts as ParsedAlert[];
+    expect(detectorDenied).toMatchObject({
+      title: 'Failed attempt: DeleteDetector on GuardDuty detector 12abc34d567e8fa901bc2d34e56789f0 (AccessDenied)',
+      resources: [{ type: 'aws:guardduty:detector', id: '12abc34d567e8fa901bc2d34e56789f0' }],
+      actors: { ips: ['203.0.113.77'], principals: ['arn:aws:sts::111122223333:assumed-role/Admin/mallory'] },
+    });
+    // Why it failed, in AWS's words.
+    expect(detectorDenied!.description).toContain('Error: AccessDenied: User: arn:aws:sts::111122223333:assumed-role/Admin/mallory is not authorized');
+    expect(flowLogsDenied).toMatchObject({
+      title: 'Failed attempt: DeleteFlowLogs on VPC flow logs fl-0a1b2c3d4e5f60718 (Client.UnauthorizedOperation)',
+      fingerprint: 'aws:111122223333:eu-west-1:fl-0a1b2c3d4e5f60718',
+    });
+    expect(selectorsDenied!.fingerprint).toBe('aws:111122223333:eu-west-1:trail/org-trail');
+    expect(trailMissing!.fingerprint).toBe('aws:111122223333:eu-west-1:trail/org-trail');
+    expect(trailMissing!.description).toContain('Error: TrailNotFoundException: Unknown trail');
+    expect(detector).toMatchObject({
+      title: 'GuardDuty detector 12abc34d567e8fa901bc2d34e56789f0 deleted',
+      fingerprint: 'aws:111122223333:eu-west-1:guardduty-detector/12abc34d567e8fa901bc2d34e56789f0',
+    });
+    expect(detectorDenied!.fingerprint).toBe(detector!.fingerprint);
+    // A success is not also a failed attempt.
+    expect(detector!.description).not.toContain('Also matched');
+    expect(stopped).toMatchObject({
+      title: 'AWS Config recorder default stopped',
+      resources: [{ type: 'aws:config:configuration-recorder', id: 'default' }],
+      fingerprint: 'aws:111122223333:eu-west-1:config-recorder/default',
+    });
+    expect(deleted!.title).toBe('AWS Config recorder default deleted');
+    expect(recorderDenied!.fingerprint).toBe(deleted!.fingerprint);
+  });
+
+  it('reads a failed EC2 call (`_return: false`) as a failed attempt, and a failed call of another API as nothing', () => {
+    const flowLogs = byEventName(records('vigil-account-changes.json'), 'DeleteFlowLogs');
+    const refused = structuredClone(flowLogs);
+    refused.responseElements._return = false;
+    expect(only(refused)).toMatchObject({ severity: 'low', title: 'Failed attempt: DeleteFlowLogs on VPC flow logs fl-0e17aa62a21d4bbfe (error not recorded)' });
+    const otherFailure = structuredClone(byEventName(records('vigil-account-changes.json'), 'UpdateTrail'));
+    otherFailure.errorCode = 'AccessDenied';
+    expect(parse([otherFailure])).toEqual([]);
   });
 
   it('reads inline policies however they are written', () => {
@@ -428,6 +489,9 @@ describe('cloudtrail: shared samples', () => {
     [stratus.snapshot, ['snapshot-or-image-shared']],
     [stratus.login, ['console-login-without-mfa']],
     [stratus.admin, ['iam-admin-policy-granted', 'iam-access-key-created', 'iam-user-created']],
+    [stratus.trailDeleted, ['cloudtrail-logging-stopped']],
+    [stratus.eventSelectors, ['cloudtrail-trail-changed']],
+    [stratus.flowLogs, ['vpc-flow-logs-deleted']],
   ])('Stratus %s gives %j', (name, expected) => {
     expect(rulesOf(parse(fixture(name)))).toEqual(expected);
   });
@@ -519,6 +583,15 @@ describe('cloudtrail: configuration', () => {
     expect(alert.severity).toBe('medium');
   });
 
+  it('drops failed attempts from log files when their rule is off', () => {
+    const quiet = createCloudTrailSource({ disabledRules: ['logging-change-failed'] });
+    expect(rulesOf(quiet.parse(fixture('vigil-visibility-changes.json')))).toEqual([
+      'guardduty-detector-deleted',
+      'config-recorder-stopped',
+      'config-recorder-stopped',
+    ]);
+  });
+
   it('refuses an unknown rule id, naming the known ones', () => {
     expect(() => createCloudTrailSource({ disabledRules: ['root-acount-use'] })).toThrow(
       /unknown CloudTrail rule id\(s\): root-acount-use \(known: .*root-account-use/,
@@ -536,7 +609,7 @@ describe('cloudtrail: odd values', () => {
     ...Object.values(stratus).flatMap((name) => fixture(name)),
     // One Invictus record per event name: the rest repeat the same shapes.
     ...new Map(invictus.flatMap((name) => fixture(name).Records).map((record: any) => [record.eventName, record])).values(),
-    ...['vigil-network-changes.json', 'vigil-console-logins.json', 'vigil-insight-start-end.json', 'vigil-account-changes.json'].flatMap(records),
+    ...['vigil-network-changes.json', 'vigil-console-logins.json', 'vigil-insight-start-end.json', 'vigil-account-changes.json', 'vigil-visibility-changes.json'].flatMap(records),
     fixture('vigil-sg-ingress-flat.json'),
     fixture('vigil-sg-ingress-ipv6-all-traffic.json'),
     fixture('vigil-eventbridge-sg-ingress-nested.json').detail,

@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gcpAuditSource } from '../../../intake/sources/gcp-audit';
+import { parse as parseYaml } from 'yaml';
+import type { ParsedAlert } from '../../../lib/alert';
+import { ConfigError } from '../../../lib/config';
+import { createSourceAdapters } from '../../../intake/sources';
+import { createGcpAuditSource, gcpAuditRules, gcpAuditSource } from '../../../intake/sources/gcp-audit';
 import { genericSource } from '../../../intake/sources/generic';
 import { prowlerSource } from '../../../intake/sources/prowler';
 import { decodePubSubPush } from '../../../intake/sources/pubsub';
@@ -26,6 +30,21 @@ const withRequest = (change: object, method?: string) => {
   if (method) entry.protoPayload.methodName = method;
   return entry;
 };
+/** The entries of a Panther rule file's tests (unchanged copies of panther-analysis), by test name. */
+const pantherLogs = (name: string): Record<string, any> =>
+  Object.fromEntries(
+    (parseYaml(readFileSync(path.join(fixturesDir('gcp-audit'), 'panther', name), 'utf8')).Tests as { Name: string; Log: unknown }[]).map(
+      (test) => [test.Name, test.Log],
+    ),
+  );
+/** The rule an alert came from, as its description names it. */
+const ruleOf = (alert: ParsedAlert) => /^Rule: ([a-z0-9-]+) \(/m.exec(alert.description ?? '')?.[1];
+const alsoMatched = (alert: ParsedAlert) => /^Also matched: (.+)$/m.exec(alert.description ?? '')?.[1]?.split(', ') ?? [];
+const only = (payload: unknown, source = gcpAuditSource): ParsedAlert => {
+  const alerts = source.parse(payload);
+  expect(alerts).toHaveLength(1);
+  return alerts[0]!;
+};
 const GCLOUD_AGENT = expect.stringMatching(/^google-cloud-sdk gcloud\/497\.0\.0 command\/gcloud\.compute\.firewall-rules\.create /);
 
 describe('gcp-audit source', () => {
@@ -40,6 +59,7 @@ describe('gcp-audit source', () => {
       {
         kind: 'exposure',
         fingerprint: 'gcp:vigil-prod:firewall/allow-ssh-anywhere',
+        detections: [{ engine: 'built-in', id: 'firewall-admin-open-to-internet', level: 'critical', title: 'A Compute Engine firewall rule allowing every port, SSH (22) or RDP (3389) from 0.0.0.0/0 or ::/0' }],
         title: 'GCP firewall rule allow-ssh-anywhere allows tcp:22 from 0.0.0.0/0',
         severity: 'critical',
         occurredAt: '2025-11-28T09:14:03.512Z',
@@ -78,6 +98,7 @@ describe('gcp-audit source', () => {
       {
         kind: 'exposure',
         fingerprint: 'gcp:vigil-prod:firewall/web-ipv6',
+        detections: [{ engine: 'built-in', id: 'firewall-open-to-internet', level: 'high', title: 'A Compute Engine firewall rule inserted, patched or updated to allow ingress from 0.0.0.0/0 or ::/0' }],
         title: 'GCP firewall rule web-ipv6 allows tcp:443,8000-8080 from ::/0',
         severity: 'high',
         occurredAt: '2025-11-28T10:20:02.240Z',
@@ -149,11 +170,14 @@ describe('gcp-audit source', () => {
     expect(gcpAuditSource.parse(list).map((alert) => alert.fingerprint)).toEqual(['gcp:vigil-prod:firewall/allow-ssh-anywhere']);
   });
 
-  it('refuses an audit entry that is not a firewall change, saying which entries it turns into alerts', () => {
+  // Changed deliberately (issue 14): a well-formed audit log entry that no rule matches was refused
+  // (an "unparsed" issue); a log sink sends every kind of entry, so it is now no alert, counted.
+  it('gives no alert for an audit entry no rule matches, and counts it', () => {
     const instance = fixture('vigil-instance-insert.push.json');
-    expect(() => gcpAuditSource.parse(instance)).toThrow(UnrecognizedPayloadError);
-    expect(() => gcpAuditSource.parse(instance)).toThrow(/v1\.compute\.instances\.insert, not a firewall change: .*firewalls\.insert/);
-    expect(() => gcpAuditSource.parse([decodePubSubPush(instance)])).toThrow(UnrecognizedPayloadError);
+    const tally = { unmatched: 0 };
+    expect(gcpAuditSource.parse(instance, tally)).toEqual([]);
+    expect(gcpAuditSource.parse([decodePubSubPush(instance)], tally)).toEqual([]);
+    expect(tally.unmatched).toBe(2);
   });
 
   it('refuses what is not an audit log entry', () => {
@@ -189,10 +213,11 @@ describe('gcp-audit source', () => {
     expect(() => gcpAuditSource.parse(nameless)).toThrow(UnrecognizedPayloadError);
   });
 
-  it('detects firewall change entries only', () => {
+  // Changed deliberately (issue 14): every Cloud Audit Log entry is this source's (the `auto` route),
+  // not only firewall changes.
+  it('detects every audit log entry, and nothing else', () => {
     for (const name of fixtureNames('gcp-audit')) {
-      const expected = name !== 'vigil-instance-insert.push.json';
-      expect(gcpAuditSource.detect(fixture(name)), name).toBe(expected);
+      expect(gcpAuditSource.detect(fixture(name)), name).toBe(true);
       expect(sccSource.detect(fixture(name)), `scc on ${name}`).toBe(false);
       expect(prowlerSource.detect(fixture(name)), `prowler on ${name}`).toBe(false);
       expect(genericSource.detect(fixture(name)), `generic on ${name}`).toBe(false);
@@ -204,5 +229,389 @@ describe('gcp-audit source', () => {
     expect(gcpAuditSource.detect({ title: 'x', severity: 'low' })).toBe(false);
     expect(gcpAuditSource.detect(push({ title: 'x', severity: 'low' }))).toBe(false);
     expect(gcpAuditSource.detect({ protoPayload: { methodName: 'v1.compute.firewalls.insert' } })).toBe(false);
+  });
+});
+
+describe('gcp-audit: firewall rules', () => {
+  it('reads a real firewall insert opening RDP to everyone (plaso sample) as critical', () => {
+    const alert = only(fixture('plaso-firewall-insert-rdp.json'));
+    expect(alert).toMatchObject({
+      kind: 'exposure',
+      severity: 'critical',
+      fingerprint: 'gcp:fake-project:firewall/test',
+      title: 'GCP firewall rule test allows tcp:3389 from 0.0.0.0/0',
+      network: { ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 3389, to: 3389 }], protocol: 'tcp' },
+      actors: { ips: ['1.1.1.1'], principals: ['fakeemailxyz@gmail.com'], userAgents: ['UserAgent'] },
+    });
+    // The critical rule wins; the rule for any opening matched too, and says so.
+    expect(ruleOf(alert)).toBe('firewall-admin-open-to-internet');
+    expect(alsoMatched(alert)).toEqual(['firewall-open-to-internet']);
+  });
+
+  it('reads a status code that is not a number as a failure: the change opens nothing', () => {
+    const odd = sshEntry();
+    odd.protoPayload.status = { code: { toString: 1 } };
+    expect(gcpAuditSource.parse(odd)).toEqual([]);
+    odd.protoPayload.status = { code: '0' };
+    expect(gcpAuditSource.parse(odd)).toHaveLength(1);
+  });
+
+  it('names the high rule alone for other ports', () => {
+    const alert = only(fixture('vigil-patch-ipv6-web.push.json'));
+    expect(ruleOf(alert)).toBe('firewall-open-to-internet');
+    expect(alsoMatched(alert)).toEqual([]);
+  });
+});
+
+describe('gcp-audit: IAM grants', () => {
+  it('reports roles/owner granted outside the caller domain, with the delta and the fingerprint of the grant', () => {
+    const alert = only(fixture('vigil-set-iam-policy-owner-external.json'));
+    expect(alert).toMatchObject({
+      kind: 'resource',
+      severity: 'high',
+      title: 'GCP project vigil-prod: roles/owner granted to user:mallory@example.net (basic role)',
+      fingerprint: 'gcp:vigil-prod:iam/projects/vigil-prod/roles/owner/user:mallory@example.net',
+      cloud: { provider: 'gcp', account: 'vigil-prod' },
+      resources: [{ type: 'gcp:project', id: '//cloudresourcemanager.googleapis.com/projects/vigil-prod', name: 'vigil-prod' }],
+      network: { ips: [], cidrs: [], ports: [] },
+      actors: { ips: ['198.51.100.23'], domains: [], principals: ['alice@example.com'] },
+    });
+    expect(ruleOf(alert)).toBe('iam-owner-or-editor-granted');
+    expect(alsoMatched(alert)).toEqual(['iam-external-member-granted']);
+    expect(alert.description).toContain('ADD roles/owner → user:mallory@example.net\n  REMOVE roles/viewer → user:bob@example.com');
+    expect(alert.description).toMatch(/^alice@example\.com called SetIamPolicy on projects\/vigil-prod\./);
+  });
+
+  it('reads a real public bucket grant of Cloud Storage (Panther sample)', () => {
+    const alert = only(pantherLogs('gcp_gcs_public.yml')['GCS AllUsers Read Permission']);
+    expect(alert).toMatchObject({
+      kind: 'resource',
+      severity: 'high',
+      title: 'GCP bucket jacks-test-bucket: roles/storage.objectViewer granted to allUsers (public)',
+      fingerprint: 'gcp:western-verve-123456:iam/projects/_/buckets/jacks-test-bucket/roles/storage.objectViewer/allUsers',
+      cloud: { provider: 'gcp', account: 'western-verve-123456' },
+      resources: [{ type: 'gcp:storage:bucket', id: '//storage.googleapis.com/projects/_/buckets/jacks-test-bucket', name: 'jacks-test-bucket' }],
+      actors: { ips: ['136.24.229.58'], principals: ['user.name@runpanther.io'] },
+    });
+    expect(ruleOf(alert)).toBe('iam-public-member-granted');
+  });
+
+  it('reports a member outside the caller domain, and not an in-domain member or a service agent (Panther samples)', () => {
+    const logs = pantherLogs('gcp_iam_corp_email.yml');
+    const gmail = only(logs['Gmail account added']);
+    expect(gmail).toMatchObject({
+      severity: 'medium',
+      title: 'GCP project western-verve-123456: roles/viewer granted to user:username@gmail.com (outside runpanther.com)',
+      fingerprint: 'gcp:western-verve-123456:iam/projects/western-verve-123456/roles/viewer/user:username@gmail.com',
+    });
+    expect(ruleOf(gmail)).toBe('iam-external-member-granted');
+    // The restated policy has owners and editors: only the delta says what changed.
+    expect(JSON.stringify(logs['Expected account added'].protoPayload.request.policy)).toContain('roles/owner');
+    const tally = { unmatched: 0 };
+    expect(gcpAuditSource.parse(logs['Expected account added'], tally)).toEqual([]);
+    expect(gcpAuditSource.parse(logs['Expected GCP service account added by Service Agent Manager'], tally)).toEqual([]);
+    expect(tally.unmatched).toBe(2);
+  });
+
+  it('reads the BigQuery delta in metadata.datasetChange', () => {
+    const alert = only(fixture('vigil-bigquery-dataset-public.json'));
+    expect(ruleOf(alert)).toBe('iam-public-member-granted');
+    expect(alert).toMatchObject({
+      title: 'GCP dataset exports: roles/bigquery.dataViewer granted to allAuthenticatedUsers (public)',
+      resources: [{ type: 'gcp:bigquery:dataset', id: '//bigquery.googleapis.com/projects/vigil-prod/datasets/exports' }],
+      actors: { ips: ['203.0.113.41'], principals: ['bob@example.com'] },
+    });
+  });
+
+  it('reads the delta in metadata.policyDelta as in serviceData', () => {
+    const entry = fixture('vigil-set-iam-policy-owner-external.json');
+    entry.protoPayload.metadata = entry.protoPayload.serviceData;
+    delete entry.protoPayload.serviceData;
+    expect(only(entry).fingerprint).toBe('gcp:vigil-prod:iam/projects/vigil-prod/roles/owner/user:mallory@example.net');
+  });
+
+  it('without a delta, reports only public members of the new policy', () => {
+    const alert = only(fixture('vigil-bucket-policy-no-delta.push.json'));
+    expect(alert).toMatchObject({
+      severity: 'high',
+      fingerprint: 'gcp:vigil-prod:iam/projects/_/buckets/vigil-prod-public-assets/roles/storage.objectViewer/allUsers',
+      resources: [{ type: 'gcp:storage:bucket', name: 'vigil-prod-public-assets' }],
+      actors: { ips: [], principals: ['deployer@vigil-prod.iam.gserviceaccount.com'] },
+    });
+    expect(alert.description).toContain('no policy delta');
+    expect(alert.description).toContain('Caller IP: gce-internal-ip');
+    // An owner restated in a policy without a delta is not a grant; a delta that lists no binding means none changed.
+    const owners = fixture('vigil-set-iam-policy-owner-external.json');
+    delete owners.protoPayload.serviceData;
+    expect(gcpAuditSource.parse(owners)).toEqual([]);
+    const publicRestated = decodePubSubPush(fixture('vigil-bucket-policy-no-delta.push.json')) as any;
+    publicRestated.protoPayload.serviceData = { policyDelta: { auditConfigDeltas: [{ action: 'ADD', service: 'allServices', logType: 'DATA_READ' }] } };
+    expect(gcpAuditSource.parse(publicRestated)).toEqual([]);
+  });
+
+  it("judges outside members by the caller's domain only when the caller is a person", () => {
+    const grant = (member: string, caller = 'alice@example.com') => {
+      const entry = fixture('vigil-set-iam-policy-owner-external.json');
+      entry.protoPayload.serviceData.policyDelta.bindingDeltas = [{ action: 'ADD', role: 'roles/viewer', member }];
+      entry.protoPayload.authenticationInfo.principalEmail = caller;
+      return gcpAuditSource.parse(entry).map(ruleOf);
+    };
+    expect(grant('user:carol@example.net')).toEqual(['iam-external-member-granted']);
+    expect(grant('group:ops@example.net')).toEqual(['iam-external-member-granted']);
+    expect(grant('domain:example.net')).toEqual(['iam-external-member-granted']);
+    expect(grant('user:Carol@EXAMPLE.com')).toEqual([]);
+    expect(grant('user:carol@eng.example.com')).toEqual([]);
+    expect(grant('serviceAccount:ci@other-project.iam.gserviceaccount.com')).toEqual([]);
+    // A service account's domain says nothing of the organisation's.
+    expect(grant('user:carol@example.net', 'deployer@vigil-prod.iam.gserviceaccount.com')).toEqual([]);
+    // A removal is listed, but alerts on nothing.
+    const removed = fixture('vigil-set-iam-policy-owner-external.json');
+    removed.protoPayload.serviceData.policyDelta.bindingDeltas[0].action = 'REMOVE';
+    expect(gcpAuditSource.parse(removed)).toEqual([]);
+  });
+
+  it("leaves Google's service agents out of the owner rule, and reports a failed grant as nothing", () => {
+    const entry = fixture('vigil-set-iam-policy-owner-external.json');
+    entry.protoPayload.serviceData.policyDelta.bindingDeltas = [
+      { action: 'ADD', role: 'roles/editor', member: 'serviceAccount:123456789012@cloudservices.gserviceaccount.com' },
+    ];
+    expect(gcpAuditSource.parse(entry)).toEqual([]);
+    entry.protoPayload.serviceData.policyDelta.bindingDeltas[0].member = 'serviceAccount:ci@vigil-prod.iam.gserviceaccount.com';
+    expect(only(entry).title).toContain('roles/editor granted to serviceAccount:ci@vigil-prod.iam.gserviceaccount.com');
+    entry.protoPayload.status = { code: 7, message: 'denied' };
+    expect(gcpAuditSource.parse(entry)).toEqual([]);
+  });
+
+  it('reports one change that two rules match under the more severe, whatever their order, naming the other', () => {
+    // audit-logging-reduced (medium) is listed before iam-owner-or-editor-granted (high).
+    const entry = fixture('vigil-set-iam-policy-owner-external.json');
+    entry.protoPayload.serviceData.policyDelta.auditConfigDeltas = [{ action: 'REMOVE', service: 'allServices', logType: 'DATA_READ' }];
+    const alert = only(entry);
+    expect(ruleOf(alert)).toBe('iam-owner-or-editor-granted');
+    expect(alert.severity).toBe('high');
+    expect(alsoMatched(alert)).toEqual(['audit-logging-reduced', 'iam-external-member-granted']);
+  });
+
+  it('collapses one grant repeated, and tells two grants apart', () => {
+    const first = only(fixture('vigil-set-iam-policy-owner-external.json'));
+    const again = fixture('vigil-set-iam-policy-owner-external.json');
+    again.insertId = 'another';
+    again.timestamp = '2025-11-29T08:00:00Z';
+    expect(only(again).fingerprint).toBe(first.fingerprint);
+    const other = fixture('vigil-set-iam-policy-owner-external.json');
+    other.protoPayload.serviceData.policyDelta.bindingDeltas[0].member = 'user:eve@example.net';
+    expect(only(other).fingerprint).not.toBe(first.fingerprint);
+  });
+});
+
+describe('gcp-audit: service-account keys', () => {
+  it('reports a key created, naming the account and the key', () => {
+    const alert = only(fixture('vigil-create-service-account-key.json'));
+    expect(alert).toMatchObject({
+      kind: 'resource',
+      severity: 'medium',
+      title: 'Service account key created for deployer@vigil-prod.iam.gserviceaccount.com',
+      fingerprint: 'gcp:vigil-prod:service-account/deployer@vigil-prod.iam.gserviceaccount.com/keys',
+      resources: [
+        {
+          type: 'gcp:iam:service-account',
+          id: '//iam.googleapis.com/projects/vigil-prod/serviceAccounts/deployer@vigil-prod.iam.gserviceaccount.com',
+        },
+        { type: 'gcp:iam:service-account-key', name: '6f0c2b1e9d8a7c6b5a4f3e2d1c0b9a8f7e6d5c4b' },
+      ],
+      actors: { ips: ['198.51.100.23'], principals: ['alice@example.com'] },
+    });
+    expect(ruleOf(alert)).toBe('service-account-key-created');
+  });
+
+  it('names the account from the resource labels, else from the request, and ignores failures', () => {
+    const entry = fixture('vigil-create-service-account-key.json');
+    delete entry.protoPayload.response;
+    entry.protoPayload.request.name = 'projects/-/serviceAccounts/104835712938475610293';
+    entry.protoPayload.methodName = 'google.iam.admin.v1.UploadServiceAccountKey';
+    expect(only(entry)).toMatchObject({
+      title: 'Service account key uploaded for deployer@vigil-prod.iam.gserviceaccount.com',
+      fingerprint: 'gcp:vigil-prod:service-account/deployer@vigil-prod.iam.gserviceaccount.com/keys',
+    });
+    delete entry.resource.labels.email_id;
+    expect(only(entry)).toMatchObject({
+      title: 'Service account key uploaded for 104835712938475610293',
+      resources: [{ type: 'gcp:iam:service-account', id: '//iam.googleapis.com/projects/-/serviceAccounts/104835712938475610293' }],
+    });
+    entry.protoPayload.status = { code: 7, message: 'denied' };
+    expect(gcpAuditSource.parse(entry)).toEqual([]);
+  });
+
+  it('gives nothing for a service account created, or refused (plaso samples), and counts them', () => {
+    const tally = { unmatched: 0 };
+    expect(gcpAuditSource.parse(fixture('plaso-create-service-account.json'), tally)).toEqual([]);
+    expect(gcpAuditSource.parse(fixture('plaso-create-service-account-denied.json'), tally)).toEqual([]);
+    expect(tally.unmatched).toBe(2);
+  });
+});
+
+describe('gcp-audit: logging switched off', () => {
+  it('reports sinks deleted, disabled and changed, exclusions, and the failed attempt first', () => {
+    const tally = { unmatched: 0 };
+    const alerts = gcpAuditSource.parse(fixture('vigil-logging-changes.json'), tally);
+    expect(alerts.map((alert) => [ruleOf(alert), alert.severity, alert.kind])).toEqual([
+      ['logging-change-failed', 'low', 'resource'],
+      ['logging-sink-deleted', 'high', 'resource'],
+      ['logging-sink-disabled', 'high', 'resource'],
+      ['logging-sink-changed', 'medium', 'resource'],
+      ['logging-exclusion-changed', 'medium', 'resource'],
+    ]);
+    // The ListSinks read.
+    expect(tally.unmatched).toBe(1);
+    const [failed, deleted, disabled, changed, exclusion] = alerts as ParsedAlert[];
+    expect(failed).toMatchObject({
+      title: 'Failed attempt: DeleteSink on GCP log sink siem-export (PERMISSION_DENIED)',
+      actors: { ips: ['203.0.113.77'], principals: ['mallory@example.net'] },
+    });
+    expect(failed!.description).toContain("Status: failed, PERMISSION_DENIED: Permission 'logging.sinks.delete' denied");
+    // The attempt and the deletion are about one sink: one issue.
+    expect(deleted).toMatchObject({
+      title: 'GCP log sink siem-export deleted',
+      fingerprint: 'gcp:vigil-prod:logging/projects/vigil-prod/sinks/siem-export',
+      resources: [{ type: 'gcp:logging:sink', id: '//logging.googleapis.com/projects/vigil-prod/sinks/siem-export', name: 'siem-export' }],
+    });
+    expect(failed!.fingerprint).toBe(deleted!.fingerprint);
+    expect(alsoMatched(disabled!)).toEqual(['logging-sink-changed']);
+    expect(disabled!.description).toContain('Disabled: true');
+    expect(changed!.description).toContain('Exclusions: drop-iam');
+    expect(changed!.description).toContain('Fields changed: exclusions');
+    expect(exclusion).toMatchObject({
+      title: 'GCP log exclusion quiet-compute created',
+      fingerprint: 'gcp:vigil-prod:logging/projects/vigil-prod/exclusions/quiet-compute',
+    });
+    expect(exclusion!.description).toContain('Filter: resource.type="gce_instance"');
+  });
+
+  it('reads a sink as disabled only when the request sets disabled and its mask, if any, names it', () => {
+    const rulesFor = (change: (request: any) => void) => {
+      const [, , disabling] = fixture('vigil-logging-changes.json');
+      change(disabling.protoPayload.request);
+      return gcpAuditSource.parse(disabling).map(ruleOf);
+    };
+    expect(rulesFor(() => {})).toEqual(['logging-sink-disabled']);
+    expect(rulesFor((request) => delete request.updateMask)).toEqual(['logging-sink-disabled']);
+    expect(rulesFor((request) => (request.sink.disabled = false))).toEqual(['logging-sink-changed']);
+    expect(rulesFor((request) => (request.updateMask = 'filter'))).toEqual(['logging-sink-changed']);
+  });
+
+  it('reports audit logging reduced, the refused attempt, and not a change that only adds logging', () => {
+    const tally = { unmatched: 0 };
+    const alerts = gcpAuditSource.parse(fixture('vigil-audit-config-changes.json'), tally);
+    expect(alerts.map((alert) => [ruleOf(alert), alert.severity])).toEqual([
+      ['logging-change-failed', 'low'],
+      ['audit-logging-reduced', 'medium'],
+    ]);
+    expect(tally.unmatched).toBe(1);
+    const [failed, reduced] = alerts as ParsedAlert[];
+    expect(failed).toMatchObject({
+      title: 'Failed attempt: SetIamPolicy on GCP audit logging of project vigil-prod (PERMISSION_DENIED)',
+      fingerprint: 'gcp:vigil-prod:audit-config/projects/vigil-prod',
+    });
+    expect(reduced).toMatchObject({
+      title: 'GCP audit logging of project vigil-prod reduced: disabled: DATA_READ of allServices and 2 more',
+      fingerprint: failed!.fingerprint,
+      resources: [{ type: 'gcp:project', id: '//cloudresourcemanager.googleapis.com/projects/vigil-prod' }],
+    });
+    expect(reduced!.description).toContain(
+      'exempted: serviceAccount:deployer@vigil-prod.iam.gserviceaccount.com from DATA_READ of storage.googleapis.com',
+    );
+  });
+
+  it('reports audit configuration replaced when the entry has no delta', () => {
+    const [, reducing] = fixture('vigil-audit-config-changes.json');
+    delete reducing.protoPayload.serviceData;
+    const alert = only(reducing);
+    expect(alert.title).toBe('GCP audit logging of project vigil-prod replaced');
+    expect(alert.description).toContain('Services configured now: storage.googleapis.com');
+    // Without auditConfigs in the mask, a policy change is not about audit logging.
+    reducing.protoPayload.request.updateMask = 'bindings,etag';
+    expect(gcpAuditSource.parse(reducing)).toEqual([]);
+  });
+});
+
+describe('gcp-audit: configuration', () => {
+  it('lists every built-in rule with a stable id, a description, a kind and a severity, as the manual does', () => {
+    const ids = gcpAuditRules.map((rule) => rule.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const rule of gcpAuditRules) {
+      expect(rule.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(rule.description.length).toBeGreaterThan(10);
+      expect(['exposure', 'actor', 'resource']).toContain(rule.kind);
+    }
+    const manual = readFileSync(path.join(import.meta.dirname, '../../../docs/sources.md'), 'utf8');
+    const section = manual.slice(manual.indexOf('## GCP audit rules'), manual.indexOf('## The generic alert'));
+    const documented = [...section.matchAll(/^\| `([a-z0-9-]+)` \| (\w+) \| (\w+) \| (.+) \|$/gm)].map(([, id, kind, severity, description]) => ({
+      id,
+      kind,
+      severity,
+      description,
+    }));
+    expect(documented).toEqual(gcpAuditRules.map(({ id, kind, severity, description }) => ({ id, kind, severity, description })));
+  });
+
+  it('drops the alerts of a disabled rule and falls back to the next that matches', () => {
+    const quiet = createGcpAuditSource({ disabledRules: ['firewall-admin-open-to-internet'] });
+    const alert = only(sshEntry(), quiet);
+    expect(alert.severity).toBe('high');
+    expect(ruleOf(alert)).toBe('firewall-open-to-internet');
+    const noKeys = createGcpAuditSource({ disabledRules: ['service-account-key-created'] });
+    const tally = { unmatched: 0 };
+    expect(noKeys.parse(fixture('vigil-create-service-account-key.json'), tally)).toEqual([]);
+    expect(tally.unmatched).toBe(1);
+    expect(noKeys.name).toBe('gcp-audit');
+  });
+
+  it('refuses an unknown rule id, naming the known ones, also from the configuration', () => {
+    expect(() => createGcpAuditSource({ disabledRules: ['iam-public-grant'] })).toThrow(
+      /unknown GCP audit rule id\(s\): iam-public-grant \(known: .*iam-public-member-granted/,
+    );
+    expect(() => createSourceAdapters({ 'gcp-audit': { disabledRules: ['iam-public-grant'] } })).toThrow(ConfigError);
+    const adapters = createSourceAdapters({ 'gcp-audit': { disabledRules: ['iam-public-member-granted'] } });
+    const configured = adapters.find((adapter) => adapter.name === 'gcp-audit')!;
+    expect(configured.parse(fixture('vigil-bigquery-dataset-public.json'))).toEqual([]);
+  });
+});
+
+describe('gcp-audit: odd values', () => {
+  const oddValues: unknown[] = [null, true, 0, -1, '', 'x', '0.0.0.0/0', {}, [], [null], { code: 'x' }];
+  const entries = fixtureNames('gcp-audit').flatMap((name) => {
+    const body = decodePubSubPush(fixture(name)) ?? fixture(name);
+    return Array.isArray(body) ? body : [body];
+  });
+  const paths = (value: unknown, depth: number, prefix: string[] = []): string[][] =>
+    typeof value !== 'object' || value === null || depth === 0
+      ? []
+      : Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...paths(child, depth - 1, [...prefix, key])]);
+
+  it('never throws on an entry whose fields are replaced by odd values, except to refuse it', () => {
+    let alerts = 0;
+    const malformed: string[] = [];
+    for (const entry of entries) {
+      for (const fieldPath of paths(entry, 5)) {
+        for (const value of oddValues) {
+          const odd = structuredClone(entry);
+          let target = odd;
+          for (const key of fieldPath.slice(0, -1)) target = target[key];
+          target[fieldPath.at(-1)!] = value;
+          let parsed: ParsedAlert[] = [];
+          try {
+            parsed = gcpAuditSource.parse(odd);
+          } catch (err) {
+            expect(err, fieldPath.join('.')).toBeInstanceOf(UnrecognizedPayloadError);
+          }
+          for (const alert of parsed) {
+            alerts += 1;
+            if (!alert.title || !alert.fingerprint || !alert.description?.includes('Rule: ')) malformed.push(`${fieldPath.join('.')}=${JSON.stringify(value)}`);
+          }
+        }
+      }
+    }
+    expect(malformed).toEqual([]);
+    expect(alerts).toBeGreaterThan(1000);
   });
 });

@@ -39,8 +39,9 @@ describe('prowler source', () => {
     const [, contacts] = prowlerSource.parse(fixture('example_output_aws.ocsf.json'));
     expect(contacts).toEqual({
       kind: 'resource',
-      // The sample is anonymised: every finding_info.uid is the placeholder "<finding_uid>".
-      fingerprint: '<finding_uid>',
+      // The sample is anonymised: every finding_info.uid is the placeholder "<finding_uid>", which is
+      // no identity, so the fingerprint is what a real uid says: provider, check, account, region, resource.
+      fingerprint: 'prowler:aws:account_maintain_different_contact_details_to_security_billing_and_operations:<account_uid>:<region>:arn:aws:iam::<account_uid>:root',
       title: 'Prowler FAIL: Maintain different contact details to security, billing and operations. (<account_uid>)',
       severity: 'medium',
       // From `time` (epoch seconds), not the zone-less local `time_dt` (14:27:03).
@@ -92,6 +93,146 @@ describe('prowler source', () => {
       resources: [{ type: 'aws:s3:bucket', id: 'arn:aws:s3:::vigil-demo-public-assets' }],
       network: { ips: [], cidrs: [], ports: [] },
     });
+  });
+
+  it('gives each FAIL of the shared GCP sample its own issue, though all share the uid "<finding_uid>"', () => {
+    const report = fixture('example_output_gcp.ocsf.json');
+    expect(new Set(report.map((finding: any) => finding.finding_info.uid))).toEqual(new Set(['<finding_uid>']));
+    const alerts = prowlerSource.parse(report);
+    const failed = alerts.filter((alert) => !alert.resolution);
+    expect(failed.map((alert) => [alert.fingerprint, alert.kind, alert.severity])).toEqual([
+      ['prowler:gcp:artifacts_container_analysis_enabled:<project_id>:global:containeranalysis.googleapis.com', 'resource', 'medium'],
+      ['prowler:gcp:compute_firewall_rdp_access_from_the_internet_allowed:<project_id>:global:<uid>', 'exposure', 'critical'],
+    ]);
+    // The critical one: RDP open to the internet, an exposure of 3389/tcp (the sample anonymises the source range).
+    expect(failed[1]).toMatchObject({
+      title: 'Prowler FAIL: Ensure That RDP Access Is Restricted From the Internet (<resource_id>)',
+      cloud: { provider: 'gcp', account: '<project_id>', region: 'global' },
+      resources: [{ type: 'gcp:compute:firewall', id: '<uid>', name: '<resource_id>' }],
+      network: { ips: [], cidrs: [], ports: [{ from: 3389, to: 3389 }], protocol: 'tcp' },
+    });
+    // The sample's two RDP PASSes name the same anonymised firewall as its RDP FAIL: the report
+    // itself says that failure goes on, so they resolve nothing. The other PASS is a resolution.
+    expect(alerts.filter((alert) => alert.resolution).map((alert) => alert.fingerprint)).toEqual([
+      'prowler:gcp:apikeys_key_exists:<project_id>:global:<project_id>',
+    ]);
+  });
+
+  it('keeps a genuine uid as the fingerprint, and folds in the identity for any other', () => {
+    const withUid = (uid: unknown) => prowlerSource.parse({ ...sshFinding(), finding_info: { ...sshFinding().finding_info, uid } })[0]!.fingerprint;
+    const genuine = 'prowler-aws-ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22-111122223333-eu-west-1-sg-0ssh22open0000000';
+    const folded = 'prowler:aws:ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22:111122223333:eu-west-1:arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0ssh22open0000000';
+    expect(withUid(genuine)).toBe(genuine);
+    // One uid of the Azure sample is genuine (it names its check), the others are placeholders.
+    const azure = prowlerSource.parse(fixture('example_output_azure.ocsf.json')).map((alert) => alert.fingerprint);
+    expect(azure).toContain('prowler-azure-defender_container_images_scan_enabled-<subscription_uid>-global-Defender plan for Containers');
+    expect(new Set(azure).size).toBe(5);
+    for (const placeholder of ['<finding_uid>', ' <uid> ', '', '   ', 'prowler', 'finding-1', 42, undefined]) {
+      expect(withUid(placeholder), String(placeholder)).toBe(folded);
+    }
+  });
+
+  it('classifies the exposure checks of GCP with their ports, ranges and addresses', () => {
+    const [ssh, rdp, passed, sql] = prowlerSource.parse(fixture('vigil-gcp-exposure.ocsf.json'));
+    expect(ssh).toMatchObject({
+      kind: 'exposure',
+      fingerprint: 'prowler-gcp-compute_firewall_ssh_access_from_the_internet_allowed-vigil-prod-global-allow-ssh-anywhere',
+      severity: 'critical',
+      cloud: { provider: 'gcp', account: 'vigil-prod', region: 'global' },
+      resources: [{ type: 'gcp:compute:firewall', id: '4695668982209007937', name: 'allow-ssh-anywhere' }],
+      network: { ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 22, to: 22 }], protocol: 'tcp' },
+    });
+    // A rule for every protocol fails the RDP check: 3389 is the port at stake, 203.0.113.0/24 is not the internet.
+    expect(rdp!.network).toEqual({ ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 3389, to: 3389 }], protocol: 'tcp' });
+    expect(passed).toMatchObject({ kind: 'exposure', resolution: expect.stringMatching(/^Prowler status_code PASS: Firewall allow-internal/) });
+    expect(passed!.network.cidrs).toEqual([]);
+    // A firewall open to the internet on other ports only: no internet range for the SSH check.
+    const web = fixture('vigil-gcp-exposure.ocsf.json')[0];
+    web.resources[0].data.metadata.allowed_rules = [{ IPProtocol: 'tcp', ports: ['80', '443-8443'] }, { IPProtocol: 'udp' }];
+    expect(prowlerSource.parse(web)[0]!.network.cidrs).toEqual([]);
+    web.resources[0].data.metadata.allowed_rules = [{ IPProtocol: 'tcp', ports: ['20-23'] }];
+    expect(prowlerSource.parse(web)[0]!.network.cidrs).toEqual(['0.0.0.0/0']);
+    web.resources[0].data.metadata.allowed_rules = [{ IPProtocol: 'tcp' }];
+    expect(prowlerSource.parse(web)[0]!.network.cidrs).toEqual(['0.0.0.0/0']);
+    // Cloud SQL open to 0.0.0.0/0: PostgreSQL's port, the public (PRIMARY) address only.
+    expect(sql).toMatchObject({
+      kind: 'exposure',
+      resources: [{ type: 'gcp:sql:instance', id: 'orders-db' }],
+      network: { ips: ['203.0.113.61'], cidrs: ['0.0.0.0/0'], ports: [{ from: 5432, to: 5432 }], protocol: 'tcp' },
+    });
+    const engine = (version: string) => {
+      const finding = fixture('vigil-gcp-exposure.ocsf.json')[3];
+      finding.resources[0].data.metadata.version = version;
+      return prowlerSource.parse(finding)[0]!.network.ports;
+    };
+    expect(engine('MYSQL_8_0')).toEqual([{ from: 3306, to: 3306 }]);
+    expect(engine('SQLSERVER_2019_STANDARD')).toEqual([{ from: 1433, to: 1433 }]);
+    expect(engine('SPANNER')).toEqual([]);
+  });
+
+  it('classifies the exposure checks of Azure with their ports and the rules open to the internet', () => {
+    const [rdp, ssh, udp, sql] = prowlerSource.parse(fixture('vigil-azure-exposure.ocsf.json'));
+    const nsg = {
+      type: 'azure:network:network-security-group',
+      id: '/subscriptions/11112222-3333-4444-5555-666677778888/resourceGroups/web-rg/providers/Microsoft.Network/networkSecurityGroups/web-nsg',
+      name: 'web-nsg',
+    };
+    expect(rdp).toMatchObject({
+      kind: 'exposure',
+      severity: 'high',
+      cloud: { provider: 'azure', account: '11112222-3333-4444-5555-666677778888', region: 'westeurope' },
+      resources: [nsg],
+      // The "Internet" service tag on 3389.
+      network: { ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 3389, to: 3389 }], protocol: 'tcp' },
+    });
+    // SSH is open to an office range only: a resolution, with no internet range.
+    expect(ssh).toMatchObject({ kind: 'exposure', resources: [nsg], network: { cidrs: [], ports: [{ from: 22, to: 22 }] } });
+    expect(ssh!.resolution).toMatch(/has SSH internet access restricted/);
+    // The UDP check names no port: the ports of the UDP rules open to the internet.
+    expect(udp!.network).toEqual({ ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 51820, to: 51820 }], protocol: 'udp' });
+    expect(sql).toMatchObject({
+      kind: 'exposure',
+      severity: 'critical',
+      resources: [{ type: 'azure:sql:server', name: 'orders-sql' }],
+      network: { ips: [], cidrs: ['0.0.0.0/0'], ports: [{ from: 1433, to: 1433 }], protocol: 'tcp' },
+    });
+  });
+
+  it('classifies the exposure checks of Kubernetes with their ports, and knows a Kubernetes finding', () => {
+    const [scheduler, manager, kubelet] = prowlerSource.parse(fixture('vigil-kubernetes-exposure.ocsf.json'));
+    expect(scheduler).toMatchObject({
+      kind: 'exposure',
+      fingerprint: 'prowler-kubernetes-scheduler_bind_address-vigil-cluster-namespace: kube-system-kube-scheduler-cp-1',
+      cloud: { provider: 'kubernetes', account: 'vigil-cluster' },
+      resources: [{ type: 'kubernetes:prowler:Pod', id: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f', name: 'kube-scheduler-cp-1' }],
+      // The pod is on the host network: the node's address is where it listens.
+      network: { ips: ['198.51.100.20'], cidrs: [], ports: [{ from: 10259, to: 10259 }], protocol: 'tcp' },
+    });
+    // --secure-port in the command moves the controller manager off its default 10257.
+    expect(manager!.network.ports).toEqual([{ from: 10357, to: 10357 }]);
+    expect(kubelet).toMatchObject({ kind: 'exposure', network: { ips: [], ports: [{ from: 10255, to: 10255 }] } });
+    const movedKubelet = fixture('vigil-kubernetes-exposure.ocsf.json')[2];
+    movedKubelet.resources[0].data.metadata.kubelet_args.readOnlyPort = 10266;
+    expect(prowlerSource.parse(movedKubelet)[0]!.network.ports).toEqual([{ from: 10266, to: 10266 }]);
+    // Older output has neither cloud nor unmapped.provider, only the "container" profile.
+    const older = prowlerSource.parse(fixture('example_output_kubernetes.ocsf.json'));
+    expect(older.map((alert) => alert.cloud)).toEqual(older.map(() => ({ provider: 'kubernetes' })));
+    expect(older[0]!.fingerprint).toBe('prowler:kubernetes:apiserver_always_pull_images_plugin:<namespace>:<resource_uid>');
+    expect(older.every((alert) => alert.kind === 'resource')).toBe(true);
+  });
+
+  it('finds nothing inherited for check ids and types that name Object properties', () => {
+    const finding = sshFinding();
+    finding.metadata.event_code = 'ec2_instance_port_constructor_exposed_to_internet';
+    finding.resources[0].type = 'constructor';
+    const [alert] = prowlerSource.parse(finding);
+    expect(alert).toMatchObject({ kind: 'exposure', network: { ports: [] } });
+    expect(alert!.resources[0]!.type).toBe('aws:prowler:constructor');
+    for (const checkId of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const other = sshFinding();
+      other.metadata.event_code = checkId;
+      expect(prowlerSource.parse(other)[0]!.kind, checkId).toBe('resource');
+    }
   });
 
   it('gives no alert for MANUAL or muted findings, only resolutions for PASS', () => {
@@ -163,6 +304,10 @@ describe('prowler source', () => {
     expect(typeOf('AwsEc2NetworkAcl')).toBe('aws:ec2:network-acl');
     expect(typeOf('AwsLambdaFunction')).toBe('aws:prowler:AwsLambdaFunction');
     expect(typeOf('Other', 'arn:aws:iam::111122223333:root')).toBe('aws:account');
+    // Other providers' types; Azure's in Prowler's lower case and in ARM's own casing.
+    expect(typeOf('FirewallRule')).toBe('gcp:compute:firewall');
+    expect(typeOf('microsoft.network/networksecuritygroups')).toBe('azure:network:network-security-group');
+    expect(typeOf('Microsoft.Network/networkSecurityGroups')).toBe('azure:network:network-security-group');
     expect(typeOf(undefined)).toBe('aws:prowler:Other');
   });
 
@@ -176,10 +321,11 @@ describe('prowler source', () => {
     const [alert] = prowlerSource.parse(finding);
     expect(alert).toMatchObject({
       kind: 'exposure',
-      fingerprint: 'prowler:aws:ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22',
+      // The account from unmapped.provider_uid, as Prowler writes it beside `cloud`.
+      fingerprint: 'prowler:aws:ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22:111122223333',
       title: 'Prowler FAIL: 42',
       resources: [],
-      cloud: { provider: 'aws' },
+      cloud: { provider: 'aws', account: '111122223333' },
       network: { ips: [], cidrs: [], ports: [{ from: 22, to: 22 }] },
     });
     const odd = sshFinding();

@@ -171,6 +171,8 @@ describe('resolution: Prowler', () => {
     expect(accessAnalyzer!.resolution).toBeUndefined();
     expect(pass.resolution).toBe('Prowler status_code PASS: IAM Access Analyzer analyzer-1 is enabled.');
     expect(identity(pass)).toEqual(identity(accessAnalyzer!));
+    // The placeholder uid is no identity: both carry the one a real uid would say.
+    expect(pass.fingerprint).toBe('prowler:aws:accessanalyzer_enabled:<account_uid>:<region>:<resource_uid>');
     // Without a uid, the fallback identity (provider, check, account, region, resource) matches too.
     const withoutUid = (finding: any) => ({ ...finding, finding_info: { ...finding.finding_info, uid: undefined } });
     const failFallback = parseOne(prowlerSource, withoutUid(passed));
@@ -178,6 +180,45 @@ describe('resolution: Prowler', () => {
     expect(failFallback.fingerprint).toBe('prowler:aws:accessanalyzer_enabled:<account_uid>:<region>:<resource_uid>');
     expect(identity(passFallback)).toEqual(identity(failFallback));
     expect(passFallback.resolution).toBe(`Prowler status_code PASS: ${passed.status_detail}`);
+  });
+
+  it('reads a later PASS as the resolution of each FAIL of the shared GCP, Azure and Kubernetes samples', () => {
+    for (const name of ['example_output_gcp.ocsf.json', 'example_output_azure.ocsf.json', 'example_output_kubernetes.ocsf.json']) {
+      const report = fixture('prowler', name);
+      const failed = prowlerSource.parse(report).filter((alert) => !alert.resolution);
+      const nextScan = prowlerSource.parse(
+        report.filter((finding: any) => finding.status_code === 'FAIL').map((finding: any) => ({ ...finding, status_code: 'PASS' })),
+      );
+      expect(failed.length, name).toBeGreaterThan(0);
+      expect(nextScan.map(identity), name).toEqual(failed.map(identity));
+      expect(nextScan.every((alert) => alert.resolution?.startsWith('Prowler status_code PASS')), name).toBe(true);
+    }
+  });
+
+  it('reads a later PASS of a GCP, Azure or Kubernetes exposure check as its resolution', () => {
+    for (const name of ['vigil-gcp-exposure.ocsf.json', 'vigil-azure-exposure.ocsf.json', 'vigil-kubernetes-exposure.ocsf.json']) {
+      const [finding] = fixture('prowler', name);
+      const fail = parseOne(prowlerSource, finding);
+      const pass = parseOne(prowlerSource, { ...finding, status_code: 'PASS', status_detail: 'Fixed.' });
+      expect(fail).toMatchObject({ kind: 'exposure' });
+      expect(fail.resolution).toBeUndefined();
+      expect(pass.resolution).toBe('Prowler status_code PASS: Fixed.');
+      expect(identity(pass), name).toEqual(identity(fail));
+    }
+  });
+
+  it('resolves nothing with a PASS that has the identity of a FAIL of the same report', () => {
+    const [finding] = fixture('prowler', 'vigil-gcp-exposure.ocsf.json');
+    const fail = parseOne(prowlerSource, finding);
+    // One report cannot both fail and pass a check on one resource: the ids do not tell its
+    // resources apart, and the failure goes on.
+    expect(prowlerSource.parse([finding, { ...finding, status_code: 'PASS' }])).toEqual([fail]);
+    expect(prowlerSource.parse([{ ...finding, status_code: 'PASS' }, finding])).toEqual([fail]);
+    // A muted FAIL is no alert: the PASS beside it still resolves.
+    const muted = { ...finding, status: 'Suppressed', status_id: 3 };
+    expect(prowlerSource.parse([muted, { ...finding, status_code: 'PASS' }]).map((alert) => alert.resolution)).toEqual([
+      expect.stringMatching(/^Prowler status_code PASS/),
+    ]);
   });
 
   it('gives no resolution for FAILs, nothing for MANUAL, and a resolution for a muted PASS', () => {

@@ -147,6 +147,203 @@ describe('scc source', () => {
     });
   });
 
+  it('reads an Event Threat Detection grant in the sourceProperties form (shared sample): caller, role, outsider', () => {
+    const alert = parseOne(fixture('iam_anomalous_grant-remediated.json'));
+    expect(alert).toEqual({
+      kind: 'actor',
+      fingerprint: 'organizations/0000000000/sources/0000000/findings/12345',
+      title: 'SCC Persistence: IAM Anomalous Grant on 12345678',
+      severity: 'high',
+      description: expect.any(String),
+      // The project id the properties name, not only the number of the resource name.
+      cloud: { provider: 'gcp', account: 'test-project' },
+      resources: [{ type: 'gcp:project', id: '//cloudresourcemanager.googleapis.com/projects/12345678' }],
+      network: { ips: [], cidrs: [], ports: [] },
+      // Who granted, and the outsider granted roles/owner.
+      actors: { ips: [], domains: [], principals: ['test-user@test-project.iam.gserviceaccount.com', 'user:test-user@gmail.com'], userAgents: [] },
+    });
+    expect(alert.description!.split('\n')).toEqual(
+      expect.arrayContaining([
+        'Caller: test-user@test-project.iam.gserviceaccount.com',
+        'Granted: roles/owner to user:test-user@gmail.com',
+        'External members: user:test-user@gmail.com',
+        'Detection: iam_anomalous_grant / external_member_added_to_policy (technique persistence, indicator audit_log)',
+      ]),
+    );
+  });
+
+  it('never gives the epoch as the time: the sample says 1970-01-01 for both times, so no time, and says why', () => {
+    const alert = parseOne(fixture('iam_anomalous_grant-remediated.json'));
+    expect(alert).not.toHaveProperty('occurredAt');
+    expect(alert.description).toContain(
+      'Time: the finding has no real time (eventTime 1970-01-01T00:00:00Z, createTime 1970-01-01T00:00:00Z); only when it was received is known.',
+    );
+  });
+
+  it('falls back to the create time when the event time is missing or the epoch, and says so', () => {
+    const timed = (times: object) => {
+      const notification = decoded('vigil-iam-anomalous-grant.push.json');
+      Object.assign(notification.finding, times);
+      return parseOne(push(notification));
+    };
+    const real = timed({});
+    expect(real.occurredAt).toBe('2025-11-28T10:12:45.310Z');
+    expect(real.description).not.toMatch(/^Time:/m);
+
+    const epoch = timed({ eventTime: '1970-01-01T00:00:00Z' });
+    expect(epoch.occurredAt).toBe('2025-11-28T10:12:49.822Z');
+    expect(epoch.description).toContain(
+      'Time: the finding has no event time (eventTime 1970-01-01T00:00:00Z); the time given is when Security Command Center created the finding (createTime).',
+    );
+    const missing = timed({ eventTime: undefined });
+    expect(missing.occurredAt).toBe('2025-11-28T10:12:49.822Z');
+    expect(missing.description).toContain('Time: the finding has no event time (no eventTime);');
+    // A second after the epoch is no time either, nor is what is not a date.
+    expect(timed({ eventTime: '1970-01-01T00:01:05Z', createTime: 'soon' })).not.toHaveProperty('occurredAt');
+    // snake_case, as exports write it.
+    expect(timed({ eventTime: undefined, event_time: '1970-01-01T00:00:00Z', createTime: undefined, create_time: '2025-11-28T10:12:49.822Z' }).occurredAt).toBe(
+      '2025-11-28T10:12:49.822Z',
+    );
+  });
+
+  it('reads a brute force in the sourceProperties form (shared sample): source addresses, logins, the VM', () => {
+    const alert = parseOne(fixture('ssh_brute_force-remediated.json'));
+    expect(alert).toMatchObject({
+      kind: 'actor',
+      title: 'SCC Brute Force: SSH on instance-1',
+      severity: 'high',
+      cloud: { provider: 'gcp', account: 'test-project', region: 'us-west1' },
+      resources: [
+        { type: 'gcp:project', id: '//cloudresourcemanager.googleapis.com/projects/12345678' },
+        { type: 'gcp:compute:instance', id: '//compute.googleapis.com/projects/test-project/zones/us-west1-a/instances/1234', name: 'instance-1' },
+      ],
+      actors: { ips: ['192.0.2.100'], domains: [], principals: [], userAgents: [] },
+    });
+    expect(alert).not.toHaveProperty('occurredAt');
+    expect(alert.description!.split('\n')).toEqual(
+      expect.arrayContaining([
+        // One of the three attempts succeeded: the line says so.
+        'Login attempts from 192.0.2.100: 3, 1 succeeded (users etd_tester, etd_tester-2)',
+        'Detection: ssh_brute_force (technique brute_force, indicator flow_log)',
+        // mitreAttack in snake_case, as in the sample.
+        'MITRE ATT&CK: INITIAL_ACCESS: VALID_ACCOUNTS, LOCAL_ACCOUNTS',
+      ]),
+    );
+    // A long brute force names its first ten users, and counts the rest.
+    const long = fixture('ssh_brute_force-remediated.json');
+    long.finding.sourceProperties.properties.attempts = Array.from({ length: 300 }, (_, n) => ({ sourceIp: '192.0.2.100', username: `user${n % 15}`, authResult: 'FAIL' }));
+    expect(parseOne(long).description).toContain(
+      'Login attempts from 192.0.2.100: 300, 0 succeeded (users user0, user1, user2, user3, user4, user5, user6, user7, user8, user9 and 5 more)',
+    );
+  });
+
+  it('reads a current threat finding in full: access, delegation, IAM bindings, MITRE ATT&CK', () => {
+    const alert = parseOne(fixture('vigil-iam-anomalous-grant.push.json'));
+    expect(alert).toEqual({
+      kind: 'actor',
+      fingerprint: 'organizations/111122223333/sources/2718281828459045235/findings/9d4e2a7b1c3f4d5e8a6b0c2d4e6f8a1b',
+      title: 'SCC Persistence: IAM Anomalous Grant on vigil-prod',
+      severity: 'high',
+      occurredAt: '2025-11-28T10:12:45.310Z',
+      description: [
+        'A member from outside the organization was granted a sensitive role on a project.',
+        '',
+        'Caller: ci-deployer@vigil-prod.iam.gserviceaccount.com from 203.0.113.45',
+        'Delegation chain: ops-lead@example.com',
+        'Call: cloudresourcemanager.googleapis.com SetIamPolicy',
+        'Granted: roles/owner to user:outsider@example.net',
+        'Removed: roles/viewer from user:outsider@example.net',
+        'Detection: iam_anomalous_grant / external_member_added_to_policy (technique persistence, indicator audit_log)',
+        'MITRE ATT&CK: PERSISTENCE: ACCOUNT_MANIPULATION',
+        '',
+        'Detected by: Event Threat Detection',
+        '',
+        'Console: https://console.cloud.google.com/iam-admin/iam?project=vigil-prod',
+        '',
+        'Finding: organizations/111122223333/sources/2718281828459045235/findings/9d4e2a7b1c3f4d5e8a6b0c2d4e6f8a1b',
+      ].join('\n'),
+      cloud: { provider: 'gcp', account: 'vigil-prod' },
+      resources: [{ type: 'gcp:project', id: '//cloudresourcemanager.googleapis.com/projects/271828182845', name: 'vigil-prod' }],
+      network: { ips: [], cidrs: [], ports: [] },
+      actors: {
+        ips: ['203.0.113.45'],
+        domains: [],
+        // The caller, who it acted for, and who was granted a role (not who lost one).
+        principals: ['ci-deployer@vigil-prod.iam.gserviceaccount.com', 'ops-lead@example.com', 'user:outsider@example.net'],
+        userAgents: ['google-cloud-sdk gcloud/502.0.0 command/gcloud.projects.add-iam-policy-binding'],
+      },
+    });
+  });
+
+  it('reads grants under the rule name, as JSON strings, and with numeric actions', () => {
+    const notification = threat();
+    notification.finding.sourceProperties.properties = JSON.stringify({
+      sensitiveRoleGrant: {
+        principalEmail: 'admin@example.com',
+        bindingDeltas: [
+          { action: 1, role: 'roles/editor', member: 'serviceAccount:x@example.iam.gserviceaccount.com' },
+          { action: 2, role: 'roles/viewer', member: 'group:old@example.com' },
+          { role: 'roles/browser', member: 'domain:example.org' },
+          { action: 'ADD', role: 'roles/editor' },
+        ],
+      },
+    });
+    const alert = parseOne(push(notification));
+    expect(alert.actors.principals).toEqual(['admin@example.com', 'serviceAccount:x@example.iam.gserviceaccount.com']);
+    expect(alert.description).toContain(
+      [
+        'Caller: admin@example.com',
+        'Granted: roles/editor to serviceAccount:x@example.iam.gserviceaccount.com',
+        'Removed: roles/viewer from group:old@example.com',
+        'IAM binding: roles/browser for domain:example.org',
+      ].join('\n'),
+    );
+  });
+
+  it('reads Security Health Analytics findings of both forms (shared samples)', () => {
+    expect(parseOne(fixture('non_org_iam_member.json'))).toMatchObject({
+      kind: 'resource',
+      severity: 'high',
+      occurredAt: '2019-10-18T15:30:22.082Z',
+      description: expect.stringMatching(/^A user outside of your organization has IAM permissions on a project or organization\.\n\nGo to /),
+    });
+    // The current form: resource nested in snake_case, OpenPorts for TCP and SCTP.
+    expect(parseOne(fixture('open_ssh_port-remediated.json'))).toMatchObject({
+      kind: 'exposure',
+      title: 'SCC OPEN_SSH_PORT on default-allow-ssh',
+      occurredAt: '2021-06-14T14:55:34.789Z',
+      cloud: { provider: 'gcp', account: 'test-project' },
+      resources: [{ type: 'gcp:compute:firewall', id: '//compute.googleapis.com/projects/test-project/global/firewalls/43256709', name: 'default-allow-ssh' }],
+      network: { ips: [], cidrs: [], ports: [{ from: 22, to: 22 }] },
+    });
+  });
+
+  it('never crashes on odd values of what happened', () => {
+    const notification = threat();
+    Object.assign(notification.finding, {
+      iamBindings: {},
+      access: { serviceAccountDelegationInfo: 'x', principalSubject: 'principal://iam.googleapis.com/locations/global/workforcePools/p/subject/s' },
+      mitreAttack: [],
+    });
+    notification.finding.sourceProperties.properties = {
+      attempts: [null, { sourceIp: 'nope' }, { sourceIp: '198.51.100.9', authResult: 7 }],
+      bindingDeltas: 'garbage',
+      externalMembers: {},
+      zone: 'us-east1-b/../x',
+      projectId: 'p',
+      instanceId: 9,
+      nested: { bindingDeltas: [[], 5] },
+    };
+    const alert = parseOne(push(notification));
+    expect(alert.actors).toMatchObject({
+      ips: ['198.51.100.77', '203.0.113.200', '198.51.100.9'],
+      principals: ['principal://iam.googleapis.com/locations/global/workforcePools/p/subject/s'],
+    });
+    // A zone with a slash names no VM.
+    expect(alert.resources.map((ref) => ref.id)).toEqual(['//compute.googleapis.com/projects/vigil-prod/zones/europe-west1-b/instances/8141592653589793238']);
+    expect(alert.description).toContain('Login attempts from 198.51.100.9: 1, 0 succeeded');
+  });
+
   // Choice: an INACTIVE finding is a remediation notice. It is still an alert, with the finding's
   // fingerprint, so it lands on the issue of the active finding, and it says "inactive" in its title
   // and description. (The shared `*-remediated` samples carry state ACTIVE, so they read as active.)
@@ -177,6 +374,8 @@ describe('scc source', () => {
     const severity = (value: unknown) => {
       const notification = threat();
       notification.finding.severity = value;
+      // Without the older findings' own word for it (see the next test).
+      delete notification.finding.sourceProperties.detectionPriority;
       return parseOne(push(notification)).severity;
     };
     expect(severity('CRITICAL')).toBe('critical');
@@ -186,6 +385,23 @@ describe('scc source', () => {
     expect(severity('SEVERITY_UNSPECIFIED')).toBe('medium');
     expect(severity(undefined)).toBe('medium');
     expect(severity(7)).toBe('medium');
+  });
+
+  it('takes the severity of older findings from detectionPriority or SeverityLevel', () => {
+    const severity = (change: object, properties: object) => {
+      const notification = threat();
+      Object.assign(notification.finding, change);
+      notification.finding.sourceProperties = properties;
+      return parseOne(push(notification)).severity;
+    };
+    expect(severity({ severity: undefined }, { detectionPriority: 'LOW' })).toBe('low');
+    expect(severity({ severity: 'SEVERITY_UNSPECIFIED' }, { SeverityLevel: 'Critical' })).toBe('critical');
+    // The finding's own severity comes first.
+    expect(severity({ severity: 'LOW' }, { detectionPriority: 'HIGH' })).toBe('low');
+    expect(severity({ severity: undefined }, { detectionPriority: 'whatever' })).toBe('medium');
+    // The shared samples: an anomalous grant (detectionPriority HIGH, and severity HIGH) and a
+    // Security Health Analytics finding of 2019 with SeverityLevel "High" and no severity.
+    expect(parseOne(fixture('non_org_iam_member.json')).severity).toBe('high');
   });
 
   it('chooses the kind from the category and the finding class', () => {

@@ -50,7 +50,9 @@ describe('securityhub source: fixtures', () => {
         'This AWS control checks that the default security group of a VPC does not allow inbound or outbound traffic.\n\n' +
         'Control: EC2.2\nProduct: Security Hub (AWS)\n' +
         'Types: Software and Configuration Checks/Industry and Regulatory Standards/AWS-Foundational-Security-Best-Practices\n' +
-        'Compliance: FAILED\nRemediation: https://docs.aws.amazon.com/console/securityhub/EC2.2/remediation',
+        'Compliance: FAILED\n' +
+        'Remediation: For directions on how to fix this issue, please consult the AWS Security Hub Foundational Security Best Practices documentation.\n' +
+        'Remediation URL: https://docs.aws.amazon.com/console/securityhub/EC2.2/remediation',
       // No Region on the finding itself: the resource's.
       cloud: { provider: 'aws', account: '111111111111', region: 'us-east-1' },
       resources: [{ type: 'aws:ec2:security-group', id: 'sg-1234123f', name: 'default' }],
@@ -91,6 +93,61 @@ describe('securityhub source: fixtures', () => {
       actors: emptyActors,
     });
     expect(alert.description).toContain('Control: 4.2');
+  });
+
+  it('says why a CIS control failed (shared sample: Compliance.StatusReasons) and how to fix it', () => {
+    const alert = parseOne(fixture('cis-31.json'));
+    expect(alert).toMatchObject({
+      kind: 'resource',
+      title: '3.1 Ensure a log metric filter and alarm exist for unauthorized API calls',
+      severity: 'low',
+      resources: [{ type: 'aws:account', id: '111111111111' }],
+    });
+    expect(alert.description).toBe(
+      [
+        'Real-time monitoring of API calls can be achieved by directing CloudTrail Logs to CloudWatch Logs and establishing ' +
+          'corresponding metric filters and alarms. It is recommended that a metric filter and alarm be established for unauthorized API calls.',
+        '',
+        'Control: 3.1',
+        'Product: Security Hub (AWS)',
+        'Types: Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark',
+        'Compliance: FAILED',
+        'Reason: CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: Multi region CloudTrail with the required configuration does not exist in the account',
+        'Remediation: For directions on how to fix this issue, consult the AWS Security Hub CIS documentation.',
+        'Remediation URL: https://docs.aws.amazon.com/console/securityhub/standards-cis-3.1/remediation',
+      ].join('\n'),
+    );
+  });
+
+  it('says why a control could not be checked (shared sample: WARNING, CONFIG_ACCESS_DENIED, in an event)', () => {
+    const alert = parseOne(fixture('CIS-1.3.json'));
+    expect(alert.resolution).toBeUndefined();
+    expect(alert.description).toContain(
+      'Compliance: WARNING\nReason: CONFIG_ACCESS_DENIED: Unable to describe the supporting AWS Config Rule, Please verify that you have enabled AWS Config.\n',
+    );
+  });
+
+  it('gives one line per reason, and the ProductFields address when Remediation has none', () => {
+    const finding = fixture('cis-31.json');
+    finding.Compliance.StatusReasons = [
+      { ReasonCode: 'FIRST_REASON' },
+      { Description: 'A reason without a code' },
+      {},
+      'not a reason',
+      { ReasonCode: { nested: 1 }, Description: 'Only the description is text' },
+    ];
+    delete finding.Remediation;
+    const lines = parseOne(finding).description!.split('\n');
+    expect(lines.slice(lines.indexOf('Compliance: FAILED'))).toEqual([
+      'Compliance: FAILED',
+      'Reason: FIRST_REASON',
+      'Reason: A reason without a code',
+      'Reason: Only the description is text',
+      'Remediation URL: https://docs.aws.amazon.com/console/securityhub/standards-cis-3.1/remediation',
+    ]);
+    finding.Compliance.StatusReasons = {};
+    delete finding.ProductFields.RecommendationUrl;
+    expect(parseOne(finding).description).not.toMatch(/Reason:|Remediation/);
   });
 
   it('reads consolidated control findings from GetFindings, skipping the suppressed', () => {
@@ -412,6 +469,28 @@ describe('securityhub source: actors, resources and odd values', () => {
     const group = fixture('cis-42.json');
     group.Resources[0].Details.AwsEc2SecurityGroup.IpPermissions = [{ IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, IpRanges: {} }, null];
     expect(parseOne(group).network).toEqual({ ips: [], cidrs: [], ports: [{ from: 3389, to: 3389 }] });
+  });
+});
+
+describe('securityhub source: payload words that name Object properties', () => {
+  it('finds nothing inherited for control ids, resource types and protocols', () => {
+    const alert = parseOne(
+      asff({
+        ProductFields: { ControlId: 'constructor' },
+        Resources: [{ Type: 'toString', Id: 'r-1' }],
+        Network: { Protocol: 'constructor', Direction: 'IN', DestinationPort: 443 },
+      }),
+    );
+    // Not an exposure of a control called "constructor", a resource of an ASFF type, a protocol as written.
+    expect(alert).toMatchObject({
+      kind: 'resource',
+      resources: [{ type: 'aws:asff:toString', id: 'r-1' }],
+      network: { ips: [], cidrs: [], ports: [{ from: 443, to: 443 }], protocol: 'constructor' },
+    });
+    const cis = fixture('cis-42.json');
+    cis.ProductFields.RuleId = 'hasOwnProperty';
+    cis.Title = 'A check';
+    expect(parseOne(cis).kind).toBe('resource');
   });
 });
 

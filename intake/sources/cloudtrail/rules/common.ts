@@ -1,36 +1,13 @@
-// What a rule is, and the helpers more than one rule family needs (./index.ts lists the families).
-import type { AlertKind, PortRange, ResourceRef, Severity } from '../../../../lib/alert';
+// The CloudTrail rule type, and the helpers more than one rule family needs (./index.ts lists the
+// families). What a rule is, and how a record is judged, is shared with GCP audit logs: ../../rules.ts.
 import { asArray, isRecord, str } from '../../util';
 import { accountOf, at, eventName, regionOf, type CloudTrailRecord } from '../record';
+import type { Rule, RuleMatch } from '../../rules';
 
-export interface RuleMatch {
-  title: string;
-  resources: ResourceRef[];
-  /** Only for `exposure` rules: the internet ranges, ports and protocol that were opened. */
-  network?: { cidrs: string[]; ports: PortRange[]; protocol?: string };
-  /**
-   * The fingerprint, when the alert is about a thing rather than about this one event (a security
-   * group, a snapshot, an Insights episode), so that repeats collapse into one issue.
-   */
-  fingerprint?: string;
-  /** Extra lines for the description (what exactly was opened, shared or changed). */
-  details?: string[];
-  /** The record ends what an earlier one started (an Insights episode's end): see `ParsedAlert.resolution`. */
-  resolution?: string;
-}
+/** A CloudTrail rule: the shared rule shape (../../rules.ts) over one CloudTrail record. */
+export type CloudTrailRule = Rule<CloudTrailRecord>;
 
-/**
- * A rule looks at one record and either passes or says what it found. Kind and severity are fixed
- * per rule so that the manual and the configuration can list them.
- */
-export interface CloudTrailRule {
-  /** Stable id, used in configuration (`disabledRules`) and in alert descriptions. */
-  id: string;
-  description: string;
-  kind: Exclude<AlertKind, 'unparsed'>;
-  severity: Severity;
-  match(record: CloudTrailRecord): RuleMatch | undefined;
-}
+export type { RuleMatch };
 
 /**
  * An EC2 list: `{"items": [...]}`, a plain list, a single object, or `{}` for none (CloudTrail

@@ -1,4 +1,7 @@
-// Logging rules: CloudTrail trails and VPC flow logs switched off or changed, which hides what follows.
+// Logging rules: CloudTrail trails, VPC flow logs, GuardDuty detectors and AWS Config recorders
+// switched off or changed, which hides what follows, and failed attempts at it (someone tried, and
+// was refused: worth knowing even though nothing changed).
+import type { ResourceRef } from '../../../../lib/alert';
 import { isRecord, str, uniq } from '../../util';
 import { at, eventName, short, type CloudTrailRecord } from '../record';
 import { is, succeeded, thingFingerprint, type CloudTrailRule, type RuleMatch } from './common';
@@ -20,15 +23,57 @@ function trailName(value: string): string {
   return value.includes(':trail/') ? value.slice(value.lastIndexOf(':trail/') + ':trail/'.length) : value;
 }
 
-function trailMatch(record: CloudTrailRecord, title: (name: string) => string): RuleMatch {
+/** The thing a logging call is about, shared by the rule of the change and the rule of its failure. */
+interface Target {
+  /** Its name or ids as a title shows them (`org-trail`, `fl-0e17aa62a21d4bbfe`). */
+  name: string;
+  resources: ResourceRef[];
+  fingerprint?: string;
+}
+
+function trailTarget(record: CloudTrailRecord): Target {
   const given = str(at(record, 'requestParameters', 'name')) ?? str(at(record, 'requestParameters', 'trailName'));
   const name = given ? trailName(given) : undefined;
   return {
-    title: title(short(name ?? 'unknown')),
+    name: short(name ?? 'unknown'),
     resources: given ? [{ type: 'aws:cloudtrail:trail', id: given, ...(name !== given ? { name } : {}) }] : [],
     fingerprint: name ? thingFingerprint(record, `trail/${name}`) : undefined,
   };
 }
+
+function flowLogsTarget(record: CloudTrailRecord): Target {
+  const params = record.requestParameters;
+  const ids = uniq([...ec2Strings(at(params, 'DeleteFlowLogsRequest', 'FlowLogId')), ...ec2Strings(at(params, 'flowLogIds'))]).sort();
+  return {
+    name: short(ids.join(', ') || 'ids not recorded'),
+    resources: ids.map((id) => ({ type: 'aws:ec2:flow-log', id })),
+    fingerprint: ids.length > 0 ? thingFingerprint(record, ids.join(',')) : undefined,
+  };
+}
+
+function detectorTarget(record: CloudTrailRecord): Target {
+  const id = str(at(record, 'requestParameters', 'detectorId'));
+  return {
+    name: short(id ?? 'unknown'),
+    resources: id ? [{ type: 'aws:guardduty:detector', id }] : [],
+    fingerprint: id ? thingFingerprint(record, `guardduty-detector/${id}`) : undefined,
+  };
+}
+
+function recorderTarget(record: CloudTrailRecord): Target {
+  const name = str(at(record, 'requestParameters', 'configurationRecorderName'));
+  return {
+    name: short(name ?? 'unknown'),
+    resources: name ? [{ type: 'aws:config:configuration-recorder', id: name }] : [],
+    fingerprint: name ? thingFingerprint(record, `config-recorder/${name}`) : undefined,
+  };
+}
+
+const matchOf = (target: Target, title: string): RuleMatch => ({
+  title,
+  resources: target.resources,
+  ...(target.fingerprint ? { fingerprint: target.fingerprint } : {}),
+});
 
 const cloudTrailStopped: CloudTrailRule = {
   id: 'cloudtrail-logging-stopped',
@@ -37,9 +82,8 @@ const cloudTrailStopped: CloudTrailRule = {
   severity: 'high',
   match(record) {
     if (!is(record, 'StopLogging', 'DeleteTrail') || !succeeded(record)) return undefined;
-    return trailMatch(record, (name) =>
-      eventName(record) === 'DeleteTrail' ? `CloudTrail trail ${name} deleted` : `CloudTrail logging stopped on trail ${name}`,
-    );
+    const trail = trailTarget(record);
+    return matchOf(trail, eventName(record) === 'DeleteTrail' ? `CloudTrail trail ${trail.name} deleted` : `CloudTrail logging stopped on trail ${trail.name}`);
   },
 };
 
@@ -51,8 +95,8 @@ const cloudTrailChanged: CloudTrailRule = {
   severity: 'medium',
   match(record) {
     if (!is(record, 'UpdateTrail', 'PutEventSelectors') || !succeeded(record)) return undefined;
-    const event = eventName(record) ?? '';
-    return trailMatch(record, (name) => `CloudTrail trail ${name} changed (${event})`);
+    const trail = trailTarget(record);
+    return matchOf(trail, `CloudTrail trail ${trail.name} changed (${eventName(record) ?? ''})`);
   },
 };
 
@@ -63,17 +107,71 @@ const flowLogsDeleted: CloudTrailRule = {
   severity: 'medium',
   match(record) {
     if (!is(record, 'DeleteFlowLogs') || !succeeded(record)) return undefined;
-    const params = record.requestParameters;
-    const ids = uniq([
-      ...ec2Strings(at(params, 'DeleteFlowLogsRequest', 'FlowLogId')),
-      ...ec2Strings(at(params, 'flowLogIds')),
-    ]).sort();
-    return {
-      title: `VPC flow logs deleted: ${short(ids.join(', ') || 'ids not recorded')}`,
-      resources: ids.map((id) => ({ type: 'aws:ec2:flow-log', id })),
-      fingerprint: ids.length > 0 ? thingFingerprint(record, ids.join(',')) : undefined,
-    };
+    const flowLogs = flowLogsTarget(record);
+    return matchOf(flowLogs, `VPC flow logs deleted: ${flowLogs.name}`);
   },
 };
 
-export const loggingRules: readonly CloudTrailRule[] = [cloudTrailStopped, cloudTrailChanged, flowLogsDeleted];
+const detectorDeleted: CloudTrailRule = {
+  id: 'guardduty-detector-deleted',
+  // High, like a trail stopped: GuardDuty stops watching the region altogether.
+  description: 'DeleteDetector: GuardDuty stops watching the region',
+  kind: 'resource',
+  severity: 'high',
+  match(record) {
+    if (!is(record, 'DeleteDetector') || !succeeded(record)) return undefined;
+    const detector = detectorTarget(record);
+    return matchOf(detector, `GuardDuty detector ${detector.name} deleted`);
+  },
+};
+
+const recorderStopped: CloudTrailRule = {
+  id: 'config-recorder-stopped',
+  // Medium, like flow logs: AWS Config's history of resource changes stops, the account is still logged.
+  description: 'StopConfigurationRecorder or DeleteConfigurationRecorder: AWS Config stops recording resource changes',
+  kind: 'resource',
+  severity: 'medium',
+  match(record) {
+    if (!is(record, 'StopConfigurationRecorder', 'DeleteConfigurationRecorder') || !succeeded(record)) return undefined;
+    const recorder = recorderTarget(record);
+    const verb = eventName(record) === 'DeleteConfigurationRecorder' ? 'deleted' : 'stopped';
+    return matchOf(recorder, `AWS Config recorder ${recorder.name} ${verb}`);
+  },
+};
+
+/** Calls that switch logging off or narrow it, with what each is about, for the failed-attempt rule. */
+const visibilityCalls: Record<string, { thing: string; target: (record: CloudTrailRecord) => Target }> = {
+  StopLogging: { thing: 'CloudTrail trail', target: trailTarget },
+  DeleteTrail: { thing: 'CloudTrail trail', target: trailTarget },
+  PutEventSelectors: { thing: 'CloudTrail trail', target: trailTarget },
+  DeleteFlowLogs: { thing: 'VPC flow logs', target: flowLogsTarget },
+  DeleteDetector: { thing: 'GuardDuty detector', target: detectorTarget },
+  StopConfigurationRecorder: { thing: 'AWS Config recorder', target: recorderTarget },
+  DeleteConfigurationRecorder: { thing: 'AWS Config recorder', target: recorderTarget },
+};
+
+const visibilityChangeFailed: CloudTrailRule = {
+  id: 'logging-change-failed',
+  // Low: nothing changed, but someone tried to go unseen. The description's Error line says why it failed.
+  description:
+    'A failed StopLogging, DeleteTrail, PutEventSelectors, DeleteFlowLogs, DeleteDetector, StopConfigurationRecorder or DeleteConfigurationRecorder',
+  kind: 'resource',
+  severity: 'low',
+  match(record) {
+    const name = eventName(record) ?? '';
+    if (succeeded(record) || !Object.hasOwn(visibilityCalls, name)) return undefined;
+    const { thing, target } = visibilityCalls[name]!;
+    const found = target(record);
+    const why = str(record.errorCode) ?? 'error not recorded';
+    return matchOf(found, `Failed attempt: ${name} on ${thing} ${found.name} (${short(why)})`);
+  },
+};
+
+export const loggingRules: readonly CloudTrailRule[] = [
+  cloudTrailStopped,
+  cloudTrailChanged,
+  flowLogsDeleted,
+  detectorDeleted,
+  recorderStopped,
+  visibilityChangeFailed,
+];

@@ -1,0 +1,82 @@
+// Sigma string values: `*` matches any run of characters, `?` exactly one, and `\` escapes `*`, `?`
+// and itself; a `\` before anything else is a plain backslash (so `C:\Windows` needs no doubling).
+// Matching is case-insensitive unless the rule says `cased`: both sides are compared in their
+// `toLowerCase()` form. Each value is compiled once into the cheapest test that decides it.
+
+import { lowerCase } from './values';
+
+export const MANY = Symbol('*');
+const ONE = Symbol('?');
+type Wildcard = typeof MANY | typeof ONE;
+/** A run of plain characters, or a wildcard. */
+export type Part = string | Wildcard;
+
+const wildcards: Record<string, Wildcard> = { '*': MANY, '?': ONE };
+
+/** The parts of a value as written in a rule, with its escapes resolved. */
+export function parseSigmaString(raw: string): Part[] {
+  const parts: Part[] = [];
+  let plain = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i] as string;
+    const next = raw[i + 1];
+    if (c === '\\' && (next === '*' || next === '?' || next === '\\')) {
+      plain += next;
+      i++;
+    } else if (c === '*' || c === '?') {
+      if (plain) parts.push(plain);
+      plain = '';
+      parts.push(wildcards[c] as Wildcard);
+    } else plain += c;
+  }
+  if (plain) parts.push(plain);
+  return parts;
+}
+
+export const hasWildcard = (parts: readonly Part[]): boolean => parts.some((part) => typeof part !== 'string');
+
+/** The value without wildcards, for modifiers that need plain text (base64, fieldref). */
+export const plainText = (parts: readonly Part[]): string => parts.filter((part) => typeof part === 'string').join('');
+
+/** Adjacent plain runs joined and runs of `*` collapsed, so the shape of the pattern is plain to see. */
+function normalize(parts: readonly Part[]): Part[] {
+  const out: Part[] = [];
+  for (const part of parts) {
+    const last = out[out.length - 1];
+    if (typeof part === 'string' && typeof last === 'string') out[out.length - 1] = last + part;
+    else if (!(part === MANY && last === MANY) && part !== '') out.push(part);
+  }
+  return out;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+
+/** A test of text already in the case the pattern expects. */
+type TextTest = (text: string) => boolean;
+
+function testFor(parts: readonly Part[]): TextTest {
+  const [first, second, third] = parts;
+  const only = parts.length;
+  if (only === 0) return (text) => text === '';
+  if (only === 1 && typeof first === 'string') return (text) => text === first;
+  if (only === 1 && first === MANY) return () => true;
+  if (only === 2 && first === MANY && typeof second === 'string') return (text) => text.endsWith(second);
+  if (only === 2 && typeof first === 'string' && second === MANY) return (text) => text.startsWith(first);
+  if (only === 3 && first === MANY && typeof second === 'string' && third === MANY) return (text) => text.includes(second);
+  // `u` so that `?` is one character even outside the BMP; `s` so that `*` spans newlines.
+  const source = parts.map((part) => (part === MANY ? '.*' : part === ONE ? '.' : escapeRegExp(part))).join('');
+  const pattern = new RegExp(`^${source}$`, 'su');
+  return (text) => pattern.test(text);
+}
+
+/** Whether a text matches the value as a whole, case-insensitively unless `cased`. */
+export function compileStringTest(parts: readonly Part[], cased: boolean): (text: string) => boolean {
+  if (cased) return testFor(normalize(parts));
+  const test = testFor(normalize(parts.map((part) => (typeof part === 'string' ? part.toLowerCase() : part))));
+  return (text) => test(lowerCase(text));
+}
+
+/** The lower-case text a pattern without wildcards equals, for set lookups; undefined otherwise. */
+export function exactLowerCase(parts: readonly Part[]): string | undefined {
+  return hasWildcard(parts) ? undefined : plainText(parts).toLowerCase();
+}
