@@ -122,6 +122,8 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     // One clean re-check is enough to call the demo's closed port remediated; a recording continues
     // as new after two checks, so that the histories have a continue-as-new in them.
     watch: { cleanChecks: 1, ...(historiesDir ? { checksPerRun: 2 } : {}) },
+    // SigmaHQ rules beside the built-in ones: the CloudTrail and GCP audit issues name both.
+    detections: { sigma: [path.join(projectRoot, 'demo', 'sigma')] },
   });
   say(`Starting Vigil (data folder ${dataDir}; demo web page on 127.0.0.1:${services.webPort}, SSH on 127.0.0.1:${services.sshPort}) …`);
   let stack: Stack;

@@ -70,6 +70,12 @@ describe('vigil demo --once --json', () => {
       expect(labels, `an issue from ${source}`).toContain(`source:${source}`);
     }
     for (const kind of ['exposure', 'actor', 'resource', 'unparsed']) expect(labels).toContain(`kind:${kind}`);
+    // The demo's Sigma rules (demo/sigma) found the CloudTrail and GCP audit alerts too.
+    const opened = issues.find((issue) => issue.labels.includes('source:cloudtrail'))!;
+    expect(opened.labels).toEqual(expect.arrayContaining(['attack:initial-access', 'attack:T1190']));
+    expect(opened.comments[0]!.body).toContain('Sigma rule `Ingress/Egress Security Group Modification` (`6fb77778-040f-4015-9440-572aa9b6b580`, level `medium`)');
+    const firewall = issues.find((issue) => issue.labels.includes('source:gcp-audit'))!;
+    expect(firewall.comments[0]!.body).toContain('Sigma rule `Google Cloud Compute Firewall Ingress Allow All SSH`');
     const hostile = issues.find((issue) => issue.labels.includes('kind:resource') && issue.title.includes('onerror'))!;
     expect(hostile.title).toBe('[low] <img src=x onerror=alert(1)> @\u2060security-team urgent, see #\u20601');
     expect(hostile.comments[0]!.body).toContain('````text\n');
