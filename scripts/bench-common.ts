@@ -26,6 +26,13 @@ export const round = (value: number, digits = 2) => Number(value.toFixed(digits)
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long synchronous work takes, in seconds. */
+export function seconds(work: () => unknown): number {
+  const started = performance.now();
+  work();
+  return (performance.now() - started) / 1000;
+}
+
 /** Resident memory of one process (VmRSS), 0 once it is gone. */
 export function rssBytes(pid: number): number {
   try {

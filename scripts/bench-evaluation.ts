@@ -5,7 +5,7 @@
 import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from '../activities/context/gcp/firewall';
 import { evaluateRescan } from '../activities/rescan/evaluate';
 import { configSchema } from '../lib/config';
-import { median, round } from './bench-common';
+import { median, round, seconds } from './bench-common';
 
 const PROJECTS = 100;
 const FIREWALLS_PER_PROJECT = 100;
@@ -72,12 +72,6 @@ function estate(): GcpAsset[] {
       ...Array.from({ length: INSTANCES_PER_PROJECT }, (_, n) => instance(project, p, n)),
     ];
   }).flat();
-}
-
-function seconds(work: () => unknown): number {
-  const started = performance.now();
-  work();
-  return (performance.now() - started) / 1000;
 }
 
 export function benchEvaluation(): Record<string, number | string> {

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileSigmaRules, loadSigmaRules, type SigmaRule } from '../intake/sigma';
-import { median, round } from './bench-common';
+import { median, round, seconds } from './bench-common';
 import { projectRoot } from './prerequisites';
 
 const RULES = 100;
@@ -40,12 +40,6 @@ function records(): Record<string, unknown>[] {
     found.push(...list.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null));
   }
   return Array.from({ length: RECORDS }, (_, n) => found[n % found.length]!);
-}
-
-function seconds(work: () => unknown): number {
-  const started = performance.now();
-  work();
-  return (performance.now() - started) / 1000;
 }
 
 export function benchSigma(): Record<string, number | string> {

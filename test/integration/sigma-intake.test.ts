@@ -52,19 +52,7 @@ describe('Sigma rules at intake', () => {
   });
 
   it('turns a GCP audit entry only a Sigma rule matches into an alert, and answers an unmatched one with a count', async () => {
-    const entry = {
-      insertId: 'sigma-intake-1',
-      logName: 'projects/acme-prod/logs/cloudaudit.googleapis.com%2Fdata_access',
-      resource: { type: 'gcs_bucket', labels: { project_id: 'acme-prod' } },
-      timestamp: '2026-11-30T10:00:00Z',
-      protoPayload: {
-        '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
-        serviceName: 'storage.googleapis.com',
-        methodName: 'storage.buckets.list',
-        resourceName: 'projects/_/buckets/acme-logs',
-        authenticationInfo: { principalEmail: 'mallory@example.com' },
-      },
-    };
+    const entry = await fixture('gcp-audit/vigil-storage-buckets-list.json');
     const matched = await vigil.post('gcp-audit', entry);
     expect(matched.status).toBe(202);
     expect(matched.body.alerts).toHaveLength(1);

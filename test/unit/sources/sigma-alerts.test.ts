@@ -120,20 +120,8 @@ detection:
 });
 
 describe('Sigma rules in the GCP audit source', () => {
-  const bucketList = (insertId: string) => ({
-    insertId,
-    logName: 'projects/acme-prod/logs/cloudaudit.googleapis.com%2Fdata_access',
-    resource: { type: 'gcs_bucket', labels: { project_id: 'acme-prod', bucket_name: 'acme-logs' } },
-    timestamp: '2026-11-30T10:00:00Z',
-    protoPayload: {
-      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
-      serviceName: 'storage.googleapis.com',
-      methodName: 'storage.buckets.list',
-      resourceName: 'projects/_/buckets/acme-logs',
-      authenticationInfo: { principalEmail: 'mallory@example.com' },
-      requestMetadata: { callerIp: '203.0.113.9', callerSuppliedUserAgent: 'gsutil' },
-    },
-  });
+  /** The fixture, as another entry of the same log. */
+  const bucketList = (insertId: string) => ({ ...json('gcp-audit', 'vigil-storage-buckets-list.json'), insertId });
 
   it("makes an alert of an entry only a SigmaHQ rule matches, and counts the one no rule matches", () => {
     const source = createGcpAuditSource({ sigma: sigmahq });
