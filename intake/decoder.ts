@@ -131,13 +131,17 @@ export function createDecoder(settings: DecoderSettings): Decoder {
   // The threads build the same adapters: a mistake in their settings fails here, at start.
   const sigmaRules = compileSigmaRuleFiles(sigma);
   const adapters = createSourceAdapters(sources, sigmaRules.rules);
+  // A SigmaHQ checkout is thousands of files, most for other logs: threads compile only those that
+  // gave rules here, which give the same rules there.
+  const ruleFiles = new Set(sigmaRules.rules.map((rule) => rule.file));
+  const threadSigma = sigma.filter(({ file }) => ruleFiles.has(file));
   const pool = new Piscina({
     filename: new URL('./decoding-thread.mjs', import.meta.url).href,
     minThreads: 0,
     maxThreads: threads,
     idleTimeout: IDLE_THREAD_MS,
     ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
-    workerData: { taskModule: taskModule.href, sources, sigma, maxInflatedBytes, jsonLimits } satisfies ThreadSettings,
+    workerData: { taskModule: taskModule.href, sources, sigma: threadSigma, maxInflatedBytes, jsonLimits } satisfies ThreadSettings,
   });
   // A thread that fails with no task left to fail (one ended past its deadline, running out of memory
   // on its way out) has no one to tell: its body was rejected already. Unheard, it would end the process.

@@ -46,6 +46,8 @@ export function parsePayload(adapters: readonly SourceAdapter[], source: string,
   try {
     return { source: adapter.name, alerts: adapter.parse(payload, tally) };
   } catch (err) {
+    // The whole body becomes one unparsed alert: none of its events was counted as seen.
+    if (tally) tally.unmatched = 0;
     return { source: adapter.name, problem: (err as Error).message };
   }
 }

@@ -13,7 +13,7 @@ export interface ExposingRule {
    * `default-allow-ssh (43256709)`), and the permission's position.
    */
   name: string;
-  /** Other ids of the same rule that alerts use instead of `id` (a GCP firewall's numeric id). */
+  /** Other ids of the same rule that alerts use instead of `id` (a GCP firewall's numeric id), shown beside its name. */
   aliases?: string[];
   /** `tcp`, `udp`, `icmp`, `all`, or the provider's own protocol name. */
   protocol: string;

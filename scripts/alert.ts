@@ -20,7 +20,9 @@ export async function parseAlertFile(config: Config, file: string, source = AUTO
     return 2;
   }
   const tally = { unmatched: 0 };
-  const adapters = createSourceAdapters(config.intake.sources, loadSigmaRules(config.detections.sigma).rules);
+  const sigma = loadSigmaRules(config.detections.sigma);
+  if (sigma.skipped.length > 0) console.error(`vigil: ${sigma.skipped.length} of the Sigma rules were skipped; \`vigil rules check\` says why`);
+  const adapters = createSourceAdapters(config.intake.sources, sigma.rules);
   const outcome = parsePayload(adapters, source, payload, tally);
   if ('problem' in outcome) {
     console.error(`vigil: ${file} is not understood as ${outcome.source}: ${outcome.problem}`);
@@ -29,7 +31,9 @@ export async function parseAlertFile(config: Config, file: string, source = AUTO
   const sha256 = createHash('sha256').update(body).digest('hex');
   const alerts = outcome.alerts.map((alert) => ({ ...alert, source: outcome.source, archive: { dryRun: true, sha256 } }));
   console.log(JSON.stringify(alerts, null, 2));
-  if (tally.unmatched > 0) console.error(`vigil: ${tally.unmatched} events of ${file} matched no rule: intake archives them and counts them (\`unmatched\`), without an issue`);
+  if (tally.unmatched > 0) {
+    console.error(`vigil: events of ${file} that matched no rule: ${tally.unmatched} (intake archives and counts them as \`unmatched\`, without an issue)`);
+  }
   return 0;
 }
 

@@ -15,7 +15,9 @@ function sigmaEvents(payload: unknown): { logsource: SigmaLogsource; events: Rec
   return entries ? { logsource: 'gcp-audit', events: entries } : undefined;
 }
 
-const skippedLine = ({ file, document, reason }: SkippedRule) => `skipped ${file}${document ? ` (document ${document + 1})` : ''}: ${reason}`;
+/** Documents are numbered from 0, as in `--json` and docs/sigma.md; the first is not named. */
+const skippedLine = ({ file, document, id, title, reason }: SkippedRule) =>
+  `skipped ${file}${document ? ` (document ${document})` : ''}${id ? ` ${id}` : ''}${title ? ` ${JSON.stringify(title)}` : ''}: ${reason}`;
 
 /** The configured rule paths when none are given. */
 function chosenPaths(config: Config, paths: readonly string[]): readonly string[] {
@@ -52,7 +54,8 @@ async function matchesIn(ruleSet: SigmaRuleSet, file: string, maxInflatedBytes: 
   try {
     payload = decodeBody(await readFile(file), maxInflatedBytes);
   } catch (err) {
-    if (err instanceof MalformedBodyError) return err.message;
+    // One unreadable file (missing, a folder, not JSON) is reported, and the others are still tested.
+    if (err instanceof MalformedBodyError || (err as NodeJS.ErrnoException).code !== undefined) return (err as Error).message;
     throw err;
   }
   const found = sigmaEvents(payload);
@@ -63,7 +66,7 @@ async function matchesIn(ruleSet: SigmaRuleSet, file: string, maxInflatedBytes: 
   );
 }
 
-/** Which rules match which records of the files. Exit 2 when a file is not a log Sigma rules read. */
+/** Which rules match which records of the files. Exit 2 when a file cannot be read or is not a log Sigma rules read. */
 export async function testRules(config: Config, paths: readonly string[], files: readonly string[], { json = false }): Promise<number> {
   if (files.length === 0) throw new Error('give the log files after --, as in: vigil rules test rules/ -- trail.json');
   const ruleSet = loadSigmaRules(chosenPaths(config, paths));
@@ -79,7 +82,7 @@ export async function testRules(config: Config, paths: readonly string[], files:
     }
   }
   if (json) {
-    const skipped = ruleSet.skipped.map(({ file, document, reason }) => ({ file, reason: document ? `document ${document + 1}: ${reason}` : reason }));
+    const skipped = ruleSet.skipped.map(({ file, document, reason }) => ({ file, reason: document ? `document ${document}: ${reason}` : reason }));
     console.log(JSON.stringify({ loaded: ruleSet.rules.length, skipped, matches }, null, 2));
   } else {
     for (const entry of ruleSet.skipped) console.log(skippedLine(entry));

@@ -62,7 +62,8 @@ alert
   .command('parse')
   .argument('<file>', 'a JSON (or gzip) alert payload')
   .option('-s, --source <source>', 'the source it comes from (default: detected)')
-  .option('-r, --rules <path...>', 'Sigma rule files or folders to use instead of detections.sigma')
+  // Repeated rather than variadic, so that `--rules DIR FILE` leaves FILE to be the file.
+  .option('-r, --rules <path>', 'a Sigma rule file or folder to use instead of detections.sigma (repeat for more)', (value: string, all: string[] = []) => [...all, value])
   .description('print the normalized alerts as a JSON array, each with the rules that found it; nothing is archived or started (exit 2: not understood)')
   .action(async (file: string, { source, rules }: { source?: string; rules?: string[] }) => {
     const { parseAlertFile } = await import('./alert');

@@ -9,6 +9,7 @@ import { createLocalTracker } from '../activities/tracker/local';
 import { createIssueSignaller } from '../intake/issue-signals';
 import { configuredSecrets } from '../intake/archived-headers';
 import { buildIntakeServer } from '../intake/server';
+import type { SigmaRuleSet, SkippedRule } from '../intake/sigma';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import { resolveTrackerToken } from '../intake/token';
 import { resolveSecret, type Config } from '../lib/config';
@@ -39,14 +40,30 @@ function sourceRoutes(config: Config) {
   }));
 }
 
+/**
+ * Never silently: the rules that cannot run, with why, one line per reason (a SigmaHQ checkout skips
+ * thousands for one reason, its log source); `vigil rules check` lists each.
+ */
+function logSigmaRules(config: Config, { rules, skipped }: SigmaRuleSet, logger: Logger): void {
+  if (config.detections.sigma.length === 0) return;
+  const byReason = new Map<string, SkippedRule[]>();
+  for (const entry of skipped) {
+    const reason = entry.reason.replace(/^logsource .*? is not one Vigil reads/, 'logsource is not one Vigil reads');
+    const entries = byReason.get(reason) ?? [];
+    entries.push(entry);
+    byReason.set(reason, entries);
+  }
+  for (const [reason, entries] of byReason) {
+    logger.warn({ reason, rules: entries.length, files: entries.slice(0, 5).map(({ file, document }) => (document ? `${file}#${document}` : file)) }, 'Sigma rules skipped');
+  }
+  logger.info({ loaded: rules.length, skipped: skipped.length }, 'Sigma rules loaded');
+}
+
 export async function startIntake({ config, token, client, logger = createLogger('intake'), archive = createArchive(config) }: StartIntakeOptions): Promise<{
   app: FastifyInstance;
   url: string;
 }> {
-  // Never silently: each Sigma rule that cannot run is named with why (`vigil rules check` lists them too).
-  const { sigma } = configuredDecoder(config);
-  for (const { file, document, id, reason } of sigma.skipped) logger.warn({ file, document, ruleId: id, reason }, 'Sigma rule skipped');
-  if (config.detections.sigma.length > 0) logger.info({ loaded: sigma.rules.length, skipped: sigma.skipped.length }, 'Sigma rules loaded');
+  logSigmaRules(config, configuredDecoder(config).sigma, logger);
   const signalIssueChange = createIssueSignaller(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
   const app = buildIntakeServer({
     token,

@@ -1,6 +1,7 @@
 // One rule document into a SigmaRule whose `matches` is a tree of closures built once: the
-// detection's values parsed, lower-cased and turned into RegExps here, so matching an event only
+// detection's values parsed, lower-cased and turned into tests here, so matching an event only
 // walks the event. Anything Vigil cannot evaluate faithfully skips the rule with the reason.
+import { createHash } from 'node:crypto';
 import { compileCondition, parseCondition } from './condition';
 import { compileSearch } from './detection';
 import type { SigmaLevel, SigmaRule, SigmaRuleSet, SkippedRule } from './index';
@@ -17,7 +18,8 @@ const idOf = (value: unknown): string | undefined => (typeof value === 'string' 
 
 function levelOf(value: unknown): SigmaLevel {
   if (value === undefined || value === null) return 'medium';
-  const level = levels.find((name) => name === value);
+  // pySigma reads `High` as high too.
+  const level = levels.find((name) => typeof value === 'string' && name === value.toLowerCase());
   if (!level) throw new Unsupported(`level ${quote(value)} is not one of ${levels.join(', ')}`);
   return level;
 }
@@ -47,6 +49,12 @@ function detectionMatcher(detection: Record<string, unknown>, logsource: SigmaRu
   return (event) => matchers.some((matcher) => matcher(event));
 }
 
+/**
+ * A rule without an id is named by what it says, not where it lies: its id is part of the fingerprint
+ * of the alerts only it finds, which must not change when the rules folder moves.
+ */
+const contentId = (body: Record<string, unknown>) => `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32)}`;
+
 function compileDocument(body: Record<string, unknown>, file: string, document: number): SigmaRule {
   if (Object.hasOwn(body, 'correlation')) {
     const type = isRecord(body.correlation) ? ` (${String(body.correlation.type)})` : '';
@@ -60,7 +68,7 @@ function compileDocument(body: Record<string, unknown>, file: string, document: 
   const level = levelOf(body.level);
   const matcher = detectionMatcher(body.detection, logsource);
   return {
-    id: idOf(body.id) ?? `${file}#${document}`,
+    id: idOf(body.id) ?? contentId(body),
     title,
     ...(text(body.description) !== undefined ? { description: text(body.description) } : {}),
     level,
@@ -111,11 +119,14 @@ export function compileSigmaRules(source: string, file: string): SigmaRuleSet {
     try {
       rules.push(compileDocument(entry.body, file, document));
     } catch (error) {
-      if (!(error instanceof Unsupported)) throw error;
+      // A condition nested thousands deep overflows the parser's stack: that rule is skipped, not the load.
+      const reason = error instanceof Unsupported ? error.message : error instanceof RangeError ? `the rule is nested too deeply to compile (${error.message})` : undefined;
+      if (reason === undefined) throw error;
       const id = idOf(entry.body.id);
       const title = text(entry.body.title);
-      skipped.push({ file, document, ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}), reason: error.message });
+      skipped.push({ file, document, ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}), reason });
     }
   }
+  if (rules.length === 0 && skipped.length === 0) skipped.push({ file, reason: 'the file holds no rule (no YAML document in it)' });
   return withoutDuplicateIds({ rules, skipped });
 }

@@ -8,7 +8,7 @@ export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical
 export type SigmaLogsource = 'aws-cloudtrail' | 'gcp-audit';
 
 export interface SigmaRule {
-  /** The rule's `id`, or `<file>#<document>` when it has none. */
+  /** The rule's `id`, or `sha256:<hash of the rule>` when it has none (stable wherever the file lies). */
   id: string;
   title: string;
   description?: string;

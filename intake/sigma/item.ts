@@ -2,6 +2,7 @@
 // matches a value when any of the values it holds matches; a list of values is OR, or AND with
 // `all`; `null` matches a field that is missing or holds nothing but null.
 import ipaddr from 'ipaddr.js';
+import { RE2JS } from 're2js';
 import type { SigmaLogsource } from './index';
 import { fieldAccessor, someScalar, type FieldAccessor } from './fields';
 import { applyModifiers, ruleValue, type Cidr, type CompareOp, type RuleValue } from './modifiers';
@@ -20,15 +21,23 @@ const textTest = (test: (text: string) => boolean): ScalarTest => (value) => {
   return text !== undefined && test(text);
 };
 
+const re2Flags: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
+
+/**
+ * A regular expression run by RE2 (its JavaScript port), whose matching takes time linear in the
+ * text: the text is the attacker's, and a backtracking engine lets `(a+)+$` and one crafted user
+ * agent hold intake for minutes, or past a decoding deadline that rejects the whole log file. RE2
+ * has no lookaround or backreferences; a rule that needs them is skipped, saying so.
+ */
 function regexTest(source: string, flags: string): ScalarTest {
-  let pattern: RegExp;
+  let pattern: RE2JS;
   try {
-    pattern = new RegExp(source, flags);
+    pattern = RE2JS.compile(source, [...flags].reduce((all, flag) => all | (re2Flags[flag] ?? 0), 0));
   } catch (error) {
-    throw new Unsupported(`regular expression ${quote(source)} does not compile in JavaScript: ${(error as Error).message}`);
+    throw new Unsupported(`regular expression ${quote(source)} is not RE2 syntax (no lookaround or backreferences): ${(error as Error).message}`);
   }
   // Unanchored, like the searches Sigma rules are written for: anchor with ^ and $ where needed.
-  return textTest((text) => pattern.test(text));
+  return textTest((text) => pattern.matcher(text).find());
 }
 
 function cidrTest([network, bits]: Cidr): ScalarTest {

@@ -49,10 +49,54 @@ function normalize(parts: readonly Part[]): Part[] {
   return out;
 }
 
-const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-
 /** A test of text already in the case the pattern expects. */
 type TextTest = (text: string) => boolean;
+
+/** The characters between two `*`: code points (so that `?` is one character even outside the BMP), and `?`. */
+type Run = (string | typeof ONE)[];
+
+const runOf = (part: string | typeof ONE): Run => (part === ONE ? [ONE] : Array.from(part));
+
+/** Whether the run matches the characters from `at`, ending no later than `end`. */
+function runAt(chars: readonly string[], at: number, run: Run, end: number): boolean {
+  if (at < 0 || at + run.length > end) return false;
+  for (let i = 0; i < run.length; i++) if (run[i] !== ONE && run[i] !== chars[at + i]) return false;
+  return true;
+}
+
+/**
+ * A pattern with wildcards inside, matched without a regular expression: event text is the
+ * attacker's, and a RegExp such as `^.*x.*y.*$` backtracks for a time that grows with the text to
+ * the power of the stars (a 32 KB user agent took a minute). The first and last runs are anchored
+ * at the ends; each run between stars is taken at its leftmost place, which is correct for `*` and
+ * costs at most the text's length times the pattern's.
+ */
+function wildcardTest(parts: readonly Part[]): TextTest {
+  const runs: Run[] = [[]];
+  for (const part of parts) {
+    if (part === MANY) runs.push([]);
+    else runs[runs.length - 1]!.push(...runOf(part));
+  }
+  const first = runs[0]!;
+  const last = runs[runs.length - 1]!;
+  if (runs.length === 1) return (text) => {
+    const chars = Array.from(text);
+    return chars.length === first.length && runAt(chars, 0, first, chars.length);
+  };
+  const middle = runs.slice(1, -1);
+  return (text) => {
+    const chars = Array.from(text);
+    const end = chars.length - last.length;
+    if (!runAt(chars, 0, first, chars.length) || !runAt(chars, end, last, chars.length) || first.length > end) return false;
+    let at = first.length;
+    for (const run of middle) {
+      while (at + run.length <= end && !runAt(chars, at, run, end)) at++;
+      if (at + run.length > end) return false;
+      at += run.length;
+    }
+    return true;
+  };
+}
 
 function testFor(parts: readonly Part[]): TextTest {
   const [first, second, third] = parts;
@@ -63,10 +107,7 @@ function testFor(parts: readonly Part[]): TextTest {
   if (only === 2 && first === MANY && typeof second === 'string') return (text) => text.endsWith(second);
   if (only === 2 && typeof first === 'string' && second === MANY) return (text) => text.startsWith(first);
   if (only === 3 && first === MANY && typeof second === 'string' && third === MANY) return (text) => text.includes(second);
-  // `u` so that `?` is one character even outside the BMP; `s` so that `*` spans newlines.
-  const source = parts.map((part) => (part === MANY ? '.*' : part === ONE ? '.' : escapeRegExp(part))).join('');
-  const pattern = new RegExp(`^${source}$`, 'su');
-  return (text) => pattern.test(text);
+  return wildcardTest(parts);
 }
 
 /** Whether a text matches the value as a whole, case-insensitively unless `cased`. */

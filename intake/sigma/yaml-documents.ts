@@ -2,7 +2,7 @@
 // document merged into each following one, `action: reset` dropping it, and `action: repeat`
 // repeating the previous rule with some keys changed. They are deprecated but still found in
 // older rule sets, and cheap to honour, so they are merged here the way pySigma does.
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, visit, type Document } from 'yaml';
 import { isRecord, quote } from './unsupported';
 
 export type RuleDocument = { document: number; body: Record<string, unknown> } | { document: number; problem: string };
@@ -19,11 +19,26 @@ function merge(dest: Record<string, unknown>, src: Record<string, unknown>): Rec
 
 const firstLine = (message: string) => (message.split('\n')[0] ?? message).replace(/:$/, '');
 
+/**
+ * A plain number whose JavaScript text is not how the rule wrote it keeps the rule's text: an AWS
+ * account id with a leading zero (`012345678901`), a 19-digit GCP id beyond a double's precision,
+ * `1e3` or `1.50` are matched as written (Sigma compares numbers by their text), not as the number
+ * YAML would round them to.
+ */
+function keepNumbersAsWritten(doc: Document): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.type === 'PLAIN' && typeof node.value === 'number' && node.source !== undefined && String(node.value) !== node.source) node.value = node.source;
+    },
+  });
+}
+
 function parsed(text: string): { document: number; value?: unknown; problem?: string }[] {
   return Array.from(parseAllDocuments(text), (doc, document) => {
     const [error] = doc.errors;
     if (error) return { document, problem: `YAML does not parse: ${firstLine(error.message)}` };
     try {
+      keepNumbersAsWritten(doc);
       return { document, value: doc.toJS() as unknown };
     } catch (problem) {
       return { document, problem: `YAML does not parse: ${firstLine((problem as Error).message)}` };

@@ -1,6 +1,7 @@
 // Sigma rules in the sources that judge events by rules (CloudTrail records, GCP audit log entries):
 // which of a team's rules match an event, and what they add to its alert. A built-in rule and Sigma
 // rules that match one event make one alert that carries every reason.
+import path from 'node:path';
 import { severities, worseSeverity, type Detection, type Severity } from '../../lib/alert';
 import type { SigmaLogsource, SigmaRule } from '../sigma';
 import { judge, type Rule, type Verdict } from './rules';
@@ -8,7 +9,7 @@ import { judge, type Rule, type Verdict } from './rules';
 /** Why an event is an alert: the built-in rule it is reported under, and the Sigma rules that matched. */
 export interface Judgement<Event> {
   verdict?: Verdict<Event>;
-  /** The most severe first (load order breaks ties). */
+  /** The most severe first, then by id: the first names the alerts only Sigma rules find, whatever order the files load in. */
   sigma: SigmaRule[];
 }
 
@@ -24,9 +25,7 @@ export function judgeEvent<Event extends Record<string, unknown>>(
   const verdict = judge(event, builtIn);
   const sigma = sigmaRules
     .filter((rule) => rule.logsource === logsource && rule.matches(event))
-    .map((rule, order) => ({ rule, order }))
-    .sort((a, b) => levelRank(b.rule) - levelRank(a.rule) || a.order - b.order)
-    .map(({ rule }) => rule);
+    .sort((a, b) => levelRank(b) - levelRank(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (!verdict && sigma.length === 0) return undefined;
   return { ...(verdict ? { verdict } : {}), sigma };
 }
@@ -46,7 +45,8 @@ function sigmaDetection({ id, title, level, tags, references, falsepositives, fi
     ...(tags.length > 0 ? { tags } : {}),
     ...(references.length > 0 ? { references } : {}),
     ...(falsepositives.length > 0 ? { falsepositives } : {}),
-    file,
+    // The file's name, not where the server keeps it.
+    file: path.basename(file),
   };
 }
 

@@ -2,11 +2,13 @@
 // rule opens which port to the internet. Every provider-supplied value is untrusted text too
 // (tags and names are set by whoever can edit the cloud account).
 import type { PortRange } from '../alert';
-import type { ResourceContext } from '../context';
+import type { ExposingRule, ResourceContext } from '../context';
 import { cell, code } from '../markdown';
 
 const ports = ({ from, to }: PortRange) => (from === 0 && to === 65535 ? 'all' : from === to ? `${from}` : `${from}-${to}`);
 const list = (values: readonly string[]) => (values.length > 0 ? values.map((value) => cell(value, 60)).join(' ') : '—');
+/** Named by name and id whatever the alert used: SCC shows a GCP firewall's id, the console and audit logs its name. */
+export const ruleName = ({ name, aliases = [] }: ExposingRule) => (aliases.length > 0 ? `${name} (${aliases.join(', ')})` : name);
 
 export function contextComment(context: ResourceContext): string {
   const lines = ['### Affected resources', ''];
@@ -19,7 +21,7 @@ export function contextComment(context: ResourceContext): string {
       '',
       '| rule | protocol | ports | sources |',
       '|---|---|---|---|',
-      ...context.rules.map((rule) => `| ${cell(rule.name)} | ${cell(rule.protocol)} | ${cell(rule.ports.map(ports).join(', '))} | ${list(rule.sources)} |`),
+      ...context.rules.map((rule) => `| ${cell(ruleName(rule))} | ${cell(rule.protocol)} | ${cell(rule.ports.map(ports).join(', '))} | ${list(rule.sources)} |`),
     );
   } else if (context.instances.length === 0) {
     lines.push(`No inventory (${consulted}) knows the resources or addresses this alert names.`);
@@ -44,7 +46,7 @@ export function contextComment(context: ResourceContext): string {
       '|---|---|---|---|---|',
       ...context.exposures.map((exposure) => {
         const rule = rules.get(exposure.rule);
-        return `| ${cell(exposure.address)} | ${cell(exposure.protocol)} | ${cell(ports(exposure.ports))} | ${cell(rule?.name ?? exposure.rule)} | ${list(rule?.sources ?? [])} |`;
+        return `| ${cell(exposure.address)} | ${cell(exposure.protocol)} | ${cell(ports(exposure.ports))} | ${cell(rule ? ruleName(rule) : exposure.rule)} | ${list(rule?.sources ?? [])} |`;
       }),
     );
   }

@@ -76,9 +76,12 @@ describe('vigil rules test', () => {
   });
 
   it('exits 2 for a file that is no log Sigma rules read, and asks for the files after --', async () => {
-    const other = await run(['rules', 'test', sigmahq, '--', path.join(fixtures, 'scc', 'bad_ip_scc.json')]);
+    const other = await run(['rules', 'test', sigmahq, '--', path.join(fixtures, 'scc', 'bad_ip_scc.json'), path.join(dir, 'missing.json'), cloudTrailStop]);
     expect(other.code).toBe(2);
     expect(other.output).toContain('neither CloudTrail records nor GCP audit log entries');
+    expect(other.output).toContain(`${path.join(dir, 'missing.json')}: ENOENT`);
+    // The readable log is still tested.
+    expect(other.output).toContain(`${cloudTrailStop} record 0: medium 4db60cc0-36fb-42b7-9b58-a5b53019fb74`);
     const noFiles = await run(['rules', 'test', sigmahq]);
     expect(noFiles.code).toBe(1);
     expect(noFiles.output).toContain('give the log files after --');
@@ -87,10 +90,13 @@ describe('vigil rules test', () => {
 
 describe('vigil alert parse --rules', () => {
   it('shows on each alert the rules that found it', async () => {
-    const { code, output } = await run(['alert', 'parse', cloudTrailStop, '--rules', sigmahq]);
+    // The option before the file: it takes one path each time, and leaves the file to be the file.
+    const { code, output } = await run(['alert', 'parse', '--rules', sigmahq, cloudTrailStop]);
     expect(code).toBe(0);
-    const [alert] = JSON.parse(output) as { detections: { engine: string; id: string; tags?: string[] }[] }[];
+    // stderr's notes come before the JSON array in the output read here.
+    const [alert] = JSON.parse(output.slice(output.search(/^\[/m))) as { detections: { engine: string; id: string; tags?: string[] }[] }[];
     expect(alert!.detections.map(({ engine, id }) => `${engine} ${id}`)).toEqual(['built-in cloudtrail-logging-stopped', 'sigma 4db60cc0-36fb-42b7-9b58-a5b53019fb74']);
     expect(alert!.detections[1]!.tags).toEqual(['attack.defense-impairment', 'attack.t1685.002']);
+    expect(output).toContain('152 of the Sigma rules were skipped; `vigil rules check` says why');
   });
 });

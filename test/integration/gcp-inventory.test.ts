@@ -10,7 +10,7 @@ import type { ContextQuery } from '../../activities/context/types';
 import { sccSource } from '../../intake/sources/scc';
 import type { NormalizedAlert } from '../../lib/alert';
 import { mergeContexts, type ProviderContext } from '../../lib/context';
-import { contextComment } from '../../lib/render/context';
+import { contextComment, ruleName } from '../../lib/render/context';
 import { assetFromExport, startCloudAssetServer, type ApiAsset, type CloudAssetServer } from '../helpers/cloud-asset-server';
 
 const PROJECT = 'cf-gcp-challenge-dev';
@@ -155,7 +155,7 @@ describe('GCP inventory over the Cloud Asset API', () => {
     }
     expect(context.problems).toEqual([]);
     expect(context.instances.map((item) => item.name).sort()).toEqual(['batch', 'web']);
-    expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0 (1973316202281532623)', 'cf-test-fw-rule-5 (4881368052243813990)', 'cf-test-fw-rule-6 (1947592599491584449)']);
+    expect(context.rules.map(ruleName)).toEqual(['cf-test-fw-rule-0 (1973316202281532623)', 'cf-test-fw-rule-5 (4881368052243813990)', 'cf-test-fw-rule-6 (1947592599491584449)']);
     expect(context.instances.find((item) => item.name === 'web')).toEqual({
       provider: 'gcp',
       type: 'gcp:compute:instance',
@@ -193,7 +193,7 @@ describe('GCP inventory over the Cloud Asset API', () => {
       query({ account: SCC_PROJECT, resources: [{ type: 'gcp:compute:firewall', id: `//compute.googleapis.com/projects/${SCC_PROJECT}/global/firewalls/${SSH_ID}` }] }),
     );
     expect(context.problems).toEqual([]);
-    expect(context.rules.map(({ id, name }) => ({ id, name }))).toEqual([{ id: `projects/${SCC_PROJECT}/global/firewalls/default-allow-ssh`, name: `default-allow-ssh (${SSH_ID})` }]);
+    expect(context.rules.map(({ id, name, aliases }) => ({ id, name, aliases }))).toEqual([{ id: `projects/${SCC_PROJECT}/global/firewalls/default-allow-ssh`, name: 'default-allow-ssh', aliases: [SSH_ID] }]);
     expect(context.instances.map((item) => item.id)).toEqual([VM_PATH]);
     expect(opened(context.exposures)).toEqual(['default-allow-ssh:tcp:22-22']);
     const comment = commentOf(context);
@@ -222,7 +222,7 @@ describe('GCP inventory over the Cloud Asset API', () => {
     expect(commentOf(context)).toContain('No inventory (`gcp`) knows');
     // The id of the other firewall of the project is that firewall, not default-allow-ssh.
     const cassandra = await createGcpInventory(settings, ENV).collect(query({ account: SCC_PROJECT, resources: [{ type: 'gcp:compute:firewall', id: CASSANDRA_ID }] }));
-    expect(cassandra.rules.map((rule) => rule.name)).toEqual([`open-cassandra-port-tcp-7199 (${CASSANDRA_ID})`]);
+    expect(cassandra.rules.map(({ name, aliases }) => ({ name, aliases }))).toEqual([{ name: 'open-cassandra-port-tcp-7199', aliases: [CASSANDRA_ID] }]);
   });
 
   it('answers SCC’s own samples, as the adapter reads them, with the rule or the machine they name by id', async () => {
@@ -230,7 +230,7 @@ describe('GCP inventory over the Cloud Asset API', () => {
 
     // OPEN_FIREWALL on …/global/firewalls/4695668982209007936: the rule and the port it opens.
     const firewall = await collectContext({ alert: sccAlert('open_firewall-remediated.json') });
-    expect(firewall.rules.map((rule) => rule.name)).toEqual([`open-cassandra-port-tcp-7199 (${CASSANDRA_ID})`]);
+    expect(firewall.rules.map(({ name, aliases }) => ({ name, aliases }))).toEqual([{ name: 'open-cassandra-port-tcp-7199', aliases: [CASSANDRA_ID] }]);
     expect(opened(firewall.exposures)).toEqual(['open-cassandra-port-tcp-7199:tcp:7199-7199']);
     expect(contextComment(firewall)).toContain(`| \`${VM_ADDRESS}\` | \`tcp\` | \`7199\` | \`open-cassandra-port-tcp-7199 (${CASSANDRA_ID})\` | \`0.0.0.0/0\` |`);
 

@@ -58,7 +58,7 @@ describe('Sigma rules at intake', () => {
     expect(matched.body.alerts).toHaveLength(1);
     const issue = await issueOf(matched.body.alerts[0].workflowId);
     // Titles keep a word joiner after `@`, so that they mention no one.
-    expect(issue.title).toBe('[low] Google Cloud Storage Buckets Enumeration: storage.buckets.list by mallory@\u2060example.com');
+    expect(issue.title).toBe('[low] Google Cloud Storage Buckets Enumeration: storage.buckets.list on acme-logs by mallory@\u2060example.com');
     expect(issue.comments[0]!.body).toContain('Sigma rule `Google Cloud Storage Buckets Enumeration` (`e2feb918-4e77-4608-9697-990a1aaf74c3`, level `low`)');
 
     const unmatched = await vigil.post('gcp-audit', { ...entry, insertId: 'sigma-intake-2', protoPayload: { ...entry.protoPayload, methodName: 'storage.objects.get' } });

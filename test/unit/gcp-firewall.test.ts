@@ -1,3 +1,4 @@
+import { ruleName } from '../../lib/render/context';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -80,10 +81,10 @@ describe('GCP firewall evaluation: the policy-library fixtures', () => {
 
   it('counts only the enabled ingress allow rules open to the internet', () => {
     const context = evaluateGcpFirewalls(fixtureFirewalls());
-    expect(context.rules.map((rule) => rule.name)).toEqual(['cf-test-fw-rule-0 (1973316202281532623)', 'cf-test-fw-rule-5 (4881368052243813990)', 'cf-test-fw-rule-6 (1947592599491584449)']);
+    expect(context.rules.map(ruleName)).toEqual(['cf-test-fw-rule-0 (1973316202281532623)', 'cf-test-fw-rule-5 (4881368052243813990)', 'cf-test-fw-rule-6 (1947592599491584449)']);
     expect(context.rules[0]).toEqual({
       id: `projects/${PROJECT}/global/firewalls/cf-test-fw-rule-0`,
-      name: 'cf-test-fw-rule-0 (1973316202281532623)',
+      name: 'cf-test-fw-rule-0',
       aliases: ['1973316202281532623'],
       protocol: 'icmp,tcp,udp',
       ports: [{ from: 0, to: 65535 }],
@@ -207,7 +208,7 @@ describe('GCP firewall evaluation: numeric ids', () => {
   it('names a rule by its name and numeric id, and keeps the id as an alias for alerts that use it', () => {
     const context = evaluateGcpFirewalls([ssh(), firewall('allow-web', { allowed: [{ IPProtocol: 'tcp', ports: ['443'] }] }), instance('web', { id: '6796113316167375355' })]);
     expect(context.rules.map(({ id, name, aliases }) => ({ id, name, aliases }))).toEqual([
-      { id: `projects/${PROJECT}/global/firewalls/default-allow-ssh`, name: 'default-allow-ssh (43256709)', aliases: ['43256709'] },
+      { id: `projects/${PROJECT}/global/firewalls/default-allow-ssh`, name: 'default-allow-ssh', aliases: ['43256709'] },
       // Data without an id (assets written by hand) keeps the bare name and no alias.
       { id: `projects/${PROJECT}/global/firewalls/allow-web`, name: 'allow-web', aliases: undefined },
     ]);

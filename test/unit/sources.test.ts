@@ -66,6 +66,18 @@ describe('normalization', () => {
     expect(named).toMatchObject({ source: 'generic', kind: 'unparsed' });
     expect(named!.description).toMatch(/^not a generic alert/);
   });
+
+  it('counts no event as unmatched when the body becomes an unparsed alert after all', () => {
+    const entry = (methodName: string, request?: object) => ({
+      protoPayload: { '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', methodName, resourceName: 'projects/p', ...(request ? { request } : {}) },
+    });
+    // A read no rule matches, then a firewall insert naming no firewall rule: the adapter gives up on the body.
+    const tally = { unmatched: 0 };
+    const body = [entry('storage.objects.get'), entry('v1.compute.firewalls.insert', { sourceRanges: ['0.0.0.0/0'], alloweds: [{ IPProtocol: 'tcp', ports: ['22'] }] })];
+    const [alert] = normalizePayload(adapters, 'gcp-audit', body, archive, tally);
+    expect(alert).toMatchObject({ kind: 'unparsed' });
+    expect(tally.unmatched).toBe(0);
+  });
 });
 
 describe('workflow ids', () => {

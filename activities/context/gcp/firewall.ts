@@ -270,8 +270,9 @@ function exposingRule(rule: Firewall): ExposingRule {
   const protocols = [...new Set(rule.allowed.map((permission) => permission.protocol))];
   return {
     id: rule.id,
-    // Named by name and id whatever the alert used: SCC shows the id, the console and audit logs the name.
-    name: rule.numericId ? `${rule.name} (${rule.numericId})` : rule.name,
+    // The plain name: it is part of each inventory finding a watch compares (lib/context.ts), so a
+    // name that changed shape would report a change on every watched issue. The id is shown beside it.
+    name: rule.name,
     ...(rule.numericId ? { aliases: [rule.numericId] } : {}),
     protocol: protocols.includes('all') ? 'all' : protocols.join(','),
     ports: mergePorts(rule.allowed.flatMap((permission) => permission.ports)),

@@ -216,9 +216,11 @@ function actorsOf(record: CloudTrailRecord): ParsedAlert['actors'] {
 function sigmaFacts(record: CloudTrailRecord, rule: SigmaRule) {
   const resources = recordResources(record);
   const thing = resources[0]?.id ?? principalOf(record);
+  // An ARN's last part names the thing well enough for a title (`arn:aws:s3:::bucket` → `bucket`).
+  const about = resources[0] ? ` on ${short(resources[0].id.split(/[:/]/).at(-1) || resources[0].id)}` : '';
   return {
     resources,
-    title: `${rule.title}: ${short(eventName(record) ?? 'event')} by ${short(principalName(record))}`,
+    title: `${rule.title}: ${short(eventName(record) ?? 'event')}${about} by ${short(principalName(record))}`,
     fingerprint: thing ? sigmaFingerprint(rule, thingFingerprint(record, thing)) : eventFingerprint(record),
   };
 }
@@ -267,9 +269,9 @@ export function cloudTrailRecords(payload: unknown): CloudTrailRecord[] | undefi
   return typeof delivery === 'string' ? undefined : delivery.records;
 }
 
+/** An empty log file (`{"Records": []}`, which trails do write) is CloudTrail's too: no alert, not an unparsed one. */
 function detect(payload: unknown): boolean {
-  const delivery = readPayload(payload);
-  return typeof delivery !== 'string' && delivery.records.length > 0;
+  return typeof readPayload(payload) !== 'string';
 }
 
 /** A CloudTrail adapter with some built-in rules switched off (configuration). */

@@ -52,7 +52,8 @@ export const projectIn = (name: string | undefined): string | undefined =>
  * log is named under. `_` (buckets) and `-` (service accounts) stand for "any project" and are not one.
  */
 export function projectOf(entry: AuditEntry): string | undefined {
-  const named = [projectIn(resourceNameOf(entry)), projectIn(str(entry.logName))].find((project) => project !== '_' && project !== '-');
+  // `_` and `-` stand for "any project" in resource names: the log name then says which.
+  const named = [projectIn(resourceNameOf(entry)), projectIn(str(entry.logName))].find((project) => project !== undefined && project !== '_' && project !== '-');
   return str(record(record(entry.resource).labels).project_id) ?? named;
 }
 

@@ -77,9 +77,10 @@ function sigmaFacts(entry: AuditEntry, rule: SigmaRule) {
   const resourceName = resourceNameOf(entry);
   const thing = resourceName ?? principalOf(entry);
   const method = methodOf(entry);
+  const resource = resourceName ? resourceRef(serviceOf(entry), resourceName) : undefined;
   return {
-    resources: resourceName ? [resourceRef(serviceOf(entry), resourceName)] : [],
-    title: `${rule.title}: ${method ? shortMethod(method) : 'an audit log entry'} by ${principalOf(entry) ?? 'an unknown principal'}`,
+    resources: resource ? [resource] : [],
+    title: `${rule.title}: ${method ? shortMethod(method) : 'an audit log entry'}${resource ? ` on ${resource.name ?? resource.id}` : ''} by ${principalOf(entry) ?? 'an unknown principal'}`,
     fingerprint: thing ? sigmaFingerprint(rule, thingFingerprint(entry, thing)) : entryFingerprint(entry),
   };
 }

@@ -9,7 +9,7 @@ describe('the Affected resources comment', () => {
     const comment = contextComment({
       ...emptyContext(),
       consulted: ['gcp'],
-      rules: [{ id: 'projects/p/global/firewalls/default-allow-ssh', name: 'default-allow-ssh (43256709)', protocol: 'tcp', ports: [{ from: 22, to: 22 }], sources: ['0.0.0.0/0'] }],
+      rules: [{ id: 'projects/p/global/firewalls/default-allow-ssh', name: 'default-allow-ssh', aliases: ['43256709'], protocol: 'tcp', ports: [{ from: 22, to: 22 }], sources: ['0.0.0.0/0'] }],
     });
     expect(comment).not.toContain('No inventory');
     expect(comment).toContain('knows the rules this alert names, but no machine they apply to');

@@ -1,6 +1,7 @@
 // How alerts name GCP firewalls and instances (numeric id, name, self link, full resource name, path)
 // and which of the evaluated firewalls and instances each form keeps. The Cloud Asset client and
 // server are in test/integration/gcp-inventory.test.ts; here every form is checked on its own.
+import { ruleName } from '../../../lib/render/context';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from '../../../activities/context/gcp/firewall';
@@ -99,7 +100,7 @@ describe('GCP references: which firewall or instance they name', () => {
       expect(firewallsFor(id), id).toEqual([SSH]);
     }
     // The rule is named by its name and id whichever the alert used.
-    expect(narrowToQuery(context, query('gcp:compute:firewall', SSH_ID)).rules.map((rule) => rule.name)).toEqual([`default-allow-ssh (${SSH_ID})`]);
+    expect(narrowToQuery(context, query('gcp:compute:firewall', SSH_ID)).rules.map(ruleName)).toEqual([`default-allow-ssh (${SSH_ID})`]);
   });
 
   it('keeps what the firewall named by id exposes, and nothing of the other firewall', () => {
@@ -137,7 +138,7 @@ describe('GCP references: which firewall or instance they name', () => {
 
   it('matches a name that is all digits as a name, as well as ids', () => {
     const digits = evaluateGcpFirewalls([firewall(`projects/${PROJECT}/global/firewalls/1234567`, '99887766', '22'), firewall(SSH, SSH_ID, '22'), instance(WEB, WEB_ID, '34.120.7.9')]);
-    const named = (id: string) => narrowToQuery(digits, query('gcp:compute:firewall', id)).rules.map((rule) => rule.name);
+    const named = (id: string) => narrowToQuery(digits, query('gcp:compute:firewall', id)).rules.map(ruleName);
     expect(named('1234567')).toEqual(['1234567 (99887766)']);
     expect(named('99887766')).toEqual(['1234567 (99887766)']);
     expect(named(SSH_ID)).toEqual([`default-allow-ssh (${SSH_ID})`]);
@@ -153,7 +154,7 @@ describe('GCP references: which firewall or instance they name', () => {
       resource: { data: unknown };
     }[];
     const fixture = evaluateGcpFirewalls(exported.map((asset) => ({ name: asset.name, assetType: asset.asset_type, data: asset.resource.data })));
-    const found = (id: string) => narrowToQuery(fixture, query('gcp:compute:firewall', id, 'cf-gcp-challenge-dev')).rules.map((rule) => rule.name);
+    const found = (id: string) => narrowToQuery(fixture, query('gcp:compute:firewall', id, 'cf-gcp-challenge-dev')).rules.map(ruleName);
     expect(found('https://www.googleapis.com/compute/v1/projects/cf-gcp-challenge-dev/global/firewalls/default-allow-rdp')).toEqual([]);
     expect(found('https://www.googleapis.com/compute/v1/projects/cf-gcp-challenge-dev/global/firewalls/cf-test-fw-rule-0')).toEqual(['cf-test-fw-rule-0 (1973316202281532623)']);
   });

@@ -86,12 +86,38 @@ describe('loadSigmaRules', () => {
 });
 
 describe('rule documents', () => {
-  it('a rule without id is known as <file>#<document>; without level it is medium', () => {
+  it('a rule without id is known by its content, wherever its file lies; without level it is medium', () => {
     const { rules } = compileSigmaRules(`${ruleYaml({ id: 'first', detection })}---\n${ruleYaml({ detection })}`, 'two.yml');
     expect(rules.map((rule) => [rule.id, rule.level])).toEqual([
       ['first', 'medium'],
-      ['two.yml#1', 'medium'],
+      [expect.stringMatching(/^sha256:[0-9a-f]{32}$/), 'medium'],
     ]);
+    const moved = compileSigmaRules(ruleYaml({ detection }), 'elsewhere/other.yml').rules[0]!;
+    expect(moved.id).toBe(rules[1]!.id);
+    expect(compileSigmaRules(ruleYaml({ detection, level: 'High' }), 'x.yml').rules[0]!.id).not.toBe(rules[1]!.id);
+  });
+
+  it('matches unquoted numbers as written: a leading zero, 19 digits and an exponent are not rounded away', () => {
+    const rule = (value: string) =>
+      compileSigmaRules(`title: t\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  selection:\n    f: ${value}\n  condition: selection\n`, 'x.yml').rules[0]!;
+    expect(rule('012345678901').matches({ f: '012345678901' })).toBe(true);
+    expect(rule('012345678901').matches({ f: 12345678901 })).toBe(false);
+    expect(rule('4325670912345678901').matches({ f: '4325670912345678901' })).toBe(true);
+    expect(rule('4325670912345678901').matches({ f: '4325670912345679000' })).toBe(false);
+    expect(rule('1e3').matches({ f: '1e3' })).toBe(true);
+    expect(rule('22').matches({ f: 22 })).toBe(true);
+    expect(rule('22').matches({ f: '22' })).toBe(true);
+  });
+
+  it("reads the level in any case, as pySigma does", () => {
+    expect(compileSigmaRules(ruleYaml({ detection, level: 'High' }), 'x.yml').rules[0]!.level).toBe('high');
+  });
+
+  it('skips a condition nested too deeply for the parser, and loads the file\'s other rules', () => {
+    const deep = `${'('.repeat(20_000)}selection${')'.repeat(20_000)}`;
+    const { rules, skipped } = compileSigmaRules(`${ruleYaml({ detection: { ...detection, condition: deep } })}---\n${ruleYaml({ id: 'fine', detection })}`, 'x.yml');
+    expect(rules.map((rule) => rule.id)).toEqual(['fine']);
+    expect(skipped).toEqual([{ file: 'x.yml', document: 0, title: expect.any(String), reason: expect.stringMatching(/^the rule is nested too deeply to compile/) }]);
   });
 
   it('metadata as written: one string for a list becomes a list, absent optional fields stay absent', () => {
@@ -105,7 +131,7 @@ describe('rule documents', () => {
     const { rules, skipped } = compileSigmaRules(`---\n---\n${ruleYaml({ detection })}---\n`, 'x.yml');
     expect(rules.map((rule) => rule.document)).toEqual([1]);
     expect(skipped).toEqual([]);
-    expect(compileSigmaRules('# only a comment\n', 'x.yml')).toEqual({ rules: [], skipped: [] });
+    expect(compileSigmaRules('# only a comment\n', 'x.yml')).toEqual({ rules: [], skipped: [{ file: 'x.yml', reason: 'the file holds no rule (no YAML document in it)' }] });
   });
 
   it('matches never throws, whatever the event', () => {

@@ -37,6 +37,8 @@ describe('modifiers', () => {
     expect(selection({ 'f|re': '^b+$' }).matches({ f: 'abbbc' })).toBe(false);
     expect(selection({ 'f|re': 'ABC' }).matches({ f: 'abc' })).toBe(false);
     expect(selection({ 'f|re|i': 'ABC' }).matches({ f: 'abc' })).toBe(true);
+    // PCRE's inline flags, as rules write them, are RE2's too.
+    expect(selection({ 'f|re': '(?i)^admin' }).matches({ f: 'Administrator' })).toBe(true);
     expect(selection({ 'f|re|ignorecase': 'ABC' }).matches({ f: 'abc' })).toBe(true);
     expect(selection({ 'f|re': '^b$' }).matches({ f: 'a\nb' })).toBe(false);
     expect(selection({ 'f|re|m': '^b$' }).matches({ f: 'a\nb' })).toBe(true);
@@ -47,6 +49,12 @@ describe('modifiers', () => {
     // The rule's backslashes are the regular expression's: no Sigma escaping under `re`.
     expect(selection({ 'f|re': '\\d\\*' }).matches({ f: '7*' })).toBe(true);
     expect(selection({ 'f|re': 'a|b' }).matches({ f: 'xbx' })).toBe(true);
+  });
+
+  it("re: an expression that backtracks for minutes in JavaScript answers at once on the attacker's text", () => {
+    const agent = `${'a'.repeat(40)}!`;
+    expect(selection({ 'userAgent|re': '(a+)+$' }).matches({ userAgent: agent })).toBe(false);
+    expect(selection({ 'userAgent|re': '(a+)+!$' }).matches({ userAgent: agent })).toBe(true);
   });
 
   it('cidr, IPv4 and IPv6, and a bare address as a single host', () => {

@@ -140,9 +140,10 @@ describe('skipped values and modifiers', () => {
     );
   });
 
-  it('a regular expression JavaScript cannot compile, with its error', () => {
-    expect(skipReason(detection({ selection: { 'f|re': '(?i)admin' } }))).toMatch(/^regular expression '\(\?i\)admin' does not compile in JavaScript: Invalid regular expression: .*Invalid group/);
-    expect(skipReason(detection({ selection: { 'f|re': 'a[' } }))).toMatch(/^regular expression 'a\[' does not compile in JavaScript: /);
+  it('a regular expression RE2 cannot run (lookaround, backreferences) or that does not parse, with its error', () => {
+    expect(skipReason(detection({ selection: { 'f|re': '(?<=user/)admin' } }))).toMatch(/^regular expression '\(\?<=user\/\)admin' is not RE2 syntax \(no lookaround or backreferences\): /);
+    expect(skipReason(detection({ selection: { 'f|re': '(a)\\1' } }))).toMatch(/^regular expression '\(a\)\\1' is not RE2 syntax .*invalid escape/);
+    expect(skipReason(detection({ selection: { 'f|re': 'a[' } }))).toMatch(/^regular expression 'a\[' is not RE2 syntax .*missing closing \]/);
   });
 
   it('modifiers given values they cannot take', () => {

@@ -1,6 +1,6 @@
 // String values against an oracle written differently from the engine: the pattern is read into
 // tokens by a recursive reader, and matched by backtracking over the value's characters, where the
-// engine compiles to equality, startsWith/endsWith/includes or a RegExp.
+// engine compiles to equality, startsWith/endsWith/includes or a leftmost scan of the runs between stars.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { selection } from './rules';
@@ -98,6 +98,15 @@ describe('string values', () => {
     expect(matches('what\\?', 'what?')).toBe(true);
     expect(matches('what\\?', 'whatX')).toBe(false);
     expect(matches('trailing\\', 'trailing\\')).toBe(true);
+  });
+
+  it('answers for stars in a long attacker-written value (a backtracking RegExp took minutes on these)', () => {
+    const text = `${'a'.repeat(32_000)}c`;
+    expect(selection({ f: '*a*a*a*a*b' }).matches({ f: text })).toBe(false);
+    expect(selection({ f: '*a*a*a*a*c' }).matches({ f: text })).toBe(true);
+    const policy = `{"Statement":[{"Principal":{"AWS":"${'arn:aws:iam::1:'.repeat(2_000)}"}}]}`;
+    expect(selection({ 'requestParameters|contains': 'arn:*:iam::*:root' }).matches({ requestParameters: policy })).toBe(false);
+    expect(selection({ 'requestParameters|contains': 'arn:*:iam::*:root' }).matches({ requestParameters: `${policy}arn:aws:iam::2:root` })).toBe(true);
   });
 
   it('a value is the whole field: no implicit substring match', () => {

@@ -87,7 +87,7 @@ detection:
     expect(first).toMatchObject({
       kind: 'actor',
       severity: 'low',
-      title: expect.stringMatching(/^S3 bucket settings read: GetBucket\w+ by bert-jan$/),
+      title: expect.stringMatching(/^S3 bucket settings read: GetBucket\w+ on stratus-red-team-[a-z-]+ by bert-jan$/),
       resources: [{ type: 'aws:s3:bucket', id: 'arn:aws:s3:::stratus-red-team-bdbp-lhfzvgcamn' }],
       actors: { principals: ['arn:aws:iam::123837392027:user/bert-jan'] },
       detections: [{ engine: 'sigma', id: 'test-bucket-settings-read', title: 'S3 bucket settings read', level: 'low', tags: ['attack.discovery', 'attack.t1619'], file: 'test.yml' }],
@@ -134,13 +134,22 @@ describe('Sigma rules in the GCP audit source', () => {
     expect(alert).toMatchObject({
       kind: 'actor',
       severity: 'low',
-      title: 'Google Cloud Storage Buckets Enumeration: storage.buckets.list by mallory@example.com',
+      title: 'Google Cloud Storage Buckets Enumeration: storage.buckets.list on acme-logs by mallory@example.com',
       cloud: { provider: 'gcp', account: 'acme-prod' },
       actors: { ips: ['203.0.113.9'], principals: ['mallory@example.com'] },
     });
     expect(alert!.detections).toMatchObject([{ engine: 'sigma', id: 'e2feb918-4e77-4608-9697-990a1aaf74c3', level: 'low' }]);
     expect(alert!.fingerprint).toBe('sigma:e2feb918-4e77-4608-9697-990a1aaf74c3:gcp:acme-prod:projects/_/buckets/acme-logs');
     expect(alerts[1]!.fingerprint).toBe(alert!.fingerprint);
+  });
+
+  it('takes the project from the log name when neither the resource labels nor the resource name give it', () => {
+    const entry = bucketList('d');
+    delete entry.resource.labels;
+    entry.protoPayload.resourceName = 'organizations/123/buckets/acme-logs';
+    const [alert] = createGcpAuditSource({ sigma: sigmahq }).parse(entry);
+    expect(alert!.cloud).toEqual({ provider: 'gcp', account: 'acme-prod' });
+    expect(alert!.fingerprint).toBe('sigma:e2feb918-4e77-4608-9697-990a1aaf74c3:gcp:acme-prod:organizations/123/buckets/acme-logs');
   });
 
   it('makes one alert of an entry the built-in firewall rule and Sigma rules match', () => {
@@ -150,9 +159,9 @@ describe('Sigma rules in the GCP audit source', () => {
     expect(alert).toMatchObject({ kind: 'exposure', severity: 'critical' });
     expect(alert!.detections!.map(({ engine, id }) => `${engine} ${id}`)).toEqual([
       'built-in firewall-admin-open-to-internet',
-      // Both medium: in the order they were loaded.
-      'sigma fe513c69-734c-4d4a-8548-ac5f609be82b',
+      // Both medium: by id.
       'sigma d45e2231-1e8c-4fcc-8b2c-6ab7870a4445',
+      'sigma fe513c69-734c-4d4a-8548-ac5f609be82b',
     ]);
   });
 });
