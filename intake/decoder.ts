@@ -132,9 +132,9 @@ export function createDecoder(settings: DecoderSettings): Decoder {
   const sigmaRules = compileSigmaRuleFiles(sigma);
   const adapters = createSourceAdapters(sources, sigmaRules.rules);
   // A SigmaHQ checkout is thousands of files, most for other logs: threads compile only those that
-  // gave rules here, which give the same rules there.
+  // gave rules here, and keep the rules loaded here.
   const ruleFiles = new Set(sigmaRules.rules.map((rule) => rule.file));
-  const threadSigma = sigma.filter(({ file }) => ruleFiles.has(file));
+  const threadSigma = { files: sigma.filter(({ file }) => ruleFiles.has(file)), ids: sigmaRules.rules.map((rule) => rule.id) };
   const pool = new Piscina({
     filename: new URL('./decoding-thread.mjs', import.meta.url).href,
     minThreads: 0,

@@ -13,8 +13,8 @@ export interface ThreadSettings {
   /** The module intake/decoding-thread.mjs loads: this one, or a test's that wraps it. */
   taskModule: string;
   sources: Record<string, SourceSettings>;
-  /** The Sigma rule files intake read at start (detections.sigma). */
-  sigma: SigmaRuleFile[];
+  /** The Sigma rule files intake read at start (detections.sigma) that gave rules, and the ids of those rules. */
+  sigma: { files: SigmaRuleFile[]; ids: string[] };
   maxInflatedBytes: number;
   /** Bounds on what parsing a body may build, checked before it is parsed. */
   jsonLimits?: JsonLimits;
@@ -22,7 +22,10 @@ export interface ThreadSettings {
 
 // Adapters are functions, which cannot cross threads: each thread builds its own from the settings.
 const { sources, sigma, maxInflatedBytes, jsonLimits } = workerData as ThreadSettings;
-const adapters = createSourceAdapters(sources, compileSigmaRuleFiles(sigma).rules);
+// Only the rules the process loaded: one nested deep enough to overflow the main thread's smaller
+// stack may compile here, and would otherwise alert on large bodies while reported as skipped.
+const loaded = new Set(sigma.ids);
+const adapters = createSourceAdapters(sources, compileSigmaRuleFiles(sigma.files).rules.filter((rule) => loaded.has(rule.id)));
 
 export default function readAlerts(task: ReadTask): ReadOutcome {
   return decodeAlerts(adapters, maxInflatedBytes, task, jsonLimits);

@@ -9,8 +9,9 @@ export interface ExposingRule {
   /** Provider id, unique within one context: `sg-0abc…/ingress/3`, `projects/p/global/firewalls/x`. */
   id: string;
   /**
-   * What a person calls it: the group or firewall name with its id (`web (sg-0abc…) tcp 22`,
-   * `default-allow-ssh (43256709)`), and the permission's position.
+   * What a person calls it: the group name with its id and the permission (`web (sg-0abc…) tcp 22`),
+   * or the firewall's name (`default-allow-ssh`; its numeric id is in `aliases`). Part of each
+   * inventory finding a watch compares, so its shape must not change.
    */
   name: string;
   /** Other ids of the same rule that alerts use instead of `id` (a GCP firewall's numeric id), shown beside its name. */

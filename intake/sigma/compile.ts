@@ -51,9 +51,18 @@ function detectionMatcher(detection: Record<string, unknown>, logsource: SigmaRu
 
 /**
  * A rule without an id is named by what it says, not where it lies: its id is part of the fingerprint
- * of the alerts only it finds, which must not change when the rules folder moves.
+ * of the alerts only it finds, which must not change when the rules folder moves (editing the rule
+ * does change it: give rules an id).
  */
-const contentId = (body: Record<string, unknown>) => `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32)}`;
+function contentId(body: Record<string, unknown>): string {
+  let content: string;
+  try {
+    content = JSON.stringify(body);
+  } catch {
+    throw new Unsupported('the rule has no id, and a YAML alias makes its content refer to itself, so nothing names it');
+  }
+  return `sha256:${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
+}
 
 function compileDocument(body: Record<string, unknown>, file: string, document: number): SigmaRule {
   if (Object.hasOwn(body, 'correlation')) {
@@ -120,13 +129,14 @@ export function compileSigmaRules(source: string, file: string): SigmaRuleSet {
       rules.push(compileDocument(entry.body, file, document));
     } catch (error) {
       // A condition nested thousands deep overflows the parser's stack: that rule is skipped, not the load.
-      const reason = error instanceof Unsupported ? error.message : error instanceof RangeError ? `the rule is nested too deeply to compile (${error.message})` : undefined;
+      const overflow = error instanceof RangeError && /call stack/i.test(error.message);
+      const reason = error instanceof Unsupported ? error.message : overflow ? `the rule is nested too deeply to compile (${error.message})` : undefined;
       if (reason === undefined) throw error;
       const id = idOf(entry.body.id);
       const title = text(entry.body.title);
       skipped.push({ file, document, ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}), reason });
     }
   }
-  if (rules.length === 0 && skipped.length === 0) skipped.push({ file, reason: 'the file holds no rule (no YAML document in it)' });
+  if (rules.length === 0 && skipped.length === 0) skipped.push({ file, reason: 'the file holds no rule' });
   return withoutDuplicateIds({ rules, skipped });
 }

@@ -20,15 +20,21 @@ function merge(dest: Record<string, unknown>, src: Record<string, unknown>): Rec
 const firstLine = (message: string) => (message.split('\n')[0] ?? message).replace(/:$/, '');
 
 /**
- * A plain number whose JavaScript text is not how the rule wrote it keeps the rule's text: an AWS
- * account id with a leading zero (`012345678901`), a 19-digit GCP id beyond a double's precision,
- * `1e3` or `1.50` are matched as written (Sigma compares numbers by their text), not as the number
- * YAML would round them to.
+ * Plain scalars that are text to pySigma (PyYAML reads YAML 1.1) but numbers to YAML 1.2 stay text:
+ * an AWS account id with a leading zero (`012345678901`), a 19-digit GCP id beyond a double's
+ * precision, `1e3` (a YAML 1.1 float needs a dot). Sigma compares numbers by their text, so a rounded
+ * number would match the wrong id. Other numbers (`1.0`, `.5`, `0x1F`) stay numbers, as in pySigma,
+ * for the comparison modifiers.
  */
+function isTextToPySigma(source: string, value: number): boolean {
+  if (/^[-+]?\d+$/.test(source)) return String(value) !== source.replace(/^\+/, '');
+  return /^[-+]?\d+[eE][-+]?\d+$/.test(source);
+}
+
 function keepNumbersAsWritten(doc: Document): void {
   visit(doc, {
     Scalar(_key, node) {
-      if (node.type === 'PLAIN' && typeof node.value === 'number' && node.source !== undefined && String(node.value) !== node.source) node.value = node.source;
+      if (node.type === 'PLAIN' && typeof node.value === 'number' && node.source !== undefined && isTextToPySigma(node.source, node.value)) node.value = node.source;
     },
   });
 }

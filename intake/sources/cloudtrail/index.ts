@@ -216,8 +216,10 @@ function actorsOf(record: CloudTrailRecord): ParsedAlert['actors'] {
 function sigmaFacts(record: CloudTrailRecord, rule: SigmaRule) {
   const resources = recordResources(record);
   const thing = resources[0]?.id ?? principalOf(record);
-  // An ARN's last part names the thing well enough for a title (`arn:aws:s3:::bucket` → `bucket`).
-  const about = resources[0] ? ` on ${short(resources[0].id.split(/[:/]/).at(-1) || resources[0].id)}` : '';
+  // An ARN's resource part names the thing for a title (`arn:aws:s3:::bucket` → `bucket`,
+  // `…:function:pay:live` → `function:pay:live`); other ids are names already.
+  const id = resources[0]?.id;
+  const about = id ? ` on ${short(id.startsWith('arn:') ? id.split(':').slice(5).join(':') || id : id)}` : '';
   return {
     resources,
     title: `${rule.title}: ${short(eventName(record) ?? 'event')}${about} by ${short(principalName(record))}`,
