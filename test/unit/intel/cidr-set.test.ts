@@ -88,18 +88,13 @@ describe('CidrSet', () => {
     expect(set.match('')).toBeUndefined();
   });
 
-  it('builds 100k entries well under a second and answers in microseconds', () => {
-    const random = fc.sample(fc.tuple(v4Address, fc.integer({ min: 8, max: 32 })), { numRuns: 100_000, seed: 42 });
-    const started = performance.now();
-    const set = new CidrSet(random.map(([address, prefix]) => `${address}/${prefix}`));
-    const buildMs = performance.now() - started;
-    const probes = fc.sample(v4Address, { numRuns: 20_000, seed: 7 });
-    const lookupStarted = performance.now();
-    for (const ip of probes) set.match(ip);
-    const perLookupUs = ((performance.now() - lookupStarted) * 1000) / probes.length;
+  // At a blocklist's size: right answers, not a time (speed is npm run bench's to measure, and a
+  // timed assertion fails on a busier machine than the one that wrote it).
+  it('holds 100k entries and answers as a naive scan of them does', () => {
+    const entries = fc.sample(fc.tuple(v4Address, fc.integer({ min: 8, max: 32 })), { numRuns: 100_000, seed: 42 }).map(([address, prefix]) => `${address}/${prefix}`);
+    const set = new CidrSet(entries);
     expect(set.size).toBe(100_000);
-    expect(buildMs).toBeLessThan(2000); // typically ~200 ms; generous for slow CI machines
-    expect(perLookupUs).toBeLessThan(50); // typically ~2 µs
+    for (const ip of fc.sample(v4Address, { numRuns: 50, seed: 7 })) expect(set.match(ip)).toBe(naiveMatch(entries, ip));
   });
 });
 
