@@ -178,7 +178,7 @@ program
 
 program
   .command('bench')
-  .description('measure intake, first-comment latency, the TCP sweep, screenshots, re-scan evaluation and idle memory, each against a baseline')
+  .description('measure intake, first-comment latency, the TCP sweep, screenshots, re-scan evaluation, Sigma matching and idle memory, each against a baseline')
   .option('--deliveries <n>', 'deliveries per throughput run', '400')
   .option('--concurrency <n>', 'requests in flight', '16')
   .option('--latency-samples <n>', 'alerts timed one at a time', '30')
