@@ -24,7 +24,15 @@ export const VigilExposure = defineSearchAttributeKey('VigilExposure', SearchAtt
 /** The last step that failed after its retries (`collectContext`, `checkExposures`, `checkActors`). */
 export const VigilFailure = defineSearchAttributeKey('VigilFailure', SearchAttributeType.KEYWORD);
 
-export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure, VigilFailure];
+/**
+ * What the investigation is about, as `<type>:<id>` (`aws:ec2:instance:i-0abc`, `gcp:compute:firewall:allow-ssh`),
+ * so that investigations of one resource find each other (correlation).
+ */
+export const VigilResources = defineSearchAttributeKey('VigilResources', SearchAttributeType.KEYWORD_LIST);
+/** Who acted: addresses and principals (`ip:203.0.113.7`, `principal:arn:aws:iam::1:user/x`), for an actor's history. */
+export const VigilActors = defineSearchAttributeKey('VigilActors', SearchAttributeType.KEYWORD_LIST);
+
+export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure, VigilFailure, VigilResources, VigilActors];
 
 export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
   return [

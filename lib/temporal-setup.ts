@@ -4,6 +4,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { type Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
+import { SearchAttributeType } from '@temporalio/common';
 import { vigilSearchAttributeKeys } from './search-attributes';
 
 // @temporalio/proto is CommonJS: its namespace comes through the default import under ESM.
@@ -36,7 +37,7 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   const missing = vigilSearchAttributeKeys.filter(({ name }) => !registered?.[name]);
   if (missing.length === 0) return;
   const searchAttributes = Object.fromEntries(
-    missing.map(({ name }) => [name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    missing.map(({ name, type }) => [name, type === SearchAttributeType.KEYWORD_LIST ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
   );
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });

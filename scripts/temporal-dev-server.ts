@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { SearchAttributeType } from '@temporalio/common';
 import { vigilSearchAttributeKeys } from '../lib/search-attributes';
 import { locatePrerequisite } from './prerequisites';
 
@@ -69,7 +70,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     ...namespaces.flatMap((namespace) => ['--namespace', namespace]),
     '--log-level',
     'warn',
-    ...vigilSearchAttributeKeys.flatMap(({ name }) => ['--search-attribute', `${name}=Keyword`]),
+    ...vigilSearchAttributeKeys.flatMap(({ name, type }) => ['--search-attribute', `${name}=${type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : 'Keyword'}`]),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
   ];
   const child = spawn(locatePrerequisite('temporal'), args, { stdio: ['ignore', log, log] });
