@@ -37,6 +37,42 @@ export interface InventoryProvider {
    * failures are problems and transient ones are thrown, as for `collect`.
    */
   scan?(scope: string): Promise<ProviderContext>;
+  /**
+   * Every account or project the provider covers (hand-listed and discovered: AWS Organizations, the
+   * GCP hierarchy), each read once now to find what it cannot reach. Afterwards `scopes()` and
+   * `collect` follow the set found. A provider without it covers exactly its configuration.
+   */
+  discover?(): Promise<CoverageReport>;
+}
+
+/** A place the provider should read and cannot: an account or project, or one region of an account. */
+export interface CoverageGap {
+  provider: string;
+  /** AWS account id or GCP project id. */
+  account: string;
+  /** Set when only this region of the account cannot be read. */
+  region?: string;
+  /** Why, in words fit for an issue title (`cannot assume arn:aws:iam::…:role/VigilReadOnly (AccessDenied)`). */
+  reason: string;
+}
+
+/** One account or project as discovery last found it (`vigil inventory accounts --json`). */
+export interface CoveredAccount {
+  provider: string;
+  id: string;
+  name?: string;
+  /** `ok`, or the reason it (or one of its regions) cannot be read. */
+  state: string;
+  reason?: string;
+  /** When it was last read whole (ISO time); absent when it never was. */
+  lastRead?: string;
+}
+
+export interface CoverageReport {
+  accounts: CoveredAccount[];
+  gaps: CoverageGap[];
+  /** The re-scan scopes that follow from what was found (`<account>/<region>`, `projects/p`). */
+  scopes: string[];
 }
 
 /**
