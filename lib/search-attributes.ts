@@ -5,7 +5,7 @@ import {
   SearchAttributeType,
   type SearchAttributePair,
 } from '@temporalio/common';
-import type { NormalizedAlert } from './alert';
+import type { Actors, NormalizedAlert, ResourceRef } from './alert';
 
 export const VigilSource = defineSearchAttributeKey('VigilSource', SearchAttributeType.KEYWORD);
 export const VigilSeverity = defineSearchAttributeKey('VigilSeverity', SearchAttributeType.KEYWORD);
@@ -34,12 +34,28 @@ export const VigilActors = defineSearchAttributeKey('VigilActors', SearchAttribu
 
 export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure, VigilFailure, VigilResources, VigilActors];
 
+/** Values kept per list: an alert naming thousands of resources still fits Temporal's limits. */
+const MAX_LIST_VALUES = 50;
+/** Temporal caps a keyword's size; a longer id (a rare ARN) is cut, which only weakens its matching. */
+const MAX_KEYWORD_CHARS = 500;
+const keywords = (values: string[]) => [...new Set(values.map((value) => value.slice(0, MAX_KEYWORD_CHARS)))].slice(0, MAX_LIST_VALUES);
+
+/** `<type>:<id>` of each resource: what correlation matches on. */
+export const resourceKeywords = (resources: readonly ResourceRef[]): string[] => keywords(resources.map(({ type, id }) => `${type}:${id}`));
+/** `ip:<address>` and `principal:<name>` of each actor: what an actor's history is looked up by. */
+export const actorKeywords = (actors: Pick<Actors, 'ips' | 'principals'>): string[] =>
+  keywords([...actors.ips.map((ip) => `ip:${ip}`), ...actors.principals.map((principal) => `principal:${principal}`)]);
+
 export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
+  const resources = resourceKeywords(alert.resources);
+  const actors = actorKeywords(alert.actors);
   return [
     { key: VigilSource, value: alert.source },
     { key: VigilSeverity, value: alert.severity },
     { key: VigilKind, value: alert.kind },
     { key: VigilFingerprint, value: alert.fingerprint },
     ...(alert.cloud?.account ? [{ key: VigilAccount, value: alert.cloud.account }] : []),
+    ...(resources.length > 0 ? [{ key: VigilResources, value: resources }] : []),
+    ...(actors.length > 0 ? [{ key: VigilActors, value: actors }] : []),
   ];
 }
