@@ -8,6 +8,8 @@ import { localTrackerRoot } from '../activities/tracker';
 import { createLocalTracker } from '../activities/tracker/local';
 import { createIssueSignaller } from '../intake/issue-signals';
 import { configuredSecrets } from '../intake/archived-headers';
+import type { QueueConsumer } from '../intake/queues';
+import type { S3QueueDeps } from '../intake/queues/s3-sqs';
 import { buildIntakeServer } from '../intake/server';
 import type { SigmaRuleSet, SkippedRule } from '../intake/sigma';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
@@ -64,12 +66,13 @@ export async function startIntake({ config, token, client, logger = createLogger
   url: string;
 }> {
   logSigmaRules(config, configuredDecoder(config).sigma, logger);
+  const delivery = createConfiguredDelivery(config, client, logger, { archive });
   const signalIssueChange = createIssueSignaller(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
   const app = buildIntakeServer({
     token,
     logger,
     archive,
-    delivery: createConfiguredDelivery(config, client, logger, { archive }),
+    delivery,
     sources: sourceRoutes(config),
     otherSecrets: configuredSecrets(config),
     trustProxy: config.intake.trustProxy,
@@ -94,10 +97,26 @@ export async function startIntake({ config, token, client, logger = createLogger
           }
         : undefined,
   });
-  await app.listen({ host: config.intake.host, port: config.intake.port });
+  const queues = await startQueues(config, { archive, delivery, logger });
+  // Closing intake (vigil intake, vigil dev, tests, or a listen that failed) stops its queues too.
+  app.addHook('onClose', async () => queues?.stop());
+  try {
+    await app.listen({ host: config.intake.host, port: config.intake.port });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const { port } = app.server.address() as { port: number };
   const host = config.intake.host.includes(':') ? `[${config.intake.host}]` : config.intake.host;
   return { app, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}` };
+}
+
+/** The configured queues' consumers, whose modules are loaded only when there are some. */
+async function startQueues(config: Config, deps: Pick<S3QueueDeps, 'archive' | 'delivery' | 'logger'>): Promise<QueueConsumer | undefined> {
+  if (config.intake.queues.length === 0) return undefined;
+  const [{ startQueueConsumers }, { createObjectStore }] = await Promise.all([import('../intake/queues'), import('../activities/archive/objects')]);
+  const cloudtrail = sourceRoutes(config).find(({ name }) => name === 'cloudtrail')!;
+  return startQueueConsumers(config.intake.queues, { ...deps, objects: createObjectStore(), maxBodyBytes: cloudtrail.maxBodyBytes });
 }
 
 /** Intake as a process of its own (`vigil intake`): stops on SIGINT/SIGTERM. */

@@ -13,8 +13,10 @@ export function dayPrefix(date: Date): string {
   return date.toISOString().slice(0, 10).replaceAll('-', '/');
 }
 
-export function newRecordMeta({ source, body, contentType, headers }: ArchiveInput, received = new Date()): ArchiveRecordMeta {
-  const sha256 = createHash('sha256').update(body).digest('hex');
+export const sha256Of = (body: Buffer) => createHash('sha256').update(body).digest('hex');
+
+export function newRecordMeta({ source, body, contentType, headers }: Omit<ArchiveInput, 'object'>, received = new Date()): ArchiveRecordMeta {
+  const sha256 = sha256Of(body);
   return {
     id: `${dayPrefix(received)}/${source}/${sha256}`,
     sha256,

@@ -1,8 +1,12 @@
-// The archive's record logic, once for every backend: a record is `<id>.raw` (the body as sent)
-// and `<id>.meta.json`, written in that order, so a listed record always has its body.
+// The archive's record logic, once for every backend. A record is `<id>.meta.json` and, unless it
+// refers to an object that is itself the original (a CloudTrail log file in its trail bucket),
+// `<id>.raw`, the body as sent. Beside them, an index of the records not yet dispatched:
+// `undispatched/<id>`, an empty marker written first and removed once the record is dispatched or
+// rejected, so that the sweeper lists only what is pending, never the whole archive.
 import type { ArchiveRef } from '../../lib/alert';
-import { assertRecordId, daysIn, newRecordMeta, withinRange } from './layout';
-import type { Archive, ArchiveRecordMeta } from './types';
+import { mapConcurrent } from '../../lib/concurrency';
+import { assertRecordId, dayPrefix, daysIn, newRecordMeta, recordIdPattern, sha256Of, withinRange } from './layout';
+import type { Archive, ArchiveRecordMeta, ListOptions, ObjectReader } from './types';
 
 /** What a backend provides: named blobs under a root. */
 export interface BlobStore {
@@ -15,12 +19,43 @@ export interface BlobStore {
   keys(prefix: string): AsyncIterable<string>;
 }
 
-const metaSuffix = '.meta.json';
+/** A store records can be kept in: markers of the index are removed. */
+export interface RecordStore extends BlobStore {
+  /** Removes the blob; none there is no error. */
+  delete(key: string): Promise<void>;
+}
 
-export function createRecordArchive(store: BlobStore): Archive {
+const metaSuffix = '.meta.json';
+const pendingPrefix = 'undispatched/';
+/**
+ * The index's own record (`IndexState`). Records archived before the index existed have no marker:
+ * each day up to the one the index started on is walked once, in full, and then recorded as done.
+ */
+const indexStateKey = 'undispatched.json';
+
+interface IndexState {
+  /** Since then every put writes its marker: later days need no walk. */
+  startedAt: string;
+  /** Days (`yyyy/mm/dd`) walked in full, their pending records marked. */
+  backfilled: string[];
+}
+
+/** Metadata read at once while a day is walked in full (an S3 archive answers each in tens of ms). */
+const BACKFILL_CONCURRENCY = 16;
+
+export interface RecordArchiveOptions {
+  /** Reads the objects records refer to; without it, reading such a record fails. */
+  readObject?: ObjectReader;
+}
+
+export function createRecordArchive(store: RecordStore, { readObject }: RecordArchiveOptions = {}): Archive {
   const keyOf = (id: string, suffix: '.raw' | typeof metaSuffix) => {
     assertRecordId(id);
     return `${id}${suffix}`;
+  };
+  const markerOf = (id: string) => {
+    assertRecordId(id);
+    return `${pendingPrefix}${id}`;
   };
   const findMeta = async (id: string) => {
     const data = await store.get(keyOf(id, metaSuffix));
@@ -33,16 +68,68 @@ export function createRecordArchive(store: BlobStore): Archive {
   };
   const writeMeta = (meta: ArchiveRecordMeta) =>
     store.put(keyOf(meta.id, metaSuffix), JSON.stringify(meta, null, 2), 'application/json');
+  // An empty marker: the key is all it says (an empty string body makes the S3 client warn of a stream).
+  const mark = (id: string) => store.put(markerOf(id), Buffer.alloc(0), 'text/plain');
+  // The meta first: a crash between the two leaves a marker the sweeper removes, never a pending
+  // record without one.
+  const settle = async (meta: ArchiveRecordMeta) => {
+    await writeMeta(meta);
+    await store.delete(markerOf(meta.id));
+  };
+
+  async function* list(options: ListOptions): AsyncIterable<ArchiveRecordMeta> {
+    for (const day of daysIn(options)) {
+      const keys = [];
+      for await (const key of store.keys(`${day}/${options.source ? `${options.source}/` : ''}`)) {
+        if (key.endsWith(metaSuffix)) keys.push(key);
+      }
+      for (const key of keys.sort()) {
+        const meta = await readMeta(key.slice(0, -metaSuffix.length));
+        if (withinRange(meta, options)) yield meta;
+      }
+    }
+  }
+
+  async function indexState(): Promise<IndexState> {
+    const data = await store.get(indexStateKey);
+    if (data) return JSON.parse(data.toString('utf8')) as IndexState;
+    const state: IndexState = { startedAt: new Date().toISOString(), backfilled: [] };
+    await store.put(indexStateKey, JSON.stringify(state), 'application/json');
+    return state;
+  }
+
+  /**
+   * The days of the range the index may not cover yet, each walked in full once: markers for its
+   * pending records, then the day recorded, so that a walk cut short resumes where it stopped.
+   */
+  async function backfill(options: ListOptions, progress: () => void): Promise<void> {
+    const state = await indexState();
+    const lastDay = dayPrefix(new Date(state.startedAt));
+    for (const day of daysIn(options)) {
+      if (day > lastDay || state.backfilled.includes(day)) continue;
+      const ids = [];
+      for await (const key of store.keys(`${day}/`)) if (key.endsWith(metaSuffix)) ids.push(key.slice(0, -metaSuffix.length));
+      await mapConcurrent(ids, BACKFILL_CONCURRENCY, async (id) => {
+        const meta = await findMeta(id);
+        if (meta && !meta.dispatchedAt && !meta.rejected) await mark(id);
+        progress();
+      });
+      state.backfilled.push(day);
+      await store.put(indexStateKey, JSON.stringify(state), 'application/json');
+    }
+  }
 
   return {
     location: store.location,
 
     async put(input): Promise<ArchiveRef> {
-      const meta = newRecordMeta(input);
+      const { object, ...rest } = input;
+      const meta: ArchiveRecordMeta = { ...newRecordMeta(rest), ...(object ? { object } : {}) };
       // A resent body on the same day is the same delivery: keep the first record as it was.
       const existing = await findMeta(meta.id);
       if (existing) return { id: existing.id, sha256: existing.sha256, receivedAt: existing.receivedAt };
-      await store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream');
+      await mark(meta.id);
+      if (!object) await store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream');
       await writeMeta(meta);
       return { id: meta.id, sha256: meta.sha256, receivedAt: meta.receivedAt };
     },
@@ -51,28 +138,52 @@ export function createRecordArchive(store: BlobStore): Archive {
       const meta = await readMeta(id);
       meta.dispatchedTo = [...new Set([...meta.dispatchedTo, ...workflowIds])];
       meta.dispatchedAt ??= new Date().toISOString();
-      await writeMeta(meta);
+      await settle(meta);
     },
 
     async markRejected(id, reason) {
-      await writeMeta({ ...(await readMeta(id)), rejected: reason });
+      await settle({ ...(await readMeta(id)), rejected: reason });
     },
 
     async read(id) {
-      const body = await store.get(keyOf(id, '.raw'));
-      if (!body) throw new Error(`no archive record ${id} in ${store.location}`);
-      return { body, meta: await readMeta(id) };
+      const meta = await readMeta(id);
+      if (!meta.object) {
+        const body = await store.get(keyOf(id, '.raw'));
+        if (!body) throw new Error(`no archive record ${id} in ${store.location}`);
+        return { body, meta };
+      }
+      if (!readObject) throw new Error(`archive record ${id} refers to s3://${meta.object.bucket}/${meta.object.key}, and this archive reads no objects`);
+      const body = await readObject(meta.object);
+      if (sha256Of(body) !== meta.sha256) {
+        throw new Error(`archive record ${id}: s3://${meta.object.bucket}/${meta.object.key} is no longer the object that was archived`);
+      }
+      return { body, meta };
     },
 
-    async *list(options) {
+    findMeta,
+
+    list,
+
+    async *listUndispatched(options, progress = () => undefined) {
+      await backfill(options, progress);
       for (const day of daysIn(options)) {
-        const keys = [];
-        for await (const key of store.keys(`${day}/${options.source ? `${options.source}/` : ''}`)) {
-          if (key.endsWith(metaSuffix)) keys.push(key);
+        const ids = [];
+        for await (const key of store.keys(`${pendingPrefix}${day}/${options.source ? `${options.source}/` : ''}`)) {
+          const id = key.slice(pendingPrefix.length);
+          if (recordIdPattern.test(id)) ids.push(id);
         }
-        for (const key of keys.sort()) {
-          const meta = await readMeta(key.slice(0, -metaSuffix.length));
-          if (withinRange(meta, options)) yield meta;
+        for (const id of ids.sort()) {
+          const meta = await findMeta(id);
+          if (!meta) {
+            // A put that died before its meta: the record was never acknowledged. Once its day is
+            // over (and the settle time with it), no put can still be finishing it.
+            if (new Date(`${day.replaceAll('/', '-')}T00:00:00Z`).getTime() + 86_400_000 < options.until.getTime()) await store.delete(markerOf(id));
+          } else if (meta.dispatchedAt || meta.rejected) {
+            // Marked, then the process died before the marker went.
+            await store.delete(markerOf(id));
+          } else if (withinRange(meta, options)) {
+            yield meta;
+          }
         }
       }
     },

@@ -1,7 +1,9 @@
-// The archive in S3 (or any S3-compatible store): records as objects under a prefix.
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { createRecordArchive, type BlobStore } from './records';
-import type { Archive } from './types';
+// The archive in S3 (or any S3-compatible store): records as objects under a prefix. The S3 client
+// (about 20 MiB) is loaded on first use, so a Vigil whose archive is a local folder never loads it.
+import type * as sdkModule from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createRecordArchive, type RecordStore } from './records';
+import type { Archive, ObjectReader } from './types';
 
 export interface S3ArchiveOptions {
   bucket: string;
@@ -11,8 +13,8 @@ export interface S3ArchiveOptions {
   forcePathStyle: boolean;
 }
 
-export function createS3Archive(options: S3ArchiveOptions, client?: S3Client): Archive {
-  return createRecordArchive(s3BlobStore(options, client));
+export function createS3Archive(options: S3ArchiveOptions, client?: S3Client, readObject?: ObjectReader): Archive {
+  return createRecordArchive(s3BlobStore(options, client), { readObject });
 }
 
 /**
@@ -22,25 +24,39 @@ export function createS3Archive(options: S3ArchiveOptions, client?: S3Client): A
  */
 const S3_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 10_000 };
 
+type S3Sdk = typeof sdkModule;
+
 /** Named blobs as objects under a prefix of a bucket. */
-export function s3BlobStore({ bucket, prefix, region, endpoint, forcePathStyle }: S3ArchiveOptions, client?: S3Client): BlobStore {
-  const s3 = client ?? new S3Client({ region, endpoint, forcePathStyle, requestHandler: S3_TIMEOUTS });
+export function s3BlobStore({ bucket, prefix, region, endpoint, forcePathStyle }: S3ArchiveOptions, client?: S3Client): RecordStore {
+  let loaded: Promise<{ sdk: S3Sdk; s3: S3Client }> | undefined;
+  const load = () =>
+    (loaded ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      s3: client ?? new sdk.S3Client({ region, endpoint, forcePathStyle, requestHandler: S3_TIMEOUTS }),
+    })));
   return {
     location: `s3://${bucket}/${prefix}`,
     async get(key) {
+      const { sdk, s3 } = await load();
       try {
-        const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${key}` }));
+        const { Body } = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: `${prefix}${key}` }));
         return Buffer.from(await Body!.transformToByteArray());
       } catch (err) {
-        if (err instanceof NoSuchKey) return undefined;
+        if (err instanceof sdk.NoSuchKey) return undefined;
         throw err;
       }
     },
     async put(key, data, contentType) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${key}`, Body: data, ContentType: contentType }));
+      const { sdk, s3 } = await load();
+      await s3.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: `${prefix}${key}`, Body: data, ContentType: contentType }));
+    },
+    async delete(key) {
+      const { sdk, s3 } = await load();
+      await s3.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}${key}` }));
     },
     async *keys(keyPrefix) {
-      for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: `${prefix}${keyPrefix}` })) {
+      const { sdk, s3 } = await load();
+      for await (const page of sdk.paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: `${prefix}${keyPrefix}` })) {
         for (const { Key } of page.Contents ?? []) if (Key) yield Key.slice(prefix.length);
       }
     },

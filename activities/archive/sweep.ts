@@ -2,12 +2,14 @@
 // a re-scan archived them, then Temporal did not answer in time, or the process died between
 // archiving and dispatching) and delivers them through the same delivery path. A record that fails
 // for any other reason than its own body (the store did not answer, a write failed) is logged and left
-// for the next pass; the pass goes on with the others.
+// for the next pass; the pass goes on with the others. It reads the archive's index of records not yet
+// dispatched, so a pass costs what is pending, not what the archive holds.
 import { heartbeat, log } from '@temporalio/activity';
 import type { Delivery } from '../../lib/delivery';
 import type { Archive } from './types';
 
 export interface SweepSummary {
+  /** Pending records read (the index's), not every record of the lookback. */
   examined: number;
   dispatched: number;
   /** Not every alert reached Temporal, or the record could not be delivered at all: the next pass tries again. */
@@ -24,10 +26,9 @@ export function createSweepActivities({ archive, delivery }: { archive: Archive;
       const until = new Date(Date.now() - SETTLE_MS);
       const since = new Date(until.getTime() - lookbackDays * 24 * 3600 * 1000);
       const summary: SweepSummary = { examined: 0, dispatched: 0, stillUndispatched: 0, rejected: 0 };
-      for await (const meta of archive.list({ since, until })) {
+      for await (const meta of archive.listUndispatched({ since, until }, () => heartbeat(summary))) {
         summary.examined += 1;
         heartbeat(summary);
-        if (meta.dispatchedAt || meta.rejected) continue;
         let result;
         try {
           result = await delivery.redeliver(meta);

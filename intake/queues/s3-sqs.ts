@@ -1,0 +1,173 @@
+// CloudTrail log files read straight from their trail bucket: an SQS queue receives the bucket's
+// S3 event notifications (directly, through SNS or through EventBridge); each new log file is read
+// from S3, archived as a reference to that object (the object is the original), judged by the
+// cloudtrail source's rules on the decoding threads and dispatched through the same delivery as the
+// HTTP route. A message is deleted only once every alert of its files is dispatched, or once nothing
+// could ever come of it; until then it stays hidden while its files are worked on (the visibility
+// timeout extended on a heartbeat), and comes back if the work ends undone. Every step is
+// idempotent, so a message that comes back dispatches nothing twice.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Message } from '@aws-sdk/client-sqs';
+import type { ObjectStore } from '../../activities/archive/objects';
+import type { Archive, ObjectReference } from '../../activities/archive/types';
+import type { QueueSettings } from '../../lib/config';
+import type { Delivery } from '../../lib/delivery';
+import type { Logger } from '../../lib/logger';
+import { isTrailLogFile, parseNotification, type CreatedObject } from './notifications';
+
+export type S3QueueSettings = Extract<QueueSettings, { kind: 's3-sqs' }>;
+
+export interface S3QueueDeps {
+  archive: Archive;
+  delivery: Delivery;
+  /** Reads the log files the notifications announce. */
+  objects: Pick<ObjectStore, 'fetch'>;
+  /** The cloudtrail source's bound on a body, as the HTTP route applies it. */
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+export interface QueueConsumer {
+  /** Stops receiving; work in flight ends, and what is not done stays on the queue. */
+  stop(): Promise<void>;
+}
+
+/** Log files come to the cloudtrail source, whatever the queue. */
+const SOURCE = 'cloudtrail';
+/** Between receives that failed, doubling from one second. */
+const MAX_RETRY_MS = 30_000;
+
+export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3QueueDeps): Promise<QueueConsumer> {
+  const { archive, delivery, objects, maxBodyBytes } = deps;
+  const { queueUrl, region, endpoint, forcePathStyle, waitSeconds, concurrency, visibilitySeconds } = settings;
+  const logger = deps.logger.child({ queueUrl });
+  // Loaded only when a queue is configured: the SQS client costs memory a Vigil without one keeps.
+  const { SQSClient, ReceiveMessageCommand, DeleteMessageCommand, ChangeMessageVisibilityCommand } = await import('@aws-sdk/client-sqs');
+  const sqs = new SQSClient({ region, endpoint });
+  const stopping = new AbortController();
+
+  /** True when the file is done with: dispatched, read before, rejected, gone, or not a log file. */
+  async function readLogFile(object: CreatedObject): Promise<boolean> {
+    const { bucket, key } = object;
+    if (!isTrailLogFile(key)) {
+      logger.debug({ bucket, key }, 'not a CloudTrail log file (a digest or another file in the bucket): ignored');
+      return true;
+    }
+    const reference: ObjectReference = {
+      bucket,
+      key,
+      etag: object.etag,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+      region,
+      ...(endpoint ? { endpoint, forcePathStyle } : {}),
+    };
+    const read =
+      object.size !== undefined && object.size > maxBodyBytes
+        ? { tooLarge: object.size }
+        : await objects.fetch(reference, { maxBytes: maxBodyBytes, signal: stopping.signal });
+    if ('gone' in read) {
+      // Deleted, or replaced by another object (whose own notification comes): no retry could read it.
+      logger.warn({ bucket, key, reason: read.gone }, 'the log file is no longer in the bucket: nothing to read, message deleted');
+      return true;
+    }
+    if ('tooLarge' in read) {
+      // A setting can fix it: left for the queue's redrive policy, then redriven once the bound is raised.
+      logger.error({ bucket, key, bytes: read.tooLarge, maxBodyBytes }, `the log file is larger than intake.sources.${SOURCE}.maxBodyBytes: left on the queue`);
+      return false;
+    }
+    const record = await archive.put({ source: SOURCE, body: read.body, contentType: read.contentType ?? 'application/octet-stream', headers: {}, object: reference });
+    const meta = await archive.findMeta(record.id);
+    if (meta?.dispatchedAt || meta?.rejected) {
+      logger.debug({ bucket, key, archiveId: record.id }, 'the log file was delivered before: message deleted, nothing dispatched');
+      return true;
+    }
+    const outcome = await delivery.deliver({ ...record, source: SOURCE }, read.body);
+    if ('rejected' in outcome) {
+      logger.warn({ bucket, key, archiveId: record.id, reason: outcome.rejected }, 'the log file can never be read: archived as rejected, message deleted');
+      return true;
+    }
+    return outcome.alerts.every((alert) => alert.dispatched);
+  }
+
+  /** True when the message can be deleted. */
+  async function settle(message: Message): Promise<boolean> {
+    const notification = parseNotification(message.Body ?? '');
+    if ('malformed' in notification) {
+      logger.warn({ messageId: message.MessageId, reason: notification.malformed }, 'not an S3 event notification: message deleted');
+      return true;
+    }
+    if ('test' in notification) return true;
+    let done = true;
+    // One after the other: a notification names one object in practice, and each file has its own place in the decoding bound.
+    for (const object of notification.objects) done = (await readLogFile(object)) && done;
+    return done;
+  }
+
+  async function handle(message: Message): Promise<void> {
+    const { ReceiptHandle: receiptHandle, MessageId: messageId } = message;
+    // A big file takes longer than the visibility timeout: keep the message hidden while it is worked on.
+    const heartbeat = setInterval(() => {
+      sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilitySeconds })).catch((err: unknown) => {
+        logger.warn({ err, messageId }, 'the visibility timeout could not be extended: the message may come back while still worked on');
+      });
+    }, (visibilitySeconds * 1000) / 3);
+    try {
+      if (await settle(message)) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
+      } else {
+        logger.info({ messageId }, 'not every alert was dispatched: the message comes back after its visibility timeout');
+      }
+    } catch (err) {
+      if (stopping.signal.aborted) logger.info({ messageId }, 'stopped before the message was done: it comes back after its visibility timeout');
+      else logger.warn({ err, messageId }, 'message not done: it comes back after its visibility timeout');
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  const inFlight = new Set<Promise<void>>();
+  async function poll(): Promise<void> {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      if (inFlight.size >= concurrency) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      let messages: Message[];
+      try {
+        const answer = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, concurrency - inFlight.size),
+            WaitTimeSeconds: waitSeconds,
+            VisibilityTimeout: visibilitySeconds,
+          }),
+          { abortSignal: stopping.signal },
+        );
+        messages = answer.Messages ?? [];
+        failures = 0;
+      } catch (err) {
+        if (stopping.signal.aborted) return;
+        failures += 1;
+        logger.warn({ err }, 'the queue could not be read; trying again');
+        await delay(Math.min(MAX_RETRY_MS, 1000 * 2 ** (failures - 1)), undefined, { signal: stopping.signal }).catch(() => undefined);
+        continue;
+      }
+      for (const message of messages) {
+        const work: Promise<void> = handle(message).finally(() => inFlight.delete(work));
+        inFlight.add(work);
+      }
+    }
+  }
+
+  const polling = poll();
+  logger.info({ concurrency, visibilitySeconds }, 'reading CloudTrail log files from the queue');
+  return {
+    async stop() {
+      stopping.abort();
+      await polling;
+      await Promise.allSettled([...inFlight]);
+      sqs.destroy();
+    },
+  };
+}
