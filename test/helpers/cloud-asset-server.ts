@@ -1,5 +1,8 @@
 // A Cloud Asset API on 127.0.0.1 for the GCP inventory's tests (no emulator exists): the REST
-// surface of ListAssets, serving assets the test seeds, a few per page. The route, the request and
+// surface of ListAssets, serving assets the test seeds, a few per page. As the real API, it lists
+// every asset below the parent (an organization's projects in nested folders: by `ancestors`), and
+// takes a project by id or by number (`projects/my-project` is `projects/123` when a seeded project
+// asset says so). The route, the request and
 // every answer are checked against the API description that ships inside @google-cloud/asset
 // (its protos.json, the one the real client encodes with), in proto3 JSON's rules and refusing
 // unknown fields: a drift on either side lands in `problems`, which tests assert is empty.
@@ -11,12 +14,13 @@ import protobuf from 'protobufjs';
 /** An asset as the API writes it (camelCase: `assetType`, `resource.data`…). */
 export type ApiAsset = { name: string; assetType: string; ancestors?: string[] } & Record<string, unknown>;
 
-export type ErrorStatus = 'PERMISSION_DENIED' | 'NOT_FOUND' | 'INTERNAL' | 'UNAVAILABLE';
+export type ErrorStatus = 'PERMISSION_DENIED' | 'NOT_FOUND' | 'RESOURCE_EXHAUSTED' | 'INTERNAL' | 'UNAVAILABLE';
 const HTTP_STATUS: Record<ErrorStatus | 'UNAUTHENTICATED' | 'INVALID_ARGUMENT', number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   NOT_FOUND: 404,
+  RESOURCE_EXHAUSTED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 };
@@ -46,8 +50,8 @@ export interface CloudAssetServer {
   requests: RecordedRequest[];
   /** Requests or answers that break the API description. */
   problems: string[];
-  /** Answers every later request for `parent` with this error. */
-  fail(parent: string, status: ErrorStatus): void;
+  /** Answers later requests for `parent` (by id or number) with this error: `times` of them, or every one. */
+  fail(parent: string, status: ErrorStatus, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -181,7 +185,21 @@ function requestFromQuery(type: protobuf.Type, pathVariables: Record<string, str
   return request;
 }
 
-const ancestorOf = (asset: ApiAsset, parent: string) => asset.name.includes(`/${parent}/`) || (asset.ancestors ?? []).includes(parent);
+const ancestorOf = (asset: ApiAsset, parents: readonly string[]) => parents.some((parent) => asset.name.includes(`/${parent}/`) || (asset.ancestors ?? []).includes(parent));
+
+/** Cloud Resource Manager's Project, as a project asset's `resource.data` holds it. */
+export const PROJECT_ASSET_TYPE = 'cloudresourcemanager.googleapis.com/Project';
+
+/** `parent` and the other name of the same project (`projects/<id>` ⇄ `projects/<number>`), from the seeded project assets. */
+function namesOf(parent: string, assets: readonly ApiAsset[]): string[] {
+  for (const asset of assets) {
+    if (asset.assetType !== PROJECT_ASSET_TYPE) continue;
+    const data = (asset.resource as { data?: { projectId?: unknown; projectNumber?: unknown } } | undefined)?.data;
+    const names = [`projects/${String(data?.projectId)}`, `projects/${String(data?.projectNumber)}`];
+    if (names.includes(parent)) return names;
+  }
+  return [parent];
+}
 
 /** Cloud Asset exports (`asset_type`, `resource.discovery_name`) in the API's camelCase; `data` as is. */
 export function assetFromExport(exported: Record<string, unknown>): ApiAsset {
@@ -196,7 +214,7 @@ export async function startCloudAssetServer(options: CloudAssetServerOptions = {
   const responseType = listAssets.resolvedResponseType!;
   const readTime = new Date().toISOString();
   const pageLimit = options.pageSize ?? 2;
-  const faults = new Map<string, ErrorStatus>((options.refuse ?? []).map((parent) => [parent, 'PERMISSION_DENIED']));
+  const faults = new Map<string, { status: ErrorStatus; times?: number }>((options.refuse ?? []).map((parent) => [parent, { status: 'PERMISSION_DENIED' }]));
   const requests: RecordedRequest[] = [];
   const problems: string[] = [];
   const assets = [...(options.assets ?? [])];
@@ -226,15 +244,21 @@ export async function startCloudAssetServer(options: CloudAssetServerOptions = {
       return answerError(reply, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token.');
     }
     const parent = String(seen.request.parent);
-    const fault = faults.get(parent);
-    if (fault) return answerError(reply, fault, fault === 'PERMISSION_DENIED' ? `The caller does not have permission to list assets of ${parent}` : `${fault} for ${parent}`);
+    const parents = namesOf(parent, assets);
+    const faulted = parents.find((name) => faults.has(name));
+    const fault = faulted === undefined ? undefined : faults.get(faulted);
+    if (faulted !== undefined && fault) {
+      if (fault.times !== undefined && --fault.times <= 0) faults.delete(faulted);
+      const message = fault.status === 'PERMISSION_DENIED' ? `The caller does not have permission to list assets of ${parent}` : `${fault.status} for ${parent}`;
+      return answerError(reply, fault.status, message);
+    }
     // This server serves resources only; other content types would need other data.
     if (seen.request.contentType !== 1 && seen.request.contentType !== 'RESOURCE') {
       return answerError(reply, 'INVALID_ARGUMENT', `content type ${String(seen.request.contentType)} is not served here`);
     }
 
     const types = (seen.request.assetTypes as string[] | undefined) ?? [];
-    const matching = assets.filter((asset) => ancestorOf(asset, parent) && (types.length === 0 || types.includes(asset.assetType)));
+    const matching = assets.filter((asset) => ancestorOf(asset, parents) && (types.length === 0 || types.includes(asset.assetType)));
     const offset = seen.request.pageToken ? Number(Buffer.from(String(seen.request.pageToken), 'base64url').toString()) : 0;
     if (!Number.isInteger(offset) || offset < 0 || offset > matching.length) return answerError(reply, 'INVALID_ARGUMENT', 'invalid page token');
     const size = Math.min(Number(seen.request.pageSize) || pageLimit, pageLimit);
@@ -256,7 +280,7 @@ export async function startCloudAssetServer(options: CloudAssetServerOptions = {
     assets,
     requests,
     problems,
-    fail: (parent, status) => faults.set(parent, status),
+    fail: (parent, status, times) => faults.set(parent, { status, ...(times === undefined ? {} : { times }) }),
     close: () => app.close(),
   };
 }

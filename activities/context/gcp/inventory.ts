@@ -1,37 +1,18 @@
 // The GCP inventory provider: firewalls and instances read from the Cloud Asset API, judged by
 // ./firewall and narrowed to what the alert names by ./references. listAssets (rather than
 // searchAllResources) because only it returns each firewall's full data (allowed, denied, priority,
-// targets, numeric id) without a read mask per type.
+// targets, numeric id) without a read mask per type. The projects under the configured organizations
+// and folders are discovered by ./hierarchy.
 import { AssetServiceClient } from '@google-cloud/asset';
 import { OAuth2Client } from 'google-auth-library';
 import { resolveSecret } from '../../../lib/config';
 import { emptyContext, type ContextProblem } from '../../../lib/context';
+import { lastingFailure, structToJson, type Struct } from './cloud-asset';
+import { discoverHierarchy, type HierarchyDiscovery } from './hierarchy';
 import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from './firewall';
 import { narrowToQuery } from './references';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { GcpInventorySettings } from '.';
-
-/** Google's error statuses that retrying will not change, in words. */
-const LASTING_ERRORS: Record<string, string> = { PERMISSION_DENIED: 'access denied', NOT_FOUND: 'not found' };
-/** The same, by gRPC code. */
-const GRPC_STATUS_NAMES: Record<number, string> = { 5: 'NOT_FOUND', 7: 'PERMISSION_DENIED' };
-
-/**
- * Google's status name and message of a failed call. Over gRPC the client rejects with the gRPC
- * code; over REST the auth client's fetch rejects any non-2xx answer with Google's JSON error body
- * (`{"error": {"code": 403, "status": "PERMISSION_DENIED", "message": …}}`) as the message.
- */
-function googleStatus(error: unknown): { status?: string; message: string } {
-  const message = error instanceof Error ? error.message : String(error);
-  try {
-    const body = JSON.parse(message) as { error?: { status?: unknown; message?: unknown } };
-    if (typeof body.error?.status === 'string') return { status: body.error.status, message: typeof body.error.message === 'string' ? body.error.message : message };
-  } catch {
-    // Not a JSON body: a gRPC error.
-  }
-  const code = (error as { code?: unknown }).code;
-  return { status: typeof code === 'number' ? GRPC_STATUS_NAMES[code] : undefined, message };
-}
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof AssetServiceClient>[0]>;
 
@@ -62,42 +43,6 @@ function presetTokenClient(token: string): ClientOptions['authClient'] {
   return client as unknown as ClientOptions['authClient'];
 }
 
-/** A protobuf Struct as the client hands it over (`{fields: {k: {kind, stringValue…}}}`) → plain JSON. */
-interface StructValue {
-  kind?: string | null;
-  nullValue?: unknown;
-  numberValue?: number | null;
-  stringValue?: string | null;
-  boolValue?: boolean | null;
-  structValue?: Struct | null;
-  listValue?: { values?: StructValue[] | null } | null;
-}
-interface Struct {
-  fields?: Record<string, StructValue> | null;
-}
-
-function structToJson(struct: Struct | null | undefined): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(struct?.fields ?? {}).map(([key, value]) => [key, valueToJson(value)]));
-}
-
-function valueToJson(value: StructValue): unknown {
-  // The client fills every member with its default, so `kind` (the oneof's case) says which is set.
-  switch (value.kind) {
-    case 'structValue':
-      return structToJson(value.structValue);
-    case 'listValue':
-      return (value.listValue?.values ?? []).map(valueToJson);
-    case 'stringValue':
-      return value.stringValue;
-    case 'numberValue':
-      return value.numberValue;
-    case 'boolValue':
-      return value.boolValue;
-    default:
-      return null;
-  }
-}
-
 /** The projects the query names (its account, and the projects in its resource ids). */
 function projectsOf(query: ContextQuery): string[] {
   const fromRefs = query.resources.map((ref) => /(?:^|\/)projects\/([^/]+)\//.exec(ref.id)?.[1]).filter((project) => project !== undefined && project !== '-');
@@ -116,18 +61,24 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
         assets.push({ name: asset.name ?? '', assetType: asset.assetType ?? '', data: structToJson(asset.resource?.data as Struct | null | undefined) });
       }
     } catch (error) {
-      const { status, message } = googleStatus(error);
-      const lasting = status ? LASTING_ERRORS[status] : undefined;
+      const lasting = lastingFailure(error);
       if (!lasting) throw error;
-      return { provider: 'gcp', scope: parent, reason: `${lasting} (${status}): ${message}` };
+      return { provider: 'gcp', scope: parent, reason: `${lasting.words} (${lasting.status}): ${lasting.message}` };
     }
     return assets;
   }
 
+  /** The last discovery's findings, once `discover` has run in this process. */
+  let discovered: HierarchyDiscovery | undefined;
+
   return {
     name: 'gcp',
-    async collect(query) {
-      if (query.provider !== 'gcp') return emptyContext();
+    async collect(alerted) {
+      if (alerted.provider !== 'gcp') return emptyContext();
+      // An alert may name its project by number (SCC's `projects/123…`), its resources by id: the
+      // project's id, as discovery found it, lets references without a project match them.
+      const account = alerted.account && discovered?.projectIds.get(alerted.account);
+      const query = account ? { ...alerted, account } : alerted;
       // The alert's own project when it names one: a role granted at an organization or folder scope
       // is inherited there, and reading one project is far cheaper than the whole scope.
       const named = projectsOf(query);
@@ -144,7 +95,13 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
       const context = evaluateGcpFirewalls([...assets.values()]);
       return narrowToQuery({ ...context, problems: [...context.problems, ...problems] }, query);
     },
-    scopes: () => settings.scopes,
+    // Until the first discovery, the configured scopes; afterwards those discovery keeps (./hierarchy).
+    scopes: () => discovered?.scopes ?? settings.scopes,
+    async discover() {
+      discovered = await discoverHierarchy(client, settings.scopes);
+      const { accounts, gaps, scopes } = discovered;
+      return { accounts, gaps, scopes };
+    },
     async scan(scope) {
       const read = await readParent(scope);
       if (!Array.isArray(read)) return { ...emptyContext(), problems: [read] };
