@@ -124,6 +124,16 @@ program
     process.exitCode = summary.undispatched > 0 ? 1 : 0;
   });
 
+program
+  .command('inventory')
+  .description('the accounts and projects the inventories cover')
+  .command('accounts')
+  .option('--json', 'print {"accounts": [{"provider", "id", "name", "state", "reason", "lastRead"}]}')
+  .description('list every account and project (hand-listed and discovered) with its state: ok, or why Vigil cannot read it (read now, with the configured credentials)')
+  .action(async ({ json }: { json?: boolean }) => {
+    process.exitCode = await (await import('./inventory')).listAccounts(configOption(), { json });
+  });
+
 const schedules = program.command('schedules').description("Vigil's Temporal Schedules: the archive sweeper, the feed refresh and the re-scans");
 
 /** A client for one command's work, closed afterwards. */

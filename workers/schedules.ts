@@ -1,11 +1,14 @@
 // Vigil's Temporal Schedules, created or updated idempotently at worker start.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { createInventoryProviders } from '../activities/context';
+import type { InventoryProvider } from '../activities/context/types';
+import type { FollowedScopes } from '../activities/coverage';
 import { rescanScopes, type ScopeRef } from '../activities/rescan';
 import type { Config } from '../lib/config';
 
 export const ARCHIVE_SWEEPER_SCHEDULE = 'vigil-archive-sweeper';
 export const FEED_REFRESH_SCHEDULE = 'vigil-feed-refresh';
+export const DISCOVERY_SCHEDULE = 'vigil-inventory-discovery';
 const RESCAN_SCHEDULE_PREFIX = 'vigil-rescan/';
 
 /** `vigil-rescan/<provider>/<scope>`, e.g. `vigil-rescan/aws/111122223333/eu-west-1`; blanks and control characters become `_`. */
@@ -38,6 +41,16 @@ function feedRefresh(config: Config): ScheduleOptions {
   };
 }
 
+function discovery(config: Config): ScheduleOptions {
+  return {
+    scheduleId: DISCOVERY_SCHEDULE,
+    spec: { intervals: [{ every: config.discovery.every }] },
+    action: { type: 'startWorkflow', workflowType: 'discoverInventory', args: [], taskQueue: config.temporal.taskQueue },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    state: { note: 'Discovers the accounts and projects the inventories cover, keeps an issue per coverage gap, and the re-scans in line (see docs/inventories.md).' },
+  };
+}
+
 function rescan(config: Config, scope: ScopeRef): ScheduleOptions {
   return {
     scheduleId: rescanScheduleId(scope),
@@ -48,18 +61,25 @@ function rescan(config: Config, scope: ScopeRef): ScheduleOptions {
   };
 }
 
+/** Providers that discover what they cover: their re-scans follow each discovery, not the configuration alone. */
+const discovering = (inventory: readonly InventoryProvider[]) => inventory.filter((provider) => provider.discover).map((provider) => provider.name);
+
 /** The schedules that also run once at worker start, so nothing waits for the first interval. */
-function startupSchedules(config: Config): ScheduleOptions[] {
-  return [archiveSweeper(config), ...(config.intel.feedRefresh.enabled ? [feedRefresh(config)] : [])];
+function startupSchedules(config: Config, inventory: readonly InventoryProvider[]): ScheduleOptions[] {
+  return [
+    archiveSweeper(config),
+    ...(config.intel.feedRefresh.enabled ? [feedRefresh(config)] : []),
+    ...(discovering(inventory).length > 0 ? [discovery(config)] : []),
+  ];
 }
 
 /**
  * Re-scans run on their interval only: at every worker start they would re-check (probe) every
  * known violation of every scope at once.
  */
-async function rescanSchedules(config: Config): Promise<ScheduleOptions[]> {
+function rescanSchedules(config: Config, inventory: readonly InventoryProvider[]): ScheduleOptions[] {
   if (!config.rescan.enabled) return [];
-  return rescanScopes(await createInventoryProviders(config.inventory)).map((scope) => rescan(config, scope));
+  return rescanScopes(inventory).map((scope) => rescan(config, scope));
 }
 
 async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
@@ -71,11 +91,29 @@ async function deleteSchedule(client: Client, scheduleId: string): Promise<void>
     });
 }
 
-/** The re-scan schedules the server has (its list may lag a just-created one by a moment). */
-async function existingRescanSchedules(client: Client): Promise<string[]> {
+/** The re-scan schedules the server has (its list may lag a just-created one by a moment), of one provider or all. */
+async function existingRescanSchedules(client: Client, provider?: string): Promise<string[]> {
+  const prefix = provider === undefined ? RESCAN_SCHEDULE_PREFIX : rescanScheduleId({ provider, scope: '' });
   const ids: string[] = [];
-  for await (const { scheduleId } of client.schedule.list()) if (scheduleId.startsWith(RESCAN_SCHEDULE_PREFIX)) ids.push(scheduleId);
+  for await (const { scheduleId } of client.schedule.list()) if (scheduleId.startsWith(prefix)) ids.push(scheduleId);
   return ids;
+}
+
+/** Creates each schedule, or brings an existing one up to date with the configuration. */
+async function createOrUpdate(client: Client, schedules: readonly ScheduleOptions[]): Promise<void> {
+  for (const options of schedules) {
+    try {
+      await client.schedule.create(options);
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await client.schedule.getHandle(options.scheduleId).update((previous) => ({
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: options.policies,
+      }));
+    }
+  }
 }
 
 const everyText = (every: unknown) => {
@@ -93,36 +131,46 @@ export interface AppliedSchedules {
 
 /**
  * Creates each schedule, or brings an existing one up to date with the configuration; deletes the
- * ones the configuration no longer asks for (a turned-off feed refresh, the re-scan of a scope that
- * is gone), which must not go on running. Says what it did: the server's list of schedules may not
- * show a just-created one yet.
+ * ones the configuration no longer asks for (a turned-off feed refresh or discovery, the re-scan of a
+ * scope that is gone), which must not go on running. The re-scans of a provider that discovers what
+ * it covers are its discovery's to delete (`followScopes`): here they are only created for the scopes
+ * its configuration names. Says what it did: the server's list of schedules may not show a
+ * just-created one yet.
  */
 export async function applySchedules(client: Client, config: Config): Promise<AppliedSchedules> {
+  const inventory = await createInventoryProviders(config.inventory);
   if (!config.intel.feedRefresh.enabled) await deleteSchedule(client, FEED_REFRESH_SCHEDULE);
-  const rescans = await rescanSchedules(config);
+  if (discovering(inventory).length === 0) await deleteSchedule(client, DISCOVERY_SCHEDULE);
+  const rescans = rescanSchedules(config, inventory);
   const wanted = new Set(rescans.map((options) => options.scheduleId));
-  const deleted = (await existingRescanSchedules(client)).filter((scheduleId) => !wanted.has(scheduleId));
+  const followed = config.rescan.enabled ? discovering(inventory).map((provider) => rescanScheduleId({ provider, scope: '' })) : [];
+  const deleted = (await existingRescanSchedules(client)).filter(
+    (scheduleId) => !wanted.has(scheduleId) && !followed.some((prefix) => scheduleId.startsWith(prefix)),
+  );
   for (const scheduleId of deleted) await deleteSchedule(client, scheduleId);
-  const schedules = [...startupSchedules(config), ...rescans];
-  for (const options of schedules) {
-    try {
-      await client.schedule.create(options);
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await client.schedule.getHandle(options.scheduleId).update((previous) => ({
-        ...previous,
-        spec: options.spec,
-        action: options.action,
-        policies: options.policies,
-      }));
-    }
-  }
+  const schedules = [...startupSchedules(config, inventory), ...rescans];
+  await createOrUpdate(client, schedules);
   return { applied: schedules.map((options) => ({ id: options.scheduleId, every: everyText(options.spec.intervals?.[0]?.every) })), deleted };
+}
+
+/**
+ * One provider's re-scan schedules in line with the scopes its discovery found: one created (or
+ * brought up to date) per scope, those of scopes gone deleted. Nothing when re-scans are off.
+ */
+export async function followScopes(client: Client, config: Config, provider: string, scopes: readonly string[]): Promise<FollowedScopes> {
+  if (!config.rescan.enabled) return { created: [], deleted: [] };
+  const schedules = scopes.map((scope) => rescan(config, { provider, scope }));
+  const wanted = new Set(schedules.map((options) => options.scheduleId));
+  const existing = await existingRescanSchedules(client, provider);
+  const deleted = existing.filter((scheduleId) => !wanted.has(scheduleId));
+  for (const scheduleId of deleted) await deleteSchedule(client, scheduleId);
+  await createOrUpdate(client, schedules);
+  return { created: [...wanted].filter((scheduleId) => !existing.includes(scheduleId)), deleted };
 }
 
 /** Runs every schedule once now (worker start): nothing waits for the first interval. */
 export async function runSchedulesNow(client: Client, config: Config): Promise<void> {
-  for (const { scheduleId } of startupSchedules(config)) {
+  for (const { scheduleId } of startupSchedules(config, await createInventoryProviders(config.inventory))) {
     await client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
   }
 }
@@ -141,7 +189,7 @@ export interface ScheduleStatus {
 export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
   const statuses: ScheduleStatus[] = [];
   const rescans = (await existingRescanSchedules(client)).sort();
-  for (const id of [ARCHIVE_SWEEPER_SCHEDULE, FEED_REFRESH_SCHEDULE, ...rescans]) {
+  for (const id of [ARCHIVE_SWEEPER_SCHEDULE, FEED_REFRESH_SCHEDULE, DISCOVERY_SCHEDULE, ...rescans]) {
     try {
       const { action, spec, state, info } = await client.schedule.getHandle(id).describe();
       statuses.push({

@@ -1,6 +1,7 @@
 // The AWS inventory: the EC2 instances, network interfaces and security groups an alert concerns
 // (or, for a re-scan, all of them in one account and region), read through a read-only role in
-// that account, and what those groups open to the internet.
+// that account, and what those groups open to the internet. Which accounts it reads, hand-listed and
+// discovered through AWS Organizations, is ./covered-accounts.
 import {
   DescribeAddressesCommand,
   EC2Client,
@@ -17,18 +18,25 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import ipaddr from 'ipaddr.js';
 import { resolveSecret } from '../../../lib/config';
 import { mergeContexts, type ContextInstance, type ProviderContext } from '../../../lib/context';
+import { createCoveredAccounts } from './covered-accounts';
+import { isRefusal, RoleAssumptionFailed, refusalReason } from './errors';
 import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './exposure';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { AwsInventorySettings } from '.';
 
-type AwsAccount = AwsInventorySettings['accounts'][number];
-type Credentials = NonNullable<EC2ClientConfig['credentials']>;
+export type AwsAccount = AwsInventorySettings['accounts'][number];
+export type Credentials = NonNullable<EC2ClientConfig['credentials']>;
 
 export interface AwsInventoryOptions {
   /** Items per page of the paginated calls (5–100 suits them all); each API's own default when unset. */
   pageSize?: number;
   /** The worker's own credentials, used directly or to assume the roles; the SDK's default chain when unset. */
   credentials?: Credentials;
+  /**
+   * How long a listing of the organisation's accounts stands before an alert about an account it
+   * does not hold may list them again (5 minutes): an alert storm lists them once, not per alert.
+   */
+  membershipTtlMs?: number;
 }
 
 /** What the alert names, by id: the starting points of the lookup. */
@@ -37,28 +45,6 @@ interface Wanted {
   instanceIds: string[];
   interfaceIds: string[];
   addresses: string[];
-}
-
-/** Refusals that retrying will not change: said in the issue as a problem rather than retried. */
-const refusals = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'UnauthorizedOperation',
-  'AuthFailure',
-  'InvalidClientTokenId',
-  'OptInRequired',
-  'RegionDisabledException',
-]);
-const isRefusal = (err: unknown) => err instanceof Error && refusals.has(err.name);
-
-/** Marks a failure of the role assumption, so that a refusal names the role rather than EC2. */
-class RoleAssumptionFailed extends Error {
-  constructor(
-    readonly roleArn: string,
-    override readonly cause: unknown,
-  ) {
-    super(`cannot assume ${roleArn}`);
-  }
 }
 
 // AWS takes at most 200 values in one filter.
@@ -256,14 +242,11 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
       const reader = regionReader(clientFor(account, region), options.pageSize);
       return await regionContext(reader, await items(reader), account.id, region);
     } catch (err) {
-      if (err instanceof RoleAssumptionFailed) {
-        if (isRefusal(err.cause)) return problemContext(scope, `cannot assume role ${err.roleArn} (${(err.cause as Error).name})`);
-        throw err.cause;
-      }
-      if (isRefusal(err)) return problemContext(scope, `access denied (${(err as Error).name})`);
-      throw err;
+      return problemContext(scope, refusalReason(err));
     }
   }
+
+  const covered = createCoveredAccounts(settings, options, clientFor);
 
   return {
     name: 'aws',
@@ -272,17 +255,23 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
       const wanted = wantedBy(query);
       if (Object.values(wanted).every((ids: string[]) => ids.length === 0)) return nothing();
       if (!query.account) return problemContext('aws', 'the alert names no AWS account');
-      const account = settings.accounts.find((candidate) => candidate.id === query.account);
-      if (!account) return problemContext(`account ${query.account}`, `account ${query.account} is not configured in inventory.aws.accounts`);
-      const regions = query.region ? [query.region] : (account.regions ?? settings.regions);
-      return mergeContexts(await Promise.all(regions.map((region) => readIn(account, region, (reader) => readWanted(reader, wanted)))));
+      const entry = await covered.find(query.account);
+      if (!entry) return problemContext(`account ${query.account}`, covered.notCovered(query.account));
+      let regions: readonly string[];
+      try {
+        regions = query.region ? [query.region] : await covered.regionsOf(entry);
+      } catch (err) {
+        return problemContext(`account ${query.account}`, refusalReason(err));
+      }
+      return mergeContexts(await Promise.all(regions.map((region) => readIn(entry.account, region, (reader) => readWanted(reader, wanted)))));
     },
-    scopes: () => settings.accounts.flatMap((account) => (account.regions ?? settings.regions).map((region) => `${account.id}/${region}`)),
+    scopes: () => covered.scopes(),
     async scan(scope) {
       const [id = '', region = ''] = scope.split('/');
-      const account = settings.accounts.find((candidate) => candidate.id === id);
-      if (!account || !region) return problemContext(scope, `${scope} is not an <account>/<region> of inventory.aws.accounts`);
-      return readIn(account, region, (reader) => reader.everything());
+      const entry = region ? await covered.find(id) : undefined;
+      if (!entry) return problemContext(scope, `${scope} is not an <account>/<region> of ${covered.source}`);
+      return readIn(entry.account, region, (reader) => reader.everything());
     },
+    discover: () => covered.discover(),
   };
 }

@@ -1,0 +1,50 @@
+// How the AWS inventory tells a lasting refusal (said as a problem or a coverage gap) from a
+// transient failure (thrown, so that Temporal retries).
+
+/** Refusals that retrying will not change. */
+const refusals = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'InvalidClientTokenId',
+  'OptInRequired',
+  'RegionDisabledException',
+  'AWSOrganizationsNotInUseException',
+]);
+
+/**
+ * The refusal's name (`AccessDenied`), or `HTTP 403` for a 403 whose body the SDK could not read (moto
+ * answers JSON APIs such as Organizations in XML when it refuses); undefined when not a refusal.
+ */
+export function refusalName(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (refusals.has(err.name)) return err.name;
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403 ? 'HTTP 403' : undefined;
+}
+export const isRefusal = (err: unknown) => refusalName(err) !== undefined;
+
+/** Marks a failure of the role assumption, so that a refusal names the role rather than EC2. */
+export class RoleAssumptionFailed extends Error {
+  constructor(
+    readonly roleArn: string,
+    override readonly cause: unknown,
+  ) {
+    super(`cannot assume ${roleArn}`);
+  }
+}
+
+/**
+ * Why a read was refused, in words fit for an issue title (`cannot assume role arn:… (AccessDenied)`,
+ * `access denied (UnauthorizedOperation)`); anything else is thrown again, as transient.
+ */
+export function refusalReason(err: unknown): string {
+  if (err instanceof RoleAssumptionFailed) {
+    const name = refusalName(err.cause);
+    if (name) return `cannot assume role ${err.roleArn} (${name})`;
+    throw err.cause;
+  }
+  const name = refusalName(err);
+  if (name) return `access denied (${name})`;
+  throw err;
+}

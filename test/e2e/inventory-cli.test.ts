@@ -1,0 +1,81 @@
+// `vigil inventory accounts` as a person runs it: an organisation of accounts in moto (IAM
+// authorization on), the worker's credentials in the environment, the CLI in a process of its own.
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMotoOrganization, setMotoAuth, startMoto, type Moto, type MotoOrganization } from '../helpers/moto';
+import { vigilBin } from '../helpers/processes';
+
+let moto: Moto;
+let org: MotoOrganization;
+let dir: string;
+const ids = { unit: '', ok: '', missing: '', closed: '', outside: '' };
+
+/** Runs the CLI with stdout and stderr apart (the AWS SDK warns on stderr about old Node versions). */
+function vigil(args: string[], config: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [vigilBin, ...args], {
+    env: { ...process.env, VIGIL_CONFIG: config, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: 'warn', AWS_ACCESS_KEY_ID: org.worker.accessKeyId, AWS_SECRET_ACCESS_KEY: org.worker.secretAccessKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function configFile(name: string, organization: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, `inventory:\n  aws:\n    endpoint: ${moto.endpoint}\n    maxAttempts: 2\n    organization:\n${organization}`);
+  return file;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-inventory-cli-'));
+  moto = await startMoto();
+  org = await createMotoOrganization(moto);
+  ids.unit = await org.ou('workloads');
+  ids.ok = await org.account('payments', ids.unit);
+  ids.missing = await org.account('no-role', ids.unit);
+  ids.closed = await org.account('closed', ids.unit);
+  ids.outside = await org.account('elsewhere', await org.ou('sandbox'));
+  await org.role(ids.ok, 'VigilReadOnly', ['ec2:Describe*']);
+  await org.close(ids.closed);
+  await setMotoAuth(moto, true);
+});
+afterAll(() => moto?.stop());
+
+describe('vigil inventory accounts', () => {
+  it('lists each account of the organisation with its state, as JSON and as a table; a gap is said, not an error', async () => {
+    const config = await configFile('vigil.yaml', `      ous: [${ids.unit}]\n      regions: [us-east-1]\n`);
+    const json = await vigil(['inventory', 'accounts', '--json'], config);
+    expect(json.code, json.stderr).toBe(0);
+    const reason = `cannot assume role arn:aws:iam::${ids.missing}:role/VigilReadOnly (AccessDenied)`;
+    expect(JSON.parse(json.stdout)).toEqual({
+      accounts: [
+        { provider: 'aws', id: ids.ok, name: 'payments', state: 'ok', lastRead: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+        { provider: 'aws', id: ids.missing, name: 'no-role', state: reason, reason },
+      ],
+    });
+    expect(json.stderr).toContain(`1 coverage gap: Vigil cannot read\n  aws ${ids.missing}: ${reason}`);
+
+    const table = await vigil(['inventory', 'accounts'], config);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^PROVIDER\s+ID\s+NAME\s+STATE\s+LAST READ$/);
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(new RegExp(`^aws\\s+${ids.ok}\\s+payments\\s+ok\\s+\\d{4}-`)),
+      expect.stringMatching(new RegExp(`^aws\\s+${ids.missing}\\s+no-role\\s+cannot assume role .+ never$`)),
+    ]);
+  }, 120_000);
+
+  it('exits with status 2 and names the key on a configuration error', async () => {
+    const config = await configFile('bad.yaml', `      exclude: [not-an-account]\n`);
+    const result = await vigil(['inventory', 'accounts', '--json'], config);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('inventory.aws.organization.exclude.0: expected a 12-digit AWS account id');
+  }, 60_000);
+});
