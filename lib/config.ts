@@ -69,6 +69,33 @@ const proxyAddress = z
     'expected an address or CIDR range of the proxy, or loopback, linklocal or uniquelocal',
   );
 
+/** A queue intake reads instead of waiting to be sent to (docs/intake.md). */
+const queueSchema = z.discriminatedUnion('kind', [
+  /**
+   * S3 event notifications of a CloudTrail trail's bucket, delivered to SQS directly, through SNS or
+   * through EventBridge: each new log file is read from the bucket and its records judged by the rules.
+   */
+  z.strictObject({
+    kind: z.literal('s3-sqs'),
+    queueUrl: z.url(),
+    /** The queue's region, which is its bucket's. */
+    region: z.string().min(1),
+    /** For emulators and tests: the endpoint of both SQS and S3. */
+    endpoint: z.url().optional(),
+    forcePathStyle: z.boolean().default(false),
+    /** Long polling: how long one receive waits for a message. */
+    waitSeconds: z.int().min(0).max(20).default(20),
+    /** Messages (log files) read and dispatched at once from this queue. */
+    concurrency: z.int().min(1).max(64).default(4),
+    /**
+     * How long a message stays hidden once received; extended on a heartbeat while its file is read,
+     * decoded and dispatched. A message not deleted comes back this long after the last extension.
+     */
+    visibilitySeconds: z.int().min(1).max(43_200).default(300),
+  }),
+]);
+export type QueueSettings = z.infer<typeof queueSchema>;
+
 const intakeSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port. */
@@ -107,6 +134,8 @@ const intakeSchema = z.strictObject({
    * but the proxy reaches intake; better, the proxy's addresses or ranges.
    */
   trustProxy: z.union([z.boolean(), z.array(proxyAddress)]).default(false),
+  /** Queues read for alerts besides the HTTP routes (CloudTrail log files through S3 notifications). */
+  queues: z.array(queueSchema).default([]),
 });
 
 const archiveSchema = z.discriminatedUnion('kind', [
@@ -315,6 +344,11 @@ const rescanSchema = z.strictObject({
 });
 export type RescanSettings = z.infer<typeof rescanSchema>;
 
+const discoverySchema = z.strictObject({
+  /** How often the inventories that can discover what they cover (AWS Organizations, the GCP hierarchy) look again. */
+  every: duration.default('1h'),
+});
+
 const detectionsSchema = z.strictObject({
   /**
    * Sigma rule files, or folders searched recursively for .yml and .yaml files (relative paths from
@@ -344,6 +378,8 @@ export const configSchema = z.strictObject({
   screenshots: screenshotSchema.prefault({}),
   watch: watchSchema.prefault({}),
   rescan: rescanSchema.prefault({}),
+  /** The scheduled discovery of accounts and projects, and of the gaps in what Vigil can read. */
+  discovery: discoverySchema.prefault({}),
   /** Rules of the team's own, beside the sources' built-in rules (docs/sigma.md). */
   detections: detectionsSchema.prefault({}),
 });

@@ -25,8 +25,68 @@ export interface SourceResult {
 }
 
 export interface ActorTarget {
-  kind: 'ip' | 'domain';
+  kind: 'ip' | 'domain' | 'principal';
   value: string;
+}
+
+/** A principal as an alert names it, with the cloud account it acted in (a bare user name needs it). */
+export interface PrincipalRef {
+  name: string;
+  /** The alert's cloud: `aws`, `gcp`, or a source's own name. */
+  provider?: string;
+  /** The alert's AWS account or GCP project. */
+  account?: string;
+}
+
+/** An access key of an AWS user, and when it was last used (absent: never). */
+export interface AccessKeyFacts {
+  id: string;
+  status: string;
+  created?: string;
+  lastUsed?: { at: string; service?: string; region?: string };
+}
+
+/** A policy that makes the principal an administrator, and how it holds it. */
+export interface AdminGrant {
+  policy: string;
+  /** `attached`, `inline`, or `group <name>` (attached to or inline in a group of the user). */
+  via: string;
+}
+
+/** What the inventories know about a principal; `unread` with the reason when they could not tell. */
+export type PrincipalFacts =
+  | {
+      kind: 'aws-user' | 'aws-role';
+      account: string;
+      name: string;
+      arn: string;
+      created?: string;
+      /** The session of an assumed-role ARN, or the access key the alert named. */
+      seenAs?: string;
+      /** Users: MFA devices, console password (and its last use), access keys. */
+      mfaDevices?: number;
+      console?: { enabled: boolean; lastUsed?: string };
+      accessKeys?: AccessKeyFacts[];
+      /** Roles: when the role was last used. */
+      lastUsed?: string;
+      adminPolicies: AdminGrant[];
+    }
+  | { kind: 'gcp-service-account'; email: string; displayName?: string; disabled: boolean; project?: string }
+  | { kind: 'organisation-account'; email: string; domain: string }
+  | { kind: 'external'; email: string; domain: string; account: 'user' | 'service-account' }
+  | { kind: 'unread'; reason: string };
+
+/** An earlier investigation that named the same actor, with its outcome as Temporal records it. */
+export interface PastInvestigation {
+  workflowId: string;
+  source?: string;
+  alertKind?: string;
+  verdict?: string;
+  exposure?: string;
+  /** `running`, `completed`, `failed`… (the execution's status, lower case). */
+  status: string;
+  startedAt?: string;
+  issue?: { number: number; state?: string };
 }
 
 export interface AsnInfo {
@@ -43,6 +103,16 @@ export interface ActorReport {
   because: string[];
   asn?: AsnInfo;
   results: SourceResult[];
+  /** Principals: what the inventories know about it. */
+  identity?: PrincipalFacts;
+  /** Earlier investigations naming the same actor, most recent first (bounded); absent when not looked up. */
+  history?: PastInvestigation[];
+  /** More earlier investigations exist than `history` shows. */
+  moreHistory?: boolean;
+  /** Why the earlier investigations were not looked up, when they could not be. */
+  historyUnread?: string;
+  /** Private and reserved addresses: not checked at all, shown together on one line. */
+  reserved?: boolean;
 }
 
 const rank: Record<Verdict, number> = { malicious: 3, suspicious: 2, 'known-benign': 1, unknown: 0 };

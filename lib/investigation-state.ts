@@ -4,6 +4,7 @@
 // tested without Temporal.
 import { occurrenceKey, type NormalizedAlert } from './alert';
 import type { ResourceContext } from './context';
+import type { PrincipalRef } from './intel';
 import type { ExposureState, InvestigationProgress, IssueChange, WatchProgress } from './investigation';
 
 /** Deliveries remembered across runs to recognise a resent body. */
@@ -98,13 +99,27 @@ export const exposureState = (answered: boolean, evidence: Evidence): Exclude<Ex
 export const resumes = (progress: InvestigationProgress, change: IssueChange): boolean =>
   (progress.issueState === 'closed' || progress.suppressed) && change.state === 'open' && !change.suppressed;
 
-/** Actor addresses and domains remembered as checked across runs. */
+/** Actor addresses, domains and principals remembered as checked across runs. */
 const REMEMBERED_ACTORS = 500;
 
-/** The actors of `alerts` not checked yet, and the list of checked ones with them. */
-export function newActors(progress: InvestigationProgress, alerts: readonly NormalizedAlert[]): { ips: string[]; domains: string[]; checked: string[] } {
+/**
+ * The actors of `alerts` not checked yet, and the list of checked ones with them. A principal keeps
+ * the cloud account of the alert that named it: a bare user name means nothing without it.
+ * `checked` holds plain names, as older runs carried them.
+ */
+export function newActors(
+  progress: InvestigationProgress,
+  alerts: readonly NormalizedAlert[],
+): { ips: string[]; domains: string[]; principals: PrincipalRef[]; checked: string[] } {
   const checked = new Set(progress.checkedActors);
   const ips = [...new Set(alerts.flatMap(({ actors }) => actors.ips))].filter((ip) => !checked.has(ip));
   const domains = [...new Set(alerts.flatMap(({ actors }) => actors.domains))].filter((domain) => !checked.has(domain));
-  return { ips, domains, checked: [...checked, ...ips, ...domains].slice(-REMEMBERED_ACTORS) };
+  const principals = new Map<string, PrincipalRef>();
+  for (const { actors, cloud } of alerts) {
+    for (const name of actors.principals ?? []) {
+      if (checked.has(name) || principals.has(name)) continue;
+      principals.set(name, { name, ...(cloud?.provider ? { provider: cloud.provider } : {}), ...(cloud?.account ? { account: cloud.account } : {}) });
+    }
+  }
+  return { ips, domains, principals: [...principals.values()], checked: [...checked, ...ips, ...domains, ...principals.keys()].slice(-REMEMBERED_ACTORS) };
 }

@@ -1,9 +1,15 @@
 // The actor-check activities: every actor IP against the blocklist feeds' local copies and the
-// configured providers, with its ASN; and the feeds' scheduled refresh.
+// configured providers, with its ASN; every principal against the inventories; every address and
+// principal against Vigil's earlier investigations; and the feeds' scheduled refresh.
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { ConfigError, resolveSecret, type Config } from '../../lib/config';
-import { verdictOf, type ActorReport, type ActorTarget } from '../../lib/intel';
+import { verdictOf, type ActorReport, type ActorTarget, type PrincipalFacts, type PrincipalRef } from '../../lib/intel';
+import { actorKeywords } from '../../lib/search-attributes';
+import type { PrincipalLookup } from '../principals';
+import { isSearchable, type ActorHistory } from './actor-history';
 import { lookupAsn } from './asn';
+import { isBogon } from './bogons';
 import { createFeedStore, type FeedStore, type RefreshOutcome } from './feed-store';
 import { feedDefinitions } from './feeds';
 import { fetchWithFiles } from './fetch-with-files';
@@ -16,22 +22,65 @@ const MAX_ACTORS = 25;
 export interface IntelDeps {
   feeds: FeedStore;
   providers: ProviderRunner;
+  /** What the inventories know about a principal; without it principals are named, not described. */
+  principals?: PrincipalLookup;
+  /** Earlier investigations naming an actor; without it no history is shown. */
+  history?: ActorHistory;
 }
 
-export function createIntelActivities({ feeds, providers }: IntelDeps) {
+/** How investigations carry an address or principal (`ip:…`, `principal:…`); domains are not carried. */
+const historyKeyword = ({ kind, value }: ActorTarget): string | undefined =>
+  kind === 'domain' ? undefined : actorKeywords(kind === 'ip' ? { ips: [value], principals: [] } : { ips: [], principals: [value] })[0];
+
+/** The investigation this activity works for, so that its own history leaves it out. */
+function currentWorkflowId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined; // Called outside an activity (a test, the CLI).
+  }
+}
+
+export function createIntelActivities({ feeds, providers, principals: lookup, history }: IntelDeps) {
+  /** An address or domain: every feed and provider, with its network. */
+  async function checkIntel(target: ActorTarget): Promise<ActorReport> {
+    const results = [...(target.kind === 'ip' ? await feeds.check(target.value) : []), ...(await providers.check(target))];
+    const asn = target.kind === 'ip' ? await lookupAsn(target.value) : undefined;
+    return { target, ...verdictOf(results), ...(asn ? { asn } : {}), results };
+  }
+
   return {
-    async checkActors({ ips, domains }: { ips: string[]; domains: string[] }): Promise<ActorReport[]> {
-      const targets: ActorTarget[] = [
-        ...ips.map((value) => ({ kind: 'ip' as const, value })),
+    /**
+     * Who acted: addresses and domains against the feeds and providers, principals against the
+     * inventories, and every address and principal against Vigil's earlier investigations. Private
+     * and reserved addresses are not checked at all (they say nothing outside their own network).
+     */
+    async checkActors({ ips, domains, principals = [] }: { ips: string[]; domains: string[]; principals?: PrincipalRef[] }): Promise<ActorReport[]> {
+      const reserved = ips.filter((ip) => isBogon(ip.trim()));
+      const targets = [
+        ...ips.filter((ip) => !reserved.includes(ip)).map((value) => ({ kind: 'ip' as const, value })),
         ...domains.map((value) => ({ kind: 'domain' as const, value })),
+        ...principals.map(({ name }) => ({ kind: 'principal' as const, value: name })),
       ].slice(0, MAX_ACTORS);
-      return Promise.all(
-        targets.map(async (target) => {
-          const results = [...(target.kind === 'ip' ? await feeds.check(target.value) : []), ...(await providers.check(target))];
-          const asn = target.kind === 'ip' ? await lookupAsn(target.value) : undefined;
-          return { target, ...verdictOf(results), ...(asn ? { asn } : {}), results };
+      const named = principals.filter(({ name }) => targets.some((target) => target.kind === 'principal' && target.value === name));
+      const [identities, past] = await Promise.all([
+        lookup ? lookup.describe(named) : named.map((): PrincipalFacts => ({ kind: 'unread', reason: 'no inventory is configured' })),
+        history?.earlier(targets.flatMap((target) => historyKeyword(target) ?? []), currentWorkflowId()),
+      ]);
+      const reports = await Promise.all(
+        targets.map(async (target): Promise<ActorReport> => {
+          const report: ActorReport =
+            target.kind === 'principal'
+              ? { target, verdict: 'unknown', because: [], results: [], identity: identities[named.findIndex(({ name }) => name === target.value)]! }
+              : await checkIntel(target);
+          const keyword = historyKeyword(target);
+          if (!past || !keyword) return report;
+          if (!isSearchable(keyword)) return { ...report, historyUnread: 'the name holds characters a visibility query cannot take' };
+          const earlier = past.get(keyword);
+          return { ...report, history: earlier?.investigations ?? [], ...(earlier?.more ? { moreHistory: true } : {}) };
         }),
       );
+      return [...reports, ...reserved.map((value): ActorReport => ({ target: { kind: 'ip', value }, verdict: 'unknown', because: [], results: [], reserved: true }))];
     },
 
     async refreshFeeds(): Promise<RefreshOutcome[]> {
