@@ -1,8 +1,10 @@
 // Every activity the main worker registers, built from a small deps object so tests can swap a
 // component for a real one of their own (another data folder, another tracker).
+import type { Client } from '@temporalio/client';
 import type { LabelNames, ProbeSettings, WatchSettings } from '../lib/config';
 import type { BlobStore } from './archive/records';
 import { createContextActivities } from './context';
+import { createCorrelationActivities } from './correlation';
 import type { InventoryProvider } from './context/types';
 import { createIntelActivities, type IntelDeps } from './intel/activities';
 import { createExposureActivities } from './probe/exposures';
@@ -22,15 +24,18 @@ export interface ActivityDeps {
   /** Where the browser worker stores screenshots. */
   artifacts: BlobStore;
   watch: WatchSettings;
+  /** For correlation: visibility queries, and signals to related investigations. */
+  client: Client;
 }
 
-export function createActivities({ tracker, labels, intel, inventory, probe, screenshots, artifacts, watch }: ActivityDeps) {
+export function createActivities({ tracker, labels, intel, inventory, probe, screenshots, artifacts, watch, client }: ActivityDeps) {
   return {
     ...createReportActivities({ tracker, labels, artifacts }),
     ...createIntelActivities(intel),
     ...createContextActivities(inventory),
     ...createExposureActivities(probe.settings, probe.scope, { screenshots }),
     ...createWatchActivities(watch),
+    ...createCorrelationActivities({ client, tracker }),
   };
 }
 

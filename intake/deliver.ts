@@ -34,12 +34,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         logger.warn({ err, archiveId: record.id, workflowId }, 'not dispatched; the sweeper will retry');
         return undefined;
       });
+      const merged = typeof outcome === 'object';
       return {
         id: `${record.id}#${alert.index ?? 0}`,
         fingerprint: alert.fingerprint,
         kind: alert.kind,
-        workflowId,
+        workflowId: merged ? outcome.mergedInto : workflowId,
         dispatched: outcome !== undefined,
+        ...(merged ? { merged: true as const, rechecked: true as const } : {}),
         ...(outcome === 'rechecked' ? { rechecked: true as const } : {}),
         ...(outcome === 'unwatched' ? { unwatched: true as const } : {}),
       };

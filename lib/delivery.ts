@@ -13,7 +13,10 @@ export interface AcceptedAlert {
   id: string;
   fingerprint: string;
   kind: string;
+  /** The investigation that got it: its own, or the open one of the same resource it was merged into. */
   workflowId: string;
+  /** Merged into another investigation (`workflowId`), which re-checks it, rather than given its own. */
+  merged?: true;
   /** Handed to Temporal; when not, the record stays undispatched and the sweeper retries it. */
   dispatched: boolean;
   /** A running investigation was asked to re-check rather than told of a repeat (re-scan findings). */
@@ -49,4 +52,5 @@ export interface AdmittedDelivery {
 }
 
 /** Hands one alert to its investigation, whose workflow id the caller computed; says what it did. */
-export type Dispatch = (alert: NormalizedAlert, workflowId: string) => Promise<'signalled' | 'rechecked' | 'unwatched'>;
+/** `mergedInto`: an open investigation of the same resource took the alert (see intake/dispatch.ts). */
+export type Dispatch = (alert: NormalizedAlert, workflowId: string) => Promise<'signalled' | 'rechecked' | 'unwatched' | { mergedInto: string }>;

@@ -62,7 +62,33 @@ export interface InvestigationProgress {
   lastSeen?: string;
   /** Occurrence keys (`<body sha256>#<position>`) already reported on the issue, oldest first. */
   reportedDeliveries: string[];
+  /** Each checked actor's verdict, for the issue's body (bounded). */
+  actorVerdicts?: { actor: string; verdict: Verdict }[];
+  /** When the exposure was last checked (the first report or a re-check). */
+  lastCheck?: string;
+  /** Other investigations about the same resource or actor, as linked so far (bounded). */
+  related?: RelatedInvestigation[];
+  /** A digest of the body last written to the issue: an unchanged body is not written again. */
+  bodyDigest?: string;
 }
+
+/** Another investigation that shares a resource or an actor with this one. */
+export interface RelatedInvestigation {
+  workflowId: string;
+  issue: IssueRef;
+  /** Its issue's title, as the tracker shows it (rendered inert). */
+  title: string;
+  source: string;
+  kind: string;
+  /** The resource and actor keywords both carry (`aws:ec2:instance:i-0abc`, `ip:203.0.113.7`). */
+  shared: string[];
+}
+
+/**
+ * Another investigation found this one shares a resource or an actor with it: link it on the issue.
+ * Told by whichever of the two saw the other first, so both end up linked.
+ */
+export const relatedFound = defineSignal<[RelatedInvestigation]>('relatedFound');
 
 export const progressQuery = defineQuery<InvestigationProgress>('progress');
 

@@ -5,14 +5,17 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import { createArchive, createArtifactStore } from '../activities/archive';
 import { createInventoryProviders } from '../activities/context';
+import { createCoverageActivities } from '../activities/coverage';
 import { createRescanActivities } from '../activities/rescan';
 import { createConfiguredIntel } from '../activities/intel/activities';
+import { createActorHistory } from '../activities/intel/actor-history';
+import { createConfiguredPrincipals } from '../activities/principals';
 import { createTracker } from '../activities/tracker';
 import { createSweepActivities } from '../activities/archive/sweep';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { createConfiguredDelivery } from './delivery';
-import { applySchedules, runSchedulesNow } from './schedules';
+import { applySchedules, followScopes, runSchedulesNow } from './schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -32,6 +35,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
   const archive = createArchive(config);
   const inventory = await createInventoryProviders(config.inventory);
   const delivery = createConfiguredDelivery(config, client, logger, { archive });
+  const tracker = createTracker(config);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -40,17 +44,24 @@ export async function createMainWorker({ config, connection, client, logger = cr
     ...(interceptors ? { interceptors } : {}),
     activities: {
       ...createActivities({
-        tracker: createTracker(config),
+        tracker,
         labels: config.tracker.labels,
-        intel: createConfiguredIntel(config),
+        intel: { ...createConfiguredIntel(config), principals: await createConfiguredPrincipals(config.inventory), history: createActorHistory(client) },
         inventory,
         probe: { settings: config.probe, scope: config.probe },
         screenshots: config.screenshots.enabled,
         artifacts: createArtifactStore(config),
         watch: config.watch,
+        client,
       }),
       ...createSweepActivities({ archive, delivery }),
       ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery }),
+      ...createCoverageActivities({
+        inventory,
+        tracker,
+        labels: config.tracker.labels,
+        followScopes: (provider, scopes) => followScopes(client, config, provider, scopes),
+      }),
     },
   });
 }

@@ -1,18 +1,33 @@
 // The investigation runbook for one alert identity (workflow id `alert/<source>/<fingerprint>`).
-import { ActivityFailure, condition, continueAsNew, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, continueAsNew, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ScreenshotOutcome } from '../activities/tracker/report';
 import { occurrenceKey, type NormalizedAlert } from '../lib/alert';
 import { mergeAlerts } from '../lib/alert-merge';
 import { emptyContext, inventoryFindings, type ResourceContext } from '../lib/context';
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
-import { alertReceived, issueChanged, progressQuery, recheckNow, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
+import { alertReceived, issueChanged, progressQuery, recheckNow, relatedFound, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
 import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, latestDelivery, newActors, recordDeliveries, resumes, startWatch, watchEnding } from '../lib/investigation-state';
-import { VigilExposure, VigilFailure, VigilSeverity, VigilVerdict } from '../lib/search-attributes';
+import { linkRelated, recordVerdicts } from '../lib/correlation';
+import { issueTitle } from '../lib/render/alert-summary';
+import { issueBodyState } from '../lib/render/issue-body';
+import {
+  actorKeywords,
+  investigationResourceKeywords,
+  mergeKeywords,
+  VigilActors,
+  VigilExposure,
+  VigilFailure,
+  VigilIssue,
+  VigilIssueState,
+  VigilResources,
+  VigilSeverity,
+  VigilVerdict,
+} from '../lib/search-attributes';
 import { browser, lookups, probes, settings, tracker } from './activity-proxies';
 
-const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity } = tracker;
-const { collectContext, checkActors } = lookups;
+const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity, updateIssueBody } = tracker;
+const { collectContext, checkActors, correlate } = lookups;
 
 /** How long an investigation waits for repeats after the last one, when it is not watching. */
 const REPEAT_WINDOW = '10 minutes';
@@ -25,14 +40,31 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   const inbox: NormalizedAlert[] = [];
   let recheckRequested = false;
   let lastFindings: Finding[] = carried?.lastFindings ?? [];
+  // Correlation (related investigations, the issue and its state in search attributes, exposures of
+  // one resource merged) and the issue's body kept current: runs recorded before do without.
+  const correlating = patched('correlation-and-issue-body');
+  /** The alert's own identity, once known: an alert of another identity was merged here by dispatch. */
+  let ownFingerprint = carried?.alert.fingerprint;
+  /** A related investigation told of itself, or something else the body shows changed. */
+  let bodyStale = false;
+  const markIssueState = (state: 'open' | 'closed') => {
+    if (correlating && progress.issue && state !== progress.issueState) upsertSearchAttributes([{ key: VigilIssueState, value: state }]);
+  };
 
   setHandler(alertReceived, (alert) => {
-    if (isNewDelivery(progress, inbox, alert)) inbox.push(alert);
+    if (!isNewDelivery(progress, inbox, alert)) return;
+    inbox.push(alert);
+    // Another exposure of the same resource (a re-scan, another source): looked at again now.
+    if (correlating && ownFingerprint !== undefined && alert.fingerprint !== ownFingerprint && alert.kind === 'exposure' && !alert.resolution) recheckRequested = true;
   });
   setHandler(progressQuery, () => progress);
   setHandler(issueChanged, (change) => {
     if (resumes(progress, change)) recheckRequested = true;
+    markIssueState(change.state);
     Object.assign(progress, { issueState: change.state, suppressed: change.suppressed });
+  });
+  setHandler(relatedFound, (related) => {
+    if (correlating && linkRelated(progress, [related])) bodyStale = true;
   });
   setHandler(recheckNow, () => {
     recheckRequested = true;
@@ -46,6 +78,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   // subject is every delivery merged: the worst severity, every port, address and actor named.
   if (!carried) await condition(() => inbox.length > 0);
   let subject = carried?.alert ?? inbox[0]!;
+  ownFingerprint = subject.fingerprint;
   const policy = await settings.watchPolicy({ severity: subject.severity });
   progress.reportRun ??= runId;
   const run = () => ({ workflowId, run: progress.reportRun!, issue: progress.issue! });
@@ -79,6 +112,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const findings = [...inventoryFindings(context), ...report.findings, ...screenshots.flatMap(({ result }) => (result ? [result.finding] : []))];
     const open = findings.filter((finding) => finding.check === 'tcp' && finding.status === 'open').map((finding) => finding.target);
     progress.openEndpoints = open.slice(0, 100);
+    progress.lastCheck = new Date().toISOString();
     const evidence = exposureEvidence(open.length > 0, context);
     // Watched while exposed, or while an inventory that was asked could not tell.
     const watchable = evidence === 'exposed' || (evidence === 'unknown' && context.consulted.length > 0);
@@ -87,14 +121,57 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
 
   /** Who acted: the actors' addresses and domains against blocklists and threat intelligence. */
   const actorChecks = async (alerts: NormalizedAlert[], repeat?: string) => {
-    const { ips, domains, checked } = newActors(progress, alerts);
-    if (ips.length + domains.length === 0) return;
-    const reports = await orReported('checkActors', repeat ?? 'first', () => checkActors({ ips, domains }));
+    const { ips, domains, principals, checked } = newActors(progress, alerts);
+    // Alerts naming only principals were not checked before: histories recorded then do without.
+    if (ips.length + domains.length === 0 && (principals.length === 0 || !patched('actor-principals'))) return;
+    const reports = await orReported('checkActors', repeat ?? 'first', () => checkActors({ ips, domains, principals }));
     if (!reports) return; // Not remembered as checked: the next delivery naming them tries again.
     progress.checkedActors = checked;
     progress.verdict = worstVerdict([...(progress.verdict ? [progress.verdict] : []), ...reports.map((report) => report.verdict)]);
+    recordVerdicts(progress, reports);
     upsertSearchAttributes([{ key: VigilVerdict, value: progress.verdict }]);
     if (!progress.suppressed) await commentActors({ ...run(), reports, ...(repeat ? { repeat } : {}) });
+  };
+
+  /** Finds the investigations sharing these keywords and tells them of this one; links them here. */
+  const relate = async (keywords: { resources: string[]; actors: string[] }, attempt: string) => {
+    if (!correlating || keywords.resources.length + keywords.actors.length === 0) return;
+    const self = { workflowId, issue: progress.issue!, title: issueTitle(subject), source: subject.source, kind: subject.kind };
+    const known = (progress.related ?? []).map((related) => related.workflowId);
+    const found = await orReported('correlate', attempt, () => correlate({ self, ...keywords, known }));
+    if (found && linkRelated(progress, found)) bodyStale = true;
+  };
+
+  /** What the merged alert names that the search attributes do not carry yet: added, then related. */
+  const relateNewKeywords = async (attempt: string) => {
+    if (!correlating) return;
+    const carriedNow = workflowInfo().typedSearchAttributes;
+    const before = { resources: carriedNow.get(VigilResources) ?? [], actors: carriedNow.get(VigilActors) ?? [] };
+    const added = {
+      resources: investigationResourceKeywords(subject).filter((keyword) => !before.resources.includes(keyword)),
+      actors: actorKeywords(subject.actors).filter((keyword) => !before.actors.includes(keyword)),
+    };
+    if (added.resources.length > 0) upsertSearchAttributes([{ key: VigilResources, value: mergeKeywords(before.resources, added.resources) }]);
+    if (added.actors.length > 0) upsertSearchAttributes([{ key: VigilActors, value: mergeKeywords(before.actors, added.actors) }]);
+    await relate(added, attempt);
+  };
+
+  /**
+   * The issue's body rewritten from the state kept here (written only when it changed). Not on a
+   * silenced issue: a person asked Vigil to stay quiet there.
+   */
+  const refreshBody = async () => {
+    bodyStale = false;
+    if (!correlating || !progress.issue || progress.suppressed) return;
+    const { issue, related = [], bodyDigest } = progress;
+    const state = issueBodyState(progress);
+    const endpoints = lastFindings.filter((finding) => finding.check === 'tcp').map(({ target, status }) => ({ target, status }));
+    const since = progress.lastCheck ?? progress.watch?.since;
+    const nextCheck = watching() && since ? new Date(Date.parse(since) + policy.everyMs).toISOString() : undefined;
+    const input = { issue: issue!, alert: subject, workflowId, state, endpoints, related, ...(nextCheck ? { nextCheck } : {}), ...(bodyDigest ? { digest: bodyDigest } : {}) };
+    // A body that cannot be written (a person removed GitHub's marker) is said once; the rest goes on.
+    const digest = await orReported('updateIssueBody', 'body', () => updateIssueBody(input));
+    if (digest) progress.bodyDigest = digest;
   };
 
   if (!carried) {
@@ -103,6 +180,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const { issue, suppressed, reopened, alreadyReported } = await openIssueForAlert({ alert: subject, workflowId });
     Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
     if (alreadyReported) return carry(); // A redelivery of what an earlier investigation reported.
+    if (correlating) upsertSearchAttributes([{ key: VigilIssue, value: String(issue.number) }, { key: VigilIssueState, value: 'open' }]);
     if (!progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
     reported(inbox.splice(0, 1));
 
@@ -112,6 +190,9 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const context = names ? await orReported('collectContext', 'first', () => collectContext({ alert: subject })) : emptyContext();
     if (context) progress.context = { instances: context.instances.length, exposures: context.exposures.length, problems: context.problems.length };
     if (context && context.consulted.length > 0 && !progress.suppressed) await commentContext({ ...run(), context });
+    // The machines and rules the inventory found, in the alerts' words: what other sources name.
+    const resources = investigationResourceKeywords(subject, context);
+    if (correlating && resources.length > 0) upsertSearchAttributes([{ key: VigilResources, value: resources }]);
 
     // 3. In parallel: what really answers on the exposed ports (and what its web pages show), and
     //    who acted. What could not be examined is watched, so that the re-checks try again.
@@ -123,9 +204,11 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       if (policy.enabled && (examined?.watchable ?? true)) progress.watch = startWatch(new Date().toISOString());
       if (examined && !progress.suppressed) await commentExposure({ ...run(), report: examined.report, screenshots: examined.screenshots });
     };
-    await Promise.all([exposureChecks(), actorChecks([subject])]);
+    const related = () => relate({ resources, actors: actorKeywords(subject.actors) }, 'first');
+    await Promise.all([exposureChecks(), actorChecks([subject]), related()]);
   }
   progress.firstReportComplete = true;
+  if (!carried) await refreshBody();
   const issue = progress.issue!;
 
   // 4. A re-check: context and probes again, compared with the last report on stable keys (the
@@ -147,10 +230,14 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     await markState(remediated || (watch.state === 'remediated' && evidence !== 'exposed') ? 'remediated' : examined.state, remediated && policy.autoClose);
     if (remediated) {
       if (!progress.suppressed && !resolving) await commentWatchEnded({ ...run(), check: watch.checks, reason: 'remediated', cleanChecks: watch.cleanStreak });
-      if (policy.autoClose) progress.issueState = 'closed';
+      if (policy.autoClose) {
+        markIssueState('closed');
+        progress.issueState = 'closed';
+      }
     }
     // Counted once reported, so that whoever reads the count (the Temporal UI, a test) finds the issue up to date.
     progress.watch = remediated ? { ...watch, state: 'remediated' } : watch;
+    await refreshBody();
     return evidence;
   };
 
@@ -164,6 +251,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       const latest = latestDelivery(sightings);
       if (isClosed()) {
         await reopenIssue({ issue });
+        markIssueState('open');
         progress.issueState = 'open';
         if (!progress.suppressed) await commentAlertSummary({ alert: latest, workflowId, issue, recurrence: true });
         if (subject.kind === 'exposure') recheckRequested = true;
@@ -177,6 +265,8 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       const { occurrences, firstSeen, lastSeen } = recordDeliveries(progress, sightings);
       if (!progress.suppressed) await commentOccurrences({ ...run(), alert: subject, latest, occurrences, firstSeen: firstSeen!, lastSeen: lastSeen! });
       await actorChecks(sightings, occurrenceKey(latest));
+      await relateNewKeywords(occurrenceKey(latest));
+      bodyStale = true;
     }
     reported(inbox.splice(0, batch.length));
     // A resolution is said on the issue whatever the kind; an exposure is re-checked to confirm it.
@@ -186,6 +276,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       const outcome = found === 'clean' ? 'agreed' : found === undefined ? 'not-rechecked' : 'disputed';
       if (!progress.suppressed) await commentResolution({ ...run(), occurrence: occurrenceKey(resolution), resolution: resolution.resolution!, outcome });
     }
+    if (bodyStale) await refreshBody();
   };
 
   // 5. Open exposures are re-checked on a timer (or at once on `recheckNow`) until remediated,
@@ -209,10 +300,14 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       await continueAsNew<typeof investigateAlert>(carry());
     }
     const woken = await condition(
-      () => inbox.length > 0 || recheckRequested || (watching() && (isClosed() || progress.suppressed)),
+      () => inbox.length > 0 || recheckRequested || bodyStale || (watching() && (isClosed() || progress.suppressed)),
       watching() ? policy.everyMs : REPEAT_WINDOW,
     );
     if (inbox.length > 0) continue;
+    if (bodyStale && !recheckRequested) {
+      await refreshBody();
+      continue;
+    }
     if (recheckRequested || (!woken && watching())) {
       recheckRequested = false;
       if (subject.kind === 'exposure' && !isClosed()) {

@@ -57,8 +57,12 @@ export function labelName(name: string): string {
 
 const maxTitleLength = 256;
 
-/** The text with its hidden marker at the end, cut to GitHub's limit so the marker always fits. */
-const withMarker = (text: string, marker: string) => fitBody(text.replace(marker, '').trimEnd(), marker);
+/**
+ * The text with its hidden marker at the end, cut to GitHub's limit so the marker always fits. Any
+ * other marker-like text (an alert's, shown inert in a code span) is broken with a word joiner: the
+ * first marker in a body is the one that identifies it.
+ */
+const withMarker = (text: string, marker: string) => fitBody(text.replace(marker, '').replaceAll('<!-- vigil:', '<!-- vigil\u2060:').trimEnd(), marker);
 
 /** Where people read a GitHub instance: api.github.com → github.com, `<host>/api/v3` → `<host>`. */
 export function webUrlOf(apiBaseUrl: string): string {
@@ -373,11 +377,33 @@ export function createGitHubTracker(settings: GitHubSettings, labels: LabelNames
         });
       }),
 
+    findIssue: (fingerprint) =>
+      guarded('finding the issue of a fingerprint', () => {
+        const label = fingerprintLabel(fingerprint);
+        return serialized(`issue:${label}`, async (): Promise<IssueState | undefined> => {
+          const found = await findIssue(fingerprint, label);
+          return found && { number: found.number, state: stateOf(found), labels: labelNamesOf(found) };
+        });
+      }),
+
     getIssue: (number) =>
       guarded(`reading issue #${number}`, async (): Promise<IssueState> => {
         const { data } = await octokit.rest.issues.get({ ...home, issue_number: number });
         return { number: data.number, state: stateOf(data as GitHubIssue), labels: labelNamesOf(data as GitHubIssue) };
       }),
+
+    replaceIssueBody: (number, body) =>
+      guarded(`rewriting the body of issue #${number}`, () =>
+        serialized(`body:${number}`, async () => {
+          // The marker as the issue carries it: it is what finds the issue again by its fingerprint.
+          const { data } = await octokit.rest.issues.get({ ...home, issue_number: number });
+          const current = (data as GitHubIssue).body ?? '';
+          const identity = parseIssueMarker(current);
+          if (!identity) throw ApplicationFailure.nonRetryable(`issue #${number} has lost Vigil's hidden marker; its body is left as it is`, 'GitHubRejected');
+          const text = withMarker(body, issueMarker(identity.fingerprint, identity.workflowId));
+          if (text !== current) await octokit.rest.issues.update({ ...home, issue_number: number, body: text });
+        }),
+      ),
 
     reopenIssue: (number) =>
       guarded(`reopening issue #${number}`, async () => {

@@ -144,6 +144,13 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
       return { number, state: issue.state, labels: issue.labels };
     },
 
+    async replaceIssueBody(number, body) {
+      if ((await readIssue(number))?.body === body) return;
+      await change(number, (issue) => {
+        issue.body = body;
+      });
+    },
+
     reopenIssue: (number) =>
       change(number, (issue) => {
         issue.state = 'open';

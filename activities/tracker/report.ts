@@ -1,18 +1,20 @@
 // Activities that report an investigation on its issue.
+import { createHash } from 'node:crypto';
 import { occurrenceKey, severities, type NormalizedAlert, type Severity } from '../../lib/alert';
 import type { LabelNames } from '../../lib/config';
 import type { ResourceContext } from '../../lib/context';
 import type { FindingsDiff } from '../../lib/finding';
 import type { ActorReport } from '../../lib/intel';
 import { actorsComment } from '../../lib/render/actors';
-import { alertLabels, alertSummary, issueBody, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
+import { alertLabels, alertSummary, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import { contextComment } from '../../lib/render/context';
 import { exposureComment, type ShownScreenshot } from '../../lib/render/exposure';
+import { currentIssueBody, type EndpointState, type IssueBodyState } from '../../lib/render/issue-body';
 import { failureComment, recheckComment, resolutionComment, watchEndedComment, type ResolutionOutcome, type WatchEnd } from '../../lib/render/watch';
 import type { BlobStore } from '../archive/records';
 import type { ProbeReport } from '../probe/types';
 import type { ScreenshotResult } from '../screenshot';
-import type { ExposureState, IssueRef } from '../../lib/investigation';
+import type { ExposureState, IssueRef, RelatedInvestigation } from '../../lib/investigation';
 import type { Tracker } from './types';
 
 export interface AlertReportInput {
@@ -52,6 +54,22 @@ export interface ScreenshotOutcome {
   failure?: string;
 }
 
+/** What the issue's body is rendered from: the state the workflow keeps. */
+export interface IssueBodyUpdate {
+  issue: IssueRef;
+  alert: NormalizedAlert;
+  workflowId: string;
+  state: IssueBodyState;
+  endpoints: EndpointState[];
+  related: RelatedInvestigation[];
+  nextCheck?: string;
+  /** The digest the last body written had: the same body is not written again. */
+  digest?: string;
+}
+
+/** Related issues whose state the body shows (each read from the tracker when the body is rendered). */
+const RELATED_READ = 20;
+
 export interface ReportDeps {
   tracker: Tracker;
   labels: LabelNames;
@@ -83,7 +101,7 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
         fingerprint: alert.fingerprint,
         workflowId,
         title: issueTitle(alert),
-        body: issueBody(alert, workflowId),
+        body: currentIssueBody({ alert, workflowId, state: { occurrences: 0 }, endpoints: [], related: [] }),
         labels: alertLabels(alert, labels),
       });
       if (created) return { issue, reopened: false, suppressed: false, alreadyReported: false };
@@ -91,6 +109,24 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
       if (state === 'closed' && !alreadyReported) await tracker.reopenIssue(issue.number);
       const { labels: current } = await tracker.getIssue(issue.number);
       return { issue, reopened: state === 'closed' && !alreadyReported, suppressed: current.includes(labels.suppress), alreadyReported };
+    },
+
+    /**
+     * The issue's body rewritten with the current state; the related issues' states are read now,
+     * so a related issue closed since shows closed. Returns the body's digest, which the workflow
+     * hands back next time: when nothing changed, nothing is written.
+     */
+    async updateIssueBody({ issue, alert, workflowId, state, endpoints, related, nextCheck, digest }: IssueBodyUpdate): Promise<string> {
+      const states = await Promise.all(
+        related.slice(0, RELATED_READ).map(async (entry) => {
+          const known = await tracker.getIssue(entry.issue.number).then(({ state: current }) => current, () => undefined);
+          return known ? { ...entry, state: known } : entry;
+        }),
+      );
+      const body = currentIssueBody({ alert, workflowId, state, endpoints, related: [...states, ...related.slice(RELATED_READ)], ...(nextCheck ? { nextCheck } : {}) });
+      const written = createHash('sha256').update(body).digest('hex');
+      if (written !== digest) await tracker.replaceIssueBody(issue.number, body);
+      return written;
     },
 
     /** What is known about the alert's actors, as one comment (and one per repeat that names new ones). */

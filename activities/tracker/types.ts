@@ -38,7 +38,14 @@ export interface Tracker {
    * was lost), with its current state so a caller can reopen a closed one.
    */
   findOrCreateIssue(issue: NewIssue): Promise<{ issue: IssueRef; created: boolean; state: 'open' | 'closed' }>;
+  /** The fingerprint's issue, or undefined: nothing is created (a coverage gap's issue, to close it once healed). */
+  findIssue(fingerprint: string): Promise<IssueState | undefined>;
   getIssue(number: number): Promise<IssueState>;
+  /**
+   * Replaces the issue's body (the one screen kept current), keeping what identifies the issue
+   * (GitHub's hidden marker); writes nothing when the body is already that.
+   */
+  replaceIssueBody(number: number, body: string): Promise<void>;
   reopenIssue(number: number): Promise<void>;
   closeIssue(number: number): Promise<void>;
   /**

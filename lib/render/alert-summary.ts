@@ -87,19 +87,6 @@ export function alertSummary(alert: NormalizedAlert, { recurrence = false } = {}
   return lines.join('\n');
 }
 
-export function issueBody(alert: NormalizedAlert, workflowId: string): string {
-  return [
-    `Vigil is investigating this ${code(alert.kind)} alert from ${code(alert.source)}.`,
-    '',
-    `- **Title**: ${code(alert.title)}`,
-    `- **Severity**: ${code(alert.severity)}`,
-    `- **Fingerprint**: ${code(alert.fingerprint)}`,
-    `- **Investigation**: workflow ${code(workflowId)}`,
-    '',
-    'Each delivery of this alert and each finding is reported in the comments below.',
-  ].join('\n');
-}
-
 /** The repeats: how many, when, and everything they named together (worst severity, every port and actor). */
 export function occurrencesComment({
   alert,

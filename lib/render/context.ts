@@ -3,7 +3,7 @@
 // (tags and names are set by whoever can edit the cloud account).
 import type { PortRange } from '../alert';
 import type { ExposingRule, ResourceContext } from '../context';
-import { cell, code } from '../markdown';
+import { cell, code, details } from '../markdown';
 
 const ports = ({ from, to }: PortRange) => (from === 0 && to === 65535 ? 'all' : from === to ? `${from}` : `${from}-${to}`);
 const list = (values: readonly string[]) => (values.length > 0 ? values.map((value) => cell(value, 60)).join(' ') : '—');
@@ -27,28 +27,28 @@ export function contextComment(context: ResourceContext): string {
     lines.push(`No inventory (${consulted}) knows the resources or addresses this alert names.`);
   } else {
     const exposed = new Set(context.exposures.map((exposure) => exposure.instance));
-    lines.push(
+    const table = [
       '| resource | name | account | region | public addresses | private addresses | exposed |',
       '|---|---|---|---|---|---|---|',
       ...context.instances.map(
         (instance) =>
           `| ${cell(instance.id)} | ${instance.name ? cell(instance.name) : '—'} | ${instance.account ? cell(instance.account) : '—'} | ${instance.region ? cell(instance.region) : '—'} | ${list(instance.publicAddresses)} | ${list(instance.privateAddresses)} | ${exposed.has(instance.id) ? '**yes**' : 'no'} |`,
       ),
-    );
+    ].join('\n');
+    // In words first; the raw fields fold below.
+    lines.push(`${context.instances.length} machine(s) in the inventory (${consulted}), ${exposed.size} of them open to the internet.`, '', details('The machines', table));
   }
   if (context.exposures.length > 0) {
     const rules = new Map(context.rules.map((rule) => [rule.id, rule]));
-    lines.push(
-      '',
-      '#### Open to the internet',
-      '',
+    const table = [
       '| address | protocol | ports | rule | sources |',
       '|---|---|---|---|---|',
       ...context.exposures.map((exposure) => {
         const rule = rules.get(exposure.rule);
         return `| ${cell(exposure.address)} | ${cell(exposure.protocol)} | ${cell(ports(exposure.ports))} | ${cell(rule ? ruleName(rule) : exposure.rule)} | ${list(rule?.sources ?? [])} |`;
       }),
-    );
+    ].join('\n');
+    lines.push('', '#### Open to the internet', '', details(`${context.exposures.length} address and port range(s), with the rule that opens each`, table));
   }
   if (context.problems.length > 0) {
     lines.push(

@@ -1,7 +1,7 @@
 // The exposure checks on an issue: what answered on each address and port, the screenshots of web
 // services, and every target that was not probed with the reason.
 import type { Finding } from '../finding';
-import { cell, code } from '../markdown';
+import { cell, code, details } from '../markdown';
 import { findingsTable } from './findings';
 
 export interface ShownScreenshot {
@@ -27,13 +27,15 @@ function summary(findings: readonly Finding[]): string {
 
 export function exposureComment({ findings, skipped, screenshots }: ExposureReport): string {
   const lines = ['### Exposure checks', '', summary(findings)];
-  if (findings.length > 0) lines.push('', findingsTable(findings));
+  // The words say what was found; the tables of raw fields fold below them.
+  if (findings.length > 0) lines.push('', details('Every finding, by check', findingsTable(findings)));
   if (screenshots.length > 0) {
     lines.push('', '#### Screenshots');
     for (const shot of screenshots) lines.push('', `${code(shot.url)} — ${cell(shot.status)}`, ...(shot.image ? ['', shot.image] : []));
   }
   if (skipped.length > 0) {
-    lines.push('', '#### Not probed', '', '| target | reason |', '|---|---|', ...skipped.map(({ target, reason }) => `| ${cell(target)} | ${cell(reason, 200)} |`));
+    const table = ['| target | reason |', '|---|---|', ...skipped.map(({ target, reason }) => `| ${cell(target)} | ${cell(reason, 200)} |`)].join('\n');
+    lines.push('', '#### Not probed', '', details(`${skipped.length} target(s), with why`, table));
   }
   return lines.join('\n');
 }
