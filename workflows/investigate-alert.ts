@@ -283,6 +283,8 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   //    closed, silenced or aged out. Without anything to watch, the investigation stays a while for
   //    repeats and ends; the inbox is always drained first.
   let checksThisRun = 0;
+  /** When the watch's next re-check is due (workflow time); set once the run starts waiting for it. */
+  let checkDueMs: number | undefined;
   for (;;) {
     if (inbox.length > 0) {
       await drainInbox();
@@ -299,9 +301,13 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       if (!watching()) return carry();
       await continueAsNew<typeof investigateAlert>(carry());
     }
+    // The watch's re-check is due a fixed time after the last one: repeats and related investigations
+    // arriving in between wake the run without putting it off (runs recorded before waited afresh).
+    if (watching()) checkDueMs ??= Date.now() + policy.everyMs;
+    const untilCheck = correlating && checkDueMs !== undefined ? Math.max(1, checkDueMs - Date.now()) : policy.everyMs;
     const woken = await condition(
       () => inbox.length > 0 || recheckRequested || bodyStale || (watching() && (isClosed() || progress.suppressed)),
-      watching() ? policy.everyMs : REPEAT_WINDOW,
+      watching() ? untilCheck : REPEAT_WINDOW,
     );
     if (inbox.length > 0) continue;
     if (bodyStale && !recheckRequested) {
@@ -310,6 +316,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     }
     if (recheckRequested || (!woken && watching())) {
       recheckRequested = false;
+      checkDueMs = undefined;
       if (subject.kind === 'exposure' && !isClosed()) {
         await recheck();
         checksThisRun += 1;

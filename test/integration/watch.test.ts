@@ -204,6 +204,22 @@ describe('watching an open exposure', () => {
     }
   });
 
+  it('re-checks on time although a repeat arrived in between', async () => {
+    const watched = await startWatched({});
+    try {
+      await until(watched.comments, (comments) => comments.some((body) => body.startsWith('### Exposure checks')));
+      await env.sleep('3h');
+      const repeat = { ...watched.alert, archive: { ...watched.alert.archive, sha256: `${watched.alert.archive.sha256}-repeat` } };
+      await env.client.workflow.getHandle(watched.workflowId).signal(alertReceived, repeat);
+      await until(watched.progress, (progress) => progress.occurrences === 2);
+      // Due 4 h after the watch began (a high alert), not 4 h after the repeat.
+      await env.sleep('61m');
+      await checks(watched, 1);
+    } finally {
+      await watched.stop();
+    }
+  });
+
   it('stops watching when a person closes the issue', async () => {
     const watched = await startWatched({});
     try {
