@@ -113,6 +113,8 @@ export interface ActorReport {
   historyUnread?: string;
   /** Private and reserved addresses: not checked at all, shown together on one line. */
   reserved?: boolean;
+  /** Past the actors one check takes (`actorShares`): not checked this time, counted on one line. */
+  notChecked?: boolean;
 }
 
 const rank: Record<Verdict, number> = { malicious: 3, suspicious: 2, 'known-benign': 1, unknown: 0 };

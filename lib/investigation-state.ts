@@ -101,15 +101,40 @@ export const resumes = (progress: InvestigationProgress, change: IssueChange): b
 
 /** Actor addresses, domains and principals remembered as checked across runs. */
 const REMEMBERED_ACTORS = 500;
+/** Actors checked at once: more than this in one alert are a list, not actors; the rest wait, visibly. */
+export const MAX_ACTORS = 25;
 
 /**
- * The actors of `alerts` not checked yet, and the list of checked ones with them. A principal keeps
- * the cloud account of the alert that named it: a bare user name means nothing without it.
- * `checked` holds plain names, as older runs carried them.
+ * How many of each kind one check takes: addresses, domains and principals in turn until
+ * `MAX_ACTORS`, so that a long list of one kind does not crowd out the others. The workflow (what
+ * it remembers as checked, in `newActors`) and the activity (what it checks) both apply it to the
+ * same lists, so they agree without the workflow asking.
+ */
+export function actorShares(counts: { ips: number; domains: number; principals: number }): { ips: number; domains: number; principals: number } {
+  const taken = { ips: 0, domains: 0, principals: 0 };
+  const kinds = (['ips', 'domains', 'principals'] as const).filter((kind) => counts[kind] > 0);
+  for (let left = MAX_ACTORS; left > 0 && kinds.some((kind) => taken[kind] < counts[kind]); ) {
+    for (const kind of kinds) {
+      if (left > 0 && taken[kind] < counts[kind]) {
+        taken[kind] += 1;
+        left -= 1;
+      }
+    }
+  }
+  return taken;
+}
+
+/**
+ * The actors of `alerts` not checked yet, and the list of checked ones once they are: only each
+ * kind's share (`actorShares`), the rest are checked when a later alert names them again. A
+ * principal keeps the cloud account of the alert that named it: a bare user name means nothing
+ * without it. `checked` holds plain names, as older runs carried them.
  */
 export function newActors(
   progress: InvestigationProgress,
   alerts: readonly NormalizedAlert[],
+  /** False in runs recorded before the shares: they remembered every actor as checked. */
+  shared = true,
 ): { ips: string[]; domains: string[]; principals: PrincipalRef[]; checked: string[] } {
   const checked = new Set(progress.checkedActors);
   const ips = [...new Set(alerts.flatMap(({ actors }) => actors.ips))].filter((ip) => !checked.has(ip));
@@ -121,5 +146,7 @@ export function newActors(
       principals.set(name, { name, ...(cloud?.provider ? { provider: cloud.provider } : {}), ...(cloud?.account ? { account: cloud.account } : {}) });
     }
   }
-  return { ips, domains, principals: [...principals.values()], checked: [...checked, ...ips, ...domains, ...principals.keys()].slice(-REMEMBERED_ACTORS) };
+  const share = shared ? actorShares({ ips: ips.length, domains: domains.length, principals: principals.size }) : { ips: Infinity, domains: Infinity, principals: Infinity };
+  const taken = [...ips.slice(0, share.ips), ...domains.slice(0, share.domains), ...[...principals.keys()].slice(0, share.principals)];
+  return { ips, domains, principals: [...principals.values()], checked: [...checked, ...taken].slice(-REMEMBERED_ACTORS) };
 }

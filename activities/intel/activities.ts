@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ConfigError, resolveSecret, type Config } from '../../lib/config';
 import { verdictOf, type ActorReport, type ActorTarget, type PrincipalFacts, type PrincipalRef } from '../../lib/intel';
+import { actorShares } from '../../lib/investigation-state';
 import { actorKeywords } from '../../lib/search-attributes';
 import type { PrincipalLookup } from '../principals';
 import { isSearchable, type ActorHistory } from './actor-history';
@@ -15,9 +16,6 @@ import { feedDefinitions } from './feeds';
 import { fetchWithFiles } from './fetch-with-files';
 import { createProviderRunner, defaultProviderSettings, type ProviderRunner } from './provider-runner';
 import { providerDefinition, providerDefinitions } from './providers';
-
-/** More actors than this in one alert are a list, not actors: the rest are left out, visibly. */
-const MAX_ACTORS = 25;
 
 export interface IntelDeps {
   feeds: FeedStore;
@@ -54,15 +52,23 @@ export function createIntelActivities({ feeds, providers, principals: lookup, hi
      * Who acted: addresses and domains against the feeds and providers, principals against the
      * inventories, and every address and principal against Vigil's earlier investigations. Private
      * and reserved addresses are not checked at all (they say nothing outside their own network).
+     * Only each kind's share is checked (`actorShares`, as the workflow remembers it); the rest are
+     * reported as not checked.
      */
     async checkActors({ ips, domains, principals = [] }: { ips: string[]; domains: string[]; principals?: PrincipalRef[] }): Promise<ActorReport[]> {
-      const reserved = ips.filter((ip) => isBogon(ip.trim()));
+      const share = actorShares({ ips: ips.length, domains: domains.length, principals: principals.length });
+      const reserved = ips.slice(0, share.ips).filter((ip) => isBogon(ip.trim()));
+      const named = principals.slice(0, share.principals);
       const targets = [
-        ...ips.filter((ip) => !reserved.includes(ip)).map((value) => ({ kind: 'ip' as const, value })),
-        ...domains.map((value) => ({ kind: 'domain' as const, value })),
-        ...principals.map(({ name }) => ({ kind: 'principal' as const, value: name })),
-      ].slice(0, MAX_ACTORS);
-      const named = principals.filter(({ name }) => targets.some((target) => target.kind === 'principal' && target.value === name));
+        ...ips.slice(0, share.ips).filter((ip) => !reserved.includes(ip)).map((value) => ({ kind: 'ip' as const, value })),
+        ...domains.slice(0, share.domains).map((value) => ({ kind: 'domain' as const, value })),
+        ...named.map(({ name }) => ({ kind: 'principal' as const, value: name })),
+      ];
+      const left: ActorTarget[] = [
+        ...ips.slice(share.ips).map((value) => ({ kind: 'ip' as const, value })),
+        ...domains.slice(share.domains).map((value) => ({ kind: 'domain' as const, value })),
+        ...principals.slice(share.principals).map(({ name }) => ({ kind: 'principal' as const, value: name })),
+      ];
       const [identities, past] = await Promise.all([
         lookup ? lookup.describe(named) : named.map((): PrincipalFacts => ({ kind: 'unread', reason: 'no inventory is configured' })),
         history?.earlier(targets.flatMap((target) => historyKeyword(target) ?? []), currentWorkflowId()),
@@ -80,7 +86,11 @@ export function createIntelActivities({ feeds, providers, principals: lookup, hi
           return { ...report, history: earlier?.investigations ?? [], ...(earlier?.more ? { moreHistory: true } : {}) };
         }),
       );
-      return [...reports, ...reserved.map((value): ActorReport => ({ target: { kind: 'ip', value }, verdict: 'unknown', because: [], results: [], reserved: true }))];
+      return [
+        ...reports,
+        ...reserved.map((value): ActorReport => ({ target: { kind: 'ip', value }, verdict: 'unknown', because: [], results: [], reserved: true })),
+        ...left.map((target): ActorReport => ({ target, verdict: 'unknown', because: [], results: [], notChecked: true })),
+      ];
     },
 
     async refreshFeeds(): Promise<RefreshOutcome[]> {

@@ -1,17 +1,22 @@
 // Vigil's own memory of an actor: the earlier investigations that named the same address or
 // principal, found through Temporal's visibility by the `VigilActors` search attribute every
-// investigation carries, with their outcome as their search attributes say and their issue as
-// the investigation itself says (the progress query while it runs, its result once it ended).
+// investigation carries, with their outcome and issue as their search attributes say. An
+// investigation started before `VigilIssue` existed is asked itself (the progress query while it
+// runs, its result once it ended).
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { mapConcurrent } from '../../lib/concurrency';
 import type { CarriedInvestigation } from '../../lib/investigation';
 import { INVESTIGATE_ALERT, progressQuery } from '../../lib/investigation';
 import type { PastInvestigation } from '../../lib/intel';
-import { VigilActors, VigilExposure, VigilKind, VigilSource, VigilVerdict } from '../../lib/search-attributes';
+import { VigilExposure, VigilIssue, VigilIssueState, VigilKind, VigilSource, VigilVerdict } from '../../lib/search-attributes';
+import { listExecutions } from '../../lib/visibility';
 
-/** Earlier investigations shown per actor: the most recent. */
+/** Earlier investigations shown per actor: the first that visibility lists (running ones, then the latest ended). */
 export const HISTORY_PER_ACTOR = 5;
-/** Executions read in one lookup, whatever the number of actors: the visibility query stays one page. */
-const READ_AT_MOST = 100;
+/** Visibility queries in flight at once: one per actor. */
+const QUERIES_AT_ONCE = 4;
+/** Older investigations asked for their issue at once, each a call to Temporal. */
+const ASKED_AT_ONCE = 4;
 /** A progress query waits on the investigation's worker: bounded, and the issue left out when slow. */
 const QUERY_DEADLINE_MS = 2000;
 
@@ -24,8 +29,8 @@ export const isSearchable = (keyword: string) => !/["\\\p{Cc}]/u.test(keyword);
 
 export interface ActorHistory {
   /**
-   * Per keyword (`ip:…`, `principal:…`), its earlier investigations, most recent first, and whether
-   * there are more. Keywords that are not `isSearchable` are left out of the answer.
+   * Per keyword (`ip:…`, `principal:…`), its earlier investigations as visibility lists them (running
+   * ones first, then the most recently ended), and whether there are more. Keywords that are not `isSearchable` are left out of the answer.
    */
   earlier(keywords: readonly string[], exclude?: string): Promise<Map<string, { investigations: PastInvestigation[]; more: boolean }>>;
 }
@@ -34,8 +39,16 @@ export interface ActorHistory {
 export const quoted = (value: string) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 
 export function createActorHistory(client: Client): ActorHistory {
+  /** The issue as the search attributes carry it; undefined for an investigation started before they did. */
+  function issueCarried(execution: WorkflowExecutionInfo): PastInvestigation['issue'] {
+    const number = Number(execution.typedSearchAttributes.get(VigilIssue));
+    if (!Number.isSafeInteger(number) || number <= 0) return undefined;
+    const state = execution.typedSearchAttributes.get(VigilIssueState);
+    return { number, ...(state ? { state } : {}) };
+  }
+
   /** The issue the investigation reports on, from itself; undefined when it cannot say in time. */
-  async function issueOf({ workflowId, runId, status }: WorkflowExecutionInfo): Promise<PastInvestigation['issue']> {
+  async function issueAsked({ workflowId, runId, status }: WorkflowExecutionInfo): Promise<PastInvestigation['issue']> {
     const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
     try {
       if (status.name === 'RUNNING') {
@@ -72,38 +85,31 @@ export function createActorHistory(client: Client): ActorHistory {
   return {
     async earlier(keywords, exclude) {
       const searchable = keywords.filter(isSearchable);
-      if (searchable.length === 0) return new Map();
-      const found = new Map(searchable.map((keyword) => [keyword, { investigations: [] as WorkflowExecutionInfo[], more: false }]));
-      const query = [
-        `WorkflowType = ${quoted(INVESTIGATE_ALERT)}`,
-        `VigilActors IN (${searchable.map(quoted).join(', ')})`,
-        ...(exclude ? [`WorkflowId != ${quoted(exclude)}`] : []),
-      ].join(' AND ');
-      // Visibility lists running executions first, then the most recently closed.
-      const seen = new Set<string>();
-      let read = 0;
-      for await (const execution of client.workflow.list({ query, pageSize: READ_AT_MOST })) {
-        if (++read > READ_AT_MOST) break;
-        // A workflow continued as new is listed once per run: its latest run speaks for it.
-        if (seen.has(execution.workflowId)) continue;
-        seen.add(execution.workflowId);
-        for (const keyword of execution.typedSearchAttributes.get(VigilActors) ?? []) {
-          const entry = found.get(keyword);
-          if (!entry) continue;
-          if (entry.investigations.length < HISTORY_PER_ACTOR) entry.investigations.push(execution);
-          else entry.more = true;
-        }
-      }
-      // One lookup per investigation shown, however many of the actors it named.
-      const shown = [...new Map([...found.values()].flatMap(({ investigations }) => investigations.map((execution) => [execution.runId, execution]))).values()];
-      const issues = new Map(await Promise.all(shown.map(async (execution) => [execution.runId, await issueOf(execution)] as const)));
+      // One small query per actor, so that a busy actor does not crowd out the others: one more
+      // than is shown says whether there are more. Runs that continued as new are left out: the
+      // latest run of each investigation speaks for it.
+      const listed = await mapConcurrent(searchable, QUERIES_AT_ONCE, (keyword) => {
+        const query = [
+          `WorkflowType = ${quoted(INVESTIGATE_ALERT)}`,
+          `VigilActors IN (${quoted(keyword)})`,
+          `ExecutionStatus != "ContinuedAsNew"`,
+          ...(exclude ? [`WorkflowId != ${quoted(exclude)}`] : []),
+        ].join(' AND ');
+        return listExecutions(client, query, HISTORY_PER_ACTOR + 1);
+      });
+      // Older investigations do not carry their issue: each asked once, however many actors it named.
+      const shown = listed.flatMap((executions) => executions.slice(0, HISTORY_PER_ACTOR));
+      const uncarried = [...new Map(shown.filter((execution) => !issueCarried(execution)).map((execution) => [execution.runId, execution])).values()];
+      const asked = await mapConcurrent(uncarried, ASKED_AT_ONCE, async (execution) => [execution.runId, await issueAsked(execution)] as const);
+      const issues = new Map(asked);
       return new Map(
-        [...found].map(([keyword, { investigations, more }]) => {
-          const past = investigations.map((execution) => {
-            const issue = issues.get(execution.runId);
+        searchable.map((keyword, index) => {
+          const executions = listed[index]!;
+          const investigations = executions.slice(0, HISTORY_PER_ACTOR).map((execution) => {
+            const issue = issueCarried(execution) ?? issues.get(execution.runId);
             return { ...outcomeOf(execution), ...(issue ? { issue } : {}) };
           });
-          return [keyword, { investigations: past, more }];
+          return [keyword, { investigations, more: executions.length > HISTORY_PER_ACTOR }];
         }),
       );
     },

@@ -2,6 +2,10 @@
 // inventory assumes there: user or role, when created, MFA, console password, access keys and
 // their last use, and the policies that make it an administrator (attached, through its groups,
 // inline). Loaded only when `inventory.aws` is configured: the IAM client is large.
+//
+// IAM throttles hard, and an alert storm names the same few principals again and again: what was
+// read is kept for a while (facts per principal, verdicts per policy version), and the requests in
+// flight to one account are bounded, however many principals and alerts ask at once.
 import {
   GetAccessKeyLastUsedCommand,
   GetGroupPolicyCommand,
@@ -27,9 +31,11 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetAccessKeyInfoCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import Bottleneck from 'bottleneck';
 import { resolveSecret } from '../../lib/config';
 import type { AccessKeyFacts, AdminGrant, PrincipalFacts } from '../../lib/intel';
 import type { AwsInventorySettings } from '../context/aws';
+import { createTtlCache } from './cache';
 import type { AwsPrincipalName } from './names';
 import { ADMINISTRATOR_ACCESS, grantsEverything, isAwsManaged } from './policy';
 
@@ -45,6 +51,11 @@ const refusals = new Set(['AccessDenied', 'AccessDeniedException', 'Unauthorized
 const isRefusal = (err: unknown) => err instanceof Error && refusals.has(err.name);
 /** IAM's "no such user, role, key or login profile", as the SDK names it (with or without `Exception`). */
 const isMissing = (err: unknown) => err instanceof Error && ['NoSuchEntity', 'NoSuchEntityException', 'NotFoundException'].includes(err.name);
+
+/** How long what IAM said of a principal (or of a policy's default version) is kept. */
+export const AWS_PRINCIPALS_TTL_MS = 15 * 60_000;
+/** IAM requests in flight to one account at most, whatever the number of principals and alerts. */
+export const IAM_REQUESTS_PER_ACCOUNT = 8;
 
 /** A lasting reason the principal cannot be read: the investigation says it and goes on. */
 class Unreadable extends Error {}
@@ -64,6 +75,13 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
   const externalId = settings.externalId ? resolveSecret(settings.externalId, 'inventory.aws.externalId') : undefined;
   const common = { region: 'us-east-1', maxAttempts: settings.maxAttempts, retryMode: 'adaptive', ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) } as const;
   const clients = new Map<string, IAMClient>();
+  const limiters = new Map<string, Bottleneck>();
+  /** Facts by `<account>/<user|role>/<name>` or `key/<id>`, lasting refusals included. */
+  const facts = createTtlCache<PrincipalFacts>({ ttlMs: AWS_PRINCIPALS_TTL_MS });
+  /** A customer policy's default version, by ARN. */
+  const defaultVersions = createTtlCache<string | undefined>({ ttlMs: AWS_PRINCIPALS_TTL_MS, maxEntries: 5000 });
+  /** Whether a policy version grants everything, by `<ARN>#<version>`: a version's document never changes. */
+  const verdicts = createTtlCache<boolean>({ ttlMs: AWS_PRINCIPALS_TTL_MS, maxEntries: 5000 });
 
   /** The role to read the account through: its own entry, or the discovered accounts' role name. */
   function roleIn(account: string): { roleArn?: string; own?: true } {
@@ -98,10 +116,12 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
     return client;
   }
 
-  /** One IAM call; a refusal names the permission it needs. */
+  /** One IAM call (a whole listing, all its pages), within the account's bound; a refusal names the permission it needs. */
   async function call<T>(permission: string, account: string, work: () => Promise<T>): Promise<T> {
+    let limiter = limiters.get(account);
+    if (!limiter) limiters.set(account, (limiter = new Bottleneck({ maxConcurrent: IAM_REQUESTS_PER_ACCOUNT })));
     try {
-      return await work();
+      return await limiter.schedule(work);
     } catch (err) {
       if (isRefusal(err)) throw new Unreadable(`access denied to ${permission} in account ${account} (${(err as Error).name})`);
       throw err;
@@ -114,9 +134,12 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
       attached.map(async ({ PolicyArn: arn, PolicyName: name }) => {
         if (!arn) return [];
         if (isAwsManaged(arn)) return arn === ADMINISTRATOR_ACCESS ? [{ policy: name ?? arn, via }] : [];
-        const { Policy } = await call('iam:GetPolicy', account, () => iam.send(new GetPolicyCommand({ PolicyArn: arn })));
-        const { PolicyVersion } = await call('iam:GetPolicyVersion', account, () => iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: Policy?.DefaultVersionId })));
-        return grantsEverything(PolicyVersion?.Document) ? [{ policy: name ?? arn, via }] : [];
+        const version = await defaultVersions.get(arn, async () => (await call('iam:GetPolicy', account, () => iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy?.DefaultVersionId);
+        const admin = await verdicts.get(`${arn}#${version}`, async () => {
+          const { PolicyVersion } = await call('iam:GetPolicyVersion', account, () => iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })));
+          return grantsEverything(PolicyVersion?.Document);
+        });
+        return admin ? [{ policy: name ?? arn, via }] : [];
       }),
     );
     return judged.flat();
@@ -128,7 +151,7 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
     return judged.flat();
   }
 
-  async function describeUser(account: string, name: string, seenAs?: string): Promise<PrincipalFacts> {
+  async function describeUser(account: string, name: string): Promise<PrincipalFacts> {
     const iam = iamIn(account);
     const user = await call('iam:GetUser', account, () => iam.send(new GetUserCommand({ UserName: name }))).catch((err: unknown) => {
       if (isMissing(err)) throw new Unreadable(`no user ${name} in account ${account}`);
@@ -176,7 +199,6 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
       name,
       arn: User?.Arn ?? `arn:aws:iam::${account}:user/${name}`,
       ...(User?.CreateDate ? { created: iso(User.CreateDate) } : {}),
-      ...(seenAs ? { seenAs } : {}),
       mfaDevices: mfa.length,
       console: { enabled: login, ...(login && User?.PasswordLastUsed ? { lastUsed: iso(User.PasswordLastUsed) } : {}) },
       accessKeys,
@@ -184,7 +206,7 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
     };
   }
 
-  async function describeRole(account: string, name: string, seenAs?: string): Promise<PrincipalFacts> {
+  async function describeRole(account: string, name: string): Promise<PrincipalFacts> {
     const iam = iamIn(account);
     const { Role } = await call('iam:GetRole', account, () => iam.send(new GetRoleCommand({ RoleName: name }))).catch((err: unknown) => {
       if (isMissing(err)) throw new Unreadable(`no role ${name} in account ${account}`);
@@ -201,7 +223,6 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
       name,
       arn: Role?.Arn ?? `arn:aws:iam::${account}:role/${name}`,
       ...(Role?.CreateDate ? { created: iso(Role.CreateDate) } : {}),
-      ...(seenAs ? { seenAs } : {}),
       ...(Role?.RoleLastUsed?.LastUsedDate ? { lastUsed: iso(Role.RoleLastUsed.LastUsedDate) } : {}),
       adminPolicies: [...(await adminManaged(iam, account, attached, 'attached')), ...(await adminInline(inline, readRolePolicy, 'inline'))],
     };
@@ -219,20 +240,30 @@ export function createAwsPrincipals(settings: Settings, options: AwsPrincipalOpt
       throw err;
     });
     if (!UserName) throw new Unreadable(`IAM named no user for the access key in account ${account}`);
-    return describeUser(account, UserName, id);
+    return readUser(account, UserName);
   }
+
+  /** What IAM says, from the cache when it was asked lately; a lasting reason it cannot be read as `unread`. */
+  const remembered = (key: string, read: () => Promise<PrincipalFacts>) =>
+    facts.get(key, () =>
+      read().catch((err: unknown): PrincipalFacts => {
+        if (err instanceof Unreadable) return { kind: 'unread', reason: err.message };
+        throw err;
+      }),
+    );
+  const readUser = (account: string, name: string) => remembered(`${account}/user/${name}`, () => describeUser(account, name));
 
   return {
     /** What IAM says about the principal; a lasting reason it cannot be read as `unread`. Transient failures throw. */
     async describe(principal: AwsPrincipalName): Promise<PrincipalFacts> {
-      try {
-        if (principal.type === 'access-key') return await describeAccessKey(principal.id);
-        if (principal.type === 'user') return await describeUser(principal.account, principal.name, principal.seenAs);
-        return await describeRole(principal.account, principal.name, principal.seenAs);
-      } catch (err) {
-        if (err instanceof Unreadable) return { kind: 'unread', reason: err.message };
-        throw err;
-      }
+      const seenAs = principal.type === 'access-key' ? principal.id : principal.seenAs;
+      const found =
+        principal.type === 'access-key'
+          ? await remembered(`key/${principal.id}`, () => describeAccessKey(principal.id))
+          : principal.type === 'user'
+            ? await readUser(principal.account, principal.name)
+            : await remembered(`${principal.account}/role/${principal.name}`, () => describeRole(principal.account, principal.name));
+      return found.kind === 'aws-user' || found.kind === 'aws-role' ? { ...found, ...(seenAs ? { seenAs } : {}) } : found;
     },
   };
 }

@@ -2,6 +2,7 @@
 // to the AWS reader (IAM, through the inventory's role) or the GCP one (Cloud Asset). A reader's
 // SDK loads only when its inventory is configured; an inventory that is not says so on the issue.
 import type { Config } from '../../lib/config';
+import { mapConcurrent } from '../../lib/concurrency';
 import type { PrincipalFacts, PrincipalRef } from '../../lib/intel';
 import type { AwsInventorySettings } from '../context/aws';
 import type { GcpInventorySettings } from '../context/gcp';
@@ -9,6 +10,9 @@ import { configuredInventory } from '../context';
 import type { AwsPrincipalOptions, AwsPrincipals } from './aws';
 import type { GcpPrincipalName, GcpPrincipals } from './gcp';
 import { principalName } from './names';
+
+/** Principals described at once: each is several IAM requests, and the reader bounds those per account too. */
+const PRINCIPALS_AT_ONCE = 8;
 
 export interface PrincipalLookup {
   /** What the inventories know of each principal, in order; lasting failures are `unread`, transient ones throw. */
@@ -26,13 +30,11 @@ export function createPrincipalLookup({ aws, gcp }: PrincipalReaders): Principal
       const names = principals.map(principalName);
       const emails = names.flatMap((name) => (name.provider === 'gcp' ? [name] : [])) as GcpPrincipalName[];
       const gcpFacts = gcp ? await gcp.describe(emails) : [];
-      return Promise.all(
-        names.map(async (name): Promise<PrincipalFacts> => {
-          if (name.provider === 'none') return { kind: 'unread', reason: name.reason };
-          if (name.provider === 'aws') return aws ? aws.describe(name.principal) : { kind: 'unread', reason: 'an AWS principal, and inventory.aws is not configured' };
-          return gcp ? gcpFacts[emails.indexOf(name)]! : { kind: 'unread', reason: `domain ${name.domain}; inventory.gcp is not configured` };
-        }),
-      );
+      return mapConcurrent(names, PRINCIPALS_AT_ONCE, async (name): Promise<PrincipalFacts> => {
+        if (name.provider === 'none') return { kind: 'unread', reason: name.reason };
+        if (name.provider === 'aws') return aws ? aws.describe(name.principal) : { kind: 'unread', reason: 'an AWS principal, and inventory.aws is not configured' };
+        return gcp ? gcpFacts[emails.indexOf(name)]! : { kind: 'unread', reason: `domain ${name.domain}; inventory.gcp is not configured` };
+      });
     },
   };
 }

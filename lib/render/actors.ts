@@ -3,6 +3,7 @@
 // actor, the earlier investigations that named it. Private and reserved addresses share one line.
 // All alert- and cloud-derived text is inert.
 import type { AccessKeyFacts, ActorReport, PastInvestigation, PrincipalFacts } from '../intel';
+import { MAX_ACTORS } from '../investigation-state';
 import { cell, code } from '../markdown';
 
 const verdictWord: Record<ActorReport['verdict'], string> = {
@@ -89,7 +90,9 @@ function historyLines({ history, moreHistory, historyUnread }: ActorReport): str
   if (historyUnread) return ['', `Earlier investigations not looked up: ${historyUnread}.`];
   if (!history) return [];
   if (history.length === 0) return ['', 'No earlier investigation names it.'];
-  return ['', `Earlier investigations naming it${moreHistory ? ` (the ${history.length} most recent)` : ''}:`, '', ...history.map(pastLine)];
+  // Visibility lists running investigations first, then the most recently ended: said as it is.
+  const which = moreHistory ? ` (${history.length} of more: running ones first, then the most recently ended)` : '';
+  return ['', `Earlier investigations naming it${which}:`, '', ...history.map(pastLine)];
 }
 
 function actorSection(report: ActorReport): string {
@@ -105,5 +108,7 @@ function actorSection(report: ActorReport): string {
 export function actorsComment(reports: readonly ActorReport[]): string {
   const reserved = reports.filter((report) => report.reserved);
   const reservedLine = reserved.length > 0 ? [`- ${reserved.map(({ target }) => code(target.value)).join(', ')}: private or reserved, not checked`] : [];
-  return ['### Actors', ...reports.filter((report) => !report.reserved).map(actorSection), ...reservedLine].join('\n\n');
+  const left = reports.filter((report) => report.notChecked).length;
+  const leftLine = left > 0 ? [`- ${left} more actor${left > 1 ? 's' : ''} not checked: at most ${MAX_ACTORS} are checked at a time; a later alert naming ${left > 1 ? 'them' : 'it'} checks ${left > 1 ? 'them' : 'it'}`] : [];
+  return ['### Actors', ...reports.filter((report) => !report.reserved && !report.notChecked).map(actorSection), ...reservedLine, ...leftLine].join('\n\n');
 }

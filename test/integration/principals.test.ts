@@ -4,7 +4,7 @@
 // service accounts and the organisation's domain from the local Cloud Asset server; refusals and
 // failures as AWS sends them, from a loopback server. Then the same through a whole investigation:
 // an alert naming only a principal gets an actors comment.
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   AddUserToGroupCommand,
@@ -149,9 +149,96 @@ describe('AWS principals: refusals and failures as AWS sends them', () => {
   });
 });
 
+/**
+ * A loopback proxy in front of moto that counts what reaches it: each IAM or STS action, and the
+ * most requests it ever held at once.
+ */
+async function countingProxy(target: string) {
+  const actions = new Map<string, number>();
+  let inFlight = 0;
+  let most = 0;
+  const upstream = new URL(target);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const action = /(?:^|&)Action=([^&]+)/.exec(body.toString())?.[1] ?? 'unknown';
+      actions.set(action, (actions.get(action) ?? 0) + 1);
+      most = Math.max(most, ++inFlight);
+      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+        answer.on('end', () => inFlight--);
+      });
+      forward.on('error', () => {
+        inFlight--;
+        response.writeHead(502).end();
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    count: (action: string) => actions.get(action) ?? 0,
+    most: () => most,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('AWS principals under an alert storm', () => {
+  const STORM = '555555555555';
+  let proxy: Awaited<ReturnType<typeof countingProxy>>;
+  beforeAll(async () => {
+    const iam = await iamIn(STORM);
+    await iam.send(new CreateRoleCommand({ RoleName: 'worker', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    // dave holds one customer policy three ways: attached to him and to both of his groups.
+    const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: 'ops-everything', PolicyDocument: everything }));
+    await iam.send(new CreateUserCommand({ UserName: 'dave' }));
+    await iam.send(new AttachUserPolicyCommand({ UserName: 'dave', PolicyArn: Policy!.Arn! }));
+    for (const group of ['ops', 'oncall']) {
+      await iam.send(new CreateGroupCommand({ GroupName: group }));
+      await iam.send(new AttachGroupPolicyCommand({ GroupName: group, PolicyArn: Policy!.Arn! }));
+      await iam.send(new AddUserToGroupCommand({ GroupName: group, UserName: 'dave' }));
+    }
+    for (let i = 0; i < 20; i++) await iam.send(new CreateUserCommand({ UserName: `user-${i}` }));
+    proxy = await countingProxy(moto.endpoint);
+  }, 120_000);
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  const reader = () => createConfiguredPrincipals({ aws: { accounts: [{ id: STORM }], endpoint: proxy.endpoint } }, { credentials: moto.credentials });
+
+  it('asks IAM once for a role that 50 findings name, each still seen as its own session', async () => {
+    const lookup = await reader();
+    const findings = Array.from({ length: 50 }, (_, i) => lookup.describe([{ name: `arn:aws:sts::${STORM}:assumed-role/worker/run-${i}` }]));
+    const facts = (await Promise.all(findings)).flat();
+    expect(facts.map((fact) => (fact.kind === 'aws-role' ? fact.seenAs : fact.kind))).toEqual(Array.from({ length: 50 }, (_, i) => `run-${i}`));
+    expect(proxy.count('GetRole')).toBe(1);
+    expect(proxy.count('ListAttachedRolePolicies')).toBe(1);
+  });
+
+  it('judges a customer policy once per version, however many ways a user holds it', async () => {
+    const dave = (await (await reader()).describe([{ name: `arn:aws:iam::${STORM}:user/dave` }]))[0]!;
+    expect(dave.kind === 'aws-user' && dave.adminPolicies.map(({ via }) => via).sort()).toEqual(['attached', 'group oncall', 'group ops']);
+    expect(proxy.count('GetPolicyVersion')).toBe(1);
+    expect(proxy.count('GetPolicy')).toBe(1);
+  });
+
+  it('keeps at most 8 IAM requests in flight to an account, however many principals are asked at once', async () => {
+    const lookup = await reader();
+    const before = proxy.count('GetUser');
+    const users = Array.from({ length: 20 }, (_, i) => ({ name: `arn:aws:iam::${STORM}:user/user-${i}` }));
+    const facts = (await Promise.all([lookup.describe(users.slice(0, 10)), lookup.describe(users.slice(10))])).flat();
+    expect(facts.map(({ kind }) => kind)).toEqual(users.map(() => 'aws-user'));
+    expect(proxy.count('GetUser') - before).toBe(20);
+    expect(proxy.most()).toBeLessThanOrEqual(8);
+  });
+});
+
 describe('GCP principals', () => {
   let server: CloudAssetServer;
-  let gcpLookup: PrincipalLookup;
   const ENV = { VIGIL_TEST_GCP_TOKEN: 'test-access-token-0123456789' };
   const organization: ApiAsset = {
     name: '//cloudresourcemanager.googleapis.com/organizations/123',
@@ -159,51 +246,102 @@ describe('GCP principals', () => {
     ancestors: ['organizations/123'],
     resource: { version: 'v1', discoveryName: 'Organization', data: { name: 'organizations/123', displayName: 'example.com', lifecycleState: 'ACTIVE' } },
   };
-  const serviceAccount: ApiAsset = {
-    name: '//iam.googleapis.com/projects/proj-a/serviceAccounts/104567',
+  const serviceAccount = (project: string, number: string, email: string, displayName: string, disabled: boolean, organisation = 'organizations/123'): ApiAsset => ({
+    name: `//iam.googleapis.com/projects/${project}/serviceAccounts/${email.length}${number}`,
     assetType: 'iam.googleapis.com/ServiceAccount',
-    ancestors: ['projects/555', 'organizations/123'],
+    ancestors: [`projects/${number}`, organisation],
     resource: {
       version: 'v1',
       discoveryName: 'ServiceAccount',
-      parent: '//cloudresourcemanager.googleapis.com/projects/555',
-      data: { name: 'projects/proj-a/serviceAccounts/ci@proj-a.iam.gserviceaccount.com', email: 'ci@proj-a.iam.gserviceaccount.com', displayName: 'CI deployer', disabled: true, projectId: 'proj-a', uniqueId: '104567' },
+      parent: `//cloudresourcemanager.googleapis.com/projects/${number}`,
+      data: { name: `projects/${project}/serviceAccounts/${email}`, email, displayName, disabled, projectId: project, uniqueId: `${email.length}${number}` },
     },
-  };
+  });
 
   beforeAll(async () => {
-    server = await startCloudAssetServer({ assets: [organization, serviceAccount], tokens: [ENV.VIGIL_TEST_GCP_TOKEN] });
-    const { createGcpPrincipals } = await import('../../activities/principals/gcp');
-    const { createPrincipalLookup } = await import('../../activities/principals');
-    gcpLookup = createPrincipalLookup({ gcp: createGcpPrincipals({ scopes: ['organizations/123'], endpoint: server.url, accessToken: { env: 'VIGIL_TEST_GCP_TOKEN' } }, ENV) });
+    server = await startCloudAssetServer({
+      assets: [
+        organization,
+        serviceAccount('proj-a', '555', 'ci@proj-a.iam.gserviceaccount.com', 'CI deployer', true),
+        serviceAccount('proj-a', '555', '555-compute@developer.gserviceaccount.com', 'Compute Engine default service account', false),
+        // A project of another organisation that Vigil's credentials happen to read.
+        serviceAccount('proj-b', '777', 'web@proj-b.iam.gserviceaccount.com', 'web', false, 'organizations/999'),
+      ],
+      tokens: [ENV.VIGIL_TEST_GCP_TOKEN],
+    });
   });
   afterAll(async () => {
     await server.close();
   });
 
-  it("tells the organisation's service accounts and accounts from external ones, with the domain", async () => {
-    const facts = await gcpLookup.describe([
+  const reader = async (scopes = ['organizations/123']) => {
+    const { createGcpPrincipals } = await import('../../activities/principals/gcp');
+    const { createPrincipalLookup } = await import('../../activities/principals');
+    return createPrincipalLookup({ gcp: createGcpPrincipals({ scopes, endpoint: server.url, accessToken: { env: 'VIGIL_TEST_GCP_TOKEN' } }, ENV) });
+  };
+  /** The parents read since `from`, in order. */
+  const parentsRead = (from: number) => server.requests.slice(from).map(({ request }) => String(request.parent));
+
+  it("tells the organisation's service accounts and accounts from external ones, with the domain, reading only the projects the e-mails name", async () => {
+    server.fail('projects/other-proj', 'PERMISSION_DENIED');
+    const lookup = await reader();
+    const from = server.requests.length;
+    const facts = await lookup.describe([
       { name: 'serviceAccount:ci@proj-a.iam.gserviceaccount.com' },
+      { name: '555-compute@developer.gserviceaccount.com' },
       { name: 'intruder@other-proj.iam.gserviceaccount.com' },
+      { name: 'web@proj-b.iam.gserviceaccount.com' },
+      { name: 'service-555@gcp-sa-pubsub.iam.gserviceaccount.com' },
+      { name: '555@cloudservices.gserviceaccount.com' },
+      { name: 'legacy@proj.example.com.iam.gserviceaccount.com' },
       { name: 'alice@example.com' },
       { name: 'user:eve@gmail.com' },
     ]);
     expect(facts).toEqual([
       { kind: 'gcp-service-account', email: 'ci@proj-a.iam.gserviceaccount.com', displayName: 'CI deployer', disabled: true, project: 'proj-a' },
+      { kind: 'gcp-service-account', email: '555-compute@developer.gserviceaccount.com', displayName: 'Compute Engine default service account', disabled: false, project: 'proj-a' },
       { kind: 'external', email: 'intruder@other-proj.iam.gserviceaccount.com', domain: 'other-proj.iam.gserviceaccount.com', account: 'service-account' },
+      { kind: 'external', email: 'web@proj-b.iam.gserviceaccount.com', domain: 'proj-b.iam.gserviceaccount.com', account: 'service-account' },
+      { kind: 'unread', reason: "a Google-managed service agent (gcp-sa-pubsub.iam.gserviceaccount.com): it lives in Google's projects, which no scope lists" },
+      { kind: 'unread', reason: "a Google-managed service agent (cloudservices.gserviceaccount.com): it lives in Google's projects, which no scope lists" },
+      { kind: 'unread', reason: 'a service account whose e-mail (proj.example.com.iam.gserviceaccount.com) names no project Vigil can read' },
       { kind: 'organisation-account', email: 'alice@example.com', domain: 'example.com' },
       { kind: 'external', email: 'eve@gmail.com', domain: 'gmail.com', account: 'user' },
     ]);
+    // The organisation for its domain; each named project once; never a service-account listing of the whole organisation.
+    expect(parentsRead(from).sort()).toEqual(['organizations/123', 'projects/555', 'projects/other-proj', 'projects/proj-a', 'projects/proj-b']);
+    expect(server.requests.slice(from).filter(({ request }) => String(request.parent).startsWith('organizations/')).map(({ request }) => request.assetTypes)).toEqual([[
+      'cloudresourcemanager.googleapis.com/Organization',
+    ]]);
     expect(server.problems).toEqual([]);
   });
 
-  it('says so when the organisation cannot be read, and throws on a failure worth retrying', async () => {
-    server.fail('organizations/123', 'PERMISSION_DENIED');
-    expect(await gcpLookup.describe([{ name: 'stranger@proj-z.iam.gserviceaccount.com' }])).toEqual([
-      { kind: 'unread', reason: 'service account not found in the scopes Vigil could read (could not read organizations/123: access denied)' },
+  it('keeps what it read: an alert storm naming the same accounts asks Cloud Asset once', async () => {
+    const lookup = await reader();
+    const from = server.requests.length;
+    const storm = Array.from({ length: 20 }, () => lookup.describe([{ name: 'ci@proj-a.iam.gserviceaccount.com' }, { name: 'bob@example.com' }]));
+    for (const facts of await Promise.all(storm)) expect(facts.map(({ kind }) => kind)).toEqual(['gcp-service-account', 'organisation-account']);
+    expect(parentsRead(from).sort()).toEqual(['organizations/123', 'projects/proj-a']);
+  });
+
+  it('throws on a spent quota or a failure worth retrying, and keeps nothing of it', async () => {
+    const lookup = await reader();
+    server.fail('projects/proj-a', 'RESOURCE_EXHAUSTED', 1);
+    await expect(lookup.describe([{ name: 'ci@proj-a.iam.gserviceaccount.com' }])).rejects.toThrow();
+    expect(await lookup.describe([{ name: 'ci@proj-a.iam.gserviceaccount.com' }])).toMatchObject([{ kind: 'gcp-service-account' }]);
+    server.fail('organizations/123', 'INTERNAL', 1);
+    await expect(lookup.describe([{ name: 'eve@gmail.com' }])).rejects.toThrow();
+  });
+
+  it('says so when a configured scope cannot be read, or the account is not in its project', async () => {
+    const lookup = await reader(['organizations/123', 'projects/proj-c']);
+    server.fail('organizations/123', 'PERMISSION_DENIED', 1);
+    server.fail('projects/proj-c', 'PERMISSION_DENIED', 1);
+    expect(await lookup.describe([{ name: 'alice@example.com' }, { name: 'x@proj-c.iam.gserviceaccount.com' }, { name: 'gone@proj-a.iam.gserviceaccount.com' }])).toEqual([
+      { kind: 'unread', reason: "domain example.com; the organisation's own domains are unknown (could not read organizations/123: access denied)" },
+      { kind: 'unread', reason: 'could not read projects/proj-c: access denied' },
+      { kind: 'unread', reason: 'no service account gone@proj-a.iam.gserviceaccount.com in project proj-a (deleted, or not listed by Cloud Asset yet)' },
     ]);
-    server.fail('organizations/123', 'INTERNAL');
-    await expect(gcpLookup.describe([{ name: 'eve@gmail.com' }])).rejects.toThrow();
   });
 });
 

@@ -6,7 +6,7 @@ import { principalName } from '../../activities/principals/names';
 import { grantsEverything } from '../../activities/principals/policy';
 import { emptyActors, type NormalizedAlert } from '../../lib/alert';
 import type { InvestigationProgress } from '../../lib/investigation';
-import { newActors } from '../../lib/investigation-state';
+import { actorShares, MAX_ACTORS, newActors } from '../../lib/investigation-state';
 
 const alert = (actors: Partial<NormalizedAlert['actors']>, cloud?: NormalizedAlert['cloud']) => ({ actors: { ...emptyActors(), ...actors }, ...(cloud ? { cloud } : {}) }) as NormalizedAlert;
 const progress = (checkedActors?: string[]): InvestigationProgress => ({ occurrences: 1, reportedDeliveries: [], suppressed: false, ...(checkedActors ? { checkedActors } : {}) });
@@ -31,6 +31,34 @@ describe('new actors', () => {
     expect(first).toEqual({ ips: [], domains: [], principals: [{ name: 'alice' }], checked: ['203.0.113.7', 'example.org', 'alice'] });
     const again = newActors(progress(first.checked), [alert({ principals: ['alice'] })]);
     expect(again.principals).toEqual([]);
+  });
+});
+
+describe('actor shares', () => {
+  it('takes addresses, domains and principals in turn, so that a long list of one kind leaves the others their turn', () => {
+    expect(actorShares({ ips: 40, domains: 0, principals: 3 })).toEqual({ ips: MAX_ACTORS - 3, domains: 0, principals: 3 });
+    expect(actorShares({ ips: 40, domains: 40, principals: 40 })).toEqual({ ips: 9, domains: 8, principals: 8 });
+    expect(actorShares({ ips: 2, domains: 1, principals: 5 })).toEqual({ ips: 2, domains: 1, principals: 5 });
+  });
+
+  it('remembers as checked only the share a check takes: the rest are new again on the next alert', () => {
+    const ips = Array.from({ length: 30 }, (_, i) => `203.0.113.${i}`);
+    const principals = ['alice', 'bob', 'carol'];
+    const first = newActors(progress(), [alert({ ips, principals }, { provider: 'aws', account: '111111111111' })]);
+    // Everything goes to the activity, which checks the same shares (actorShares) and counts the rest.
+    expect(first.ips).toHaveLength(30);
+    expect(first.principals.map(({ name }) => name)).toEqual(principals);
+    expect(first.checked).toEqual([...ips.slice(0, MAX_ACTORS - 3), ...principals]);
+    const again = newActors(progress(first.checked), [alert({ ips, principals }, { provider: 'aws', account: '111111111111' })]);
+    expect(again.ips).toEqual(ips.slice(MAX_ACTORS - 3));
+    expect(again.principals).toEqual([]);
+    expect(again.checked).toEqual([...ips.slice(0, MAX_ACTORS - 3), ...principals, ...ips.slice(MAX_ACTORS - 3)]);
+  });
+
+  it('remembers every actor as checked in runs recorded before the shares, as those runs did', () => {
+    const ips = Array.from({ length: 30 }, (_, i) => `203.0.113.${i}`);
+    const first = newActors(progress(), [alert({ ips })], false);
+    expect(first.checked).toEqual(ips);
   });
 });
 

@@ -78,10 +78,21 @@ describe('actors comment', () => {
       }),
       address('198.51.100.24', { history: [] }),
     ]);
-    expect(body).toContain('  Earlier investigations naming it (the 2 most recent):');
+    // Visibility lists running investigations first: the line does not claim they are the most recent.
+    expect(body).toContain('  Earlier investigations naming it (2 of more: running ones first, then the most recently ended):');
+    expect(body).not.toContain('most recent)');
     expect(body).toContain('  - #5 (closed) · `guardduty` `actor` · `alert/guardduty/abc` · verdict `malicious` · started 2026-11-28 09:00 UTC · `completed`');
     expect(body).toContain('  - no issue recorded · `alert/generic/x` · started 2026-11-29 09:00 UTC · `running`');
     expect(body).toContain('  No earlier investigation names it.');
+  });
+
+  it('counts the actors past the check\'s shares on one line, last, without a section of their own', () => {
+    const notChecked = (kind: 'ip' | 'principal', value: string): ActorReport => ({ target: { kind, value }, verdict: 'unknown', because: [], results: [], notChecked: true });
+    const body = actorsComment([address('198.51.100.23'), notChecked('principal', 'arn:aws:iam::1:user/late'), reserved('10.0.0.5'), notChecked('ip', '198.51.100.99')]);
+    expect(body.split('\n\n').at(-1)).toBe('- 2 more actors not checked: at most 25 are checked at a time; a later alert naming them checks them');
+    expect(body).not.toContain('user/late');
+    expect(body).not.toContain('198.51.100.99');
+    expect(actorsComment([address('198.51.100.23'), notChecked('ip', '198.51.100.99')])).toContain('- 1 more actor not checked: at most 25 are checked at a time; a later alert naming it checks it');
   });
 
   it('puts every private or reserved address on one line, after the others, with no row per source', () => {
