@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { createArchive } from '../activities/archive';
+import { createObjectStore } from '../activities/archive/objects';
 import type { Archive } from '../activities/archive/types';
 import { localTrackerRoot } from '../activities/tracker';
 import { createLocalTracker } from '../activities/tracker/local';
@@ -61,10 +62,13 @@ function logSigmaRules(config: Config, { rules, skipped }: SigmaRuleSet, logger:
   logger.info({ loaded: rules.length, skipped: skipped.length }, 'Sigma rules loaded');
 }
 
-export async function startIntake({ config, token, client, logger = createLogger('intake'), archive = createArchive(config) }: StartIntakeOptions): Promise<{
+export async function startIntake({ config, token, client, logger = createLogger('intake'), archive: given }: StartIntakeOptions): Promise<{
   app: FastifyInstance;
   url: string;
 }> {
+  // One reader of the trail buckets (an S3 client per region and endpoint) for the archive and the queues.
+  const objects = createObjectStore();
+  const archive = given ?? createArchive(config, objects);
   logSigmaRules(config, configuredDecoder(config).sigma, logger);
   const delivery = createConfiguredDelivery(config, client, logger, { archive });
   const signalIssueChange = createIssueSignaller(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
@@ -97,7 +101,7 @@ export async function startIntake({ config, token, client, logger = createLogger
           }
         : undefined,
   });
-  const queues = await startQueues(config, { archive, delivery, logger });
+  const queues = await startQueues(config, { archive, delivery, objects, logger });
   // Closing intake (vigil intake, vigil dev, tests, or a listen that failed) stops its queues too.
   app.addHook('onClose', async () => queues?.stop());
   try {
@@ -112,11 +116,11 @@ export async function startIntake({ config, token, client, logger = createLogger
 }
 
 /** The configured queues' consumers, whose modules are loaded only when there are some. */
-async function startQueues(config: Config, deps: Pick<S3QueueDeps, 'archive' | 'delivery' | 'logger'>): Promise<QueueConsumer | undefined> {
+async function startQueues(config: Config, deps: Omit<S3QueueDeps, 'maxBodyBytes'>): Promise<QueueConsumer | undefined> {
   if (config.intake.queues.length === 0) return undefined;
-  const [{ startQueueConsumers }, { createObjectStore }] = await Promise.all([import('../intake/queues'), import('../activities/archive/objects')]);
+  const { startQueueConsumers } = await import('../intake/queues');
   const cloudtrail = sourceRoutes(config).find(({ name }) => name === 'cloudtrail')!;
-  return startQueueConsumers(config.intake.queues, { ...deps, objects: createObjectStore(), maxBodyBytes: cloudtrail.maxBodyBytes });
+  return startQueueConsumers(config.intake.queues, { ...deps, maxBodyBytes: cloudtrail.maxBodyBytes });
 }
 
 /** Intake as a process of its own (`vigil intake`): stops on SIGINT/SIGTERM. */

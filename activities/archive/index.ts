@@ -3,14 +3,13 @@ import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { createLocalArchive, localBlobStore } from './local';
 import type { BlobStore } from './records';
-import { createObjectStore } from './objects';
+import { createObjectStore, type ObjectStore } from './objects';
 import { createS3Archive, s3BlobStore } from './s3';
 import type { Archive } from './types';
 
-export function createArchive(config: Config): Archive {
+/** `objects`: records of CloudTrail log files read from their trail bucket are read back from there. */
+export function createArchive(config: Config, objects: ObjectStore = createObjectStore()): Archive {
   const settings = config.archive;
-  // Records of CloudTrail log files read from their trail bucket are read back from there.
-  const objects = createObjectStore();
   switch (settings.kind) {
     case 'local':
       return createLocalArchive(path.join(config.dataDir, 'archive'), objects.read);

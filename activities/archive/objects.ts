@@ -19,11 +19,25 @@ export interface ObjectStore {
   read(object: ObjectReference): Promise<Buffer>;
 }
 
-/** As the S3 archive's: a store that accepts and never answers fails the read rather than holding it. */
-const S3_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 10_000 };
+/**
+ * Every S3 client of the archive's (records, referenced objects): an S3 that accepts and never
+ * answers fails the request (after the SDK's retries) rather than holding it, so intake answers 503
+ * and the sender retries. The socket timeout is one of inactivity: a large body still moving is not cut.
+ */
+export const S3_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 10_000 };
 
-/** Answers that no retry will change: the key, the version, or the object with that ETag is not there. */
-const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'PreconditionFailed']);
+/**
+ * Answers that no retry will change: the key, the version, or the object with that ETag is not
+ * there (404, 412), or it was moved to a storage class (Glacier, Deep Archive) that must be restored
+ * before anyone reads it. A 403 is not among them: a permission can be granted (and without
+ * `s3:ListBucket`, S3 answers 403 for a missing key too).
+ */
+const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'PreconditionFailed', 'InvalidObjectState']);
+
+/** A referenced object that no retry will read (see `GONE`): the record it belongs to can never be delivered. */
+export class ObjectGoneError extends Error {
+  override name = 'ObjectGoneError';
+}
 
 export function createObjectStore(): ObjectStore {
   const clients = new Map<string, Promise<S3Client>>();
@@ -53,7 +67,9 @@ export function createObjectStore(): ObjectStore {
       return body.length > maxBytes ? { tooLarge: body.length } : { body, contentType: answer.ContentType };
     } catch (err) {
       const { name, message, $metadata } = err as Error & { $metadata?: { httpStatusCode?: number } };
-      if (GONE.has(name) || $metadata?.httpStatusCode === 404 || $metadata?.httpStatusCode === 412) return { gone: `${name}: ${message}` };
+      if (GONE.has(name) || $metadata?.httpStatusCode === 404 || $metadata?.httpStatusCode === 412) {
+        return { gone: name === 'InvalidObjectState' ? `${name}: in a storage class that must be restored before it is read (${message})` : `${name}: ${message}` };
+      }
       throw err;
     }
   }
@@ -63,7 +79,8 @@ export function createObjectStore(): ObjectStore {
     async read(object) {
       const read = await fetch(object, { maxBytes: Infinity });
       if ('body' in read) return read.body;
-      throw new Error(`the archived object s3://${object.bucket}/${object.key} (ETag ${object.etag}) cannot be read: ${'gone' in read ? read.gone : 'too large'}`);
+      // Read without a bound, nothing is too large: what is not read is gone.
+      throw new ObjectGoneError(`the archived object s3://${object.bucket}/${object.key} (ETag ${object.etag}) can no longer be read: ${'gone' in read ? read.gone : 'too large'}`);
     },
   };
 }

@@ -5,6 +5,7 @@
 // rejected, so that the sweeper lists only what is pending, never the whole archive.
 import type { ArchiveRef } from '../../lib/alert';
 import { mapConcurrent } from '../../lib/concurrency';
+import { ObjectGoneError } from './objects';
 import { assertRecordId, dayPrefix, daysIn, newRecordMeta, recordIdPattern, sha256Of, withinRange } from './layout';
 import type { Archive, ArchiveRecordMeta, ListOptions, ObjectReader } from './types';
 
@@ -138,6 +139,8 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
       const meta = await readMeta(id);
       meta.dispatchedTo = [...new Set([...meta.dispatchedTo, ...workflowIds])];
       meta.dispatchedAt ??= new Date().toISOString();
+      // Rejected by a bound a setting fixes, then delivered once it was raised: no longer rejected.
+      delete meta.rejected;
       await settle(meta);
     },
 
@@ -155,7 +158,7 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
       if (!readObject) throw new Error(`archive record ${id} refers to s3://${meta.object.bucket}/${meta.object.key}, and this archive reads no objects`);
       const body = await readObject(meta.object);
       if (sha256Of(body) !== meta.sha256) {
-        throw new Error(`archive record ${id}: s3://${meta.object.bucket}/${meta.object.key} is no longer the object that was archived`);
+        throw new ObjectGoneError(`archive record ${id}: s3://${meta.object.bucket}/${meta.object.key} is no longer the object that was archived`);
       }
       return { body, meta };
     },

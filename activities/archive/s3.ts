@@ -2,6 +2,7 @@
 // (about 20 MiB) is loaded on first use, so a Vigil whose archive is a local folder never loads it.
 import type * as sdkModule from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { S3_TIMEOUTS } from './objects';
 import { createRecordArchive, type RecordStore } from './records';
 import type { Archive, ObjectReader } from './types';
 
@@ -16,13 +17,6 @@ export interface S3ArchiveOptions {
 export function createS3Archive(options: S3ArchiveOptions, client?: S3Client, readObject?: ObjectReader): Archive {
   return createRecordArchive(s3BlobStore(options, client), { readObject });
 }
-
-/**
- * An S3 that accepts and never answers must not hold intake's answer forever: bounded, a put fails
- * (after the SDK's retries) and intake answers 503, so the sender retries. The socket timeout is one
- * of inactivity: a large body still uploading is not cut.
- */
-const S3_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 10_000 };
 
 type S3Sdk = typeof sdkModule;
 

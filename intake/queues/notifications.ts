@@ -12,8 +12,11 @@ export interface CreatedObject {
 }
 
 export type Notification =
-  /** `ignored`: events of other kinds (removals, restores) the message also held. */
-  | { objects: CreatedObject[]; ignored: number }
+  /**
+   * `ignored`: events of other kinds (removals, restores) the message also held. `unreadable`: why
+   * each of its records that announced no object anyone could read was skipped (its siblings are not).
+   */
+  | { objects: CreatedObject[]; ignored: number; unreadable?: string[] }
   /** S3's `s3:TestEvent`, sent when a notification configuration is saved. */
   | { test: true }
   /** Nothing any retry could read. */
@@ -35,27 +38,35 @@ function created(bucket: unknown, key: string | undefined, etag: unknown, versio
   return { bucket: name, key, etag: tag, ...(version ? { versionId: version } : {}), ...(objectSize === undefined ? {} : { size: objectSize }) };
 }
 
+/** The object a record announces, or why it announces none anyone could read. */
+function fromS3Record(record: unknown): CreatedObject | { unreadable: string } | 'ignored' {
+  if (!isObject(record) || !isObject(record.s3) || !isObject(record.s3.bucket) || !isObject(record.s3.object)) return { unreadable: 'an S3 event record without s3.bucket and s3.object' };
+  if (!text(record.eventName)?.startsWith('ObjectCreated:')) return 'ignored';
+  const { bucket, object } = record.s3;
+  let key: string | undefined;
+  try {
+    key = text(object.key) && decodeKey(object.key as string);
+  } catch {
+    return { unreadable: 'an S3 event record whose object key is not URL-encoded' };
+  }
+  return created(bucket.name, key, object.eTag, object.versionId, object.size) ?? { unreadable: 'an S3 event record without bucket name, object key or ETag' };
+}
+
+// One bad record does not cost its siblings their files: it is skipped and said, and the message is
+// malformed only when nothing readable is left in it.
 function fromS3Event(records: unknown[]): Notification {
   const objects: CreatedObject[] = [];
+  const unreadable: string[] = [];
   let ignored = 0;
   for (const record of records) {
-    if (!isObject(record) || !isObject(record.s3) || !isObject(record.s3.bucket) || !isObject(record.s3.object)) return { malformed: 'an S3 event record without s3.bucket and s3.object' };
-    if (!text(record.eventName)?.startsWith('ObjectCreated:')) {
-      ignored += 1;
-      continue;
-    }
-    const { bucket, object } = record.s3;
-    let key: string | undefined;
-    try {
-      key = text(object.key) && decodeKey(object.key as string);
-    } catch {
-      return { malformed: 'an S3 event record whose object key is not URL-encoded' };
-    }
-    const found = created(bucket.name, key, object.eTag, object.versionId, object.size);
-    if (!found) return { malformed: 'an S3 event record without bucket name, object key or ETag' };
-    objects.push(found);
+    const found = fromS3Record(record);
+    if (found === 'ignored') ignored += 1;
+    else if ('unreadable' in found) unreadable.push(found.unreadable);
+    else objects.push(found);
   }
-  return { objects, ignored };
+  if (unreadable.length === 0) return { objects, ignored };
+  if (objects.length === 0) return { malformed: unreadable.length === 1 ? unreadable[0]! : `${unreadable.length} S3 event records, none readable: ${[...new Set(unreadable)].join('; ')}` };
+  return { objects, ignored, unreadable };
 }
 
 function fromEventBridge(event: Record<string, unknown>): Notification {
@@ -89,8 +100,15 @@ function parse(body: string, wrapped: boolean): Notification {
 export const parseNotification = (body: string): Notification => parse(body, false);
 
 /**
- * Whether a key is a CloudTrail log file (`…/CloudTrail/…` or `…/CloudTrail-Insight/…`, as CloudTrail
- * names them under `AWSLogs/`). Digest files (`…/CloudTrail-Digest/…`) and whatever else shares the
- * bucket (AWS Config's files, a trail's own test objects) are not.
+ * CloudTrail's documented key of a log file (docs.aws.amazon.com/awscloudtrail/latest/userguide/
+ * cloudtrail-find-log-files.html, cloudtrail-log-file-examples.html):
+ * `[prefix/]AWSLogs/[o-<org id>/]<account>/CloudTrail|CloudTrail-Insight/<region>/yyyy/mm/dd/
+ * <account>_CloudTrail|CloudTrail-Insight_<region>_<yyyymmdd>T<hhmm>Z_<unique>.json.gz`. The unique
+ * part (16 characters with no meaning, AWS says) is taken as any. Anchored on the whole layout, not on
+ * a `CloudTrail/` segment: a trail's prefix is often `CloudTrail` itself, and digests and AWS Config's
+ * files under that prefix would then look like log files.
  */
-export const isTrailLogFile = (key: string) => /(^|\/)(CloudTrail|CloudTrail-Insight)\//.test(key);
+const TRAIL_LOG_FILE = /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]{10,32}\/)?(\d{12})\/(CloudTrail|CloudTrail-Insight)\/([a-z0-9-]+)\/\d{4}\/\d{2}\/\d{2}\/\1_\2_\3_\d{8}T\d{4}Z_[^/]+\.json\.gz$/;
+
+/** Whether a key is a CloudTrail log file or Insights file; digests and whatever else shares the bucket are not. */
+export const isTrailLogFile = (key: string) => TRAIL_LOG_FILE.test(key);

@@ -37,6 +37,19 @@ const SOURCE = 'cloudtrail';
 /** Between receives that failed, doubling from one second. */
 const MAX_RETRY_MS = 30_000;
 
+/**
+ * The setting whose bound a rejection says the file crossed, when raising it would let the file
+ * through; undefined for a file that can never be read (not gzip, not JSON). The decoder names the
+ * setting in its reasons (intake/decoder.ts, intake/json-shape.ts); inflating past the bound is
+ * intake/body.ts's gzip error with Node's own "Cannot create a Buffer larger than".
+ */
+export function boundCrossed(reason: string): string | undefined {
+  const named = /\((intake\.(?:decodeHeapMb|decodeTimeoutMs))\)/.exec(reason);
+  if (named) return named[1];
+  if (/^gzip body could not be inflated within \d+ bytes: Cannot create a Buffer larger than/.test(reason)) return 'intake.maxInflatedBytes';
+  return undefined;
+}
+
 export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3QueueDeps): Promise<QueueConsumer> {
   const { archive, delivery, objects, maxBodyBytes } = deps;
   const { queueUrl, region, endpoint, forcePathStyle, waitSeconds, concurrency, visibilitySeconds } = settings;
@@ -46,7 +59,7 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
   const sqs = new SQSClient({ region, endpoint });
   const stopping = new AbortController();
 
-  /** True when the file is done with: dispatched, read before, rejected, gone, or not a log file. */
+  /** True when the file is done with: dispatched, read before, rejected for good, gone, or not a log file. */
   async function readLogFile(object: CreatedObject): Promise<boolean> {
     const { bucket, key } = object;
     if (!isTrailLogFile(key)) {
@@ -77,12 +90,21 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
     }
     const record = await archive.put({ source: SOURCE, body: read.body, contentType: read.contentType ?? 'application/octet-stream', headers: {}, object: reference });
     const meta = await archive.findMeta(record.id);
-    if (meta?.dispatchedAt || meta?.rejected) {
+    // A record rejected for a bound comes back with its message: the bound may have been raised since.
+    if (meta?.dispatchedAt || (meta?.rejected && !boundCrossed(meta.rejected))) {
       logger.debug({ bucket, key, archiveId: record.id }, 'the log file was delivered before: message deleted, nothing dispatched');
       return true;
     }
     const outcome = await delivery.deliver({ ...record, source: SOURCE }, read.body);
     if ('rejected' in outcome) {
+      const bound = boundCrossed(outcome.rejected);
+      if (bound) {
+        // As for maxBodyBytes, a setting fixes it: left for the redrive policy, then redriven once the
+        // bound is raised. The record is marked rejected meanwhile, so the sweeper does not decode it
+        // again on every pass; delivered later, it is marked dispatched instead.
+        logger.error({ bucket, key, archiveId: record.id, reason: outcome.rejected }, `the log file is past ${bound}: left on the queue`);
+        return false;
+      }
       logger.warn({ bucket, key, archiveId: record.id, reason: outcome.rejected }, 'the log file can never be read: archived as rejected, message deleted');
       return true;
     }
@@ -97,6 +119,9 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
       return true;
     }
     if ('test' in notification) return true;
+    if (notification.unreadable) {
+      logger.warn({ messageId: message.MessageId, reasons: notification.unreadable }, 'records of the notification that name no readable object skipped; its other objects are read');
+    }
     let done = true;
     // One after the other: a notification names one object in practice, and each file has its own place in the decoding bound.
     for (const object of notification.objects) done = (await readLogFile(object)) && done;

@@ -2,12 +2,18 @@
 // S3 and SQS with the bucket's real event notifications to the queue: a gzip log file put in the bucket
 // becomes an issue with no HTTP call to intake, archived as a reference to the object; the message is
 // deleted only once every alert is dispatched; a redelivery dispatches nothing twice; digest files,
-// S3's test event, SNS- and EventBridge-wrapped notifications, files that can never be read.
+// S3's test event, SNS- and EventBridge-wrapped notifications, a message of several objects (one of its
+// records bad), files that can never be read, and files past a bound a setting sets, which stay on
+// the queue until its redrive policy takes them.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../activities/archive/objects';
@@ -25,6 +31,7 @@ let moto: Moto;
 let s3: S3Client;
 let sqs: SQSClient;
 const vigils: TestVigil[] = [];
+const proxies: http.Server[] = [];
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -35,17 +42,30 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const vigil of vigils) await vigil.stop();
+  for (const proxy of proxies) proxy.close();
   s3?.destroy();
   sqs?.destroy();
   await moto?.stop();
 });
 
-/** A trail bucket whose object creations S3 announces to a queue of its own (or to none). */
-async function trailBucket(name: string, { notify = true } = {}) {
+const queueArn = async (queueUrl: string) =>
+  (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+
+/**
+ * A trail bucket whose object creations S3 announces to a queue of its own (or to none); with
+ * `maxReceiveCount`, the queue has a dead-letter queue, as the docs advise.
+ */
+async function trailBucket(name: string, { notify = true, maxReceiveCount }: { notify?: boolean; maxReceiveCount?: number } = {}) {
   await s3.send(new CreateBucketCommand({ Bucket: name }));
-  const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-events` }));
+  const { QueueUrl: deadLetterUrl } = maxReceiveCount ? await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dead` })) : {};
+  const { QueueUrl: queueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-events`,
+      ...(deadLetterUrl ? { Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(deadLetterUrl), maxReceiveCount }) } } : {}),
+    }),
+  );
   if (notify) {
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    const Attributes = { QueueArn: await queueArn(queueUrl!) };
     await s3.send(
       new PutBucketNotificationConfigurationCommand({
         Bucket: name,
@@ -53,7 +73,7 @@ async function trailBucket(name: string, { notify = true } = {}) {
       }),
     );
   }
-  return { bucket: name, queueUrl: queueUrl! };
+  return { bucket: name, queueUrl: queueUrl!, deadLetterUrl };
 }
 
 /** A gzip log file as CloudTrail writes it; its ETag as S3 gives it. */
@@ -65,10 +85,9 @@ async function putLogFile(bucket: string, key: string, records: unknown[]) {
 
 const logKey = (name: string) => `${trailPrefix}/CloudTrail/${region}/2026/11/30/111122223333_CloudTrail_${region}_20261130T1230Z_${name}.json.gz`;
 
-/** The notification S3 sends for a new object (docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html). */
-const s3Event = (bucket: string, object: { key: string; etag: string; size: number }) => ({
-  Records: [
-    {
+/** The notification S3 sends for new objects (docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html). */
+const s3Event = (bucket: string, ...objects: { key: string; etag: string; size?: number }[]) => ({
+  Records: objects.map((object) => ({
       eventVersion: '2.1',
       eventSource: 'aws:s3',
       awsRegion: region,
@@ -83,8 +102,7 @@ const s3Event = (bucket: string, object: { key: string; etag: string; size: numb
         bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
         object: { key: encodeURIComponent(object.key).replaceAll('%2F', '/').replaceAll('%20', '+'), size: object.size, eTag: object.etag, sequencer: '0055AED6DCD90281E5' },
       },
-    },
-  ],
+  })),
 });
 
 const send = (queueUrl: string, body: unknown) => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
@@ -98,6 +116,46 @@ async function messagesOn(queueUrl: string): Promise<number> {
 }
 
 const drained = (queueUrl: string) => eventually(async () => ((await messagesOn(queueUrl)) === 0 ? true : undefined), 60_000);
+
+/** Moves the dead-letter queue's messages back to the queue, as `aws sqs start-message-move-task` does. */
+async function redrive(deadLetterUrl: string, queueUrl: string, count: number) {
+  let moved = 0;
+  await eventually(async () => {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const message of Messages) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.Body! }));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterUrl, ReceiptHandle: message.ReceiptHandle! }));
+      moved += 1;
+    }
+    return moved >= count ? true : undefined;
+  }, 60_000);
+}
+
+/**
+ * A loopback proxy in front of moto that keeps the visibility extensions (SQS's
+ * ChangeMessageVisibility) going through it: the heartbeat seen as it is sent, whatever the timing.
+ */
+async function extensionsSeen() {
+  const extensions: { QueueUrl: string; ReceiptHandle: string; VisibilityTimeout: number }[] = [];
+  const proxy = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (request.headers['x-amz-target'] === 'AmazonSQS.ChangeMessageVisibility') extensions.push(JSON.parse(body.toString('utf8')));
+      const upstream = http.request(new URL(request.url!, moto.endpoint), { method: request.method, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(response);
+      });
+      upstream.on('error', (err) => response.destroy(err));
+      upstream.end(body);
+    });
+  });
+  proxies.push(proxy);
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  return { endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, extensions };
+}
 
 async function startVigil(queueUrl: string, options: { queue?: Record<string, unknown>; intake?: Record<string, unknown>; intakeTemporalAddress?: string } = {}) {
   const vigil = await startTestVigil({
@@ -200,18 +258,21 @@ describe('CloudTrail from S3 through SQS', () => {
   it('leaves the message while Temporal is away, hidden as long as its file is worked on, and it comes back and is delivered', async () => {
     const { bucket, queueUrl } = await trailBucket('away-trail');
     const [stop] = await fixture('cloudtrail/aws.defense-evasion.cloudtrail-delete.json');
-    // One message at a time, hidden for a second at a time, and dispatches that take seconds to give up.
+    // One message at a time, hidden for a second at a time, and dispatches that take seconds to give
+    // up; SQS and S3 reached through a proxy that sees each visibility extension.
+    const seen = await extensionsSeen();
     const away = await startVigil(queueUrl, {
       intakeTemporalAddress: `127.0.0.1:${await getPort()}`,
       intake: { dispatchTimeoutMs: 6000 },
-      queue: { concurrency: 1, visibilitySeconds: 1 },
+      queue: { concurrency: 1, visibilitySeconds: 1, endpoint: seen.endpoint },
     });
     const object = await putLogFile(bucket, logKey('away'), [stop]);
     const record = await recordOf(away, object.key);
-    // While its alert waits for Temporal, past its visibility timeout many times over, nobody else
-    // receives the message: the heartbeat keeps it hidden.
-    const { Messages: meanwhile = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2, VisibilityTimeout: 0 }));
-    expect(meanwhile).toEqual([]);
+    // While its alert waits for Temporal, the heartbeat extends the message's visibility by another
+    // second (its first beat comes before the dispatch's deadline, however loaded the machine), which
+    // keeps the message hidden: seen as sent, so no stall of the machine can make this fail.
+    const extended = await eventually(async () => (seen.extensions.length > 0 ? seen.extensions : undefined), 60_000);
+    expect(extended[0]).toEqual({ QueueUrl: queueUrl, ReceiptHandle: expect.any(String), VisibilityTimeout: 1 });
     expect((await archiveOf(away).findMeta(record.id))?.dispatchedAt).toBeUndefined();
     // Stopped with the file still in flight: not dispatched, so not deleted.
     await away.stop();
@@ -264,17 +325,25 @@ describe('CloudTrail from S3 through SQS', () => {
     });
     // A key with a space and a plus, which S3's notification encodes (`+` for the space).
     const spaced = await putLogFile(bucket, logKey('a space+plus'), [(await fixture('cloudtrail/aws.defense-evasion.cloudtrail-event-selectors.json'))[0]]);
-    // A file that is not gzip, one that is gone, and a message that is no notification at all.
-    const broken = `${trailPrefix}/CloudTrail/${region}/2026/11/30/broken.json.gz`;
+    // One message announcing two files, and a record naming no object among them: both files read.
+    const [first, second] = [await putLogFile(quiet, logKey('first'), [...login, ...admin]), await putLogFile(quiet, logKey('second'), [...admin, ...login])];
+    const bad = { eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: quiet }, object: { key: logKey('no-etag') } } };
+    await send(queueUrl, { Records: [s3Event(quiet, first).Records[0], bad, s3Event(quiet, second).Records[0]] });
+    // A file that is not gzip, one that is gone, one replaced since its notification (its ETag no
+    // longer matches: 412), and a message that is no notification at all.
+    const broken = logKey('broken');
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: broken, Body: 'not a log file' }));
     await send(queueUrl, s3Event(quiet, { key: logKey('never-written'), etag: '0123456789abcdef0123456789abcdef', size: 100 }));
+    const replaced = await putLogFile(quiet, logKey('replaced'), login);
+    await putLogFile(quiet, replaced.key, admin);
+    await send(queueUrl, s3Event(quiet, replaced));
     await send(queueUrl, { hello: 'world' });
 
     await drained(queueUrl);
     const archived = await records(vigil);
     const byKey = new Map(archived.map((meta) => [meta.object!.key, meta]));
-    expect([...byKey.keys()].sort()).toEqual([broken, spaced.key, snsWrapped.key, eventBridged.key].sort());
-    for (const key of [spaced.key, snsWrapped.key, eventBridged.key]) {
+    expect([...byKey.keys()].sort()).toEqual([broken, spaced.key, snsWrapped.key, eventBridged.key, first.key, second.key].sort());
+    for (const key of [spaced.key, snsWrapped.key, eventBridged.key, first.key, second.key]) {
       const meta = byKey.get(key)!;
       expect(meta.dispatchedAt).toBeDefined();
       await issueOf(vigil, meta.dispatchedTo[0]!);
@@ -282,5 +351,38 @@ describe('CloudTrail from S3 through SQS', () => {
     expect(byKey.get(snsWrapped.key)!.object).toMatchObject({ bucket: quiet, etag: snsWrapped.etag });
     expect(byKey.get(broken)).toMatchObject({ rejected: expect.stringMatching(/malformed JSON/) });
     expect(byKey.get(broken)!.dispatchedAt).toBeUndefined();
+  });
+
+  it('leaves on the queue the files past a bound a setting sets, until the redrive policy takes them, and delivers them once it is raised', async () => {
+    const { bucket, queueUrl, deadLetterUrl } = await trailBucket('bounded-trail', { maxReceiveCount: 2 });
+    const [stop] = await fixture('cloudtrail/aws.defense-evasion.cloudtrail-stop.json');
+    const bounded = await startVigil(queueUrl, { intake: { maxInflatedBytes: 1024, sources: { cloudtrail: { maxBodyBytes: 1024 } } }, queue: { visibilitySeconds: 1 } });
+    // Larger than maxBodyBytes as S3 announces it, and again announced without its size (S3's
+    // Content-Length tells).
+    const large = await putLogFile(bucket, logKey('large'), [{ ...stop, requestParameters: { padding: randomBytes(1500).toString('base64') } }]);
+    expect(large.size).toBeGreaterThan(1024);
+    await send(queueUrl, s3Event(bucket, { key: large.key, etag: large.etag }));
+    // Within maxBodyBytes, inflating past maxInflatedBytes.
+    const inflating = await putLogFile(bucket, logKey('inflating'), [stop, stop]);
+    expect(inflating.size).toBeLessThanOrEqual(1024);
+
+    // Each message came back, was left again, and went to the dead-letter queue: none deleted.
+    await eventually(async () => ((await messagesOn(deadLetterUrl!)) === 3 && (await messagesOn(queueUrl)) === 0 ? true : undefined), 60_000);
+    // The large file was never archived; the inflating one was, rejected with the bound it crossed.
+    const archived = await records(bounded);
+    expect(archived.map((meta) => meta.object?.key)).toEqual([inflating.key]);
+    expect(archived[0]).toMatchObject({ rejected: expect.stringMatching(/^gzip body could not be inflated within 1024 bytes/) });
+    expect(archived[0]!.dispatchedAt).toBeUndefined();
+    await bounded.stop();
+    vigils.splice(vigils.indexOf(bounded), 1);
+
+    // The bounds raised (here, left at their defaults) and the messages redriven: both files delivered.
+    const raised = await startVigil(queueUrl);
+    await redrive(deadLetterUrl!, queueUrl, 3);
+    for (const key of [large.key, inflating.key]) {
+      const delivered = await eventually(async () => (await records(raised)).find((meta) => meta.object?.key === key && meta.dispatchedAt), 60_000);
+      await issueOf(raised, delivered.dispatchedTo[0]!);
+    }
+    await drained(queueUrl);
   });
 });

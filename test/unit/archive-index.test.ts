@@ -7,8 +7,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localBlobStore } from '../../activities/archive/local';
 import { createObjectStore } from '../../activities/archive/objects';
@@ -93,6 +94,16 @@ describe.each(backends)('the index of undispatched records (%s archive)', (_name
     expect(await store.get(`undispatched/${a.id}`)).toBeUndefined();
     expect(await store.get(`undispatched/${b.id}`)).toBeUndefined();
     expect(await pending(archive)).toEqual([c.id]);
+  });
+
+  it('no longer calls a record rejected once it is dispatched (rejected for a bound, delivered once the bound was raised)', async () => {
+    const archive = createRecordArchive(makeStore());
+    const { id } = await put(archive, 4);
+    await archive.markRejected(id, 'gzip body could not be inflated within 1024 bytes: Cannot create a Buffer larger than 1024 bytes');
+    await archive.markDispatched(id, ['alert/generic/index-4']);
+    const meta = await archive.findMeta(id);
+    expect(meta?.dispatchedAt).toBeDefined();
+    expect(meta?.rejected).toBeUndefined();
   });
 
   it('sweeps a record whose process died between archiving and dispatching, once', async () => {
@@ -206,13 +217,55 @@ describe('a record that refers to an S3 object', () => {
     expect(await pending(archive)).toEqual([]);
   });
 
+  it('is rejected by the sweeper, once, when its object is gone for good; never for a failure a later pass outlives', async () => {
+    const store = localBlobStore(path.join(localRoot, 'gone'));
+    const archive = createRecordArchive(store, { readObject: createObjectStore().read });
+    await pending(archive);
+    const archived = async (name: string, storageClass?: 'GLACIER') => {
+      const key = `AWSLogs/123456789012/CloudTrail/us-east-1/2026/01/01/${name}.json.gz`;
+      const body = Buffer.from(`{"Records":[],"name":"${name}"}`);
+      const { ETag } = await s3.send(new PutObjectCommand({ Bucket: 'trail', Key: key, Body: body, StorageClass: storageClass }));
+      const ref = await archive.put({ source: 'cloudtrail', body, contentType: 'application/json', headers: {}, object: { ...reference, key, etag: ETag!.replaceAll('"', '') } });
+      await age(store, archive, ref.id);
+      return { key, id: ref.id };
+    };
+    // Deleted (a lifecycle rule) after it was archived, before it was dispatched.
+    const deleted = await archived('deleted');
+    await s3.send(new DeleteObjectCommand({ Bucket: 'trail', Key: deleted.key }));
+    // Another object took its key.
+    const replaced = await archived('replaced');
+    await s3.send(new PutObjectCommand({ Bucket: 'trail', Key: replaced.key, Body: '{"Records":[{}]}' }));
+    // Moved to Glacier: it must be restored before anyone reads it.
+    const frozen = await archived('frozen', 'GLACIER');
+    // An S3 that does not answer: a later pass may read it.
+    const unanswered = await archived('unanswered');
+    const closedPort = `http://127.0.0.1:${await getPort()}`;
+    const unansweredMeta = (await archive.findMeta(unanswered.id))!;
+    await store.put(`${unanswered.id}.meta.json`, JSON.stringify({ ...unansweredMeta, object: { ...unansweredMeta.object, endpoint: closedPort } }), 'application/json');
+
+    const decoder = createDecoder({ sources: {}, maxInflatedBytes: 1 << 20, threads: 1, maxDecodingBytes: 1 << 24 });
+    const dispatched: string[] = [];
+    const delivery = createDelivery({ archive, decoder, dispatch: async (_alert, workflowId) => (dispatched.push(workflowId), 'signalled' as const), logger: createLogger('test', 'silent') });
+    const { sweepArchive } = createSweepActivities({ archive, delivery });
+
+    expect(await new MockActivityEnvironment().run(sweepArchive, { lookbackDays: 1 })).toEqual({ examined: 4, dispatched: 0, stillUndispatched: 1, rejected: 3 });
+    expect((await archive.findMeta(deleted.id))?.rejected).toMatch(/^the archived object s3:\/\/trail\/.*deleted\.json\.gz .* can no longer be read: NoSuchKey/);
+    expect((await archive.findMeta(replaced.id))?.rejected).toMatch(/can no longer be read: PreconditionFailed/);
+    expect((await archive.findMeta(frozen.id))?.rejected).toMatch(/can no longer be read: InvalidObjectState: in a storage class that must be restored/);
+    expect((await archive.findMeta(unanswered.id))?.rejected).toBeUndefined();
+    expect(dispatched).toEqual([]);
+    // The next pass tries only what a retry may still read.
+    expect(await pending(archive)).toEqual([unanswered.id]);
+    expect(await new MockActivityEnvironment().run(sweepArchive, { lookbackDays: 1 })).toEqual({ examined: 1, dispatched: 0, stillUndispatched: 1, rejected: 0 });
+  });
+
   it('refuses to read another object that took its key', async () => {
     const archive = createRecordArchive(localBlobStore(path.join(localRoot, 'replaced')), { readObject: createObjectStore().read });
     const key = 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/01/01/b.json.gz';
     const { ETag } = await s3.send(new PutObjectCommand({ Bucket: 'trail', Key: key, Body: logFile }));
     const ref = await archive.put({ source: 'cloudtrail', body: logFile, contentType: 'application/json', headers: {}, object: { ...reference, key, etag: ETag!.replaceAll('"', '') } });
     await s3.send(new PutObjectCommand({ Bucket: 'trail', Key: key, Body: '{"Records":[{}]}' }));
-    await expect(archive.read(ref.id)).rejects.toThrow(/cannot be read: PreconditionFailed/);
+    await expect(archive.read(ref.id)).rejects.toThrow(/can no longer be read: PreconditionFailed/);
     const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: 'trail' }));
     expect(Contents?.map((object) => object.Key)).toContain(key);
   });

@@ -40,10 +40,43 @@ describe('S3 event notifications on a queue', () => {
     expect(parseNotification(JSON.stringify({ Type: 'Notification', Message: JSON.stringify({ Type: 'Notification', Message: '{}' }) }))).toMatchObject({ malformed: expect.any(String) });
   });
 
-  it('reads CloudTrail log and Insights files, not digests or what else shares the bucket', () => {
-    expect(isTrailLogFile('AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/30/f.json.gz')).toBe(true);
-    expect(isTrailLogFile('prefix/AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2026/11/30/f.json.gz')).toBe(true);
-    expect(isTrailLogFile('AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/30/f.json.gz')).toBe(false);
-    expect(isTrailLogFile('AWSLogs/111122223333/Config/us-east-1/2026/11/30/ConfigHistory/f.json.gz')).toBe(false);
+  it('keeps the readable objects of a message one of whose records is bad, and calls it malformed only when none is left', () => {
+    const bad = { eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'trail' }, object: { key: 'k' } } };
+    const body = JSON.stringify({ Records: [s3Record('ObjectCreated:Put', 'a.json.gz'), bad, s3Record('ObjectCreated:Put', 'b.json.gz'), { eventName: 'ObjectCreated:Put' }] });
+    expect(parseNotification(body)).toEqual({
+      objects: [expect.objectContaining({ key: 'a.json.gz' }), expect.objectContaining({ key: 'b.json.gz' })],
+      ignored: 0,
+      unreadable: ['an S3 event record without bucket name, object key or ETag', 'an S3 event record without s3.bucket and s3.object'],
+    });
+    expect(parseNotification(JSON.stringify({ Records: [bad, bad, s3Record('ObjectRemoved:Delete', 'x')] }))).toEqual({
+      malformed: '2 S3 event records, none readable: an S3 event record without bucket name, object key or ETag',
+    });
+  });
+
+  // CloudTrail's documented layout: [prefix/]AWSLogs/[o-<org id>/]<account>/CloudTrail|CloudTrail-Insight/<region>/yyyy/mm/dd/<file>.
+  const account = '111122223333';
+  const logFile = (kind: string, region = 'us-east-1') => `${account}_${kind}_${region}_20261130T1230Z_Mu0KsOhtH1ar15ZZ.json.gz`;
+
+  it('reads CloudTrail log and Insights files, of an account or an organisation trail, under any prefix', () => {
+    expect(isTrailLogFile(`AWSLogs/${account}/CloudTrail/us-east-1/2026/11/30/${logFile('CloudTrail')}`)).toBe(true);
+    expect(isTrailLogFile(`AWSLogs/o-aa111bb222/${account}/CloudTrail/us-gov-west-1/2026/11/30/${logFile('CloudTrail', 'us-gov-west-1')}`)).toBe(true);
+    expect(isTrailLogFile(`prefix/AWSLogs/${account}/CloudTrail-Insight/us-east-1/2026/11/30/${logFile('CloudTrail-Insight')}`)).toBe(true);
+    // The common trail prefix `CloudTrail`, and a prefix of several segments.
+    expect(isTrailLogFile(`CloudTrail/AWSLogs/o-aa111bb222/${account}/CloudTrail/us-east-1/2026/11/30/${logFile('CloudTrail')}`)).toBe(true);
+    expect(isTrailLogFile(`security/CloudTrail/AWSLogs/${account}/CloudTrail/eu-west-1/2026/11/30/${logFile('CloudTrail', 'eu-west-1')}`)).toBe(true);
+  });
+
+  it('leaves digests, AWS Config files and whatever else shares the bucket, even under a `CloudTrail` prefix', () => {
+    const digest = `${account}_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20261130T1230Z.json.gz`;
+    expect(isTrailLogFile(`AWSLogs/${account}/CloudTrail-Digest/us-east-1/2026/11/30/${digest}`)).toBe(false);
+    expect(isTrailLogFile(`CloudTrail/AWSLogs/o-aa111bb222/${account}/CloudTrail-Digest/us-east-1/2026/11/30/${digest}`)).toBe(false);
+    expect(isTrailLogFile(`CloudTrail/AWSLogs/${account}/Config/us-east-1/2026/11/30/ConfigHistory/${account}_Config_us-east-1_ConfigHistory_AWS::S3::Bucket_20261130T1230Z_20261130T1300Z_1.json.gz`)).toBe(false);
+    expect(isTrailLogFile(`CloudTrail/AWSLogs/${account}/Config/ConfigWritabilityCheckFile`)).toBe(false);
+    expect(isTrailLogFile(`CloudTrail/AWSLogs/${account}/CloudTrail/us-east-1/2026/11/30/`)).toBe(false);
+    // The layout must be whole: the file named for its own account, kind and region, gzip JSON.
+    expect(isTrailLogFile(`AWSLogs/${account}/CloudTrail/us-east-1/2026/11/30/${logFile('CloudTrail', 'eu-west-1')}`)).toBe(false);
+    expect(isTrailLogFile(`AWSLogs/${account}/CloudTrail/us-east-1/2026/11/30/${logFile('CloudTrail').replace('.json.gz', '.json')}`)).toBe(false);
+    expect(isTrailLogFile(`AWSLogs/${account}/CloudTrail/us-east-1/2026/11/${logFile('CloudTrail')}`)).toBe(false);
+    expect(isTrailLogFile(`AWSLogs/${account}/CloudTrail/us-east-1/2026/11/30/notes/${logFile('CloudTrail')}`)).toBe(false);
   });
 });
