@@ -5,18 +5,16 @@
 import { createInventoryProviders } from '../activities/context';
 import type { CoveredAccount, CoverageGap } from '../activities/context/types';
 import type { Config } from '../lib/config';
+import { plainTitle } from '../lib/markdown';
 
-/** A table cell: one line, bounded (names and reasons come from cloud APIs). */
-// eslint-disable-next-line no-control-regex
-const flat = (text: string, max: number) => text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, max);
-
+// Cells are one line, bounded (names and reasons come from cloud APIs).
 function table(accounts: readonly CoveredAccount[]): string {
-  const rows = [['PROVIDER', 'ID', 'NAME', 'STATE', 'LAST READ'], ...accounts.map((a) => [a.provider, a.id, flat(a.name ?? '', 40), flat(a.state, 100), a.lastRead ?? 'never'])];
+  const rows = [['PROVIDER', 'ID', 'NAME', 'STATE', 'LAST READ'], ...accounts.map((a) => [a.provider, a.id, plainTitle(a.name ?? '', 40), plainTitle(a.state, 100), a.lastRead ?? 'never'])];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
 }
 
-const gapLine = ({ provider, account, region, reason }: CoverageGap) => `  ${provider} ${account}${region ? ` ${region}` : ''}: ${flat(reason, 300)}`;
+const gapLine = ({ provider, account, region, reason }: CoverageGap) => `  ${provider} ${account}${region ? ` ${region}` : ''}: ${plainTitle(reason, 300)}`;
 
 /** Prints the accounts; a gap is said (on stderr) but is no failure. Exit status 0. */
 export async function listAccounts(config: Config, { json = false }: { json?: boolean }): Promise<number> {

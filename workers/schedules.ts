@@ -1,8 +1,9 @@
 // Vigil's Temporal Schedules, created or updated idempotently at worker start.
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleSummary } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { createInventoryProviders } from '../activities/context';
 import type { InventoryProvider } from '../activities/context/types';
-import type { FollowedScopes } from '../activities/coverage';
+import type { FollowedScopes, RescanFollower } from '../activities/coverage';
 import { rescanScopes, type ScopeRef } from '../activities/rescan';
 import type { Config } from '../lib/config';
 
@@ -92,12 +93,14 @@ async function deleteSchedule(client: Client, scheduleId: string): Promise<void>
 }
 
 /** The re-scan schedules the server has (its list may lag a just-created one by a moment), of one provider or all. */
-async function existingRescanSchedules(client: Client, provider?: string): Promise<string[]> {
+async function existingRescanSchedules(client: Client, provider?: string): Promise<ScheduleSummary[]> {
   const prefix = provider === undefined ? RESCAN_SCHEDULE_PREFIX : rescanScheduleId({ provider, scope: '' });
-  const ids: string[] = [];
-  for await (const { scheduleId } of client.schedule.list()) if (scheduleId.startsWith(prefix)) ids.push(scheduleId);
-  return ids;
+  const found: ScheduleSummary[] = [];
+  for await (const summary of client.schedule.list()) if (summary.scheduleId.startsWith(prefix)) found.push(summary);
+  return found;
 }
+
+const rescanScheduleIds = async (client: Client, provider?: string) => (await existingRescanSchedules(client, provider)).map((summary) => summary.scheduleId);
 
 /** Creates each schedule, or brings an existing one up to date with the configuration. */
 async function createOrUpdate(client: Client, schedules: readonly ScheduleOptions[]): Promise<void> {
@@ -144,7 +147,7 @@ export async function applySchedules(client: Client, config: Config): Promise<Ap
   const rescans = rescanSchedules(config, inventory);
   const wanted = new Set(rescans.map((options) => options.scheduleId));
   const followed = config.rescan.enabled ? discovering(inventory).map((provider) => rescanScheduleId({ provider, scope: '' })) : [];
-  const deleted = (await existingRescanSchedules(client)).filter(
+  const deleted = (await rescanScheduleIds(client)).filter(
     (scheduleId) => !wanted.has(scheduleId) && !followed.some((prefix) => scheduleId.startsWith(prefix)),
   );
   for (const scheduleId of deleted) await deleteSchedule(client, scheduleId);
@@ -153,19 +156,41 @@ export async function applySchedules(client: Client, config: Config): Promise<Ap
   return { applied: schedules.map((options) => ({ id: options.scheduleId, every: everyText(options.spec.intervals?.[0]?.every) })), deleted };
 }
 
+/** Whether the server's schedule already is what the configuration asks (the arguments follow from its id). */
+const isCurrent = (summary: ScheduleSummary, wanted: ScheduleOptions) =>
+  summary.action?.workflowType === wanted.action.workflowType &&
+  Number(summary.spec?.intervals?.[0]?.every) === msToNumber(wanted.spec.intervals![0]!.every);
+
 /**
- * One provider's re-scan schedules in line with the scopes its discovery found: one created (or
- * brought up to date) per scope, those of scopes gone deleted. Nothing when re-scans are off.
+ * One provider's re-scan schedules in line with the scopes its discovery found: those missing
+ * created, those that differ from the configuration updated, the others left untouched (850 scopes
+ * cost one listing, not 850 updates). Those of scopes gone are deleted only when `prune` (the
+ * discovery listed everything it covers). Nothing when re-scans are off.
  */
-export async function followScopes(client: Client, config: Config, provider: string, scopes: readonly string[]): Promise<FollowedScopes> {
+export async function followScopes(client: Client, config: Config, provider: string, scopes: readonly string[], { prune }: { prune: boolean }): Promise<FollowedScopes> {
   if (!config.rescan.enabled) return { created: [], deleted: [] };
   const schedules = scopes.map((scope) => rescan(config, { provider, scope }));
   const wanted = new Set(schedules.map((options) => options.scheduleId));
-  const existing = await existingRescanSchedules(client, provider);
-  const deleted = existing.filter((scheduleId) => !wanted.has(scheduleId));
+  const existing = new Map((await existingRescanSchedules(client, provider)).map((summary) => [summary.scheduleId, summary]));
+  const deleted = prune ? [...existing.keys()].filter((scheduleId) => !wanted.has(scheduleId)) : [];
   for (const scheduleId of deleted) await deleteSchedule(client, scheduleId);
-  await createOrUpdate(client, schedules);
-  return { created: [...wanted].filter((scheduleId) => !existing.includes(scheduleId)), deleted };
+  const stale = schedules.filter((options) => {
+    const summary = existing.get(options.scheduleId);
+    return !summary || !isCurrent(summary, options);
+  });
+  await createOrUpdate(client, stale);
+  return { created: [...wanted].filter((scheduleId) => !existing.has(scheduleId)), deleted };
+}
+
+/** The re-scans of the discovering providers, for the discovery's activities (activities/coverage). */
+export function rescanFollower(client: Client, config: Config): RescanFollower {
+  const prefixOf = (provider: string) => rescanScheduleId({ provider, scope: '' });
+  return {
+    follow: (provider, scopes, options) => followScopes(client, config, provider, scopes, options),
+    // The scope is the schedule's argument; its id spells it, but with blanks replaced.
+    known: async (provider) =>
+      config.rescan.enabled ? (await rescanScheduleIds(client, provider)).map((scheduleId) => scheduleId.slice(prefixOf(provider).length)) : [],
+  };
 }
 
 /** Runs every schedule once now (worker start): nothing waits for the first interval. */
@@ -188,7 +213,7 @@ export interface ScheduleStatus {
 /** Every schedule Vigil may have made, as the server has it, with its next run; re-scans by scope. */
 export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
   const statuses: ScheduleStatus[] = [];
-  const rescans = (await existingRescanSchedules(client)).sort();
+  const rescans = (await rescanScheduleIds(client)).sort();
   for (const id of [ARCHIVE_SWEEPER_SCHEDULE, FEED_REFRESH_SCHEDULE, DISCOVERY_SCHEDULE, ...rescans]) {
     try {
       const { action, spec, state, info } = await client.schedule.getHandle(id).describe();

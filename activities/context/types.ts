@@ -41,8 +41,10 @@ export interface InventoryProvider {
    * Every account or project the provider covers (hand-listed and discovered: AWS Organizations, the
    * GCP hierarchy), each read once now to find what it cannot reach. Afterwards `scopes()` and
    * `collect` follow the set found. A provider without it covers exactly its configuration.
+   * `known` are the scopes whose re-scans exist (what earlier discoveries found, kept by Temporal):
+   * what a fresh process still covers when its hierarchy cannot be listed.
    */
-  discover?(): Promise<CoverageReport>;
+  discover?(known?: { scopes: readonly string[] }): Promise<CoverageReport>;
 }
 
 /** A place the provider should read and cannot: an account or project, or one region of an account. */
@@ -64,7 +66,7 @@ export interface CoveredAccount {
   /** `ok`, or the reason it (or one of its regions) cannot be read. */
   state: string;
   reason?: string;
-  /** When it was last read whole (ISO time); absent when it never was. */
+  /** When this process last read it whole (ISO time); absent when it has not. */
   lastRead?: string;
 }
 
@@ -73,6 +75,16 @@ export interface CoverageReport {
   gaps: CoverageGap[];
   /** The re-scan scopes that follow from what was found (`<account>/<region>`, `projects/p`). */
   scopes: string[];
+  /**
+   * Set when part of the hierarchy could not be listed (an organisation or unit refused or gone): a
+   * place missing from `accounts` may still be covered, so nothing is taken as gone.
+   */
+  incomplete?: boolean;
+  /**
+   * Accounts or projects whose state this run does not know: read with a failure that is no refusal
+   * (after the SDK's retries). Their issues and re-scans are left as they are; the next run reads them again.
+   */
+  unsettled?: string[];
 }
 
 /**

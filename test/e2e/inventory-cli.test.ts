@@ -5,6 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ASSET_TYPE, startCloudAssetServer, type ApiAsset } from '../helpers/cloud-asset-server';
 import { createMotoOrganization, setMotoAuth, startMoto, type Moto, type MotoOrganization } from '../helpers/moto';
 import { vigilBin } from '../helpers/processes';
 
@@ -14,9 +15,9 @@ let dir: string;
 const ids = { unit: '', ok: '', missing: '', closed: '', outside: '' };
 
 /** Runs the CLI with stdout and stderr apart (the AWS SDK warns on stderr about old Node versions). */
-function vigil(args: string[], config: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function vigil(args: string[], config: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [vigilBin, ...args], {
-    env: { ...process.env, VIGIL_CONFIG: config, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: 'warn', AWS_ACCESS_KEY_ID: org.worker.accessKeyId, AWS_SECRET_ACCESS_KEY: org.worker.secretAccessKey },
+    env: { ...process.env, VIGIL_CONFIG: config, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: 'warn', AWS_ACCESS_KEY_ID: org.worker.accessKeyId, AWS_SECRET_ACCESS_KEY: org.worker.secretAccessKey, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -53,8 +54,11 @@ describe('vigil inventory accounts', () => {
     const json = await vigil(['inventory', 'accounts', '--json'], config);
     expect(json.code, json.stderr).toBe(0);
     const reason = `cannot assume role arn:aws:iam::${ids.missing}:role/VigilReadOnly (AccessDenied)`;
+    const listed = { provider: 'aws', state: 'ok', lastRead: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) };
     expect(JSON.parse(json.stdout)).toEqual({
       accounts: [
+        { ...listed, id: 'organization' },
+        { ...listed, id: ids.unit },
         { provider: 'aws', id: ids.ok, name: 'payments', state: 'ok', lastRead: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
         { provider: 'aws', id: ids.missing, name: 'no-role', state: reason, reason },
       ],
@@ -66,10 +70,60 @@ describe('vigil inventory accounts', () => {
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^PROVIDER\s+ID\s+NAME\s+STATE\s+LAST READ$/);
     expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^aws\s+organization\s+ok\s+\d{4}-/),
+      expect.stringMatching(new RegExp(`^aws\\s+${ids.unit}\\s+ok\\s+\\d{4}-`)),
       expect.stringMatching(new RegExp(`^aws\\s+${ids.ok}\\s+payments\\s+ok\\s+\\d{4}-`)),
       expect.stringMatching(new RegExp(`^aws\\s+${ids.missing}\\s+no-role\\s+cannot assume role .+ never$`)),
     ]);
   }, 120_000);
+
+  it('says on its own row when the organisation cannot be listed', async () => {
+    const gone = 'ou-zzzz-zzzzzzzz';
+    const config = await configFile('gone.yaml', `      ous: [${gone}]\n      regions: [us-east-1]\n`);
+    const json = await vigil(['inventory', 'accounts', '--json'], config);
+    expect(json.code, json.stderr).toBe(0);
+    const reason = `cannot list the accounts of organisational unit ${gone} (ParentNotFoundException)`;
+    expect(JSON.parse(json.stdout)).toEqual({
+      accounts: [
+        { provider: 'aws', id: 'organization', state: 'ok', lastRead: expect.any(String) },
+        { provider: 'aws', id: gone, state: reason, reason },
+      ],
+    });
+  }, 60_000);
+
+  it('lists the GCP projects under an organization beside the AWS accounts', async () => {
+    const project = (id: string, number: string): ApiAsset => ({
+      name: `//cloudresourcemanager.googleapis.com/projects/${number}`,
+      assetType: PROJECT_ASSET_TYPE,
+      ancestors: [`projects/${number}`, 'organizations/100'],
+      resource: {
+        version: 'v1',
+        discoveryDocumentUri: 'https://cloudresourcemanager.googleapis.com/$discovery/rest',
+        discoveryName: 'Project',
+        parent: '//cloudresourcemanager.googleapis.com/organizations/100',
+        data: { projectNumber: number, projectId: id, lifecycleState: 'ACTIVE', name: `${id} (display)` },
+      },
+    });
+    const token = 'ya29.preset-cli-token';
+    const assets = await startCloudAssetServer({ assets: [project('shop-prod', '1002'), project('locked-proj', '1004')], tokens: [token], refuse: ['projects/locked-proj'] });
+    try {
+      const file = path.join(dir, 'gcp.yaml');
+      await writeFile(file, `inventory:\n  gcp:\n    scopes: [organizations/100]\n    endpoint: ${assets.url}\n    accessToken: { env: VIGIL_TEST_GCP_TOKEN }\n`);
+      const json = await vigil(['inventory', 'accounts', '--json'], file, { VIGIL_TEST_GCP_TOKEN: token });
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual({
+        accounts: [
+          { provider: 'gcp', id: 'locked-proj', name: 'locked-proj (display)', state: 'cannot list its assets (PERMISSION_DENIED)', reason: expect.any(String) },
+          { provider: 'gcp', id: 'organizations/100', state: 'ok', lastRead: expect.any(String) },
+          { provider: 'gcp', id: 'shop-prod', name: 'shop-prod (display)', state: 'ok', lastRead: expect.any(String) },
+        ],
+      });
+      expect(json.stderr).toContain('1 coverage gap: Vigil cannot read\n  gcp locked-proj: cannot list its assets (PERMISSION_DENIED)');
+      expect(assets.problems).toEqual([]);
+    } finally {
+      await assets.close();
+    }
+  }, 60_000);
 
   it('exits with status 2 and names the key on a configuration error', async () => {
     const config = await configFile('bad.yaml', `      exclude: [not-an-account]\n`);

@@ -26,36 +26,45 @@ const inventory = (organization: Record<string, unknown>, extra: Record<string, 
   });
 
 /**
- * moto behind a loopback proxy that refuses EC2 in one region as AWS does when a service control
- * policy denies it (403 UnauthorizedOperation), and forwards everything else untouched (the Host
- * header included, so that moto still checks the signatures).
+ * moto behind a loopback proxy that answers EC2 in one region with an error, as AWS does when a
+ * service control policy denies it (403 UnauthorizedOperation, the default), and forwards everything
+ * else untouched (the Host header included, so that moto still checks the signatures).
  */
-async function refusingRegion(region: string): Promise<{ endpoint: string; server: Server }> {
+async function refusingRegion(
+  region: string,
+  answer: { status: number; code: string } = { status: 403, code: 'UnauthorizedOperation' },
+): Promise<{ endpoint: string; server: Server; signed: string[] }> {
   const target = new URL(moto.endpoint);
+  /** The credential scope of every request (`<date>/<region>/<service>/aws4_request`), and the STS action: what was called where. */
+  const signed: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const scope = /Credential=[^/]+\/\d+\/([^,]+)\/aws4_request/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      signed.push(`${scope} ${/Action=(\w+)/.exec(Buffer.concat(chunks).toString())?.[1] ?? ''}`.trim());
       if ((req.headers.authorization ?? '').includes(`/${region}/ec2/aws4_request`)) {
-        res.writeHead(403, { 'content-type': 'text/xml' });
+        res.writeHead(answer.status, { 'content-type': 'text/xml' });
         res.end(
-          '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code>' +
+          `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${answer.code}</Code>` +
             '<Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>refused</RequestID></Response>',
         );
         return;
       }
-      const forward = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+      const forward = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
+        res.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(res);
       });
       forward.end(Buffer.concat(chunks));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, signed };
 }
 
-const byId = (report: CoverageReport) => Object.fromEntries(report.accounts.map(({ id, ...rest }) => [id, rest]));
+/** The rows of accounts (not those of the organisation and its units), by id. */
+const byId = (report: CoverageReport) => Object.fromEntries(report.accounts.filter(({ id }) => /^\d{12}$/.test(id)).map(({ id, ...rest }) => [id, rest]));
+const placeRows = (report: CoverageReport) => report.accounts.filter(({ id }) => !/^\d{12}$/.test(id));
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -100,6 +109,83 @@ describe('AWS Organizations discovery on moto', () => {
     });
     expect(report.gaps).toEqual([{ provider: 'aws', account: ids.prodB, reason: `cannot assume role arn:aws:iam::${ids.prodB}:role/VigilReadOnly (AccessDenied)` }]);
     expect(report.scopes.sort()).toEqual([`${ids.prodA}/eu-west-1`, `${ids.prodA}/${REGION}`, `${ids.workC}/eu-west-1`, `${ids.workC}/${REGION}`].sort());
+    // The organisation and each configured unit have a row of their own, listed whole.
+    expect(placeRows(report)).toEqual([
+      { provider: 'aws', id: 'organization', state: 'ok', lastRead: expect.any(String) },
+      { provider: 'aws', id: ids.workloads, state: 'ok', lastRead: expect.any(String) },
+    ]);
+    expect(report.incomplete).toBeUndefined();
+  });
+
+  it('says a unit that is gone (ParentNotFoundException) as a gap of that unit, lists the others all the same, and calls the listing incomplete', async () => {
+    const gone = 'ou-zzzz-zzzzzzzz';
+    const report = await inventory({ ous: [ids.prod, gone], regions: [REGION] }).discover!();
+    const reason = `cannot list the accounts of organisational unit ${gone} (ParentNotFoundException)`;
+    expect(report.gaps).toContainEqual({ provider: 'aws', account: gone, reason });
+    expect(Object.keys(byId(report)).sort()).toEqual([ids.prodA, ids.prodB].sort());
+    expect(placeRows(report)).toEqual([
+      { provider: 'aws', id: 'organization', state: 'ok', lastRead: expect.any(String) },
+      { provider: 'aws', id: ids.prod, state: 'ok', lastRead: expect.any(String) },
+      { provider: 'aws', id: gone, state: reason, reason },
+    ]);
+    expect(report.incomplete).toBe(true);
+  });
+
+  it('reads a discovered account from a fixed home region: a region it cannot read is a gap of that region, never of the whole account', async () => {
+    // The region sorted first: an account's alphabetically first region must not become where it is read from.
+    const first = allRegions[0]!;
+    const refusing = await refusingRegion(first);
+    const usEast = await refusingRegion(REGION);
+    try {
+      const provider = createAwsInventory(awsInventory.settings.parse({ organization: { ous: [ids.prod], exclude: [ids.prodB] }, endpoint: refusing.endpoint, maxAttempts: 2 }), {
+        credentials: org.worker,
+      });
+      const reason = `cannot read ${first}: access denied (UnauthorizedOperation)`;
+      // Twice: the second discovery knows the account's regions.
+      // (moto lists the China and GovCloud regions as enabled too, and refuses them: gaps of their own.)
+      for (let run = 0; run < 2; run++) {
+        const { gaps } = await provider.discover!();
+        expect(gaps).toContainEqual({ provider: 'aws', account: ids.prodA, region: first, reason });
+        expect(gaps.filter((gap) => !gap.region)).toEqual([]);
+      }
+
+      // A service control policy that denies us-east-1: organization.homeRegion reads the account elsewhere.
+      const settings = (homeRegion?: string) =>
+        awsInventory.settings.parse({ organization: { ous: [ids.prod], exclude: [ids.prodB], regions: [REGION, 'eu-west-1'], ...(homeRegion ? { homeRegion } : {}) }, endpoint: usEast.endpoint, maxAttempts: 2 });
+      const elsewhere = await createAwsInventory(settings('eu-west-1'), { credentials: org.worker }).discover!();
+      expect(elsewhere.gaps).toEqual([{ provider: 'aws', account: ids.prodA, region: REGION, reason: `cannot read ${REGION}: access denied (UnauthorizedOperation)` }]);
+      expect(elsewhere.scopes).toEqual([`${ids.prodA}/${REGION}`, `${ids.prodA}/eu-west-1`]);
+      expect((await createAwsInventory(settings(), { credentials: org.worker }).discover!()).gaps).toEqual([
+        { provider: 'aws', account: ids.prodA, reason: 'access denied (UnauthorizedOperation)' },
+      ]);
+    } finally {
+      refusing.server.close();
+      usEast.server.close();
+    }
+  });
+
+  it('leaves an account whose read fails with no refusal unread this time, without a gap, and reads the others', async () => {
+    const { endpoint, server } = await refusingRegion('eu-west-3', { status: 400, code: 'InvalidParameterValue' });
+    try {
+      const provider = createAwsInventory(
+        awsInventory.settings.parse({
+          organization: { ous: [ids.prod], exclude: [ids.prodB], regions: [REGION, 'eu-west-3'] },
+          accounts: [{ id: org.management, useOwnCredentials: true, regions: [REGION] }],
+          endpoint,
+          maxAttempts: 2,
+        }),
+        { credentials: org.worker },
+      );
+      const report = await provider.discover!();
+      expect(report.gaps).toEqual([]);
+      expect(report.unsettled).toEqual([ids.prodA]);
+      expect(byId(report)).toEqual({
+        [org.management]: { provider: 'aws', state: 'ok', lastRead: expect.any(String) },
+        [ids.prodA]: { provider: 'aws', name: 'prod-a', state: 'not read this time (InvalidParameterValue)', reason: 'not read this time (InvalidParameterValue): read again by the next discovery' },
+      });
+    } finally {
+      server.close();
+    }
   });
 
   it('reads each account in the regions it has enabled when none are configured, and says which it cannot read', async () => {
@@ -151,7 +237,7 @@ describe('AWS Organizations discovery on moto', () => {
   });
 
   it('reports a region it cannot read as a gap of that region, and keeps re-scanning the account there', async () => {
-    const { endpoint, server } = await refusingRegion('eu-west-3');
+    const { endpoint, server, signed } = await refusingRegion('eu-west-3');
     try {
       const provider = createAwsInventory(
         awsInventory.settings.parse({ organization: { ous: [ids.prod], exclude: [ids.prodB], regions: [REGION, 'eu-west-3'] }, endpoint, maxAttempts: 2 }),
@@ -162,6 +248,8 @@ describe('AWS Organizations discovery on moto', () => {
       expect(report.gaps).toEqual([{ provider: 'aws', account: ids.prodA, region: 'eu-west-3', reason }]);
       expect(byId(report)).toEqual({ [ids.prodA]: { provider: 'aws', name: 'prod-a', state: reason, reason } });
       expect(report.scopes).toEqual([`${ids.prodA}/${REGION}`, `${ids.prodA}/eu-west-3`]);
+      // The role is assumed once for the account, not once per region read.
+      expect(signed.filter((call) => call.endsWith('AssumeRole'))).toHaveLength(1);
       expect((await provider.scan!(`${ids.prodA}/eu-west-3`)).problems).toEqual([
         { provider: 'aws', scope: `account ${ids.prodA} in eu-west-3`, reason: 'access denied (UnauthorizedOperation)' },
       ]);
@@ -170,9 +258,9 @@ describe('AWS Organizations discovery on moto', () => {
     }
   });
 
-  it('says when the organisation cannot be listed, and keeps covering the accounts it holds', async () => {
+  it('says when the organisation cannot be listed, keeps covering the accounts it holds, and a fresh process those whose re-scans exist', async () => {
     const outsider = inventory({ ous: [ids.prod], regions: [REGION] });
-    await outsider.discover!();
+    const before = await outsider.discover!();
     await org.withoutAuth(async () => {
       // The worker loses organizations:List*: the policy is rewritten without it.
       const { IAMClient, PutUserPolicyCommand } = await import('@aws-sdk/client-iam');
@@ -180,9 +268,25 @@ describe('AWS Organizations discovery on moto', () => {
       const statement = [{ Effect: 'Allow', Action: ['ec2:Describe*', 'sts:AssumeRole'], Resource: '*' }];
       await iam.send(new PutUserPolicyCommand({ UserName: 'vigil-worker', PolicyName: 'vigil', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statement }) }));
     });
+    const reason = `cannot list the accounts of organisational unit ${ids.prod} (HTTP 403)`;
     const report = await outsider.discover!();
-    expect(report.gaps).toEqual([{ provider: 'aws', account: 'organization', reason: "cannot list the organisation's accounts (HTTP 403)" }]);
+    expect(report.gaps).toEqual([{ provider: 'aws', account: ids.prod, reason }]);
+    expect(report.incomplete).toBe(true);
     expect(Object.keys(byId(report)).sort()).toEqual([ids.prodA, ids.prodB].sort());
+
+    // A worker restarted meanwhile holds nothing of the organisation: the scopes whose re-scans exist stand for it.
+    // (prod-b has had its role since an earlier test.)
+    expect(before.scopes.sort()).toEqual([`${ids.prodA}/${REGION}`, `${ids.prodB}/${REGION}`].sort());
+    const restarted = await inventory({ ous: [ids.prod], regions: [REGION] }).discover!({ scopes: before.scopes });
+    expect(restarted.incomplete).toBe(true);
+    expect(Object.keys(byId(restarted)).sort()).toEqual([ids.prodA, ids.prodB].sort());
+    expect(byId(restarted)[ids.prodA]).toEqual({ provider: 'aws', state: 'ok', lastRead: expect.any(String) });
+    expect(restarted.scopes.sort()).toEqual(before.scopes.sort());
+    expect(placeRows(restarted)).toContainEqual({ provider: 'aws', id: ids.prod, state: reason, reason });
+
+    // Without units, the organisation's own row says it.
+    const whole = await inventory({ regions: [REGION] }).discover!();
+    expect(placeRows(whole)).toEqual([{ provider: 'aws', id: 'organization', state: "cannot list the organisation's accounts (HTTP 403)", reason: "cannot list the organisation's accounts (HTTP 403)" }]);
   });
 });
 

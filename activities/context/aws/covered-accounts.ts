@@ -6,12 +6,16 @@
 // not hold (an alert, a re-scan) lists the organisation's accounts again, at most once per
 // `membershipTtlMs` and never twice at once, so that an alert storm does not call Organizations per
 // alert. An account found that way is read in the alert's region, or in each region it has enabled.
+//
+// An organisation (or unit) that cannot be listed leaves the accounts held as they were, and a fresh
+// process takes the re-scan scopes Temporal keeps (what earlier discoveries found) as the accounts it
+// covers: a refusal during a deploy must not drop 850 re-scans. Such a report says it is incomplete.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { mapConcurrent } from '../../../lib/concurrency';
 import type { CoverageGap, CoverageReport, CoveredAccount } from '../types';
 import { checkAccount, enabledRegions, type AccountCheck } from './coverage';
-import { refusalName } from './errors';
-import { createOrganizationReader, type OrganizationMember } from './organization';
+import { lastingListingFailure } from './errors';
+import { createOrganizationReader, WHOLE_ORGANIZATION, type ListingFailure, type Membership, type OrganizationMember } from './organization';
 import type { AwsAccount, AwsInventoryOptions } from './inventory';
 import type { AwsInventorySettings } from '.';
 
@@ -28,8 +32,17 @@ export interface CoveredEntry {
 const ACCOUNT_CONCURRENCY = 8;
 const DEFAULT_MEMBERSHIP_TTL_MS = 5 * 60_000;
 
-/** The fingerprintable place of the organisation itself, when its accounts cannot be listed. */
-export const ORGANIZATION_GAP_ACCOUNT = 'organization';
+/** Where a discovered account is first read (its enabled regions listed) unless organization.homeRegion says otherwise: no account can disable it. */
+export const DEFAULT_HOME_REGION = 'us-east-1';
+
+const accountOfScope = (scope: string) => scope.slice(0, scope.indexOf('/'));
+const regionOfScope = (scope: string) => scope.slice(scope.indexOf('/') + 1);
+
+/** What an account's check came to: its result, or the failure (no refusal) that left its state unknown this run. */
+type Checked = { result: AccountCheck } | { failure: string };
+
+const listingReason = ({ place, name }: ListingFailure) =>
+  place === WHOLE_ORGANIZATION ? `cannot list the organisation's accounts (${name})` : `cannot list the accounts of organisational unit ${place} (${name})`;
 
 export function createCoveredAccounts(settings: AwsInventorySettings, options: AwsInventoryOptions, clientFor: (account: AwsAccount, region: string) => EC2Client) {
   const organizationSettings = settings.organization;
@@ -45,12 +58,13 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
     settings.accounts.map((account) => [account.id, { account, discovered: false, regions: account.regions ?? settings.regions }]),
   );
   let discovered = new Map<string, CoveredEntry>();
-  /** When each account was last read whole, for as long as this process lives. */
+  /** When each account (and the organisation) was last read whole, for as long as this process lives. */
   const lastRead = new Map<string, string>();
   /** The last listing of the organisation's accounts (kept even when it failed: the bound holds either way). */
   let listing: { at: number; done: Promise<void> } | undefined;
 
   const roleName = organizationSettings?.roleName ?? settings.roleName;
+  const excluded = new Set(organizationSettings?.exclude);
   const memberEntry = (member: OrganizationMember, previous?: CoveredEntry): CoveredEntry => ({
     account: { id: member.id, roleArn: `arn:aws:iam::${member.id}:role/${roleName}`, useOwnCredentials: false },
     ...(member.name ? { name: member.name } : {}),
@@ -58,9 +72,13 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
     ...(previous?.regions ? { regions: previous.regions } : {}),
   });
 
-  /** The organisation's accounts replace the ones held, keeping the regions already known. */
-  function holdMembers(members: readonly OrganizationMember[]): void {
-    discovered = new Map(members.map((member) => [member.id, memberEntry(member, discovered.get(member.id))]));
+  /**
+   * The organisation's accounts replace the ones held, keeping the regions already known. A listing
+   * with failures adds to them instead: an account of a unit that could not be listed may still be there.
+   */
+  function holdMembers({ members, failures }: Membership): void {
+    const listed = new Map(members.map((member) => [member.id, memberEntry(member, discovered.get(member.id))]));
+    discovered = failures.length === 0 ? listed : new Map([...discovered, ...listed]);
   }
 
   /** Lists the organisation's accounts again unless a listing is under way or recent. */
@@ -74,24 +92,92 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
   }
 
   const held = (id: string) => handListed.get(id) ?? discovered.get(id);
-  const homeRegionOf = (entry: CoveredEntry) => entry.regions?.[0] ?? organizationSettings?.regions?.[0] ?? settings.regions[0] ?? 'us-east-1';
+  /** Every account held, each once: hand-listed first (they keep their own settings), then the discovered ones. */
+  const heldEntries = () => [...handListed.values(), ...[...discovered.values()].filter((entry) => !handListed.has(entry.account.id))];
+  const scopesOf = (entries: readonly CoveredEntry[]) => entries.flatMap((entry) => (entry.regions ?? []).map((region) => `${entry.account.id}/${region}`));
+  const homeRegionOf = (entry: CoveredEntry) =>
+    entry.discovered ? (organizationSettings?.homeRegion ?? DEFAULT_HOME_REGION) : (entry.regions?.[0] ?? settings.regions[0] ?? DEFAULT_HOME_REGION);
 
-  async function check(entry: CoveredEntry): Promise<AccountCheck> {
-    return checkAccount({
-      ec2: (region) => clientFor(entry.account, region),
-      homeRegion: homeRegionOf(entry),
-      enabledOnly: entry.discovered,
-      ...(entry.discovered ? (organizationSettings?.regions ? { regions: organizationSettings.regions } : {}) : { regions: entry.regions ?? settings.regions }),
-    });
+  /**
+   * The re-scan scopes Temporal keeps stand for what earlier discoveries found: an account held
+   * without known regions takes them, and when the organisation could not be listed whole, an
+   * account not held (a fresh process) is held from them.
+   */
+  function holdKnown(known: readonly string[], incomplete: boolean): void {
+    const regions = new Map<string, string[]>();
+    for (const scope of known) if (scope.includes('/')) regions.set(accountOfScope(scope), [...(regions.get(accountOfScope(scope)) ?? []), regionOfScope(scope)]);
+    for (const [id, found] of regions) {
+      const entry = held(id);
+      if (entry) {
+        entry.regions ??= found.sort();
+      } else if (incomplete && !excluded.has(id)) {
+        discovered.set(id, { ...memberEntry({ id }), regions: found.sort() });
+      }
+    }
   }
 
-  function coveredAccount(entry: CoveredEntry, result: AccountCheck, now: string): CoveredAccount {
+  async function check(entry: CoveredEntry): Promise<Checked> {
+    try {
+      return {
+        result: await checkAccount({
+          ec2: (region) => clientFor(entry.account, region),
+          homeRegion: homeRegionOf(entry),
+          enabledOnly: entry.discovered,
+          ...(entry.discovered ? (organizationSettings?.regions ? { regions: organizationSettings.regions } : {}) : { regions: entry.regions ?? settings.regions }),
+        }),
+      };
+    } catch (err) {
+      // No refusal, and still failing after the SDK's retries: this account's state is unknown this
+      // run (said on its row), not the whole discovery's failure.
+      return { failure: err instanceof Error ? err.name : 'Error' };
+    }
+  }
+
+  function coveredAccount(entry: CoveredEntry, checked: Checked, now: string): CoveredAccount {
     const base = { provider: 'aws', id: entry.account.id, ...(entry.name ? { name: entry.name } : {}) };
+    const previous = () => lastRead.get(entry.account.id);
+    if ('failure' in checked) {
+      const read = previous();
+      const state = `not read this time (${checked.failure})`;
+      return { ...base, state, reason: `${state}: read again by the next discovery`, ...(read ? { lastRead: read } : {}) };
+    }
+    const { result } = checked;
     const reasons = result.reason ? [result.reason] : result.regionGaps.map((gap) => gap.reason);
     if (reasons.length === 0) lastRead.set(entry.account.id, now);
-    const read = lastRead.get(entry.account.id);
+    const read = previous();
     const state = result.reason ?? (result.regionGaps.length === 1 ? reasons[0]! : reasons.length > 1 ? `cannot read ${reasons.length} regions` : 'ok');
     return { ...base, state, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}), ...(read ? { lastRead: read } : {}) };
+  }
+
+  /** The organisation's own row (and one per configured unit): `ok` once listed whole, or why not. */
+  function organizationRows(failures: readonly ListingFailure[], now: string): CoveredAccount[] {
+    if (!organizationSettings) return [];
+    const row = (id: string, failed: readonly ListingFailure[]): CoveredAccount => {
+      if (failed.length === 0) lastRead.set(id, now);
+      const read = lastRead.get(id);
+      const reasons = failed.map(listingReason);
+      const state = reasons.length === 0 ? 'ok' : reasons.length === 1 ? reasons[0]! : `cannot list ${reasons.length} organisational units`;
+      return { provider: 'aws', id, state, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}), ...(read ? { lastRead: read } : {}) };
+    };
+    const whole = failures.filter((failure) => failure.place === WHOLE_ORGANIZATION);
+    // A listing that failed as a whole listed none of the units either.
+    const units = (organizationSettings.ous ?? []).map((ou) => row(ou, whole.length > 0 ? whole : failures.filter((failure) => failure.place === ou)));
+    return [row(WHOLE_ORGANIZATION, whole), ...units];
+  }
+
+  /** Lists the organisation: its members held, its failures said; a failure that is no refusal marks the listing unsettled. */
+  async function listOrganization(): Promise<{ failures: ListingFailure[]; unsettled: boolean }> {
+    if (!organization) return { failures: [], unsettled: false };
+    const started = Date.now();
+    try {
+      const membership = await organization.members();
+      holdMembers(membership);
+      listing = { at: started, done: Promise.resolve() };
+      return { failures: membership.failures, unsettled: false };
+    } catch (err) {
+      const name = lastingListingFailure(err);
+      return { failures: [{ place: WHOLE_ORGANIZATION, name: name ?? (err instanceof Error ? err.name : 'Error') }], unsettled: !name };
+    }
   }
 
   return {
@@ -121,45 +207,47 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
     },
 
     /** `<account>/<region>` of every account held whose regions are known. */
-    scopes: (): string[] =>
-      [...handListed.values(), ...[...discovered.values()].filter((entry) => !handListed.has(entry.account.id))].flatMap((entry) =>
-        (entry.regions ?? []).map((region) => `${entry.account.id}/${region}`),
-      ),
+    scopes: (): string[] => scopesOf(heldEntries()),
 
-    /** Lists the organisation's accounts, checks every account held, and holds what it found. */
-    async discover(): Promise<CoverageReport> {
-      const gaps: CoverageGap[] = [];
-      if (organization) {
-        const started = Date.now();
-        try {
-          const members = await organization.members();
-          holdMembers(members);
-          listing = { at: started, done: Promise.resolve() };
-        } catch (err) {
-          const name = refusalName(err);
-          if (!name) throw err;
-          // The accounts held before stay covered; the gap says the organisation cannot be listed.
-          gaps.push({ provider: 'aws', account: ORGANIZATION_GAP_ACCOUNT, reason: `cannot list the organisation's accounts (${name})` });
-        }
-      }
-      const entries = [...handListed.values(), ...[...discovered.values()].filter((entry) => !handListed.has(entry.account.id))];
+    /**
+     * Lists the organisation's accounts, checks every account held, and holds what it found. `known`:
+     * the re-scan scopes that exist, for what a fresh process cannot list.
+     */
+    async discover(known: readonly string[] = []): Promise<CoverageReport> {
+      const { failures, unsettled: listingUnsettled } = await listOrganization();
+      const incomplete = failures.length > 0;
+      holdKnown(known, incomplete);
+      // A failure that is no refusal is this run's, not a gap: said on the organisation's row only.
+      const gaps: CoverageGap[] = listingUnsettled ? [] : failures.map((failure) => ({ provider: 'aws', account: failure.place, reason: listingReason(failure) }));
+      const entries = heldEntries();
       // A hand-listed account keeps its own settings, and takes its name from the organisation.
       for (const entry of handListed.values()) {
         const name = discovered.get(entry.account.id)?.name;
         if (name) entry.name = name;
       }
       const now = new Date().toISOString();
-      const results = await mapConcurrent(entries, ACCOUNT_CONCURRENCY, check);
+      const checks = await mapConcurrent(entries, ACCOUNT_CONCURRENCY, check);
+      const unsettled = listingUnsettled ? [WHOLE_ORGANIZATION] : [];
       const accounts = entries.map((entry, i) => {
-        const result = results[i]!;
-        // An account whose regions could not be listed keeps those found before.
-        if (result.regions.length > 0 || !result.reason) entry.regions = result.regions;
-        if (result.reason) gaps.push({ provider: 'aws', account: entry.account.id, reason: result.reason });
-        for (const { region, reason } of result.regionGaps) gaps.push({ provider: 'aws', account: entry.account.id, region, reason });
-        return coveredAccount(entry, result, now);
+        const checked = checks[i]!;
+        if ('failure' in checked) {
+          unsettled.push(entry.account.id);
+        } else {
+          const { result } = checked;
+          // An account whose regions could not be listed keeps those found before.
+          if (result.regions.length > 0 || !result.reason) entry.regions = result.regions;
+          if (result.reason) gaps.push({ provider: 'aws', account: entry.account.id, reason: result.reason });
+          for (const { region, reason } of result.regionGaps) gaps.push({ provider: 'aws', account: entry.account.id, region, reason });
+        }
+        return coveredAccount(entry, checked, now);
       });
-      const scopes = entries.flatMap((entry) => (entry.regions ?? []).map((region) => `${entry.account.id}/${region}`));
-      return { accounts, gaps, scopes };
+      return {
+        accounts: [...organizationRows(failures, now), ...accounts],
+        gaps,
+        scopes: scopesOf(entries),
+        ...(incomplete ? { incomplete } : {}),
+        ...(unsettled.length > 0 ? { unsettled } : {}),
+      };
     },
   };
 }

@@ -24,6 +24,13 @@ export function refusalName(err: unknown): string | undefined {
 }
 export const isRefusal = (err: unknown) => refusalName(err) !== undefined;
 
+/** Organizations' answers for a unit or root that is not there (deleted, or a typo in `ous`): retrying will not change them. */
+const missing = new Set(['ParentNotFoundException', 'TargetNotFoundException']);
+
+/** The name of a lasting failure to list an organisation's units (a refusal, or a unit not found); undefined when transient. */
+export const lastingListingFailure = (err: unknown): string | undefined =>
+  refusalName(err) ?? (err instanceof Error && missing.has(err.name) ? err.name : undefined);
+
 /** Marks a failure of the role assumption, so that a refusal names the role rather than EC2. */
 export class RoleAssumptionFailed extends Error {
   constructor(

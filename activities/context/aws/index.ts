@@ -26,6 +26,11 @@ const accountSchema = z.strictObject({
 const organizationSchema = z.strictObject({
   /** The role assumed in each discovered account; inventory.aws.roleName when unset. */
   roleName: z.string().min(1).optional(),
+  /**
+   * Where each discovered account is read first, its enabled regions listed there (us-east-1, which
+   * no account can disable). Set it when a service control policy denies us-east-1.
+   */
+  homeRegion: z.string().min(1).optional(),
   /** Only these regions of each account (those it has enabled); otherwise every region it has enabled. */
   regions: z.array(z.string().min(1)).min(1).optional(),
   /** Only the accounts under these organisational units (or roots), at any depth; otherwise every account. */

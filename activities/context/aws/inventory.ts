@@ -21,6 +21,7 @@ import { mergeContexts, type ContextInstance, type ProviderContext } from '../..
 import { createCoveredAccounts } from './covered-accounts';
 import { isRefusal, RoleAssumptionFailed, refusalReason } from './errors';
 import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './exposure';
+import { collectPages } from './pages';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { AwsInventorySettings } from '.';
 
@@ -47,6 +48,9 @@ interface Wanted {
   addresses: string[];
 }
 
+// An assumed role's session is renewed this long before it ends (it lasts an hour).
+const SESSION_RENEWAL_MS = 5 * 60_000;
+
 // AWS takes at most 200 values in one filter.
 const filterValueLimit = 200;
 
@@ -56,12 +60,6 @@ const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(i
 const idOf = (id: string) => (id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id);
 const tagsOf = (tags: Tag[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).flatMap(({ Key, Value }) => (Key ? [[Key, Value ?? '']] : [])));
-
-async function collectPages<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => Item[] | undefined): Promise<Item[]> {
-  const all: Item[] = [];
-  for await (const page of pages) all.push(...(items(page) ?? []));
-  return all;
-}
 
 function wantedBy(query: ContextQuery): Wanted {
   const ids = (type: string) => unique(query.resources.filter((ref) => ref.type === type).map((ref) => idOf(ref.id)));
@@ -208,21 +206,34 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
   const retries = { maxAttempts: settings.maxAttempts, retryMode: 'adaptive' } as const;
   const endpoint = settings.endpoint ? { endpoint: settings.endpoint } : {};
   const clients = new Map<string, EC2Client>();
+  // One credentials provider per role, shared by its clients of every region: the role is assumed
+  // once, and again when its session is about to end, not once per region.
+  const roleCredentialsByArn = new Map<string, Credentials>();
   const roleOf = (account: AwsAccount) => account.roleArn ?? `arn:aws:iam::${account.id}:role/${settings.roleName}`;
 
   function roleCredentials(roleArn: string, region: string): Credentials {
+    const cached = roleCredentialsByArn.get(roleArn);
+    if (cached) return cached;
     const assume = fromTemporaryCredentials({
       params: { RoleArn: roleArn, RoleSessionName: 'vigil-inventory', ...(externalId ? { ExternalId: externalId } : {}) },
       ...(options.credentials ? { masterCredentials: options.credentials } : {}),
       clientConfig: { region, ...endpoint, ...retries },
     });
-    return async (properties) => {
+    let session: ReturnType<typeof assume> | undefined;
+    const credentials: Credentials = async (properties) => {
+      session ??= assume(properties);
       try {
-        return await assume(properties);
+        const identity = await session;
+        if (identity.expiration && identity.expiration.getTime() - Date.now() < SESSION_RENEWAL_MS) session = undefined;
+        return identity;
       } catch (err) {
+        // A refusal is not kept: the next read asks again.
+        session = undefined;
         throw new RoleAssumptionFailed(roleArn, err);
       }
     };
+    roleCredentialsByArn.set(roleArn, credentials);
+    return credentials;
   }
 
   function clientFor(account: AwsAccount, region: string): EC2Client {
@@ -272,6 +283,6 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
       if (!entry) return problemContext(scope, `${scope} is not an <account>/<region> of ${covered.source}`);
       return readIn(entry.account, region, (reader) => reader.everything());
     },
-    discover: () => covered.discover(),
+    discover: (known) => covered.discover(known?.scopes),
   };
 }

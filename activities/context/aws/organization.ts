@@ -9,6 +9,8 @@ import {
   type Account,
 } from '@aws-sdk/client-organizations';
 import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { lastingListingFailure } from './errors';
+import { collectPages } from './pages';
 import type { AwsInventorySettings } from '.';
 
 type OrganizationSettings = NonNullable<AwsInventorySettings['organization']>;
@@ -30,11 +32,21 @@ export interface OrganizationReaderOptions {
  */
 const isActive = (account: Account) => (account.State ?? account.Status) === 'ACTIVE';
 
-async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => Item[] | undefined): Promise<Item[]> {
-  const all: Item[] = [];
-  for await (const page of pages) all.push(...(items(page) ?? []));
-  return all;
+/** A place of the organisation that could not be listed, lastingly: `organization` itself, or one of the configured units. */
+export interface ListingFailure {
+  place: string;
+  /** The refusal or the not-found answer (`AccessDeniedException`, `ParentNotFoundException`). */
+  name: string;
 }
+
+export interface Membership {
+  members: OrganizationMember[];
+  /** Places whose accounts are missing from `members`; empty when the listing is whole. */
+  failures: ListingFailure[];
+}
+
+/** The place `organization` names the whole organisation (ListAccounts) among the failures. */
+export const WHOLE_ORGANIZATION = 'organization';
 
 export function createOrganizationReader(settings: OrganizationSettings, options: OrganizationReaderOptions) {
   // Organizations answers in us-east-1 only (its one endpoint in the commercial partition).
@@ -52,8 +64,8 @@ export function createOrganizationReader(settings: OrganizationSettings, options
     if (seen.has(parentId)) return [];
     seen.add(parentId);
     const [accounts, units] = await Promise.all([
-      collect(paginateListAccountsForParent(paging, { ParentId: parentId }), (page) => page.Accounts),
-      collect(paginateListOrganizationalUnitsForParent(paging, { ParentId: parentId }), (page) => page.OrganizationalUnits),
+      collectPages(paginateListAccountsForParent(paging, { ParentId: parentId }), (page) => page.Accounts),
+      collectPages(paginateListOrganizationalUnitsForParent(paging, { ParentId: parentId }), (page) => page.OrganizationalUnits),
     ]);
     const nested = [];
     for (const unit of units) if (unit.Id) nested.push(...(await under(unit.Id, seen)));
@@ -61,19 +73,34 @@ export function createOrganizationReader(settings: OrganizationSettings, options
   }
 
   return {
-    /** The accounts Vigil covers, in the order Organizations gives them. */
-    async members(): Promise<OrganizationMember[]> {
+    /**
+     * The accounts Vigil covers, in the order Organizations gives them. A unit (or the organisation)
+     * refused or not found is a failure of that place, lasting; the other units are listed all the
+     * same. Anything else (after the SDK's retries) is thrown.
+     */
+    async members(): Promise<Membership> {
       const seen = new Set<string>();
+      const failures: ListingFailure[] = [];
+      const listedIn = async (place: string, list: () => Promise<Account[]>): Promise<Account[]> => {
+        try {
+          return await list();
+        } catch (err) {
+          const name = lastingListingFailure(err);
+          if (!name) throw err;
+          failures.push({ place, name });
+          return [];
+        }
+      };
       const listed = settings.ous
-        ? (await Promise.all(settings.ous.map((ou) => under(ou, seen)))).flat()
-        : await collect(paginateListAccounts(paging, {}), (page) => page.Accounts);
+        ? (await Promise.all(settings.ous.map((ou) => listedIn(ou, () => under(ou, seen))))).flat()
+        : await listedIn(WHOLE_ORGANIZATION, () => collectPages(paginateListAccounts(paging, {}), (page) => page.Accounts));
       const excluded = new Set(settings.exclude);
       const members = new Map<string, OrganizationMember>();
       for (const account of listed) {
         if (!account.Id || excluded.has(account.Id) || !isActive(account)) continue;
         members.set(account.Id, { id: account.Id, ...(account.Name ? { name: account.Name } : {}) });
       }
-      return [...members.values()];
+      return { members: [...members.values()], failures };
     },
   };
 }

@@ -128,7 +128,9 @@ export async function discoverHierarchy(client: AssetServiceClient, configured: 
   const byNumber = new Map([...found.values()].map((project) => [project.number, project]));
 
   // Hand-listed projects that no listing holds are read on their own: their own project asset says
-  // what they are called and whether they are still active.
+  // what they are called and whether they are still active. Each is named as configured (`projects/<n>`
+  // by its number), in its gap and in the row that heals it alike: a project that cannot be read has
+  // no id to go by.
   const alone = configured.filter((scope) => scope.startsWith('projects/') && !found.has(projectKey(scope)) && !byNumber.has(projectKey(scope)));
   for (const scope of alone) {
     const key = projectKey(scope);
@@ -138,8 +140,8 @@ export async function discoverHierarchy(client: AssetServiceClient, configured: 
       continue;
     }
     const project = read.assets.map(projectOf).find((candidate) => candidate !== undefined);
-    if (project && project.lifecycle !== 'ACTIVE') gap(project.id, `configured, but ${project.lifecycle}`, project.name);
-    else covered({ id: project?.id ?? key, ...(project?.name ? { name: project.name } : {}) }, read.readAt);
+    if (project && project.lifecycle !== 'ACTIVE') gap(key, `configured, but ${project.lifecycle}`, project.name);
+    else covered({ id: key, ...(project?.name ? { name: project.name } : {}) }, read.readAt);
     if (project) byNumber.set(project.number, project);
   }
 
@@ -154,6 +156,8 @@ export async function discoverHierarchy(client: AssetServiceClient, configured: 
     accounts: accounts.sort((a, b) => a.id.localeCompare(b.id)),
     gaps: gaps.sort((a, b) => a.account.localeCompare(b.account)),
     scopes: configured.filter((scope) => !insideAnother(scope, listed, found, byNumber)),
+    // A project under an organization or folder that could not be listed may still be there.
+    ...(listed.size < containers.length ? { incomplete: true } : {}),
     projectIds: new Map([...byNumber.values()].map((project) => [project.number, project.id])),
   };
 }

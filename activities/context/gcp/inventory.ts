@@ -16,7 +16,7 @@ import type { GcpInventorySettings } from '.';
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof AssetServiceClient>[0]>;
 
-function clientOptions(settings: GcpInventorySettings, env: NodeJS.ProcessEnv): ClientOptions {
+export function clientOptions(settings: GcpInventorySettings, env: NodeJS.ProcessEnv): ClientOptions {
   const auth = settings.accessToken
     ? { authClient: presetTokenClient(resolveSecret(settings.accessToken, 'inventory.gcp.accessToken', env)) }
     : settings.keyFile
@@ -99,8 +99,8 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
     scopes: () => discovered?.scopes ?? settings.scopes,
     async discover() {
       discovered = await discoverHierarchy(client, settings.scopes);
-      const { accounts, gaps, scopes } = discovered;
-      return { accounts, gaps, scopes };
+      const { accounts, gaps, scopes, incomplete } = discovered;
+      return { accounts, gaps, scopes, ...(incomplete ? { incomplete } : {}) };
     },
     async scan(scope) {
       const read = await readParent(scope);
