@@ -153,7 +153,13 @@ const archiveSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const duration = z.string().regex(/^\d+\s*(s|m|h|d|seconds?|minutes?|hours?|days?)$/, 'expected a duration like "5m" or "1h"');
+// At least a second: Temporal refuses a schedule interval under one ("interval is too small", its
+// scheduler's validateInterval), which `schedules apply` would only find out after `config check`
+// passed; and a zero re-check timer or session lifetime would mean a busy loop or none at all.
+const duration = z
+  .string()
+  .regex(/^\d+\s*(s|m|h|d|seconds?|minutes?|hours?|days?)$/, 'expected a duration like "5m" or "1h"')
+  .refine((value) => Number.parseInt(value, 10) > 0, 'expected a duration of at least 1s (Temporal refuses a shorter schedule interval)');
 
 const sweeperSchema = z.strictObject({
   /** How often the schedule looks for archived alerts that were never dispatched. */

@@ -62,12 +62,13 @@ export interface CoverageGap {
 export interface CoveredAccount {
   provider: string;
   id: string;
-  name?: string;
+  /** The provider's own name for it; null when it has none or none is known (a unit, a place never read). */
+  name: string | null;
   /** `ok`, or the reason it (or one of its regions) cannot be read. */
   state: string;
   reason?: string;
-  /** When this process last read it whole (ISO time); absent when it has not. */
-  lastRead?: string;
+  /** When this process last read it whole (ISO time); null when it has not. */
+  lastRead: string | null;
 }
 
 export interface CoverageReport {

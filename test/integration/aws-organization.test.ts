@@ -16,7 +16,7 @@ const READ = ['ec2:Describe*'];
 
 let moto: Moto;
 let org: MotoOrganization;
-const ids = { workloads: '', prod: '', sandbox: '', prodA: '', prodB: '', workC: '', sandboxD: '', closedE: '', excludedF: '' };
+const ids = { workloads: '', prod: '', sandbox: '', empty: '', prodA: '', prodB: '', workC: '', sandboxD: '', closedE: '', excludedF: '' };
 let allRegions: string[];
 
 const inventory = (organization: Record<string, unknown>, extra: Record<string, unknown> = {}, membershipTtlMs?: number) =>
@@ -72,6 +72,7 @@ beforeAll(async () => {
   ids.workloads = await org.ou('workloads');
   ids.prod = await org.ou('prod', ids.workloads);
   ids.sandbox = await org.ou('sandbox');
+  ids.empty = await org.ou('empty');
   ids.prodA = await org.account('prod-a', ids.prod);
   ids.prodB = await org.account('prod-b', ids.prod);
   ids.workC = await org.account('work-c', ids.workloads);
@@ -93,6 +94,22 @@ beforeAll(async () => {
 });
 afterAll(() => moto?.stop());
 
+describe('an organisation that lists no account', () => {
+  // First: a later test takes the worker's right to list the organisation.
+  it('is a gap of the organisation, and the accounts earlier discoveries found are kept', async () => {
+    const report = await inventory({ ous: [ids.empty], regions: [REGION] }).discover!({ scopes: [`${ids.prodA}/${REGION}`] });
+    const reason = `the organisation lists no active account under ${ids.empty}`;
+    expect(report.gaps).toEqual([{ provider: 'aws', account: 'organization', reason }]);
+    expect(placeRows(report)).toEqual([
+      { provider: 'aws', id: 'organization', name: null, state: reason, reason, lastRead: null },
+      { provider: 'aws', id: ids.empty, name: null, state: 'ok', lastRead: expect.any(String) },
+    ]);
+    // Taken as a listing that may have missed accounts, not as every account gone: their re-scans stay.
+    expect(report.incomplete).toBe(true);
+    expect(report.scopes).toEqual([`${ids.prodA}/${REGION}`]);
+  });
+});
+
 describe('AWS Organizations discovery on moto', () => {
   it('covers the active accounts under the organisational units, at any depth, minus the exclusions', async () => {
     const report = await inventory({ ous: [ids.workloads], exclude: [ids.excludedF], regions: [REGION, 'eu-west-1'] }).discover!();
@@ -104,6 +121,7 @@ describe('AWS Organizations discovery on moto', () => {
         name: 'prod-b',
         state: `cannot assume role arn:aws:iam::${ids.prodB}:role/VigilReadOnly (AccessDenied)`,
         reason: `cannot assume role arn:aws:iam::${ids.prodB}:role/VigilReadOnly (AccessDenied)`,
+        lastRead: null,
       },
       [ids.workC]: { provider: 'aws', name: 'work-c', state: 'ok', lastRead: expect.any(String) },
     });
@@ -111,8 +129,8 @@ describe('AWS Organizations discovery on moto', () => {
     expect(report.scopes.sort()).toEqual([`${ids.prodA}/eu-west-1`, `${ids.prodA}/${REGION}`, `${ids.workC}/eu-west-1`, `${ids.workC}/${REGION}`].sort());
     // The organisation and each configured unit have a row of their own, listed whole.
     expect(placeRows(report)).toEqual([
-      { provider: 'aws', id: 'organization', state: 'ok', lastRead: expect.any(String) },
-      { provider: 'aws', id: ids.workloads, state: 'ok', lastRead: expect.any(String) },
+      { provider: 'aws', id: 'organization', name: null, state: 'ok', lastRead: expect.any(String) },
+      { provider: 'aws', id: ids.workloads, name: null, state: 'ok', lastRead: expect.any(String) },
     ]);
     expect(report.incomplete).toBeUndefined();
   });
@@ -124,9 +142,9 @@ describe('AWS Organizations discovery on moto', () => {
     expect(report.gaps).toContainEqual({ provider: 'aws', account: gone, reason });
     expect(Object.keys(byId(report)).sort()).toEqual([ids.prodA, ids.prodB].sort());
     expect(placeRows(report)).toEqual([
-      { provider: 'aws', id: 'organization', state: 'ok', lastRead: expect.any(String) },
-      { provider: 'aws', id: ids.prod, state: 'ok', lastRead: expect.any(String) },
-      { provider: 'aws', id: gone, state: reason, reason },
+      { provider: 'aws', id: 'organization', name: null, state: 'ok', lastRead: expect.any(String) },
+      { provider: 'aws', id: ids.prod, name: null, state: 'ok', lastRead: expect.any(String) },
+      { provider: 'aws', id: gone, name: null, state: reason, reason, lastRead: null },
     ]);
     expect(report.incomplete).toBe(true);
   });
@@ -180,8 +198,14 @@ describe('AWS Organizations discovery on moto', () => {
       expect(report.gaps).toEqual([]);
       expect(report.unsettled).toEqual([ids.prodA]);
       expect(byId(report)).toEqual({
-        [org.management]: { provider: 'aws', state: 'ok', lastRead: expect.any(String) },
-        [ids.prodA]: { provider: 'aws', name: 'prod-a', state: 'not read this time (InvalidParameterValue)', reason: 'not read this time (InvalidParameterValue): read again by the next discovery' },
+        [org.management]: { provider: 'aws', name: null, state: 'ok', lastRead: expect.any(String) },
+        [ids.prodA]: {
+          provider: 'aws',
+          name: 'prod-a',
+          state: 'not read this time (InvalidParameterValue)',
+          reason: expect.stringMatching(/^InvalidParameterValue: .+: read again by the next discovery$/),
+          lastRead: null,
+        },
       });
     } finally {
       server.close();
@@ -194,7 +218,7 @@ describe('AWS Organizations discovery on moto', () => {
     const accounts = byId(report);
     expect(Object.keys(accounts).sort()).toEqual([ids.prodA, ids.workC, ids.sandboxD].sort());
     expect(accounts[ids.sandboxD]).toMatchObject({ state: 'access denied (AccessDenied)' });
-    expect(accounts[ids.sandboxD]!.lastRead).toBeUndefined();
+    expect(accounts[ids.sandboxD]!.lastRead).toBeNull();
     expect(report.scopes.filter((scope) => scope.startsWith(`${ids.prodA}/`)).map((scope) => scope.split('/')[1]).sort()).toEqual(allRegions);
     // The re-scan and lookups follow the discovered set.
     expect(provider.scopes!()).toEqual(report.scopes);
@@ -225,7 +249,7 @@ describe('AWS Organizations discovery on moto', () => {
   it('covers hand-listed accounts beside the discovered ones, with their own settings, and heals a gap once the role exists', async () => {
     const provider = inventory({ ous: [ids.prod], regions: [REGION] }, { accounts: [{ id: org.management, useOwnCredentials: true, regions: ['eu-west-1'] }] });
     const first = await provider.discover!();
-    expect(byId(first)[org.management]).toEqual({ provider: 'aws', state: 'ok', lastRead: expect.any(String) });
+    expect(byId(first)[org.management]).toEqual({ provider: 'aws', name: null, state: 'ok', lastRead: expect.any(String) });
     expect(first.scopes).toEqual([`${org.management}/eu-west-1`, `${ids.prodA}/${REGION}`]);
     expect(first.gaps.map((gap) => gap.account)).toEqual([ids.prodB]);
 
@@ -246,7 +270,7 @@ describe('AWS Organizations discovery on moto', () => {
       const report = await provider.discover!();
       const reason = 'cannot read eu-west-3: access denied (UnauthorizedOperation)';
       expect(report.gaps).toEqual([{ provider: 'aws', account: ids.prodA, region: 'eu-west-3', reason }]);
-      expect(byId(report)).toEqual({ [ids.prodA]: { provider: 'aws', name: 'prod-a', state: reason, reason } });
+      expect(byId(report)).toEqual({ [ids.prodA]: { provider: 'aws', name: 'prod-a', state: reason, reason, lastRead: null } });
       expect(report.scopes).toEqual([`${ids.prodA}/${REGION}`, `${ids.prodA}/eu-west-3`]);
       // The role is assumed once for the account, not once per region read.
       expect(signed.filter((call) => call.endsWith('AssumeRole'))).toHaveLength(1);
@@ -280,13 +304,14 @@ describe('AWS Organizations discovery on moto', () => {
     const restarted = await inventory({ ous: [ids.prod], regions: [REGION] }).discover!({ scopes: before.scopes });
     expect(restarted.incomplete).toBe(true);
     expect(Object.keys(byId(restarted)).sort()).toEqual([ids.prodA, ids.prodB].sort());
-    expect(byId(restarted)[ids.prodA]).toEqual({ provider: 'aws', state: 'ok', lastRead: expect.any(String) });
+    expect(byId(restarted)[ids.prodA]).toEqual({ provider: 'aws', name: null, state: 'ok', lastRead: expect.any(String) });
     expect(restarted.scopes.sort()).toEqual(before.scopes.sort());
-    expect(placeRows(restarted)).toContainEqual({ provider: 'aws', id: ids.prod, state: reason, reason });
+    expect(placeRows(restarted)).toContainEqual({ provider: 'aws', id: ids.prod, name: null, state: reason, reason, lastRead: null });
 
     // Without units, the organisation's own row says it.
     const whole = await inventory({ regions: [REGION] }).discover!();
-    expect(placeRows(whole)).toEqual([{ provider: 'aws', id: 'organization', state: "cannot list the organisation's accounts (HTTP 403)", reason: "cannot list the organisation's accounts (HTTP 403)" }]);
+    const refused = "cannot list the organisation's accounts (HTTP 403)";
+    expect(placeRows(whole)).toEqual([{ provider: 'aws', id: 'organization', name: null, state: refused, reason: refused, lastRead: null }]);
   });
 });
 

@@ -214,7 +214,7 @@ describe('coverage-gap issues of accounts and of their regions', () => {
   const denied = (account: string, region: string, why = 'UnauthorizedOperation') => ({ provider: 'aws', account, region, reason: `cannot read ${region}: access denied (${why})` });
   const aws = (gaps: ProviderCoverage['gaps'], more: Partial<ProviderCoverage> = {}, ids = [a, b]): ProviderCoverage => ({
     provider: 'aws',
-    accounts: ids.map((id) => ({ provider: 'aws', id, state: gaps.some((gap) => gap.account === id) ? 'gap' : 'ok' })),
+    accounts: ids.map((id) => ({ provider: 'aws', id, name: null, state: gaps.some((gap) => gap.account === id) ? 'gap' : 'ok', lastRead: null })),
     gaps,
     scopes: ids.flatMap((id) => [`${id}/us-east-1`, `${id}/eu-west-3`]),
     ...more,
@@ -311,7 +311,7 @@ describe('coverage-gap issues on GitHub', () => {
       const ids = ['111111111111', '222222222222', '333333333333'];
       const gap = (account: string) => ({ provider: 'aws', account, reason: 'cannot assume role (AccessDenied)' });
       const coverage = (gaps: ProviderCoverage['gaps']): ProviderCoverage[] => [
-        { provider: 'aws', accounts: ids.map((id) => ({ provider: 'aws', id, state: gaps.some((one) => one.account === id) ? 'gap' : 'ok' })), gaps, scopes: ids.map((id) => `${id}/us-east-1`) },
+        { provider: 'aws', accounts: ids.map((id) => ({ provider: 'aws', id, name: null, state: gaps.some((one) => one.account === id) ? 'gap' : 'ok', lastRead: null })), gaps, scopes: ids.map((id) => `${id}/us-east-1`) },
       ];
       const report = (run: number, gaps: ProviderCoverage['gaps']) =>
         new MockActivityEnvironment().run(reportCoverageGaps, { coverage: coverage(gaps), workflowId: `discovery-${run}`, discoveredAt: '2026-12-01T00:00:00.000Z' }) as Promise<GapIssues>;

@@ -107,3 +107,19 @@ describe('names checked against the registries', () => {
     ]);
   });
 });
+
+describe('durations', () => {
+  it('refuses a zero duration, naming the key, where Temporal would refuse the schedule only at `schedules apply`', async () => {
+    const file = await configFile('sweeper:\n  every: 0s\ndiscovery:\n  every: 0m\nrescan:\n  every: 0h\nwatch:\n  every:\n    critical: 0s\n  maxAge: 0d\n');
+    const atLeast = 'expected a duration of at least 1s (Temporal refuses a shorter schedule interval)';
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([
+      `sweeper.every: ${atLeast}`,
+      `watch.every.critical: ${atLeast}`,
+      `watch.maxAge: ${atLeast}`,
+      `rescan.every: ${atLeast}`,
+      `discovery.every: ${atLeast}`,
+    ]);
+    const shortest = await configFile('sweeper:\n  every: 1s\ndiscovery:\n  every: 1 second\nwatch:\n  every:\n    critical: 1s\n');
+    expect(loadConfig({ file: shortest, env: {} }).sweeper.every).toBe('1s');
+  });
+});

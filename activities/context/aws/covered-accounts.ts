@@ -14,7 +14,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { mapConcurrent } from '../../../lib/concurrency';
 import type { CoverageGap, CoverageReport, CoveredAccount } from '../types';
 import { checkAccount, enabledRegions, type AccountCheck } from './coverage';
-import { lastingListingFailure } from './errors';
+import { failureName, lastingListingFailure, noAnswerReason, type AwsEndpoint } from './errors';
 import { createOrganizationReader, WHOLE_ORGANIZATION, type ListingFailure, type Membership, type OrganizationMember } from './organization';
 import type { AwsAccount, AwsInventoryOptions } from './inventory';
 import type { AwsInventorySettings } from '.';
@@ -39,10 +39,14 @@ const accountOfScope = (scope: string) => scope.slice(0, scope.indexOf('/'));
 const regionOfScope = (scope: string) => scope.slice(scope.indexOf('/') + 1);
 
 /** What an account's check came to: its result, or the failure (no refusal) that left its state unknown this run. */
-type Checked = { result: AccountCheck } | { failure: string };
+type Checked = { result: AccountCheck } | { failure: { name: string; reason: string } };
 
-const listingReason = ({ place, name }: ListingFailure) =>
-  place === WHOLE_ORGANIZATION ? `cannot list the organisation's accounts (${name})` : `cannot list the accounts of organisational unit ${place} (${name})`;
+/** The name of a listing's failure to find any account (its units were listed all right). */
+const NO_MEMBER = 'NoActiveAccount';
+
+const listingReason = ({ place, name, reason }: ListingFailure) =>
+  reason ??
+  (place === WHOLE_ORGANIZATION ? `cannot list the organisation's accounts (${name})` : `cannot list the accounts of organisational unit ${place} (${name})`);
 
 export function createCoveredAccounts(settings: AwsInventorySettings, options: AwsInventoryOptions, clientFor: (account: AwsAccount, region: string) => EC2Client) {
   const organizationSettings = settings.organization;
@@ -53,6 +57,13 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
         ...(options.credentials ? { credentials: options.credentials } : {}),
       })
     : undefined;
+  // Where each call goes, for the failure that says nothing answered there.
+  const organizationEndpoint: AwsEndpoint = {
+    service: 'Organizations',
+    setting: !organizationSettings?.endpoint && settings.endpoint ? 'inventory.aws.endpoint' : 'inventory.aws.organization.endpoint',
+    ...(organizationSettings?.endpoint || settings.endpoint ? { url: organizationSettings?.endpoint ?? settings.endpoint } : {}),
+  };
+  const accountEndpoint: AwsEndpoint = { service: 'EC2 and STS', setting: 'inventory.aws.endpoint', ...(settings.endpoint ? { url: settings.endpoint } : {}) };
   const membershipTtlMs = options.membershipTtlMs ?? DEFAULT_MEMBERSHIP_TTL_MS;
   const handListed = new Map<string, CoveredEntry>(
     settings.accounts.map((account) => [account.id, { account, discovered: false, regions: account.regions ?? settings.regions }]),
@@ -86,7 +97,7 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
     if (!organization) return Promise.resolve();
     if (listing && Date.now() - listing.at < membershipTtlMs) return listing.done;
     // A failure leaves the accounts held as they were; the next discovery says why.
-    const done = organization.members().then(holdMembers, () => undefined);
+    const done = organization.members().then((membership) => holdMembers(withNoMember(membership)), () => undefined);
     listing = { at: Date.now(), done };
     return done;
   }
@@ -129,40 +140,51 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
     } catch (err) {
       // No refusal, and still failing after the SDK's retries: this account's state is unknown this
       // run (said on its row), not the whole discovery's failure.
-      return { failure: err instanceof Error ? err.name : 'Error' };
+      return { failure: { name: failureName(err), reason: noAnswerReason(err, accountEndpoint) } };
     }
   }
 
   function coveredAccount(entry: CoveredEntry, checked: Checked, now: string): CoveredAccount {
-    const base = { provider: 'aws', id: entry.account.id, ...(entry.name ? { name: entry.name } : {}) };
-    const previous = () => lastRead.get(entry.account.id);
+    const base = { provider: 'aws', id: entry.account.id, name: entry.name ?? null };
+    const previous = () => lastRead.get(entry.account.id) ?? null;
     if ('failure' in checked) {
-      const read = previous();
-      const state = `not read this time (${checked.failure})`;
-      return { ...base, state, reason: `${state}: read again by the next discovery`, ...(read ? { lastRead: read } : {}) };
+      const state = `not read this time (${checked.failure.name})`;
+      return { ...base, state, reason: `${checked.failure.reason}: read again by the next discovery`, lastRead: previous() };
     }
     const { result } = checked;
     const reasons = result.reason ? [result.reason] : result.regionGaps.map((gap) => gap.reason);
     if (reasons.length === 0) lastRead.set(entry.account.id, now);
-    const read = previous();
     const state = result.reason ?? (result.regionGaps.length === 1 ? reasons[0]! : reasons.length > 1 ? `cannot read ${reasons.length} regions` : 'ok');
-    return { ...base, state, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}), ...(read ? { lastRead: read } : {}) };
+    return { ...base, state, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}), lastRead: previous() };
   }
 
   /** The organisation's own row (and one per configured unit): `ok` once listed whole, or why not. */
-  function organizationRows(failures: readonly ListingFailure[], now: string): CoveredAccount[] {
+  function organizationRows(failures: readonly ListingFailure[], unsettled: boolean, now: string): CoveredAccount[] {
     if (!organizationSettings) return [];
     const row = (id: string, failed: readonly ListingFailure[]): CoveredAccount => {
       if (failed.length === 0) lastRead.set(id, now);
-      const read = lastRead.get(id);
       const reasons = failed.map(listingReason);
-      const state = reasons.length === 0 ? 'ok' : reasons.length === 1 ? reasons[0]! : `cannot list ${reasons.length} organisational units`;
-      return { provider: 'aws', id, state, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}), ...(read ? { lastRead: read } : {}) };
+      const state =
+        reasons.length === 0 ? 'ok' : unsettled ? `not read this time (${failed[0]!.name})` : reasons.length === 1 ? reasons[0]! : `cannot list ${reasons.length} organisational units`;
+      return { provider: 'aws', id, name: null, state, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}), lastRead: lastRead.get(id) ?? null };
     };
     const whole = failures.filter((failure) => failure.place === WHOLE_ORGANIZATION);
-    // A listing that failed as a whole listed none of the units either.
-    const units = (organizationSettings.ous ?? []).map((ou) => row(ou, whole.length > 0 ? whole : failures.filter((failure) => failure.place === ou)));
+    // A listing that failed as a whole listed none of the units either (one that found no account did).
+    const wholeFailed = whole.filter((failure) => failure.name !== NO_MEMBER);
+    const units = (organizationSettings.ous ?? []).map((ou) => row(ou, wholeFailed.length > 0 ? wholeFailed : failures.filter((failure) => failure.place === ou)));
     return [row(WHOLE_ORGANIZATION, whole), ...units];
+  }
+
+  /**
+   * A listing that found no account to cover: credentials of an account outside the organisation, a
+   * unit emptied, every account excluded. Said as a gap of the organisation, and taken as incomplete
+   * (the accounts held are kept) rather than as every account gone.
+   */
+  function withNoMember(membership: Membership): Membership {
+    if (membership.members.length > 0 || membership.failures.length > 0) return membership;
+    const under = organizationSettings?.ous ? ` under ${organizationSettings.ous.join(', ')}` : '';
+    const reason = `the organisation lists no active account${under}${excluded.size > 0 ? ' but those excluded' : ''}`;
+    return { ...membership, failures: [{ place: WHOLE_ORGANIZATION, name: NO_MEMBER, reason }] };
   }
 
   /** Lists the organisation: its members held, its failures said; a failure that is no refusal marks the listing unsettled. */
@@ -171,12 +193,15 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
     const started = Date.now();
     try {
       const membership = await organization.members();
-      holdMembers(membership);
+      const listed = withNoMember(membership);
+      holdMembers(listed);
       listing = { at: started, done: Promise.resolve() };
-      return { failures: membership.failures, unsettled: false };
+      return { failures: listed.failures, unsettled: false };
     } catch (err) {
       const name = lastingListingFailure(err);
-      return { failures: [{ place: WHOLE_ORGANIZATION, name: name ?? (err instanceof Error ? err.name : 'Error') }], unsettled: !name };
+      if (name) return { failures: [{ place: WHOLE_ORGANIZATION, name }], unsettled: false };
+      const reason = `cannot list the organisation's accounts: ${noAnswerReason(err, organizationEndpoint)}`;
+      return { failures: [{ place: WHOLE_ORGANIZATION, name: failureName(err), reason }], unsettled: true };
     }
   }
 
@@ -242,7 +267,7 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
         return coveredAccount(entry, checked, now);
       });
       return {
-        accounts: [...organizationRows(failures, now), ...accounts],
+        accounts: [...organizationRows(failures, listingUnsettled, now), ...accounts],
         gaps,
         scopes: scopesOf(entries),
         ...(incomplete ? { incomplete } : {}),

@@ -55,3 +55,39 @@ export function refusalReason(err: unknown): string {
   if (name) return `access denied (${name})`;
   throw err;
 }
+
+/** Node's and the SDK's ways of saying that nothing answered at the endpoint. */
+const unreachable = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'TimeoutError']);
+
+/** The AWS API a call went to, and the setting that points at it. */
+export interface AwsEndpoint {
+  /** `Organizations`, `EC2 and STS`. */
+  service: string;
+  /** The key that sets it (`inventory.aws.organization.endpoint`). */
+  setting: string;
+  /** Its value; AWS's own endpoint when unset. */
+  url?: string;
+}
+
+/**
+ * Why a call had no answer (no refusal), naming what to check: the endpoint setting when nothing
+ * answered there, where the SDK looks for credentials when it found none; otherwise the SDK's words.
+ */
+export function noAnswerReason(err: unknown, { service, setting, url }: AwsEndpoint): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  if (unreachable.has(err.name) || (typeof code === 'string' && unreachable.has(code))) {
+    return `cannot reach the ${service} endpoint ${url ? `${setting} (${url})` : `(AWS's own: ${setting} is unset)`}: ${err.message}`;
+  }
+  if (err.name === 'CredentialsProviderError') {
+    return 'no credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where the SDK finds a role (instance profile, container, web identity)';
+  }
+  return `${err.name}: ${err.message}`;
+}
+
+/** A failure's short name for a row's state: the network's code (`ECONNREFUSED`) rather than the bare `Error` it comes in. */
+export function failureName(err: unknown): string {
+  if (!(err instanceof Error)) return 'Error';
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && unreachable.has(code) ? code : err.name;
+}

@@ -37,6 +37,8 @@ export interface ListingFailure {
   place: string;
   /** The refusal or the not-found answer (`AccessDeniedException`, `ParentNotFoundException`). */
   name: string;
+  /** Said instead of the usual `cannot list …` (a listing that found no account). */
+  reason?: string;
 }
 
 export interface Membership {

@@ -104,10 +104,10 @@ export async function discoverHierarchy(client: AssetServiceClient, configured: 
   const gaps: CoverageGap[] = [];
   const gap = (account: string, reason: string, name?: string, detail?: string) => {
     gaps.push({ provider: 'gcp', account, reason });
-    accounts.push({ provider: 'gcp', id: account, ...(name ? { name } : {}), state: reason, ...(detail ? { reason: detail } : {}) });
+    // Each discovery reads every place afresh and keeps no earlier read: one unreadable now has no time to give.
+    accounts.push({ provider: 'gcp', id: account, name: name ?? null, state: reason, ...(detail ? { reason: detail } : {}), lastRead: null });
   };
-  const covered = (place: { id: string; name?: string }, readAt: string) =>
-    accounts.push({ provider: 'gcp', id: place.id, ...(place.name ? { name: place.name } : {}), state: 'ok', lastRead: readAt });
+  const covered = (place: { id: string; name?: string }, readAt: string) => accounts.push({ provider: 'gcp', id: place.id, name: place.name ?? null, state: 'ok', lastRead: readAt });
 
   // The organizations and folders, each listed whole: nested folders' projects are among them.
   const containers = configured.filter((scope) => !scope.startsWith('projects/'));
@@ -176,4 +176,23 @@ function insideAnother(scope: string, listed: ReadonlySet<string>, found: Readon
     const at = ancestors.indexOf(scope);
     return at >= 0 && ancestors.slice(at + 1).some((above) => listed.has(above));
   });
+}
+
+/** Node's ways of saying that nothing answered at the endpoint (a REST endpoint's FetchError carries them as `code`). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Why discovery had no answer (a failure that is no refusal), naming what to check: the endpoint
+ * setting when nothing answered, where credentials come from when none were found; otherwise the
+ * client's own words.
+ */
+export function noAnswerReason(error: unknown, endpoint: string | undefined): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code } = error as { code?: unknown };
+  const where = endpoint ? `inventory.gcp.endpoint (${endpoint})` : "(Google's own: inventory.gcp.endpoint is unset)";
+  if ((typeof code === 'string' && UNREACHABLE.has(code)) || googleStatus(error).status === 'UNAVAILABLE') return `cannot reach the Cloud Asset endpoint ${where}: ${error.message}`;
+  if (error.message.startsWith('Could not load the default credentials')) {
+    return 'no credentials: set inventory.gcp.accessToken, or GOOGLE_APPLICATION_CREDENTIALS to a key file, or run `gcloud auth application-default login` (or where a service account is attached)';
+  }
+  return `${error.name}: ${error.message}`;
 }
