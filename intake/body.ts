@@ -35,6 +35,16 @@ export function decodeBody(body: Buffer, maxInflatedBytes: number, limits?: Json
   try {
     return JSON.parse(text.toString('utf8'));
   } catch (err) {
-    throw new MalformedBodyError(`malformed JSON: ${(err as Error).message}`);
+    throw new MalformedBodyError(`malformed JSON: ${parseProblem(text, text !== body, err as Error)}`);
   }
+}
+
+/**
+ * What JSON.parse found, without the excerpt of the body V8 quotes in its message: the reason goes to
+ * logs, the archive's metadata and the answer. An alert is an object or an array, so text that opens
+ * with neither is not taken for broken JSON.
+ */
+function parseProblem(text: Buffer, inflated: boolean, err: Error): string {
+  if (!/^\s*(?:[[{]|$)/.test(text.toString('latin1', 0, 64))) return inflated ? 'a gzip whose content is not JSON text' : 'neither gzip nor JSON text';
+  return err.message.replace(/(?:, )?".*" is not valid JSON$/s, '') || 'not valid JSON';
 }

@@ -1,6 +1,7 @@
 // The intake HTTP server: alert webhooks, health, and the local tracker's pages.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from '../lib/logger';
+import type { QueueHealth } from './queues/s3-sqs';
 import { registerAlertRoutes, type AlertRouteDeps } from './routes/alerts';
 import { registerGitHubWebhook, type GitHubWebhookDeps } from './routes/github-webhook';
 import { registerIssueRoutes, type IssueRouteDeps } from './routes/issues';
@@ -13,6 +14,8 @@ export interface IntakeServerDeps extends AlertRouteDeps {
   githubWebhook?: GitHubWebhookDeps;
   /** intake.trustProxy: the client's address and scheme as the proxy in front forwards them. */
   trustProxy?: boolean | string[];
+  /** The configured queues' state (intake.queues), for /healthz. */
+  queues?: () => QueueHealth[];
 }
 
 const bodyTypes = ['application/json', /^application\/[\w.+-]+\+json$/, 'application/gzip', 'application/x-gzip'];
@@ -57,7 +60,14 @@ export function buildIntakeServer(deps: IntakeServerDeps): FastifyInstance {
   // Fastify's own 404 logs the whole URL, and answers with it.
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route for ${request.method} ${withoutQuery(request.url)}` }));
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // A queue that cannot be read makes intake `degraded`, still 200: restarting intake fixes no queue URL,
+  // permission or credential, and an orchestrator restarting it in a loop would take the HTTP routes,
+  // which work, down with it. Monitors alert on the body; `vigil doctor` says what to fix.
+  app.get('/healthz', async () => {
+    const queues = deps.queues?.();
+    if (!queues || queues.length === 0) return { status: 'ok' };
+    return { status: queues.some((queue) => queue.status === 'failing') ? 'degraded' : 'ok', queues };
+  });
   registerAlertRoutes(app, deps);
   if (deps.issues) registerIssueRoutes(app, deps.issues);
   if (deps.githubWebhook) registerGitHubWebhook(app, deps.githubWebhook);

@@ -23,10 +23,15 @@ export async function runDev(config: Config): Promise<void> {
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );
+  // SIGHUP too (the terminal closed): the dev server, in a process group of its own, would outlive it.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => resolve(name));
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, () => resolve(name));
   });
-  console.log(`\n${signal}: stopping …`);
+  // Intake first (files read from a queue finish, up to 20 s), the workers, then the dev server.
+  console.log(`\n${signal}: stopping (files in flight finish first) …`);
+  // A second Ctrl-C does not wait: exiting still ends the dev server (see temporal-dev-server.ts), and
+  // the messages of unfinished files come back from their queue.
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, () => process.exit(130));
   await stack.stop();
   console.log('Stopped.');
 }

@@ -1,9 +1,9 @@
 // `vigil doctor`: each prerequisite as ok / missing, with the command that fixes it.
-import { ConfigError } from '../lib/config';
+import { ConfigError, type Config } from '../lib/config';
 import { checkConfig } from './check-config';
 import { prerequisites } from './prerequisites';
 
-export function runDoctor(configFile?: string): boolean {
+export async function runDoctor(configFile?: string): Promise<boolean> {
   let healthy = true;
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const nodeOk = major > 20 || (major === 20 && minor >= 11);
@@ -19,13 +19,32 @@ export function runDoctor(configFile?: string): boolean {
         : `missing  ${prerequisite.name.padEnd(21)} ${found.problem} (needed for ${prerequisite.neededFor})\n         fix: ${prerequisite.fix}`,
     );
   }
+  let config: Config | undefined;
   try {
-    checkConfig(configFile);
+    config = checkConfig(configFile);
     console.log('ok       configuration');
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     healthy = false;
     console.log(`missing  configuration: ${err.message}`);
+  }
+  if (config) healthy = (await checkQueues(config)) && healthy;
+  return healthy;
+}
+
+/** intake.queues, each reached as intake would reach it: a wrong one otherwise only shows in intake's log. */
+async function checkQueues(config: Config): Promise<boolean> {
+  if (config.intake.queues.length === 0) return true;
+  const { checkQueue } = await import('../intake/queues/check');
+  let healthy = true;
+  for (const queue of config.intake.queues) {
+    const check = await checkQueue(queue);
+    healthy &&= check.ok;
+    console.log(
+      check.ok
+        ? `ok       queue ${check.queueUrl}${check.note ? `\n         note: ${check.note}` : ''}`
+        : `failed   queue ${check.queueUrl}: ${check.problem}\n         fix: ${check.fix}`,
+    );
   }
   return healthy;
 }

@@ -73,8 +73,13 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     ...vigilSearchAttributeKeys.flatMap(({ name, type }) => ['--search-attribute', `${name}=${type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : 'Keyword'}`]),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
   ];
-  const child = spawn(locatePrerequisite('temporal'), args, { stdio: ['ignore', log, log] });
+  // In a process group of its own: the terminal's Ctrl-C reaches only Vigil, which stops the server
+  // last, after intake has let its files in flight finish. Ended with this process whatever way it exits.
+  const child = spawn(locatePrerequisite('temporal'), args, { stdio: ['ignore', log, log], detached: true });
   closeSync(log);
+  const endWithUs = () => child.kill('SIGTERM');
+  process.once('exit', endWithUs);
+  child.once('exit', () => process.off('exit', endWithUs));
 
   const deadline = Date.now() + 60_000;
   while (!(await isListening(host, port))) {

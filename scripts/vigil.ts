@@ -25,7 +25,7 @@ program
   .description('report each prerequisite as ok / missing, with the command that fixes it')
   .action(async () => {
     const { runDoctor } = await import('./doctor');
-    process.exitCode = runDoctor(program.opts<{ config?: string }>().config) ? 0 : 1;
+    process.exitCode = (await runDoctor(program.opts<{ config?: string }>().config)) ? 0 : 1;
   });
 
 program

@@ -72,8 +72,11 @@ export async function startIntake({ config, token, client, logger = createLogger
   logSigmaRules(config, configuredDecoder(config).sigma, logger);
   const delivery = createConfiguredDelivery(config, client, logger, { archive });
   const signalIssueChange = createIssueSignaller(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
+  // Started after the server is built (a listen that fails closes them), read by /healthz meanwhile.
+  const started: { queues?: QueueConsumer } = {};
   const app = buildIntakeServer({
     token,
+    queues: () => started.queues?.health() ?? [],
     logger,
     archive,
     delivery,
@@ -101,9 +104,9 @@ export async function startIntake({ config, token, client, logger = createLogger
           }
         : undefined,
   });
-  const queues = await startQueues(config, { archive, delivery, objects, logger });
+  started.queues = await startQueues(config, { archive, delivery, objects, logger });
   // Closing intake (vigil intake, vigil dev, tests, or a listen that failed) stops its queues too.
-  app.addHook('onClose', async () => queues?.stop());
+  app.addHook('onClose', async () => started.queues?.stop());
   try {
     await app.listen({ host: config.intake.host, port: config.intake.port });
   } catch (err) {

@@ -67,6 +67,8 @@ export function createObjectStore(): ObjectStore {
       return body.length > maxBytes ? { tooLarge: body.length } : { body, contentType: answer.ContentType };
     } catch (err) {
       const { name, message, $metadata } = err as Error & { $metadata?: { httpStatusCode?: number } };
+      // A 404 for the bucket, not the object: a wrong region or endpoint, which configuration fixes.
+      if (name === 'NoSuchBucket') throw err;
       if (GONE.has(name) || $metadata?.httpStatusCode === 404 || $metadata?.httpStatusCode === 412) {
         return { gone: name === 'InvalidObjectState' ? `${name}: in a storage class that must be restored before it is read (${message})` : `${name}: ${message}` };
       }

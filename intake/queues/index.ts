@@ -3,7 +3,7 @@
 import type { QueueSettings } from '../../lib/config';
 import { startS3QueueConsumer, type QueueConsumer, type S3QueueDeps } from './s3-sqs';
 
-export type { QueueConsumer } from './s3-sqs';
+export type { QueueConsumer, QueueHealth } from './s3-sqs';
 
 export async function startQueueConsumers(queues: QueueSettings[], deps: S3QueueDeps): Promise<QueueConsumer> {
   const consumers: QueueConsumer[] = [];
@@ -14,5 +14,8 @@ export async function startQueueConsumers(queues: QueueSettings[], deps: S3Queue
         break;
     }
   }
-  return { stop: async () => void (await Promise.all(consumers.map((consumer) => consumer.stop()))) };
+  return {
+    stop: async () => void (await Promise.all(consumers.map((consumer) => consumer.stop()))),
+    health: () => consumers.flatMap((consumer) => consumer.health()),
+  };
 }

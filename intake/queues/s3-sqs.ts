@@ -14,6 +14,7 @@ import type { QueueSettings } from '../../lib/config';
 import type { Delivery } from '../../lib/delivery';
 import type { Logger } from '../../lib/logger';
 import { isTrailLogFile, parseNotification, type CreatedObject } from './notifications';
+import { queueProblem, type QueueProblem } from './problems';
 
 export type S3QueueSettings = Extract<QueueSettings, { kind: 's3-sqs' }>;
 
@@ -27,15 +28,36 @@ export interface S3QueueDeps {
   logger: Logger;
 }
 
+/** A queue as intake's /healthz shows it: its name (not its URL), and the error code while it fails. */
+export interface QueueHealth {
+  queue: string;
+  /** `starting`: no receive has answered yet; `failing`: the queue, or the bucket its notifications name, cannot be read. */
+  status: 'starting' | 'ok' | 'failing';
+  error?: string;
+}
+
 export interface QueueConsumer {
-  /** Stops receiving; work in flight ends, and what is not done stays on the queue. */
+  /**
+   * Stops receiving at once; the files in flight are given up to `STOP_GRACE_MS` to finish (their
+   * messages deleted when done), and what is not done then stays on the queue.
+   */
   stop(): Promise<void>;
+  health(): QueueHealth[];
 }
 
 /** Log files come to the cloudtrail source, whatever the queue. */
 const SOURCE = 'cloudtrail';
 /** Between receives that failed, doubling from one second. */
 const MAX_RETRY_MS = 30_000;
+/**
+ * How long a stop waits for the files in flight before aborting their reads: under the 30 s an
+ * orchestrator usually grants between SIGTERM and SIGKILL (Kubernetes, ECS), and far longer than a
+ * log file of a few MiB takes to read and dispatch.
+ */
+const STOP_GRACE_MS = 20_000;
+
+/** What the file came to: done with (its message may go), left on the queue for a reason already logged, or not every alert dispatched. */
+type FileOutcome = 'done' | 'left' | 'undispatched';
 
 /**
  * The setting whose bound a rejection says the file crossed, when raising it would let the file
@@ -57,14 +79,35 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
   // Loaded only when a queue is configured: the SQS client costs memory a Vigil without one keeps.
   const { SQSClient, ReceiveMessageCommand, DeleteMessageCommand, ChangeMessageVisibilityCommand } = await import('@aws-sdk/client-sqs');
   const sqs = new SQSClient({ region, endpoint });
+  const queue = queueUrl.replace(/\/+$/, '').split('/').pop() ?? queueUrl;
+  // Receiving stops at once on stop(); the reads of files in flight only once the grace is over.
   const stopping = new AbortController();
+  const abandoning = new AbortController();
 
-  /** True when the file is done with: dispatched, read before, rejected for good, gone, or not a log file. */
-  async function readLogFile(object: CreatedObject): Promise<boolean> {
+  // The queue's state and its files' (the bucket's), each logged once per change, not on every retry.
+  const states: Record<'queue' | 'bucket', { status: QueueHealth['status']; problem?: QueueProblem }> = { queue: { status: 'starting' }, bucket: { status: 'ok' } };
+  function failing(side: 'queue' | 'bucket', problem: QueueProblem, where: { bucket?: string } = {}): void {
+    const state = states[side];
+    if (state.status === 'failing' && state.problem?.code === problem.code) {
+      logger.debug({ code: problem.code }, `the ${side} still cannot be read`);
+      return;
+    }
+    states[side] = { status: 'failing', problem };
+    const line = { ...where, code: problem.code, reason: problem.message, fix: problem.fix };
+    if (problem.lasting) logger.error(line, `the ${side} cannot be read until its configuration is fixed: CloudTrail log files wait on the queue`);
+    else logger.warn(line, `the ${side} cannot be read; trying again`);
+  }
+  function readable(side: 'queue' | 'bucket'): void {
+    if (states[side].status === 'failing') logger.info({}, `the ${side} is read again`);
+    states[side] = { status: 'ok' };
+  }
+
+  /** `done` when the file is done with: dispatched, read before, rejected for good, gone, or not a log file. */
+  async function readLogFile(object: CreatedObject): Promise<FileOutcome> {
     const { bucket, key } = object;
     if (!isTrailLogFile(key)) {
       logger.debug({ bucket, key }, 'not a CloudTrail log file (a digest or another file in the bucket): ignored');
-      return true;
+      return 'done';
     }
     const reference: ObjectReference = {
       bucket,
@@ -74,26 +117,43 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
       region,
       ...(endpoint ? { endpoint, forcePathStyle } : {}),
     };
-    const read =
-      object.size !== undefined && object.size > maxBodyBytes
-        ? { tooLarge: object.size }
-        : await objects.fetch(reference, { maxBytes: maxBodyBytes, signal: stopping.signal });
+    let read;
+    try {
+      read =
+        object.size !== undefined && object.size > maxBodyBytes
+          ? { tooLarge: object.size }
+          : await objects.fetch(reference, { maxBytes: maxBodyBytes, signal: abandoning.signal });
+    } catch (err) {
+      // A missing bucket, a denied read, bad credentials: every file of the queue waits on a fix.
+      const problem = queueProblem(err, 'bucket');
+      if (!problem.lasting) throw err;
+      failing('bucket', problem, { bucket });
+      return 'left';
+    }
+    readable('bucket');
     if ('gone' in read) {
-      // Deleted, or replaced by another object (whose own notification comes): no retry could read it.
-      logger.warn({ bucket, key, reason: read.gone }, 'the log file is no longer in the bucket: nothing to read, message deleted');
-      return true;
+      // Deleted, replaced by another object (whose own notification comes; S3 answers 412 to the
+      // ETag this one had), or frozen: no retry could read it. objects.ts names the S3 error first.
+      const replaced = read.gone.startsWith('PreconditionFailed');
+      logger.warn(
+        { bucket, key, reason: read.gone },
+        replaced
+          ? 'the log file was replaced by another object under its key (whose own notification is read): nothing to read, message deleted'
+          : 'the log file is no longer in the bucket: nothing to read, message deleted',
+      );
+      return 'done';
     }
     if ('tooLarge' in read) {
       // A setting can fix it: left for the queue's redrive policy, then redriven once the bound is raised.
       logger.error({ bucket, key, bytes: read.tooLarge, maxBodyBytes }, `the log file is larger than intake.sources.${SOURCE}.maxBodyBytes: left on the queue`);
-      return false;
+      return 'left';
     }
     const record = await archive.put({ source: SOURCE, body: read.body, contentType: read.contentType ?? 'application/octet-stream', headers: {}, object: reference });
     const meta = await archive.findMeta(record.id);
     // A record rejected for a bound comes back with its message: the bound may have been raised since.
     if (meta?.dispatchedAt || (meta?.rejected && !boundCrossed(meta.rejected))) {
       logger.debug({ bucket, key, archiveId: record.id }, 'the log file was delivered before: message deleted, nothing dispatched');
-      return true;
+      return 'done';
     }
     const outcome = await delivery.deliver({ ...record, source: SOURCE }, read.body);
     if ('rejected' in outcome) {
@@ -103,29 +163,34 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
         // bound is raised. The record is marked rejected meanwhile, so the sweeper does not decode it
         // again on every pass; delivered later, it is marked dispatched instead.
         logger.error({ bucket, key, archiveId: record.id, reason: outcome.rejected }, `the log file is past ${bound}: left on the queue`);
-        return false;
+        return 'left';
       }
       logger.warn({ bucket, key, archiveId: record.id, reason: outcome.rejected }, 'the log file can never be read: archived as rejected, message deleted');
-      return true;
+      return 'done';
     }
-    return outcome.alerts.every((alert) => alert.dispatched);
+    const dispatched = outcome.alerts.filter((alert) => alert.dispatched).length;
+    logger.info({ bucket, key, archiveId: record.id, alerts: outcome.alerts.length, dispatched, unmatched: outcome.unmatched ?? 0 }, 'log file read');
+    return dispatched === outcome.alerts.length ? 'done' : 'undispatched';
   }
 
-  /** True when the message can be deleted. */
-  async function settle(message: Message): Promise<boolean> {
+  /** `done` when the message can be deleted; otherwise the first reason it cannot. */
+  async function settle(message: Message): Promise<FileOutcome> {
     const notification = parseNotification(message.Body ?? '');
     if ('malformed' in notification) {
       logger.warn({ messageId: message.MessageId, reason: notification.malformed }, 'not an S3 event notification: message deleted');
-      return true;
+      return 'done';
     }
-    if ('test' in notification) return true;
+    if ('test' in notification) return 'done';
     if (notification.unreadable) {
       logger.warn({ messageId: message.MessageId, reasons: notification.unreadable }, 'records of the notification that name no readable object skipped; its other objects are read');
     }
-    let done = true;
+    let settled: FileOutcome = 'done';
     // One after the other: a notification names one object in practice, and each file has its own place in the decoding bound.
-    for (const object of notification.objects) done = (await readLogFile(object)) && done;
-    return done;
+    for (const object of notification.objects) {
+      const outcome = await readLogFile(object);
+      if (settled === 'done') settled = outcome;
+    }
+    return settled;
   }
 
   async function handle(message: Message): Promise<void> {
@@ -137,13 +202,12 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
       });
     }, (visibilitySeconds * 1000) / 3);
     try {
-      if (await settle(message)) {
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
-      } else {
-        logger.info({ messageId }, 'not every alert was dispatched: the message comes back after its visibility timeout');
-      }
+      const settled = await settle(message);
+      if (settled === 'done') await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
+      // A file left for a reason of its own has said it; this is the other case.
+      else if (settled === 'undispatched') logger.info({ messageId }, 'not every alert was dispatched: the message comes back after its visibility timeout');
     } catch (err) {
-      if (stopping.signal.aborted) logger.info({ messageId }, 'stopped before the message was done: it comes back after its visibility timeout');
+      if (abandoning.signal.aborted) logger.info({ messageId }, 'stopped before the message was done: it comes back after its visibility timeout');
       else logger.warn({ err, messageId }, 'message not done: it comes back after its visibility timeout');
     } finally {
       clearInterval(heartbeat);
@@ -171,10 +235,11 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
         );
         messages = answer.Messages ?? [];
         failures = 0;
+        readable('queue');
       } catch (err) {
         if (stopping.signal.aborted) return;
         failures += 1;
-        logger.warn({ err }, 'the queue could not be read; trying again');
+        failing('queue', queueProblem(err));
         await delay(Math.min(MAX_RETRY_MS, 1000 * 2 ** (failures - 1)), undefined, { signal: stopping.signal }).catch(() => undefined);
         continue;
       }
@@ -191,8 +256,15 @@ export async function startS3QueueConsumer(settings: S3QueueSettings, deps: S3Qu
     async stop() {
       stopping.abort();
       await polling;
+      const grace = setTimeout(() => abandoning.abort(), STOP_GRACE_MS);
       await Promise.allSettled([...inFlight]);
+      clearTimeout(grace);
       sqs.destroy();
+    },
+    health() {
+      const { queue: receiving, bucket } = states;
+      const problem = receiving.problem ?? bucket.problem;
+      return [{ queue, status: problem ? 'failing' : receiving.status, ...(problem ? { error: problem.code } : {}) }];
     },
   };
 }
