@@ -35,7 +35,7 @@ export function createActivities({ tracker, labels, intel, inventory, probe, scr
     ...createContextActivities(inventory),
     ...createExposureActivities(probe.settings, probe.scope, { screenshots }),
     ...createWatchActivities(watch),
-    ...createCorrelationActivities({ client, tracker }),
+    ...createCorrelationActivities({ client, tracker, suppressLabel: labels.suppress }),
   };
 }
 

@@ -5,7 +5,10 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import { INVESTIGATE_ALERT, issueChanged, type CarriedInvestigation, type IssueChange } from '../lib/investigation';
 import { resumes } from '../lib/investigation-state';
 import { investigationSummary } from '../lib/render/alert-summary';
-import { alertSearchAttributes } from '../lib/search-attributes';
+import { alertSearchAttributes, vigilSearchAttributeKeys } from '../lib/search-attributes';
+
+/** Vigil's own attributes only: the server's (a patch's change versions) are not the start's to set. */
+const vigilNames = new Set(vigilSearchAttributeKeys.map(({ name }) => name));
 
 /** `resumed`: the investigation had ended, and starts again where it stopped to look again. */
 export type SignalIssueChange = (workflowId: string, change: IssueChange) => Promise<'signalled' | 'resumed' | 'not running'>;
@@ -38,14 +41,20 @@ export function createIssueSignaller(client: Client, { taskQueue, timeoutMs }: I
         throw err;
       }
       if (!carried?.alert || !carried.progress || !resumes(carried.progress, change)) return 'not running';
+      // What the last run carried (its issue, its state, what the inventory resolved it to, its
+      // title): correlation and routing find it by these, as they found the run before.
+      const last = await handle.describe();
+      const carriedOver = last.typedSearchAttributes.getAll().filter(({ key }) => vigilNames.has(key.name));
+      const kept = new Set(carriedOver.map(({ key }) => key.name));
       await client.workflow.signalWithStart(INVESTIGATE_ALERT, {
         workflowId,
         taskQueue,
         args: [carried],
         signal: issueChanged,
         signalArgs: [change],
-        typedSearchAttributes: alertSearchAttributes(carried.alert),
+        typedSearchAttributes: [...alertSearchAttributes(carried.alert).filter(({ key }) => !kept.has(key.name)), ...carriedOver],
         staticSummary: investigationSummary(carried.alert),
+        ...(last.memo ? { memo: last.memo } : {}),
       });
       return 'resumed';
     });

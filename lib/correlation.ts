@@ -38,8 +38,9 @@ export function linkRelated(progress: InvestigationProgress, found: readonly Rel
 }
 
 /** Each reported actor's verdict, the latest per actor, for the body. */
-export function recordVerdicts(progress: InvestigationProgress, reports: readonly Pick<ActorReport, 'target' | 'verdict'>[]): void {
+export function recordVerdicts(progress: InvestigationProgress, reports: readonly Pick<ActorReport, 'target' | 'verdict' | 'notChecked'>[]): void {
   const verdicts = new Map((progress.actorVerdicts ?? []).map((entry) => [entry.actor, entry.verdict]));
-  for (const { target, verdict } of reports) verdicts.set(target.value, verdict);
+  // An actor past the check's share has no verdict yet: a later check gives it one.
+  for (const { target, verdict, notChecked } of reports) if (!notChecked) verdicts.set(target.value, verdict);
   progress.actorVerdicts = [...verdicts].map(([actor, verdict]) => ({ actor, verdict })).slice(-REMEMBERED_VERDICTS);
 }

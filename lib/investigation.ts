@@ -68,6 +68,8 @@ export interface InvestigationProgress {
   lastCheck?: string;
   /** Other investigations about the same resource or actor, as linked so far (bounded). */
   related?: RelatedInvestigation[];
+  /** When the watch's next timed re-check is due (carried across continue-as-new). */
+  nextCheckDue?: string;
   /** A digest of the body last written to the issue: an unchanged body is not written again. */
   bodyDigest?: string;
 }

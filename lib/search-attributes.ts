@@ -5,6 +5,8 @@ import {
   SearchAttributeType,
   type SearchAttributePair,
 } from '@temporalio/common';
+import ipaddr from 'ipaddr.js';
+import murmurHash3 from 'murmurhash3js-revisited';
 import type { Actors, NormalizedAlert, ResourceRef } from './alert';
 import type { ResourceContext } from './context';
 
@@ -35,22 +37,65 @@ export const VigilActors = defineSearchAttributeKey('VigilActors', SearchAttribu
 
 /** The issue's number, set once it is opened: what a related investigation links to without reading this one. */
 export const VigilIssue = defineSearchAttributeKey('VigilIssue', SearchAttributeType.KEYWORD);
-/** `open` or `closed`, as the investigation last knew its issue: only open ones take others' alerts. */
+/**
+ * `open` or `closed`, as the investigation last knew its issue, or `suppressed` while it is silenced
+ * (whatever its state): only open ones take others' alerts.
+ */
 export const VigilIssueState = defineSearchAttributeKey('VigilIssueState', SearchAttributeType.KEYWORD);
 
-export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure, VigilFailure, VigilResources, VigilActors, VigilIssue, VigilIssueState];
+/**
+ * The alerts of other identities merged into this investigation, as `<source>/<fingerprint>`
+ * (`mergedKeyword`): where their resolutions are sent, since they have no investigation of their own.
+ */
+export const VigilMerged = defineSearchAttributeKey('VigilMerged', SearchAttributeType.KEYWORD_LIST);
+
+// SQL visibility takes at most 10 Keyword and 3 KeywordList custom attributes per namespace: this is all of them.
+export const vigilSearchAttributeKeys = [VigilSource, VigilSeverity, VigilKind, VigilFingerprint, VigilVerdict, VigilAccount, VigilExposure, VigilFailure, VigilResources, VigilActors, VigilIssue, VigilIssueState, VigilMerged];
 
 /** The memo key where dispatch keeps the issue's title, so that related investigations link by it. */
 export const TITLE_MEMO = 'vigilTitle';
 
-/** Values kept per list: an alert naming thousands of resources still fits Temporal's limits. */
-const MAX_LIST_VALUES = 50;
-/** Temporal caps a keyword's size; a longer id (a rare ARN) is cut, which only weakens its matching. */
-const MAX_KEYWORD_CHARS = 500;
-const keywords = (values: string[]) => [...new Set(values.map((value) => value.slice(0, MAX_KEYWORD_CHARS)))].slice(0, MAX_LIST_VALUES);
+/**
+ * Temporal refuses a search attribute value over 2 KB (the JSON of the whole list, measured in
+ * bytes): a start is refused and an upsert fails the workflow task. Each list keeps what fits
+ * within this, earlier values first, leaving room for the server's own encoding.
+ */
+const MAX_LIST_BYTES = 1800;
+/** An id longer than this (a GCP path, an ARN) is kept as its start and a hash of the whole. */
+const MAX_KEYWORD_CHARS = 200;
+const KEPT_PREFIX_CHARS = 160;
+
+const utf8 = new TextEncoder();
+// The package ships types for its x86 hash only; its x64 128-bit hash is the same library.
+const { hash128 } = (murmurHash3 as unknown as { x64: { hash128(bytes: Uint8Array): string } }).x64;
+
+/**
+ * A long id as its first characters and a 128-bit hash of the whole: equal ids stay equal, so they
+ * still match, and the value stays small. Not a cryptographic hash: whoever could craft a colliding
+ * id could name the real one in an alert just as well. Runs in workflow code, hence no node:crypto.
+ */
+export function boundedKeyword(value: string): string {
+  return value.length <= MAX_KEYWORD_CHARS ? value : `${value.slice(0, KEPT_PREFIX_CHARS)}~${hash128(utf8.encode(value))}`;
+}
+
+/** Distinct values, each bounded, as many as fit within Temporal's limit on one value (in order). */
+function keywords(values: readonly string[]): string[] {
+  const kept: string[] = [];
+  let bytes = 2; // `[]`
+  for (const value of new Set(values.map(boundedKeyword))) {
+    const size = utf8.encode(JSON.stringify(value)).length + (kept.length > 0 ? 1 : 0);
+    if (bytes + size > MAX_LIST_BYTES) break;
+    kept.push(value);
+    bytes += size;
+  }
+  return kept;
+}
 
 /** Both lists as one, within the bound (`a` first): what the workflow upserts when a repeat names more. */
 export const mergeKeywords = (a: readonly string[], b: readonly string[]): string[] => keywords([...a, ...b]);
+
+/** How an alert's identity is kept in `VigilMerged`. */
+export const mergedKeyword = (alert: Pick<NormalizedAlert, 'source' | 'fingerprint'>): string => boundedKeyword(`${alert.source}/${alert.fingerprint}`);
 
 /** `<type>:<id>` of each resource: what correlation matches on. */
 export const resourceKeywords = (resources: readonly ResourceRef[]): string[] => keywords(resources.map(({ type, id }) => `${type}:${id}`));
@@ -75,9 +120,31 @@ export function contextResourceKeywords(context: Pick<ResourceContext, 'instance
 export const investigationResourceKeywords = (alert: Pick<NormalizedAlert, 'resources'>, context?: Pick<ResourceContext, 'instances' | 'rules'>): string[] =>
   keywords([...resourceKeywords(alert.resources), ...(context ? contextResourceKeywords(context) : [])]);
 
-/** `ip:<address>` and `principal:<name>` of each actor: what an actor's history is looked up by. */
+/**
+ * Addresses that name a different machine in every network (private, loopback, link-local, CGNAT,
+ * multicast, unspecified): two investigations sharing `10.0.0.5` need not share anything. The
+ * documentation ranges stay (ipaddr.js calls them reserved): tests and the demo use them as public.
+ */
+const LOCAL_RANGES = new Set(['unspecified', 'broadcast', 'multicast', 'linkLocal', 'loopback', 'carrierGradeNat', 'private', 'uniqueLocal']);
+const isLocalAddress = (ip: string) => {
+  if (!ipaddr.isValid(ip)) return false;
+  const address = ipaddr.process(ip); // An IPv4-mapped IPv6 address as the IPv4 one.
+  return LOCAL_RANGES.has(address.range());
+};
+/** The cloud acting on its own behalf (`ec2.amazonaws.com`, a Google service agent): in every account's alerts, about nothing in common. */
+const isServicePrincipal = (principal: string) =>
+  /\.amazonaws\.com$|^AWS Internal$|^AWSService\/|@gcp-sa-[\w-]+\.iam\.gserviceaccount\.com$|@cloudservices\.gserviceaccount\.com$/i.test(principal);
+
+/**
+ * `ip:<address>` and `principal:<name>` of each actor: what an actor's history is looked up by, and
+ * investigations are related by. Local addresses and the cloud's own service principals are left
+ * out: shared by unrelated investigations, they would link everything to everything.
+ */
 export const actorKeywords = (actors: Pick<Actors, 'ips' | 'principals'>): string[] =>
-  keywords([...actors.ips.map((ip) => `ip:${ip}`), ...actors.principals.map((principal) => `principal:${principal}`)]);
+  keywords([
+    ...actors.ips.filter((ip) => !isLocalAddress(ip)).map((ip) => `ip:${ip}`),
+    ...actors.principals.filter((principal) => !isServicePrincipal(principal)).map((principal) => `principal:${principal}`),
+  ]);
 
 export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
   const resources = resourceKeywords(alert.resources);
@@ -98,7 +165,7 @@ export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePa
  * come from alerts, and one holding a quote or a backslash is left out of the query (it is still
  * stored, so it only weakens matching) rather than escaped into it.
  */
-const literal = (value: string) => (/['"\\\p{Cc}]/u.test(value) ? undefined : `'${value}'`);
+export const literal = (value: string): string | undefined => (/['"\\\p{Cc}]/u.test(value) ? undefined : `'${value}'`);
 
 /** `VigilResources IN (…) OR VigilActors IN (…)` over the values that can be queried; undefined when none can. */
 export function relatedQuery({ resources, actors }: { resources: readonly string[]; actors: readonly string[] }): string | undefined {

@@ -47,6 +47,6 @@ export function createConfiguredDelivery(
   logger: Logger,
   { archive = createArchive(config), observe = (dispatch) => dispatch }: ConfiguredDeliveryOptions = {},
 ) {
-  const dispatch = createDispatcher(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
+  const dispatch = createDispatcher(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs, logger });
   return createDelivery({ archive, decoder: configuredDecoder(config), dispatch: observe(dispatch), logger });
 }

@@ -15,7 +15,7 @@ import { createSweepActivities } from '../activities/archive/sweep';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { createConfiguredDelivery } from './delivery';
-import { applySchedules, followScopes, runSchedulesNow } from './schedules';
+import { applySchedules, rescanFollower, runSchedulesNow } from './schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -60,7 +60,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
         inventory,
         tracker,
         labels: config.tracker.labels,
-        followScopes: (provider, scopes) => followScopes(client, config, provider, scopes),
+        rescans: rescanFollower(client, config),
       }),
     },
   });

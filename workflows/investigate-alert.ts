@@ -14,12 +14,14 @@ import { issueBodyState } from '../lib/render/issue-body';
 import {
   actorKeywords,
   investigationResourceKeywords,
+  mergedKeyword,
   mergeKeywords,
   VigilActors,
   VigilExposure,
   VigilFailure,
   VigilIssue,
   VigilIssueState,
+  VigilMerged,
   VigilResources,
   VigilSeverity,
   VigilVerdict,
@@ -31,6 +33,7 @@ const { collectContext, checkActors, correlate } = lookups;
 
 /** How long an investigation waits for repeats after the last one, when it is not watching. */
 const REPEAT_WINDOW = '10 minutes';
+const REPEAT_WINDOW_MS = 10 * 60_000;
 const NO_SCREENSHOT = 'no browser worker took it within 10 minutes, or it failed every attempt';
 
 export async function investigateAlert(carried?: CarriedInvestigation): Promise<CarriedInvestigation> {
@@ -47,8 +50,11 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   let ownFingerprint = carried?.alert.fingerprint;
   /** A related investigation told of itself, or something else the body shows changed. */
   let bodyStale = false;
-  const markIssueState = (state: 'open' | 'closed') => {
-    if (correlating && progress.issue && state !== progress.issueState) upsertSearchAttributes([{ key: VigilIssueState, value: state }]);
+  /** `suppressed` for a silenced issue, whatever its state: nothing is posted there, so nothing is routed there. */
+  const issueStateOf = (state: 'open' | 'closed' | undefined, suppressed: boolean) => (suppressed ? 'suppressed' : state);
+  const markIssueState = (state: 'open' | 'closed', suppressed = progress.suppressed) => {
+    const value = issueStateOf(state, suppressed);
+    if (correlating && progress.issue && value && value !== issueStateOf(progress.issueState, progress.suppressed)) upsertSearchAttributes([{ key: VigilIssueState, value }]);
   };
 
   setHandler(alertReceived, (alert) => {
@@ -60,7 +66,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   setHandler(progressQuery, () => progress);
   setHandler(issueChanged, (change) => {
     if (resumes(progress, change)) recheckRequested = true;
-    markIssueState(change.state);
+    markIssueState(change.state, change.suppressed);
     Object.assign(progress, { issueState: change.state, suppressed: change.suppressed });
   });
   setHandler(relatedFound, (related) => {
@@ -121,7 +127,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
 
   /** Who acted: the actors' addresses and domains against blocklists and threat intelligence. */
   const actorChecks = async (alerts: NormalizedAlert[], repeat?: string) => {
-    const { ips, domains, principals, checked } = newActors(progress, alerts);
+    const { ips, domains, principals, checked } = newActors(progress, alerts, patched('actor-shares'));
     // Alerts naming only principals were not checked before: histories recorded then do without.
     if (ips.length + domains.length === 0 && (principals.length === 0 || !patched('actor-principals'))) return;
     const reports = await orReported('checkActors', repeat ?? 'first', () => checkActors({ ips, domains, principals }));
@@ -143,17 +149,28 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   };
 
   /** What the merged alert names that the search attributes do not carry yet: added, then related. */
-  const relateNewKeywords = async (attempt: string) => {
+  const relateNewKeywords = async (attempt: string, context?: ResourceContext) => {
     if (!correlating) return;
     const carriedNow = workflowInfo().typedSearchAttributes;
     const before = { resources: carriedNow.get(VigilResources) ?? [], actors: carriedNow.get(VigilActors) ?? [] };
+    // Only what fits the lists counts as added: a full list is not looked up again at every re-check.
+    const resources = mergeKeywords(before.resources, investigationResourceKeywords(subject, context));
+    const actors = mergeKeywords(before.actors, actorKeywords(subject.actors));
     const added = {
-      resources: investigationResourceKeywords(subject).filter((keyword) => !before.resources.includes(keyword)),
-      actors: actorKeywords(subject.actors).filter((keyword) => !before.actors.includes(keyword)),
+      resources: resources.filter((keyword) => !before.resources.includes(keyword)),
+      actors: actors.filter((keyword) => !before.actors.includes(keyword)),
     };
-    if (added.resources.length > 0) upsertSearchAttributes([{ key: VigilResources, value: mergeKeywords(before.resources, added.resources) }]);
-    if (added.actors.length > 0) upsertSearchAttributes([{ key: VigilActors, value: mergeKeywords(before.actors, added.actors) }]);
+    if (added.resources.length > 0) upsertSearchAttributes([{ key: VigilResources, value: resources }]);
+    if (added.actors.length > 0) upsertSearchAttributes([{ key: VigilActors, value: actors }]);
     await relate(added, attempt);
+  };
+
+  /** Alerts of other identities merged here: listed, so that dispatch sends their resolutions here. */
+  const recordMerged = (alerts: NormalizedAlert[]) => {
+    if (!correlating) return;
+    const before = workflowInfo().typedSearchAttributes.get(VigilMerged) ?? [];
+    const merged = mergeKeywords(before, alerts.filter((alert) => alert.fingerprint !== ownFingerprint).map(mergedKeyword));
+    if (merged.length > before.length) upsertSearchAttributes([{ key: VigilMerged, value: merged }]);
   };
 
   /**
@@ -180,7 +197,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const { issue, suppressed, reopened, alreadyReported } = await openIssueForAlert({ alert: subject, workflowId });
     Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
     if (alreadyReported) return carry(); // A redelivery of what an earlier investigation reported.
-    if (correlating) upsertSearchAttributes([{ key: VigilIssue, value: String(issue.number) }, { key: VigilIssueState, value: 'open' }]);
+    if (correlating) upsertSearchAttributes([{ key: VigilIssue, value: String(issue.number) }, { key: VigilIssueState, value: issueStateOf('open', progress.suppressed)! }]);
     if (!progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
     reported(inbox.splice(0, 1));
 
@@ -209,6 +226,12 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   }
   progress.firstReportComplete = true;
   if (!carried) await refreshBody();
+  // A run carried from one recorded before correlation, or resumed by a person, may lack what
+  // correlation and routing find it by: set here, once.
+  if (carried && correlating && progress.issue && !workflowInfo().typedSearchAttributes.get(VigilIssue)) {
+    const state = issueStateOf(progress.issueState ?? 'open', progress.suppressed)!;
+    upsertSearchAttributes([{ key: VigilIssue, value: String(progress.issue.number) }, { key: VigilIssueState, value: state }]);
+  }
   const issue = progress.issue!;
 
   // 4. A re-check: context and probes again, compared with the last report on stable keys (the
@@ -217,7 +240,12 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   //    nothing when a step failed (then it does not count, and the next tries again).
   const recheck = async ({ resolving = false } = {}): Promise<'exposed' | 'clean' | 'unknown' | undefined> => {
     const attempt = `recheck/${(progress.watch?.checks ?? 0) + 1}`;
+    // The next timed re-check counts from this one, whatever asked for it (a resolution, a re-scan).
+    checkDueMs = undefined;
+    delete progress.nextCheckDue;
     const context = await orReported('collectContext', attempt, () => collectContext({ alert: subject }));
+    // What the inventory resolves the alert to now (a run from before correlation never carried it).
+    if (context) await relateNewKeywords(attempt, context);
     const examined = context && (await examine(context, attempt));
     if (!examined) return undefined;
     const { evidence } = examined;
@@ -262,6 +290,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
         await markSeverity({ issue, to: subject.severity });
         upsertSearchAttributes([{ key: VigilSeverity, value: subject.severity }]);
       }
+      recordMerged(sightings);
       const { occurrences, firstSeen, lastSeen } = recordDeliveries(progress, sightings);
       if (!progress.suppressed) await commentOccurrences({ ...run(), alert: subject, latest, occurrences, firstSeen: firstSeen!, lastSeen: lastSeen! });
       await actorChecks(sightings, occurrenceKey(latest));
@@ -285,9 +314,12 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   let checksThisRun = 0;
   /** When the watch's next re-check is due (workflow time); set once the run starts waiting for it. */
   let checkDueMs: number | undefined;
+  /** When an idle run ends (workflow time): only repeats put it off, not a related investigation's news. */
+  let quietUntilMs: number | undefined;
   for (;;) {
     if (inbox.length > 0) {
       await drainInbox();
+      quietUntilMs = undefined;
       continue;
     }
     const ending = watchEnding(progress.watch, { closed: isClosed(), suppressed: progress.suppressed, nowMs: Date.now(), maxAgeMs: policy.maxAgeMs });
@@ -303,11 +335,18 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     }
     // The watch's re-check is due a fixed time after the last one: repeats and related investigations
     // arriving in between wake the run without putting it off (runs recorded before waited afresh).
-    if (watching()) checkDueMs ??= Date.now() + policy.everyMs;
+    // Kept in the progress, so that a run continued as new keeps the time it was due.
+    if (watching() && checkDueMs === undefined) {
+      checkDueMs = correlating && progress.nextCheckDue ? Date.parse(progress.nextCheckDue) : Date.now() + policy.everyMs;
+      if (correlating) progress.nextCheckDue = new Date(checkDueMs).toISOString();
+    }
     const untilCheck = correlating && checkDueMs !== undefined ? Math.max(1, checkDueMs - Date.now()) : policy.everyMs;
+    if (watching()) quietUntilMs = undefined;
+    else quietUntilMs ??= Date.now() + REPEAT_WINDOW_MS;
+    const untilQuiet = correlating && quietUntilMs !== undefined ? Math.max(1, quietUntilMs - Date.now()) : REPEAT_WINDOW;
     const woken = await condition(
       () => inbox.length > 0 || recheckRequested || bodyStale || (watching() && (isClosed() || progress.suppressed)),
-      watching() ? untilCheck : REPEAT_WINDOW,
+      watching() ? untilCheck : untilQuiet,
     );
     if (inbox.length > 0) continue;
     if (bodyStale && !recheckRequested) {
@@ -316,7 +355,6 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     }
     if (recheckRequested || (!woken && watching())) {
       recheckRequested = false;
-      checkDueMs = undefined;
       if (subject.kind === 'exposure' && !isClosed()) {
         await recheck();
         checksThisRun += 1;

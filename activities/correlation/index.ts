@@ -2,17 +2,19 @@
 // Temporal's visibility (their search attributes), and tells each one about itself, so that both
 // issues link to each other. A running investigation is signalled and updates its own issue; an
 // ended one cannot, so its issue gets a keyed comment (the same comment however often it is told).
-import { heartbeat, sleep } from '@temporalio/activity';
+import { heartbeat, log, sleep } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { relatedFound, type IssueRef, type RelatedInvestigation } from '../../lib/investigation';
 import { relatedComment } from '../../lib/render/related';
-import { relatedQuery, TITLE_MEMO, VigilActors, VigilIssue, VigilKind, VigilResources, VigilSource } from '../../lib/search-attributes';
+import { literal, relatedQuery, TITLE_MEMO, VigilActors, VigilIssue, VigilKind, VigilResources, VigilSource } from '../../lib/search-attributes';
 import { listExecutions } from '../../lib/visibility';
 import type { Tracker } from '../tracker/types';
 
 export interface CorrelationDeps {
   client: Client;
   tracker: Tracker;
+  /** The suppress label: a silenced issue is not told. */
+  suppressLabel?: string;
   /**
    * How long after the first look to look again. Visibility is eventually consistent: two
    * investigations that start together may each miss the other once, but not both twice when this
@@ -31,19 +33,26 @@ export interface CorrelateInput {
   known: string[];
 }
 
-/** Executions read in one look (the first ones visibility lists; several runs of one count apart). */
+/**
+ * Executions read in one look (the first ones visibility lists; several runs of one count apart). A
+ * look that lists this many is about something too common to tell the others of.
+ */
 const MAX_RELATED = 20;
 
 interface Seen extends RelatedInvestigation {
   running: boolean;
 }
 
-export function createCorrelationActivities({ client, tracker, settleMs = 3000 }: CorrelationDeps) {
+export function createCorrelationActivities({ client, tracker, suppressLabel = 'vigil:suppress', settleMs = 3000 }: CorrelationDeps) {
   /** One look: the investigations with an issue that carry any of the keywords, newest run of each. */
-  async function look(query: string, input: CorrelateInput): Promise<Map<string, Seen>> {
+  async function look(query: string, input: CorrelateInput): Promise<{ found: Map<string, Seen>; crowded: boolean }> {
     const mine = new Set([...input.resources, ...input.actors]);
     const found = new Map<string, Seen & { started: number }>();
-    for (const execution of await listExecutions(client, `${query} AND ${VigilIssue.name} IS NOT NULL`, MAX_RELATED)) {
+    // Not itself, nor the runs that continued as new (their newest run is listed apart).
+    const self = literal(input.self.workflowId);
+    const others = `${self ? ` AND WorkflowId != ${self}` : ''} AND ExecutionStatus != 'ContinuedAsNew'`;
+    const listed = await listExecutions(client, `${query} AND ${VigilIssue.name} IS NOT NULL${others}`, MAX_RELATED);
+    for (const execution of listed) {
       const attributes = execution.typedSearchAttributes;
       const number = Number(attributes.get(VigilIssue));
       if (execution.workflowId === input.self.workflowId || input.known.includes(execution.workflowId) || !Number.isSafeInteger(number)) continue;
@@ -65,7 +74,7 @@ export function createCorrelationActivities({ client, tracker, settleMs = 3000 }
         started,
       });
     }
-    return found;
+    return { found, crowded: listed.length >= MAX_RELATED };
   }
 
   /**
@@ -85,8 +94,8 @@ export function createCorrelationActivities({ client, tracker, settleMs = 3000 }
         if (!(err instanceof WorkflowNotFoundError)) throw err; // It ended meanwhile: its issue is told instead.
       }
     }
-    const { state } = await tracker.getIssue(related.issue.number);
-    if (state === 'open') await tracker.upsertComment(related.issue.number, `related/${input.self.workflowId}`, relatedComment(self));
+    const { state, labels } = await tracker.getIssue(related.issue.number);
+    if (state === 'open' && !labels.includes(suppressLabel)) await tracker.upsertComment(related.issue.number, `related/${input.self.workflowId}`, relatedComment(self));
   }
 
   return {
@@ -100,10 +109,17 @@ export function createCorrelationActivities({ client, tracker, settleMs = 3000 }
       const first = await look(query, input);
       heartbeat();
       await sleep(settleMs);
-      const found = new Map([...first, ...(await look(query, input))]);
+      const second = await look(query, input);
+      const found = new Map([...first.found, ...second.found]);
+      // A keyword so common that a look fills up (a deploy role, a shared NAT address) would have
+      // every new investigation signal dozens of others, each rewriting its issue: linked here only.
+      const tellThem = !first.crowded && !second.crowded;
       for (const related of found.values()) {
         related.issue = refOf(related.issue.number, input.self.issue.url);
-        await tell(related, input);
+        if (!tellThem) continue;
+        // One that cannot be told (its issue deleted, a refused signal) is still linked here, and
+        // the others are still told: telling is best effort, each on its own.
+        await tell(related, input).catch((err: unknown) => log.warn('a related investigation could not be told', { workflowId: related.workflowId, err: (err as Error).message }));
         heartbeat();
       }
       return [...found.values()].map(({ running: _running, ...related }) => related);

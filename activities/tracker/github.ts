@@ -20,7 +20,7 @@ import {
   type GitHubClientOptions,
 } from './github-client';
 import type { IssueRef } from '../../lib/investigation';
-import type { EvidenceFile, EvidenceLink, IssueState, NewIssue, Tracker } from './types';
+import type { EvidenceFile, EvidenceLink, IssueState, ListedIssue, NewIssue, Tracker } from './types';
 
 export interface GitHubTrackerOptions extends GitHubClientOptions {
   /** The artifact store, where evidence goes when `settings.evidence.kind` is `url`. */
@@ -392,13 +392,29 @@ export function createGitHubTracker(settings: GitHubSettings, labels: LabelNames
         return { number: data.number, state: stateOf(data as GitHubIssue), labels: labelNamesOf(data as GitHubIssue) };
       }),
 
+    listOpenIssues: (label) =>
+      guarded(`listing the open issues labelled ${label}`, async (): Promise<ListedIssue[]> => {
+        const listed = (await octokit.paginate(octokit.rest.issues.listForRepo, { ...home, labels: labelName(label), state: 'open', per_page: 100 })) as GitHubIssue[];
+        const byFingerprint = new Map<string, ListedIssue>();
+        for (const issue of listed.sort((a, b) => a.number - b.number)) {
+          const marker = issue.pull_request ? undefined : parseIssueMarker(issue.body);
+          // The lowest number is the fingerprint's issue, as findIssue has it.
+          if (!marker || byFingerprint.has(marker.fingerprint)) continue;
+          const body = (issue.body ?? '').replace(issueMarker(marker.fingerprint, marker.workflowId), '').trimEnd();
+          byFingerprint.set(marker.fingerprint, { number: issue.number, state: 'open', labels: labelNamesOf(issue), fingerprint: marker.fingerprint, body });
+        }
+        return [...byFingerprint.values()];
+      }),
+
     replaceIssueBody: (number, body) =>
       guarded(`rewriting the body of issue #${number}`, () =>
         serialized(`body:${number}`, async () => {
           // The marker as the issue carries it: it is what finds the issue again by its fingerprint.
+          // The one the body ends with: an issue written before titles were broken may hold an
+          // alert's marker-like text earlier on.
           const { data } = await octokit.rest.issues.get({ ...home, issue_number: number });
           const current = (data as GitHubIssue).body ?? '';
-          const identity = parseIssueMarker(current);
+          const identity = parseIssueMarker(current.slice(current.lastIndexOf('<!-- vigil:issue ')));
           if (!identity) throw ApplicationFailure.nonRetryable(`issue #${number} has lost Vigil's hidden marker; its body is left as it is`, 'GitHubRejected');
           const text = withMarker(body, issueMarker(identity.fingerprint, identity.workflowId));
           if (text !== current) await octokit.rest.issues.update({ ...home, issue_number: number, body: text });

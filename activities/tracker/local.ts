@@ -8,7 +8,7 @@ import lockfile from 'proper-lockfile';
 import { readIfExists, writeFileAtomic } from '../../lib/files';
 import type { IssueRef } from '../../lib/investigation';
 import type { LocalIssue } from '../../lib/local-issues';
-import type { EvidenceLink, IssueState, NewIssue, Tracker } from './types';
+import type { EvidenceLink, IssueState, ListedIssue, NewIssue, Tracker } from './types';
 
 export interface LocalTrackerOptions {
   /** Folder holding the issues. */
@@ -137,6 +137,12 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
         });
         return { issue: refOf(number), created: true, state: 'open' as const };
       }),
+
+    async listOpenIssues(label): Promise<ListedIssue[]> {
+      return (await listIssues())
+        .filter((issue) => issue.state === 'open' && issue.labels.includes(label))
+        .map(({ number, state, labels, fingerprint, body }) => ({ number, state, labels, fingerprint, body }));
+    },
 
     async getIssue(number): Promise<IssueState> {
       const issue = await readIssue(number);

@@ -18,6 +18,12 @@ export interface IssueState {
   labels: string[];
 }
 
+/** An open issue as a listing gives it: what identifies it and the body Vigil last wrote. */
+export interface ListedIssue extends IssueState {
+  fingerprint: string;
+  body: string;
+}
+
 export interface EvidenceFile {
   /** A file name, unique within the issue (for example `screenshot-203.0.113.10-443.png`). */
   name: string;
@@ -41,6 +47,11 @@ export interface Tracker {
   /** The fingerprint's issue, or undefined: nothing is created (a coverage gap's issue, to close it once healed). */
   findIssue(fingerprint: string): Promise<IssueState | undefined>;
   getIssue(number: number): Promise<IssueState>;
+  /**
+   * Every open issue of Vigil's that carries the label, in one paginated listing (the coverage gaps
+   * reconciled once per discovery instead of one lookup per place).
+   */
+  listOpenIssues(label: string): Promise<ListedIssue[]>;
   /**
    * Replaces the issue's body (the one screen kept current), keeping what identifies the issue
    * (GitHub's hidden marker); writes nothing when the body is already that.

@@ -6,23 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../activities/archive/records';
 import { createGitHubTracker, fingerprintLabel, webUrlOf, type GitHubTrackerOptions } from '../../activities/tracker/github';
 import type { NewIssue } from '../../activities/tracker/types';
-import type { GitHubSettings, LabelNames } from '../../lib/config';
+import type { GitHubSettings } from '../../lib/config';
 import { commentMarker, issueMarker, parseCommentMarker, parseIssueMarker } from '../../lib/markers';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/github-server';
+import { defaultLabels } from '../helpers/labels';
 
 const token = 'ghp_test0123456789abcdefghijklmnopqrstuv';
-const labels: LabelNames = {
-  base: 'vigil',
-  sourcePrefix: 'source:',
-  severityPrefix: 'severity:',
-  kindPrefix: 'kind:',
-  attackPrefix: 'attack:',
-  exposureOpen: 'exposure:open',
-  exposureUnconfirmed: 'exposure:unconfirmed',
-  exposureRemediated: 'exposure:remediated',
-  failed: 'vigil:failed',
-  suppress: 'vigil:suppress',
-};
+const labels = defaultLabels;
 
 const ISSUES = '/repos/{owner}/{repo}/issues';
 const ISSUE = '/repos/{owner}/{repo}/issues/{issue_number}';

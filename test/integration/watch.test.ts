@@ -220,6 +220,22 @@ describe('watching an open exposure', () => {
     }
   });
 
+  it('counts the next timed re-check from a re-check the source asked for, not from the one before', async () => {
+    const watched = await startWatched({});
+    const handle = env.client.workflow.getHandle(watched.workflowId);
+    try {
+      await until(watched.progress, (progress) => progress.watch?.state === 'watching' && progress.nextCheckDue !== undefined);
+      await env.sleep('3h');
+      await handle.signal(alertReceived, { ...watched.alert, resolution: 'SCC state INACTIVE', archive: { ...watched.alert.archive, sha256: 'resolved-early' } });
+      await checks(watched, 1);
+      // Still exposed (disputed): the next re-check is due a full interval (4 h, a high alert) after this one.
+      const progress = await until(watched.progress, (current) => current.nextCheckDue !== undefined);
+      expect(Date.parse(progress.nextCheckDue!) - Date.parse(progress.lastCheck!)).toBeGreaterThanOrEqual(4 * 3_600_000 - 60_000);
+    } finally {
+      await watched.stop();
+    }
+  });
+
   it('stops watching when a person closes the issue', async () => {
     const watched = await startWatched({});
     try {
@@ -340,7 +356,8 @@ describe('what the watch knows, and what people and sources tell it', () => {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
       await handle.signal(alertReceived, resolved(1));
       await checks(watched, 1);
-      expect(headings(await watched.comments()).at(-1)).toBe('### Resolved at the source, but not here');
+      // Said once the re-check is counted (and the body rewritten): waited for, not raced.
+      await until(watched.comments, (comments) => headings(comments).at(-1) === '### Resolved at the source, but not here');
       expect((await watched.progress()).watch?.state).toBe('watching');
 
       for (const server of watched.servers) await watched.revoke(server);

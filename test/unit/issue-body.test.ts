@@ -8,7 +8,7 @@ import type { ResourceContext } from '../../lib/context';
 import { linkRelated, recordVerdicts } from '../../lib/correlation';
 import type { InvestigationProgress, RelatedInvestigation } from '../../lib/investigation';
 import { currentIssueBody, issueBodyState } from '../../lib/render/issue-body';
-import { contextResourceKeywords, investigationResourceKeywords, relatedQuery } from '../../lib/search-attributes';
+import { actorKeywords, contextResourceKeywords, investigationResourceKeywords, relatedQuery, resourceKeywords } from '../../lib/search-attributes';
 
 const markdown = new MarkdownIt({ html: true, linkify: true });
 
@@ -135,6 +135,30 @@ describe('correlation keywords', () => {
       "(VigilResources IN ('aws:ec2:instance:i-0abc') OR VigilActors IN ('ip:203.0.113.7'))",
     );
     expect(relatedQuery({ resources: ["it's"], actors: [] })).toBeUndefined();
+  });
+
+  it('leaves out actors every network or account has: local addresses, the cloud acting on its own', () => {
+    const ips = ['203.0.113.7', '10.0.0.5', '192.168.1.2', '172.16.0.9', '127.0.0.1', '100.64.0.1', 'fd00::1', '::ffff:10.1.1.1', '2001:db8::1'];
+    const principals = ['arn:aws:iam::111111111111:user/mallory', 'ec2.amazonaws.com', 'AWS Internal', 'service-123@gcp-sa-logging.iam.gserviceaccount.com', 'deployer@p.iam.gserviceaccount.com'];
+    expect(actorKeywords({ ips, principals })).toEqual([
+      'ip:203.0.113.7',
+      'ip:2001:db8::1',
+      'principal:arn:aws:iam::111111111111:user/mallory',
+      'principal:deployer@p.iam.gserviceaccount.com',
+    ]);
+  });
+
+  it('keeps each list within what Temporal takes for one value, a long id as its start and a hash of the whole', () => {
+    const long = (n: number) => `projects/${'p'.repeat(30)}/zones/europe-west1-b/instances/${'vm'.repeat(120)}-${n}`;
+    const keywords = resourceKeywords(Array.from({ length: 50 }, (_, n) => ({ type: 'gcp:compute:instance', id: long(n) })));
+    expect(Buffer.byteLength(JSON.stringify(keywords))).toBeLessThanOrEqual(1800);
+    expect(keywords.length).toBeGreaterThan(5);
+    expect(keywords.every((keyword) => keyword.length <= 200)).toBe(true);
+    // Equal ids, equal keywords; ids that differ only past the kept start, different ones.
+    expect(resourceKeywords([{ type: 'gcp:compute:instance', id: long(1) }])).toEqual([keywords[1]]);
+    expect(new Set(keywords).size).toBe(keywords.length);
+    // Multi-byte text counts by its bytes.
+    expect(Buffer.byteLength(JSON.stringify(actorKeywords({ ips: [], principals: Array.from({ length: 50 }, (_, n) => `é${'ü'.repeat(90)}${n}`) })))).toBeLessThanOrEqual(1800);
   });
 });
 
