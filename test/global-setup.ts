@@ -18,7 +18,7 @@ declare module 'vitest' {
   }
 }
 
-const TEST_NAMESPACES = Array.from({ length: 40 }, (_, n) => `vigil-test-${n}`);
+const TEST_NAMESPACES = Array.from({ length: 100 }, (_, n) => `vigil-test-${n}`);
 
 export default async function setup(project: TestProject) {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-test-temporal-'));

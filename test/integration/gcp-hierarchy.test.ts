@@ -131,8 +131,8 @@ describe('GCP hierarchy discovery over the Cloud Asset API', () => {
     // The deleted project is left out; the one Vigil may not read is a gap, with its reason. The
     // organization is a row of its own: what closes its gap once it can be listed again.
     expect(report.accounts).toEqual([
-      { provider: 'gcp', id: 'locked-proj', name: 'Locked', state: 'cannot list its assets (PERMISSION_DENIED)', reason: expect.stringContaining('does not have permission') },
-      { provider: 'gcp', id: 'organizations/100', state: 'ok', lastRead: expect.any(String) },
+      { provider: 'gcp', id: 'locked-proj', name: 'Locked', state: 'cannot list its assets (PERMISSION_DENIED)', reason: expect.stringContaining('does not have permission'), lastRead: null },
+      { provider: 'gcp', id: 'organizations/100', name: null, state: 'ok', lastRead: expect.any(String) },
       { provider: 'gcp', id: 'pay-prod', name: 'Payments (prod)', state: 'ok', lastRead: expect.any(String) },
       { provider: 'gcp', id: 'shared-host', name: 'Shared VPC host', state: 'ok', lastRead: expect.any(String) },
       { provider: 'gcp', id: 'shop-prod', name: 'Shop (prod)', state: 'ok', lastRead: expect.any(String) },
@@ -165,7 +165,7 @@ describe('GCP hierarchy discovery over the Cloud Asset API', () => {
     ]);
     expect(report.accounts).toEqual([
       { provider: 'gcp', id: 'lone-project', name: 'Lone project', state: 'ok', lastRead: expect.any(String) },
-      { provider: 'gcp', id: 'sandbox-old', name: 'Old sandbox', state: 'configured, but DELETE_REQUESTED' },
+      { provider: 'gcp', id: 'sandbox-old', name: 'Old sandbox', state: 'configured, but DELETE_REQUESTED', lastRead: null },
     ]);
     expect(report.gaps).toEqual([{ provider: 'gcp', account: 'sandbox-old', reason: 'configured, but DELETE_REQUESTED' }]);
     expect(report.scopes).toEqual(['projects/lone-project', 'projects/sandbox-old']);
