@@ -1,7 +1,7 @@
 // Every activity the main worker registers, built from a small deps object so tests can swap a
 // component for a real one of their own (another data folder, another tracker).
 import type { Client } from '@temporalio/client';
-import type { LabelNames, ProbeSettings, WatchSettings } from '../lib/config';
+import type { CorrelationSettings, LabelNames, ProbeSettings, WatchSettings } from '../lib/config';
 import type { BlobStore } from './archive/records';
 import { createContextActivities } from './context';
 import { createCorrelationActivities } from './correlation';
@@ -26,16 +26,17 @@ export interface ActivityDeps {
   watch: WatchSettings;
   /** For correlation: visibility queries, and signals to related investigations. */
   client: Client;
+  correlation: CorrelationSettings;
 }
 
-export function createActivities({ tracker, labels, intel, inventory, probe, screenshots, artifacts, watch, client }: ActivityDeps) {
+export function createActivities({ tracker, labels, intel, inventory, probe, screenshots, artifacts, watch, client, correlation }: ActivityDeps) {
   return {
     ...createReportActivities({ tracker, labels, artifacts }),
     ...createIntelActivities(intel),
     ...createContextActivities(inventory),
     ...createExposureActivities(probe.settings, probe.scope, { screenshots }),
     ...createWatchActivities(watch),
-    ...createCorrelationActivities({ client, tracker, suppressLabel: labels.suppress }),
+    ...createCorrelationActivities({ client, tracker, suppressLabel: labels.suppress, settleMs: correlation.settleMs }),
   };
 }
 

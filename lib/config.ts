@@ -355,6 +355,17 @@ const discoverySchema = z.strictObject({
   every: duration.default('1h'),
 });
 
+const correlationSchema = z.strictObject({
+  /**
+   * How long after its first look for related investigations an investigation looks again.
+   * Visibility is eventually consistent: above twice the visibility store's lag (about a second for
+   * Elasticsearch), two investigations that start together find each other. 0 where visibility is
+   * immediate (the dev server's SQLite).
+   */
+  settleMs: z.int().min(0).max(60_000).default(3000),
+});
+export type CorrelationSettings = z.infer<typeof correlationSchema>;
+
 const detectionsSchema = z.strictObject({
   /**
    * Sigma rule files, or folders searched recursively for .yml and .yaml files (relative paths from
@@ -386,6 +397,8 @@ export const configSchema = z.strictObject({
   rescan: rescanSchema.prefault({}),
   /** The scheduled discovery of accounts and projects, and of the gaps in what Vigil can read. */
   discovery: discoverySchema.prefault({}),
+  /** How investigations about one resource or actor find each other (docs/correlation.md). */
+  correlation: correlationSchema.prefault({}),
   /** Rules of the team's own, beside the sources' built-in rules (docs/sigma.md). */
   detections: detectionsSchema.prefault({}),
 });

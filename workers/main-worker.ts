@@ -53,6 +53,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
         artifacts: createArtifactStore(config),
         watch: config.watch,
         client,
+        correlation: config.correlation,
       }),
       ...createSweepActivities({ archive, delivery }),
       ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery }),

@@ -71,6 +71,8 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     ...(options.sigma ? { detections: { sigma: options.sigma } } : {}),
     probe: { ...options.probe, ...loopbackOnlyProbes },
     screenshots: { enabled: options.browser ?? false },
+    // The dev server's SQLite visibility answers at once: a second look after a pause finds nothing more.
+    correlation: { settleMs: 0 },
   });
   const token = 'test-token-0123456789abcdef';
   const connection = await Connection.connect({ address: config.temporal.address });
