@@ -45,7 +45,7 @@ beforeAll(async () => {
     settings: async (dir) => {
       const inventoryFile = path.join(dir, 'inventory.json');
       const resource = (id: string, port: number) => ({ id, account: ACCOUNT, region: 'eu-west-1', addresses: ['127.0.0.1'], open: [{ name: id, ports: port }] });
-      await writeFile(inventoryFile, JSON.stringify({ resources: [resource('i-web-retried', portOf(retriedSite)), resource('i-web-failing', portOf(failingSite))] }));
+      await writeFile(inventoryFile, JSON.stringify({ resources: [resource('i-web-retried-1', portOf(retriedSite)), resource('i-web-retried-2', portOf(retriedSite)), resource('i-web-failing', portOf(failingSite))] }));
       return { inventory: { static: { files: [inventoryFile] } }, screenshots: { enabled: true, chromium: '/usr/bin/chromium', timeoutMs: 120_000 } };
     },
   });
@@ -102,7 +102,8 @@ async function evidenceOf(fingerprint: string) {
 
 describe('Chromium SIGKILLed mid-screenshot', () => {
   it('takes the screenshot again with a fresh Chromium, or reports it failed, and the investigation completes', async () => {
-    const retried = [exposureAlert('chromium-retried-1', 'i-web-retried', portOf(retriedSite)), exposureAlert('chromium-retried-2', 'i-web-retried', portOf(retriedSite))];
+    // Two machines: a second exposure of one machine would join the first's open investigation.
+    const retried = [exposureAlert('chromium-retried-1', 'i-web-retried-1', portOf(retriedSite)), exposureAlert('chromium-retried-2', 'i-web-retried-2', portOf(retriedSite))];
     const kills: Array<{ killed: number[]; left: string[] }> = [];
 
     // Killed once: the next attempt gets a fresh Chromium and the picture (taken before the next
