@@ -276,6 +276,12 @@ const probeSchema = z.strictObject({
   allowRanges: z.array(cidr).default([]),
   /** When set, nothing outside these ranges is ever contacted (tests and the demo use 127.0.0.0/8). */
   onlyRanges: z.array(cidr).default([]),
+  /**
+   * DNS servers that resolve the names of databases, load balancers and function URLs as the
+   * internet does (`1.1.1.1`, `9.9.9.9:53`); the system's resolver when empty. Set it where Vigil
+   * runs inside a VPC, whose resolver answers public names with private addresses.
+   */
+  resolvers: z.array(z.string().refine((text) => ipaddr.isValid(text.replace(/^\[(.*)\](:\d+)?$/, '$1').replace(/^([\d.]+):\d+$/, '$1')), 'expected a DNS server address, optionally with a port (9.9.9.9:53, [2620:fe::fe]:53)')).default([]),
   /** Addresses probed although no inventory confirms them (other clouds, on-premises). */
   extraTargets: z.array(cidr).default([]),
   concurrency: z.int().min(1).max(1024).default(256),

@@ -70,12 +70,66 @@ export interface ContextProblem {
   reason: string;
 }
 
+/** The kinds of resource beyond machines that can be public, each with its own way of proving it. */
+export const resourceClasses = ['storage', 'database', 'load-balancer', 'snapshot', 'serverless'] as const;
+export type ResourceClass = (typeof resourceClasses)[number];
+
+/**
+ * How an outsider would show a resource public, strictly within the probe scope. The inventory
+ * builds them; the exposure checks carry them out (activities/probe/proofs). A snapshot or image
+ * has none: its sharing attribute, read again by the inventory, is the proof.
+ */
+export type ResourceProof =
+  /** TCP and the service checks on a database's or load balancer's public name or address (web listeners also get a screenshot). */
+  | { kind: 'endpoint'; host: string; ports: number[] }
+  /** An unauthenticated HEAD, then GET, of a function URL or API stage (`https://…/`). */
+  | { kind: 'url'; url: string }
+  /**
+   * An anonymous list of the bucket and an anonymous metadata read (HEAD) of one object it lists,
+   * never its content, at the provider's endpoint (`baseUrl`, path-style: `<baseUrl>/<bucket>`).
+   */
+  | { kind: 'bucket'; provider: 'aws' | 'gcp'; bucket: string; baseUrl: string };
+
+/**
+ * A bucket, database, load balancer, snapshot or image, or serverless entry point, as its inventory
+ * read it, public or not: an alert about it, and its watch, see it turn private.
+ */
+export interface PublicResource {
+  provider: string;
+  class: ResourceClass;
+  /** In alerts' vocabulary (`ResourceRef.type`): `aws:s3:bucket`, `aws:rds:db-instance`, `gcp:storage:bucket`… */
+  type: string;
+  /** The id alerts use most: a bucket's name, `snap-…`, `ami-…`, an ARN, a GCP full resource name. */
+  id: string;
+  /** Other ids of the same resource (its ARN beside its name, a numeric id). */
+  aliases?: string[];
+  name?: string;
+  /** AWS account id or GCP project id. */
+  account?: string;
+  region?: string;
+  /** Whether its configuration lets anyone on the internet (or an account outside the organisation) reach it. */
+  public: boolean;
+  /**
+   * Why, one short sentence each, in the provider's terms (`the bucket policy allows s3:GetObject to
+   * everyone`, `shared with account 444455556666, outside the organisation`); why not when private
+   * (`Block Public Access (account) blocks public policies`). Compared run to run by the watch.
+   */
+  reasons: string[];
+  /** A few facts shown beside it (engine, endpoint, listeners, shared with): stable values only. */
+  facts: Record<string, string>;
+  /** What the exposure checks try from outside; empty when it is private. */
+  proofs: ResourceProof[];
+  tags: Record<string, string>;
+}
+
 export interface ResourceContext {
   /** The providers that were asked (none when no inventory is configured). */
   consulted: string[];
   instances: ContextInstance[];
   rules: ExposingRule[];
   exposures: Exposure[];
+  /** Buckets, databases, load balancers, snapshots and serverless entry points (absent in contexts recorded before they were read). */
+  resources?: PublicResource[];
   problems: ContextProblem[];
 }
 
@@ -97,6 +151,7 @@ export function mergeContexts(contexts: readonly (ProviderContext & { consulted?
       contexts.flatMap((c) => c.exposures),
       (e) => [e.instance, e.address, e.protocol, e.ports.from, e.ports.to, e.rule].join('\u0000'),
     ),
+    resources: unique(contexts.flatMap((c) => c.resources ?? []), (r) => `${r.provider}\u0000${r.type}\u0000${r.id}`),
     problems: unique(contexts.flatMap((c) => c.problems), (p) => `${p.provider}\u0000${p.scope}\u0000${p.reason}`),
   };
 }
@@ -107,7 +162,7 @@ export function mergeContexts(contexts: readonly (ProviderContext & { consulted?
  */
 export function inventoryFindings(context: ResourceContext): Finding[] {
   const rules = new Map(context.rules.map((rule) => [rule.id, rule]));
-  return context.exposures.map(({ instance, address, protocol, ports, rule }) => {
+  const exposures = context.exposures.map(({ instance, address, protocol, ports, rule }): Finding => {
     const range = ports.from === ports.to ? String(ports.from) : `${ports.from}-${ports.to}`;
     return {
       key: `inventory/${address}/${protocol}/${range}`,
@@ -117,4 +172,18 @@ export function inventoryFindings(context: ResourceContext): Finding[] {
       fields: { instance, rule: rules.get(rule)?.name ?? rule },
     };
   });
+  // Every resource read, public or not: one turning private is a change on the issue, not a silence.
+  const resources = (context.resources ?? []).map(
+    (resource): Finding => ({
+      key: `inventory/${resource.type}/${resource.id}`,
+      check: 'inventory',
+      target: resource.name && resource.name !== resource.id ? `${resource.name} (${resource.id})` : resource.id,
+      status: resource.public ? 'public' : 'private',
+      fields: { class: resource.class, why: resource.reasons.join('; ') },
+    }),
+  );
+  return [...exposures, ...resources];
 }
+
+/** Whether the context holds anything the internet reaches: an exposed machine or a public resource. */
+export const publiclyExposed = (context: ResourceContext): boolean => context.exposures.length > 0 || (context.resources ?? []).some((resource) => resource.public);

@@ -3,7 +3,8 @@
 // decides when to call them and does the I/O; these decide what the state becomes, so they are
 // tested without Temporal.
 import { occurrenceKey, type NormalizedAlert } from './alert';
-import type { ResourceContext } from './context';
+import { publiclyExposed, type ResourceContext } from './context';
+import type { Finding } from './finding';
 import type { PrincipalRef } from './intel';
 import type { ExposureState, InvestigationProgress, IssueChange, WatchProgress } from './investigation';
 
@@ -86,9 +87,22 @@ export function watchEnding(
 export type Evidence = 'exposed' | 'clean' | 'unknown';
 
 export function exposureEvidence(answered: boolean, context: ResourceContext): Evidence {
-  if (answered || context.exposures.length > 0) return 'exposed';
-  const inventoryTold = context.consulted.length > 0 && context.problems.length === 0 && context.instances.length > 0;
+  if (answered || publiclyExposed(context)) return 'exposed';
+  const read = context.instances.length + (context.resources?.length ?? 0);
+  const inventoryTold = context.consulted.length > 0 && context.problems.length === 0 && read > 0;
   return inventoryTold ? 'clean' : 'unknown';
+}
+
+/**
+ * Whether a public resource was reached as an outsider reaches it: a bucket or URL answered without
+ * credentials (a proof's `public` finding), or a snapshot or image whose sharing, read again, is
+ * public (its sharing is all there is to prove).
+ */
+export function provenPublic(findings: readonly Finding[], context: ResourceContext): boolean {
+  return (
+    findings.some((finding) => finding.check !== 'inventory' && finding.status === 'public') ||
+    (context.resources ?? []).some((resource) => resource.public && resource.class === 'snapshot')
+  );
 }
 
 /** The exposure's label: `open` when something answers, `none` when clean, else `unconfirmed`. */

@@ -26,7 +26,7 @@ export interface BrowserWorker {
 export async function createBrowserWorker({ config, connection, pool, logger = createLogger('browser-worker') }: BrowserWorkerOptions): Promise<BrowserWorker> {
   const settings = config.screenshots;
   // The same fence as the network probes: the browser reaches nothing they could not.
-  const scope = { allowRanges: config.probe.allowRanges, onlyRanges: config.probe.onlyRanges };
+  const scope = { allowRanges: config.probe.allowRanges, onlyRanges: config.probe.onlyRanges, resolvers: config.probe.resolvers };
   const browsers = pool ?? createBrowserPool({ settings, executablePath: settings.chromium ?? locatePrerequisite('chromium'), scope, logger });
   const worker = await Worker.create({
     connection,

@@ -7,7 +7,7 @@ import { emptyContext, inventoryFindings, type ResourceContext } from '../lib/co
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
 import { alertReceived, issueChanged, progressQuery, recheckNow, relatedFound, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
-import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, latestDelivery, newActors, recordDeliveries, resumes, startWatch, watchEnding } from '../lib/investigation-state';
+import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, provenPublic, latestDelivery, newActors, recordDeliveries, resumes, startWatch, watchEnding } from '../lib/investigation-state';
 import { linkRelated, recordVerdicts } from '../lib/correlation';
 import { issueTitle } from '../lib/render/alert-summary';
 import { issueBodyState } from '../lib/render/issue-body';
@@ -119,10 +119,11 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const open = findings.filter((finding) => finding.check === 'tcp' && finding.status === 'open').map((finding) => finding.target);
     progress.openEndpoints = open.slice(0, 100);
     progress.lastCheck = new Date().toISOString();
-    const evidence = exposureEvidence(open.length > 0, context);
+    const answered = open.length > 0 || provenPublic(findings, context);
+    const evidence = exposureEvidence(answered, context);
     // Watched while exposed, or while an inventory that was asked could not tell.
     const watchable = evidence === 'exposed' || (evidence === 'unknown' && context.consulted.length > 0);
-    return { report, screenshots, findings, evidence, watchable, state: exposureState(open.length > 0, evidence) };
+    return { report, screenshots, findings, evidence, watchable, state: exposureState(answered, evidence) };
   };
 
   /** Who acted: the actors' addresses and domains against blocklists and threat intelligence. */

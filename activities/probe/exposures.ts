@@ -2,8 +2,9 @@
 import type { NormalizedAlert } from '../../lib/alert';
 import type { ProbeSettings } from '../../lib/config';
 import type { ResourceContext } from '../../lib/context';
-import { createProbeActivities } from '.';
+import { activityContext, createProbeActivities } from '.';
 import { planTargets } from './plan';
+import { runProofs } from './proofs';
 import type { ProbeScope } from './scope';
 import type { ProbeReport } from './types';
 
@@ -18,7 +19,10 @@ export function createExposureActivities(settings: ProbeSettings, scope: ProbeSc
       const plan = planTargets(context, { addresses: alert.network.ips, ports: alert.network.ports }, settings, scope);
       // With probing off, every planned target comes back skipped, saying so.
       const report = await probeTargets({ targets: plan.targets });
-      return { ...report, skipped: [...plan.skipped, ...report.skipped], webPages: screenshots ? report.webPages : [] };
+      // Buckets and URLs asked for without credentials (databases and load balancers are swept above).
+      const signal = activityContext()?.cancellationSignal ?? new AbortController().signal;
+      const proofs = settings.enabled ? await runProofs(context, { scope, settings, signal }) : [];
+      return { ...report, findings: [...report.findings, ...proofs], skipped: [...plan.skipped, ...report.skipped], webPages: screenshots ? report.webPages : [] };
     },
   };
 }

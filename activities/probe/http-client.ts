@@ -51,8 +51,11 @@ function bareHost(url: URL): { host: string; isIp: boolean } {
   return { host, isIp: ipaddr.isValid(host) };
 }
 
-/** One GET of `url`, connecting to `address` (which must be in scope now). */
-function httpGet(url: URL, address: string, { scope, settings, signal }: CheckContext): Promise<HttpAnswer> {
+/**
+ * One request for `url` (a GET, or a HEAD where only the headers may be read), connecting to
+ * `address` (which must be in scope now). Nothing is sent but the method, the path and these headers.
+ */
+export function httpRequest(url: URL, address: string, { scope, settings, signal }: CheckContext, method: 'GET' | 'HEAD' = 'GET'): Promise<HttpAnswer> {
   const verdict = scopeVerdict(address, scope);
   if (!verdict.allowed) return Promise.reject(new OutOfScopeError(address, verdict.reason));
   const { host, isIp } = bareHost(url);
@@ -62,7 +65,7 @@ function httpGet(url: URL, address: string, { scope, settings, signal }: CheckCo
     host: address,
     port: url.port || (secure ? 443 : 80),
     path: `${url.pathname}${url.search}`,
-    method: 'GET',
+    method,
     headers: { host: url.host, 'user-agent': USER_AGENT, accept: '*/*', connection: 'close' },
     agent: false,
     signal: AbortSignal.any([signal, timeout]),
@@ -96,7 +99,7 @@ function httpGet(url: URL, address: string, { scope, settings, signal }: CheckCo
       response.on('end', finish);
       response.on('error', reject);
     });
-    request.on('error', (err) => reject(timeout.aborted && !signal.aborted ? new ProbeTimeoutError(`GET ${url.href}`, settings.serviceTimeoutMs) : err));
+    request.on('error', (err) => reject(timeout.aborted && !signal.aborted ? new ProbeTimeoutError(`${method} ${url.href}`, settings.serviceTimeoutMs) : err));
     request.end();
   });
 }
@@ -107,7 +110,7 @@ function httpGet(url: URL, address: string, { scope, settings, signal }: CheckCo
  */
 export async function httpFollow(start: URL, address: string, context: CheckContext): Promise<FollowedAnswer> {
   const hops: Hop[] = [];
-  const first = await httpGet(start, address, context);
+  const first = await httpRequest(start, address, context);
   let answer = first;
   while (isRedirect(answer.statusCode) && typeof answer.headers.location === 'string') {
     const current = new URL(answer.url);
@@ -127,7 +130,7 @@ export async function httpFollow(start: URL, address: string, context: CheckCont
       return { first, hops, final: answer, stopped: { url: next.href, reason: err.reason } };
     }
     hops.push({ url: answer.url, statusCode: answer.statusCode, location: next.href });
-    answer = await httpGet(next, nextAddress, context);
+    answer = await httpRequest(next, nextAddress, context);
   }
   return { first, hops, final: answer };
 }
@@ -149,7 +152,7 @@ export async function webGet(open: { address: string; port: number }, path: stri
   const ask = async (scheme: string) => {
     const url = new URL(`${scheme}://${host}:${open.port}${path}`);
     if (follow) return httpFollow(url, open.address, context);
-    const answer = await httpGet(url, open.address, context);
+    const answer = await httpRequest(url, open.address, context);
     return { first: answer, hops: [], final: answer };
   };
   let firstError: unknown;

@@ -14,7 +14,7 @@ import { endpoint, type CheckContext, type OpenPort, type ProbeReport, type Prob
 const HEARTBEAT_EVERY_MS = 1000;
 
 /** The running activity's context, or undefined when called as a plain function (tests, CLI). */
-function activityContext(): Context | undefined {
+export function activityContext(): Context | undefined {
   try {
     return Context.current();
   } catch {

@@ -4,6 +4,7 @@
 import type { PortRange } from '../../lib/alert';
 import type { ProbeSettings } from '../../lib/config';
 import type { ResourceContext } from '../../lib/context';
+import ipaddr from 'ipaddr.js';
 import { inRanges, scopeVerdict, type ProbeScope } from './scope';
 import { endpoint, type ProbeTarget, type SkippedTarget } from './types';
 
@@ -42,7 +43,8 @@ export function planTargets(
   const add = (target: ProbeTarget) => {
     const key = endpoint(target.address, target.port);
     if (targets.has(key)) return;
-    const verdict = scopeVerdict(target.address, scope);
+    // A name (a database's or load balancer's endpoint) is resolved and checked when it is probed.
+    const verdict = ipaddr.isValid(target.address) ? scopeVerdict(target.address, scope) : ({ allowed: true } as const);
     if (verdict.allowed) targets.set(key, target);
     else skip(key, verdict.reason);
   };
@@ -60,6 +62,14 @@ export function planTargets(
       continue;
     }
     addRange(exposure.address, exposure.ports, { instance: exposure.instance, rule: exposure.rule });
+  }
+
+  // Public databases and load balancers: their endpoints, as the inventory read them.
+  for (const resource of context.resources ?? []) {
+    if (!resource.public) continue;
+    for (const proof of resource.proofs) {
+      if (proof.kind === 'endpoint') for (const port of proof.ports) add({ address: proof.host, port, instance: resource.id });
+    }
   }
 
   const confirmed = new Set(context.instances.flatMap((instance) => [...instance.publicAddresses, ...instance.privateAddresses]));

@@ -1,7 +1,7 @@
 // Probing safety: the one place that decides whether Vigil may open a connection to an address.
 // Every probe and every browser request goes through it at connect time (after DNS, on every
 // redirect), so a crafted alert or a hostile redirect cannot turn Vigil into a scanner.
-import { lookup } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 
 export interface ProbeScope {
@@ -9,6 +9,12 @@ export interface ProbeScope {
   allowRanges: readonly string[];
   /** When not empty, a fence: no address outside these ranges is ever contacted, whatever else says. */
   onlyRanges: readonly string[];
+  /**
+   * DNS servers (`1.1.1.1`, `[2606:4700::1111]:53`) that resolve names as an outsider does; the
+   * system's resolver when unset. Inside a VPC the system's resolver answers a public database or
+   * load balancer name with its private address, which is not what the internet reaches.
+   */
+  resolvers?: readonly string[];
 }
 
 export type ScopeVerdict = { allowed: true } | { allowed: false; reason: string };
@@ -65,6 +71,21 @@ export class OutOfScopeError extends Error {
   }
 }
 
+/** Both families' addresses of `name` from the given DNS servers; a family with no record adds none. */
+async function resolveWith(servers: readonly string[], name: string): Promise<{ address: string }[]> {
+  const resolver = new Resolver({ timeout: 3000, tries: 2 });
+  resolver.setServers([...servers]);
+  const family = (records: Promise<string[]>) =>
+    records.catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENODATA') return [];
+      throw err;
+    });
+  const [v4, v6] = await Promise.allSettled([family(resolver.resolve4(name)), family(resolver.resolve6(name))]);
+  const found = [v4, v6].flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+  if (found.length === 0 && v4.status === 'rejected') throw v4.reason;
+  return found.map((address) => ({ address }));
+}
+
 /**
  * The address to connect to for `host` (an IP or a name), checked now: a name is resolved and the
  * first allowed address is returned, so the caller connects to exactly what was checked.
@@ -78,7 +99,7 @@ export async function resolveInScope(host: string, scope: ProbeScope): Promise<s
   }
   let addresses: { address: string }[];
   try {
-    addresses = await lookup(bare, { all: true, verbatim: true });
+    addresses = scope.resolvers?.length ? await resolveWith(scope.resolvers, bare) : await lookup(bare, { all: true, verbatim: true });
   } catch (err) {
     throw new OutOfScopeError(host, `does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
   }

@@ -231,6 +231,15 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
       return regions;
     },
 
+    /**
+     * The accounts Vigil covers, hand-listed and the organisation's (those left out by `exclude` too):
+     * sharing with one of them is not public. The organisation is listed first when it never was.
+     */
+    async ownAccounts(): Promise<ReadonlySet<string>> {
+      if (organization && !listing) await refreshMembers();
+      return new Set([...heldEntries().map((entry) => entry.account.id), ...excluded]);
+    },
+
     /** `<account>/<region>` of every account held whose regions are known. */
     scopes: (): string[] => scopesOf(heldEntries()),
 

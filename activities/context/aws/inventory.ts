@@ -22,6 +22,7 @@ import { createCoveredAccounts } from './covered-accounts';
 import { isRefusal, RoleAssumptionFailed, refusalReason } from './errors';
 import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './exposure';
 import { collectPages } from './pages';
+import { awsResourceReaders, type AwsRegionSession, type AwsResourceReader } from './resources';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { AwsInventorySettings } from '.';
 
@@ -236,16 +237,46 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
     return credentials;
   }
 
+  /** Every SDK client of an account and region shares this: its role's credentials, the endpoint, the retries. */
+  function clientConfigFor(account: AwsAccount, region: string): AwsRegionSession['clientConfig'] {
+    const credentials = account.useOwnCredentials ? options.credentials : roleCredentials(roleOf(account), region);
+    return { region, ...endpoint, ...retries, ...(credentials ? { credentials } : {}) };
+  }
+
   function clientFor(account: AwsAccount, region: string): EC2Client {
     const key = `${account.id}/${region}`;
     let client = clients.get(key);
     if (!client) {
-      const credentials = account.useOwnCredentials ? options.credentials : roleCredentials(roleOf(account), region);
-      client = new EC2Client({ region, ...endpoint, ...retries, ...(credentials ? { credentials } : {}) });
+      client = new EC2Client(clientConfigFor(account, region));
       clients.set(key, client);
     }
     return client;
   }
+
+  const sessionOf = (account: AwsAccount, region: string): AwsRegionSession => ({
+    account: account.id,
+    region,
+    clientConfig: clientConfigFor(account, region),
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    ownAccounts: () => covered.ownAccounts(),
+  });
+
+  /** One reader's resources in one account and region; a lasting refusal is a problem of that reader alone. */
+  async function readResources(account: AwsAccount, region: string, reader: AwsResourceReader, read: (session: AwsRegionSession) => Promise<ProviderContext['resources']>): Promise<ProviderContext> {
+    try {
+      return { ...nothing(), resources: await read(sessionOf(account, region)) };
+    } catch (err) {
+      if (!isRefusal(err) && !(err instanceof RoleAssumptionFailed)) throw err;
+      return problemContext(`account ${account.id} in ${region} (${reader.types.join(', ')})`, refusalReason(err));
+    }
+  }
+
+  /** The readers for the resources the alert names, each with its references. */
+  const namedResources = (query: ContextQuery) =>
+    awsResourceReaders.flatMap((reader) => {
+      const refs = query.resources.filter((ref) => reader.types.includes(ref.type));
+      return refs.length > 0 ? [{ reader, refs }] : [];
+    });
 
   async function readIn(account: AwsAccount, region: string, items: (reader: RegionReader) => Promise<RegionItems>): Promise<ProviderContext> {
     const scope = `account ${account.id} in ${region}`;
@@ -264,7 +295,9 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
     async collect(query) {
       if (query.provider !== 'aws') return nothing();
       const wanted = wantedBy(query);
-      if (Object.values(wanted).every((ids: string[]) => ids.length === 0)) return nothing();
+      const machines = Object.values(wanted).some((ids: string[]) => ids.length > 0);
+      const named = namedResources(query);
+      if (!machines && named.length === 0) return nothing();
       if (!query.account) return problemContext('aws', 'the alert names no AWS account');
       const entry = await covered.find(query.account);
       if (!entry) return problemContext(`account ${query.account}`, covered.notCovered(query.account));
@@ -274,14 +307,27 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
       } catch (err) {
         return problemContext(`account ${query.account}`, refusalReason(err));
       }
-      return mergeContexts(await Promise.all(regions.map((region) => readIn(entry.account, region, (reader) => readWanted(reader, wanted)))));
+      const reads = [
+        ...(machines ? regions.map((region) => readIn(entry.account, region, (reader) => readWanted(reader, wanted))) : []),
+        // A global reader (S3) reads once, from the first region; a regional one in each region.
+        ...named.flatMap(({ reader, refs }) =>
+          (reader.global ? regions.slice(0, 1) : regions).map((region) => readResources(entry.account, region, reader, (session) => reader.collect(session, refs))),
+        ),
+      ];
+      return mergeContexts(await Promise.all(reads));
     },
     scopes: () => covered.scopes(),
     async scan(scope) {
       const [id = '', region = ''] = scope.split('/');
       const entry = region ? await covered.find(id) : undefined;
       if (!entry) return problemContext(scope, `${scope} is not an <account>/<region> of ${covered.source}`);
-      return readIn(entry.account, region, (reader) => reader.everything());
+      // Global resources are scanned with the account's first region, so each is judged once.
+      const first = (await covered.regionsOf(entry).catch(() => [region]))[0] === region;
+      const readers = awsResourceReaders.filter((reader) => !reader.global || first);
+      return mergeContexts([
+        await readIn(entry.account, region, (reader) => reader.everything()),
+        ...(await Promise.all(readers.map((reader) => readResources(entry.account, region, reader, (session) => reader.scan(session))))),
+      ]);
     },
     discover: (known) => covered.discover(known?.scopes),
   };

@@ -1,0 +1,31 @@
+// The resource proofs by kind, and the run of every proof of the public resources in a context.
+// Adding one: a module exporting a `ProofCheck` (./types) and its entry below.
+import type { ResourceContext } from '../../../lib/context';
+import type { Finding } from '../../../lib/finding';
+import { mapConcurrent } from '../../../lib/concurrency';
+import type { CheckContext } from '../types';
+import type { ProofCheck, ProofKind } from './types';
+
+const proofChecks: { [Kind in ProofKind]?: ProofCheck<Kind> } = {};
+
+/** Proofs run at once: each is a request or two to one provider endpoint or URL. */
+const PROOF_CONCURRENCY = 8;
+
+/** Every proof of every public resource the context holds, except endpoints (swept with the TCP targets). */
+export async function runProofs(context: Pick<ResourceContext, 'resources'>, check: CheckContext): Promise<Finding[]> {
+  const runs = (context.resources ?? []).flatMap((resource) =>
+    resource.public ? resource.proofs.flatMap((proof) => (proof.kind === 'endpoint' ? [] : [{ resource, proof }])) : [],
+  );
+  const found = await mapConcurrent(runs, PROOF_CONCURRENCY, async ({ resource, proof }) => {
+    const proofCheck = proofChecks[proof.kind] as ProofCheck | undefined;
+    if (!proofCheck) return [];
+    try {
+      return await proofCheck.run(proof as never, resource, check);
+    } catch (err) {
+      check.signal.throwIfAborted();
+      const target = proof.kind === 'url' ? proof.url : `${proof.baseUrl}/${proof.bucket}`;
+      return [{ key: `${proof.kind}/${target}`, check: proof.kind, target, status: 'unknown', fields: { error: (err as Error).message ?? String(err) } }];
+    }
+  });
+  return found.flat();
+}
