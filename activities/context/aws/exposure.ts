@@ -85,7 +85,7 @@ export function interfaceAddresses(
 }
 
 /** A permission as a rule, with the address families it lets the internet reach. */
-interface Opening {
+export interface Opening {
   rule: ExposingRule;
   ports: PortRange;
   internet: { ipv4: boolean; ipv6: boolean };
@@ -139,7 +139,8 @@ function openingOf(group: SecurityGroup & { GroupId: string }, permission: IpPer
   };
 }
 
-function openingsOf(group: SecurityGroup, prefixLists: PrefixListEntries): Opening[] {
+/** Each ingress permission of the group as a rule (databases' and load balancers' groups are judged by it too). */
+export function openingsOf(group: SecurityGroup, prefixLists: PrefixListEntries): Opening[] {
   const { GroupId } = group;
   if (!GroupId) return [];
   return (group.IpPermissions ?? []).map((permission) => openingOf({ ...group, GroupId }, permission, prefixLists));

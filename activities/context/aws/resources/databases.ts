@@ -1,0 +1,284 @@
+// Databases that can be reached from the internet: RDS instances and Aurora (or Multi-AZ) clusters,
+// Redshift clusters, OpenSearch domains. One reader per service, so a service the role may not read
+// is a problem of that service alone. A database is public when AWS gives it a public address
+// (PubliclyAccessible) and one of its security groups opens its port to the internet; an
+// OpenSearch domain outside a VPC, when its access policy lets anyone in.
+import type { ResourceRef } from '../../../../lib/alert';
+import type { PublicResource } from '../../../../lib/context';
+import { collectPages } from '../pages';
+import { openPolicyReason } from './db-opensearch-policy';
+import { readGroupJudge, type GroupJudge } from './db-security-groups';
+import type { AwsRegionSession, AwsResourceReader } from './types';
+
+/** What the readers of RDS and Redshift take from AWS's answer, to judge it the same way. */
+interface NetworkedDatabase {
+  type: string;
+  id: string;
+  arn?: string;
+  engine?: string;
+  host?: string;
+  port?: number;
+  publiclyAccessible: boolean;
+  groups: string[];
+  tags: Record<string, string>;
+}
+
+// RDS and Redshift take 20 to 100 records per page.
+const recordsPerPage = (session: AwsRegionSession) => (session.pageSize ? { pageSize: Math.min(100, Math.max(20, session.pageSize)) } : {});
+// Filters rather than identifiers: one that no longer exists matches nothing instead of failing the call.
+const filterValueLimit = 100;
+
+const unique = <T>(items: (T | undefined)[]) => [...new Set(items.filter((item): item is T => item !== undefined))];
+const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+/** The name at the end of an ARN (`arn:aws:rds:…:db:orders`, `arn:aws:es:…:domain/search`), or the name as given. */
+const nameOf = (id: string) => (id.startsWith('arn:') ? (id.split(/[:/]/).pop() ?? id) : id);
+/** The ARN partition of a region, for the ARNs AWS does not answer (Redshift clusters, classic load balancers). */
+export const partitionOf = (region: string) => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+const tagsOf = (tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).flatMap(({ Key, Value }) => (Key ? [[Key, Value ?? '']] : [])));
+
+/** The judgement shared by RDS and Redshift: a public address, and a group opening the port to the internet. */
+function judgeNetworked(session: AwsRegionSession, db: NetworkedDatabase, judge: GroupJudge): PublicResource {
+  const endpoint = db.host && db.port !== undefined ? `${db.host}:${db.port}` : undefined;
+  const groups = db.groups.join(', ');
+  const openings = db.publiclyAccessible && db.host && db.port !== undefined ? judge.opening(db.groups, db.port) : [];
+  const reasons = !db.publiclyAccessible
+    ? ['not publicly accessible: AWS gives it no public address']
+    : !endpoint
+      ? ['publicly accessible, but it has no endpoint yet']
+      : openings.length > 0
+        ? openings.map((opening) => `publicly accessible, and ${opening}`)
+        : [`publicly accessible, but none of its security groups (${groups || 'none'}) opens ${db.port}/tcp to the internet`];
+  const isPublic = openings.length > 0;
+  return {
+    provider: 'aws',
+    class: 'database',
+    type: db.type,
+    id: db.id,
+    ...(db.arn ? { aliases: [db.arn] } : {}),
+    name: db.id,
+    account: session.account,
+    region: session.region,
+    public: isPublic,
+    reasons,
+    facts: {
+      ...(db.engine ? { engine: db.engine } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      'publicly accessible': db.publiclyAccessible ? 'yes' : 'no',
+      'security groups': groups || 'none',
+    },
+    proofs: isPublic ? [{ kind: 'endpoint', host: db.host!, ports: [db.port!] }] : [],
+    tags: db.tags,
+  };
+}
+
+async function judgeAll(session: AwsRegionSession, databases: NetworkedDatabase[]): Promise<PublicResource[]> {
+  // Only the groups of databases with a public address matter; read once for them all.
+  const judge = await readGroupJudge(session, databases.filter((db) => db.publiclyAccessible).flatMap((db) => db.groups));
+  return databases.map((db) => judgeNetworked(session, db, judge));
+}
+
+async function rds(session: AwsRegionSession) {
+  const sdk = await import('@aws-sdk/client-rds');
+  const paging = { client: new sdk.RDSClient(session.clientConfig), ...recordsPerPage(session) };
+  return {
+    /** Instances matching the filter values (identifiers or ARNs, cluster ids for `db-cluster-id`), or all of them. */
+    async instances(filter?: { name: 'db-instance-id' | 'db-cluster-id'; values: string[] }) {
+      if (!filter) return collectPages(sdk.paginateDescribeDBInstances(paging, {}), (page) => page.DBInstances);
+      const read = await Promise.all(
+        chunks(filter.values, filterValueLimit).map((Values) =>
+          collectPages(sdk.paginateDescribeDBInstances(paging, { Filters: [{ Name: filter.name, Values }] }), (page) => page.DBInstances),
+        ),
+      );
+      return read.flat();
+    },
+    async clusters(values?: string[]) {
+      if (!values) return collectPages(sdk.paginateDescribeDBClusters(paging, {}), (page) => page.DBClusters);
+      const read = await Promise.all(
+        chunks(values, filterValueLimit).map((Values) =>
+          collectPages(sdk.paginateDescribeDBClusters(paging, { Filters: [{ Name: 'db-cluster-id', Values }] }), (page) => page.DBClusters),
+        ),
+      );
+      return read.flat();
+    },
+  };
+}
+
+const idsOf = (refs: readonly ResourceRef[]) => unique(refs.map((ref) => ref.id));
+
+const rdsInstances: AwsResourceReader = {
+  types: ['aws:rds:db-instance'],
+  collect: (session, refs) => readInstances(session, idsOf(refs)),
+  scan: (session) => readInstances(session),
+};
+
+async function readInstances(session: AwsRegionSession, ids?: string[]): Promise<PublicResource[]> {
+  if (ids?.length === 0) return [];
+  const api = await rds(session);
+  // Aurora members too: each has an instance endpoint of its own beside its cluster's.
+  const instances = await api.instances(ids && { name: 'db-instance-id', values: ids });
+  return judgeAll(
+    session,
+    instances.flatMap((db) =>
+      db.DBInstanceIdentifier
+        ? [
+            {
+              type: 'aws:rds:db-instance',
+              id: db.DBInstanceIdentifier,
+              arn: db.DBInstanceArn,
+              engine: db.Engine,
+              host: db.Endpoint?.Address,
+              port: db.Endpoint?.Port,
+              publiclyAccessible: db.PubliclyAccessible === true,
+              groups: unique((db.VpcSecurityGroups ?? []).map((group) => group.VpcSecurityGroupId)),
+              tags: tagsOf(db.TagList),
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
+const rdsClusters: AwsResourceReader = {
+  types: ['aws:rds:db-cluster'],
+  collect: (session, refs) => readClusters(session, idsOf(refs)),
+  scan: (session) => readClusters(session),
+};
+
+/**
+ * Aurora clusters (and Multi-AZ DB clusters): reached through the cluster endpoint, which leads to
+ * the writer; the cluster is publicly accessible when it says so (Multi-AZ) or a member instance is.
+ */
+async function readClusters(session: AwsRegionSession, ids?: string[]): Promise<PublicResource[]> {
+  if (ids?.length === 0) return [];
+  const api = await rds(session);
+  const clusters = await api.clusters(ids);
+  const memberIds = unique(clusters.flatMap((cluster) => (cluster.DBClusterMembers ?? []).map((member) => member.DBInstanceIdentifier)));
+  const members = memberIds.length > 0 ? await api.instances({ name: 'db-instance-id', values: memberIds }) : [];
+  const publicMembers = new Set(members.filter((db) => db.PubliclyAccessible).map((db) => db.DBInstanceIdentifier));
+  return judgeAll(
+    session,
+    clusters.flatMap((cluster) =>
+      cluster.DBClusterIdentifier
+        ? [
+            {
+              type: 'aws:rds:db-cluster',
+              id: cluster.DBClusterIdentifier,
+              arn: cluster.DBClusterArn,
+              engine: cluster.Engine,
+              host: cluster.Endpoint,
+              port: cluster.Port,
+              publiclyAccessible: cluster.PubliclyAccessible === true || (cluster.DBClusterMembers ?? []).some((member) => publicMembers.has(member.DBInstanceIdentifier)),
+              groups: unique((cluster.VpcSecurityGroups ?? []).map((group) => group.VpcSecurityGroupId)),
+              tags: tagsOf(cluster.TagList),
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
+const redshiftClusters: AwsResourceReader = {
+  types: ['aws:redshift:cluster'],
+  collect: (session, refs) => readRedshift(session, idsOf(refs).map(nameOf)),
+  scan: (session) => readRedshift(session),
+};
+
+async function readRedshift(session: AwsRegionSession, names?: string[]): Promise<PublicResource[]> {
+  const sdk = await import('@aws-sdk/client-redshift');
+  const client = new sdk.RedshiftClient(session.clientConfig);
+  const paging = { client, ...recordsPerPage(session) };
+  // Redshift filters by one identifier at a time, and answers ClusterNotFound for one that is gone.
+  const clusters = names
+    ? (
+        await Promise.all(
+          unique(names).map(async (ClusterIdentifier) => {
+            try {
+              return (await client.send(new sdk.DescribeClustersCommand({ ClusterIdentifier }))).Clusters ?? [];
+            } catch (err) {
+              if (err instanceof sdk.ClusterNotFoundFault) return [];
+              throw err;
+            }
+          }),
+        )
+      ).flat()
+    : await collectPages(sdk.paginateDescribeClusters(paging, {}), (page) => page.Clusters);
+  return judgeAll(
+    session,
+    clusters.flatMap((cluster) =>
+      cluster.ClusterIdentifier
+        ? [
+            {
+              type: 'aws:redshift:cluster',
+              id: cluster.ClusterIdentifier,
+              arn: `arn:${partitionOf(session.region)}:redshift:${session.region}:${session.account}:cluster:${cluster.ClusterIdentifier}`,
+              engine: 'redshift',
+              host: cluster.Endpoint?.Address,
+              port: cluster.Endpoint?.Port,
+              publiclyAccessible: cluster.PubliclyAccessible === true,
+              groups: unique((cluster.VpcSecurityGroups ?? []).map((group) => group.VpcSecurityGroupId)),
+              tags: tagsOf(cluster.Tags),
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
+const openSearchDomains: AwsResourceReader = {
+  types: ['aws:opensearch:domain'],
+  // A name OpenSearch would refuse as invalid (failing the whole call) cannot be a domain: left out.
+  collect: (session, refs) => readDomains(session, unique(idsOf(refs).map(nameOf)).filter((name) => /^[a-z][a-z0-9-]{2,27}$/.test(name))),
+  scan: (session) => readDomains(session),
+};
+
+// DescribeDomains takes at most 5 names; it leaves out a name that is not there.
+const domainsPerCall = 5;
+
+/** Domains outside a VPC have a public endpoint; their access policy decides who may use it. */
+async function readDomains(session: AwsRegionSession, names?: string[]): Promise<PublicResource[]> {
+  const sdk = await import('@aws-sdk/client-opensearch');
+  const client = new sdk.OpenSearchClient(session.clientConfig);
+  // ListDomainNames has no pages: it answers every domain at once.
+  const wanted = names ?? unique(((await client.send(new sdk.ListDomainNamesCommand({}))).DomainNames ?? []).map((domain) => domain.DomainName));
+  const domains = (
+    await Promise.all(chunks(wanted, domainsPerCall).map(async (DomainNames) => (await client.send(new sdk.DescribeDomainsCommand({ DomainNames }))).DomainStatusList ?? []))
+  ).flat();
+  return domains.flatMap((domain): PublicResource[] => {
+    if (!domain.DomainName) return [];
+    const inVpc = Boolean(domain.VPCOptions?.VPCId || domain.VPCOptions?.SubnetIds?.length);
+    const host = domain.Endpoint ?? domain.Endpoints?.vpc;
+    const opened = inVpc ? undefined : openPolicyReason(domain.AccessPolicies);
+    const isPublic = Boolean(opened && host);
+    return [
+      {
+        provider: 'aws',
+        class: 'database',
+        type: 'aws:opensearch:domain',
+        id: domain.DomainName,
+        ...(domain.ARN ? { aliases: [domain.ARN] } : {}),
+        name: domain.DomainName,
+        account: session.account,
+        region: session.region,
+        public: isPublic,
+        reasons: [
+          inVpc
+            ? 'in a VPC: it has no public endpoint'
+            : opened
+              ? `a public endpoint, and ${opened}`
+              : 'a public endpoint, but the access policy lets no one in anonymously',
+        ],
+        facts: {
+          ...(domain.EngineVersion ? { engine: domain.EngineVersion } : {}),
+          ...(host ? { endpoint: `${host}:443` } : {}),
+          network: inVpc ? 'VPC' : 'public',
+          'fine-grained access control': domain.AdvancedSecurityOptions?.Enabled ? 'on' : 'off',
+        },
+        proofs: isPublic ? [{ kind: 'endpoint', host: host!, ports: [443] }] : [],
+        tags: {},
+      },
+    ];
+  });
+}
+
+export const databaseReaders: readonly AwsResourceReader[] = [rdsInstances, rdsClusters, redshiftClusters, openSearchDomains];

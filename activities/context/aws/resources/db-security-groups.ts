@@ -1,0 +1,74 @@
+// Which security groups of a database or load balancer let the internet reach one of its ports.
+// The groups are read with EC2 and judged by the rules that judge machines' groups (../exposure),
+// so a database and the instance beside it, behind the same group, are never judged differently.
+// Shared by the database and load-balancer readers.
+import { isInternetWide } from '../../../../lib/internet';
+import { isRefusal } from '../errors';
+import { openingsOf, type Opening, type SecurityGroup } from '../exposure';
+import { collectPages } from '../pages';
+import type { AwsRegionSession } from './types';
+
+export interface GroupJudge {
+  /**
+   * One sentence per permission of these groups that lets the internet reach the TCP port
+   * (`web (sg-0abc…) opens 5432/tcp to 0.0.0.0/0`); none when no group does.
+   */
+  opening(groupIds: readonly string[], port: number): string[];
+}
+
+// AWS takes at most 200 values in one filter.
+const filterValueLimit = 200;
+
+const unique = <T>(items: (T | undefined)[]) => [...new Set(items.filter((item): item is T => item !== undefined))];
+const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+const reaches = (opening: Opening, port: number) =>
+  (opening.rule.protocol === 'tcp' || opening.rule.protocol === 'all') &&
+  opening.ports.from <= port &&
+  port <= opening.ports.to &&
+  (opening.internet.ipv4 || opening.internet.ipv6);
+
+/** The internet-wide sources of a rule: its wide ranges, and prefix lists that could not be read (they count as the internet). */
+const internetSources = (opening: Opening) => opening.rule.sources.filter((source) => isInternetWide(source) || source.endsWith('(entries unreadable)'));
+
+/** Reads the groups (and the prefix lists they name) once, for judging any of their ports. */
+export async function readGroupJudge(session: AwsRegionSession, groupIds: readonly string[]): Promise<GroupJudge> {
+  const ids = unique([...groupIds]);
+  if (ids.length === 0) return { opening: () => [] };
+  const ec2 = await import('@aws-sdk/client-ec2');
+  const client = new ec2.EC2Client(session.clientConfig);
+  const paging = { client, ...(session.pageSize ? { pageSize: session.pageSize } : {}) };
+  // A filter rather than an id list: a group deleted meanwhile matches nothing instead of failing the call.
+  const groups: SecurityGroup[] = (
+    await Promise.all(
+      chunks(ids, filterValueLimit).map((chunk) =>
+        collectPages(ec2.paginateDescribeSecurityGroups(paging, { Filters: [{ Name: 'group-id', Values: chunk }] }), (page) => page.SecurityGroups),
+      ),
+    )
+  ).flat();
+  const listIds = unique(groups.flatMap((group) => (group.IpPermissions ?? []).flatMap((permission) => (permission.PrefixListIds ?? []).map((list) => list.PrefixListId))));
+  const lists = await Promise.all(
+    listIds.map(async (id) => {
+      try {
+        const entries = await collectPages(ec2.paginateGetManagedPrefixListEntries(paging, { PrefixListId: id }), (page) => page.Entries);
+        return [[id, unique(entries.map((entry) => entry.Cidr))] as const];
+      } catch (err) {
+        // Left out, a list counts as the internet (../exposure).
+        if (isRefusal(err) || (err instanceof Error && err.name.endsWith('.NotFound'))) return [];
+        throw err;
+      }
+    }),
+  );
+  const prefixLists = new Map(lists.flat());
+  const byId = new Map(groups.map((group) => [group.GroupId, { group, openings: openingsOf(group, prefixLists) }]));
+  return {
+    opening(groupIds, port) {
+      return unique([...groupIds]).flatMap((id) => {
+        const read = byId.get(id);
+        if (!read) return [];
+        const label = read.group.GroupName ? `${read.group.GroupName} (${id})` : id;
+        return read.openings.filter((opening) => reaches(opening, port)).map((opening) => `${label} opens ${port}/tcp to ${internetSources(opening).join(', ')}`);
+      });
+    },
+  };
+}
