@@ -100,24 +100,27 @@ export const mergedKeyword = (alert: Pick<NormalizedAlert, 'source' | 'fingerpri
 /** `<type>:<id>` of each resource: what correlation matches on. */
 export const resourceKeywords = (resources: readonly ResourceRef[]): string[] => keywords(resources.map(({ type, id }) => `${type}:${id}`));
 /**
- * What the inventory resolved the alert to, in the alerts' vocabulary: each machine by its id and
- * aliases, and each rule in front of it by what alerts call it (an AWS security group by its id, a
- * GCP firewall by its path and numeric id). Two sources that name one machine differently (a
- * firewall, the instance behind it) share these, so their investigations find each other.
+ * What the inventory resolved the alert to, in the alerts' vocabulary: each machine and each
+ * resource beyond machines (bucket, database…) by its id and aliases, and each rule in front of a
+ * machine by what alerts call it (an AWS security group by its id, a GCP firewall by its path and
+ * numeric id). Two sources that name one thing differently (a firewall and the instance behind it,
+ * a load balancer's name and its ARN) share these, so their investigations find each other.
  */
-export function contextResourceKeywords(context: Pick<ResourceContext, 'instances' | 'rules'>): string[] {
+export function contextResourceKeywords(context: Pick<ResourceContext, 'instances' | 'rules' | 'resources'>): string[] {
   const instances = context.instances.flatMap(({ type, id, aliases = [] }) => [id, ...aliases].map((name) => `${type}:${name}`));
+  // Buckets, databases, load balancers…: by id and aliases (a load balancer's ARN and its name).
+  const resources = (context.resources ?? []).flatMap(({ type, id, aliases = [] }) => [id, ...aliases].map((name) => `${type}:${name}`));
   const rules = context.rules.flatMap(({ id, aliases = [] }) => {
     const group = /^(sg-[0-9a-f]+)\//.exec(id)?.[1];
     if (group) return [`aws:ec2:security-group:${group}`];
     if (/^projects\/[^/]+\/global\/firewalls\/[^/]+$/.test(id)) return [id, ...aliases].map((name) => `gcp:compute:firewall:${name}`);
     return [];
   });
-  return keywords([...instances, ...rules]);
+  return keywords([...instances, ...resources, ...rules]);
 }
 
 /** The alert's own resource keywords and the inventory's, within the list's bound (the alert's first). */
-export const investigationResourceKeywords = (alert: Pick<NormalizedAlert, 'resources'>, context?: Pick<ResourceContext, 'instances' | 'rules'>): string[] =>
+export const investigationResourceKeywords = (alert: Pick<NormalizedAlert, 'resources'>, context?: Pick<ResourceContext, 'instances' | 'rules' | 'resources'>): string[] =>
   keywords([...resourceKeywords(alert.resources), ...(context ? contextResourceKeywords(context) : [])]);
 
 /**

@@ -1,20 +1,27 @@
 // The re-scan's judgement, pure: which machines of one scope the internet reaches on a sensitive
-// port, less those a current allowance lets stay public. Sized for whole accounts (10,000 rules,
+// port, and which buckets, databases, load balancers, snapshots and serverless entry points are
+// public, less those a current allowance lets stay public. Sized for whole accounts (10,000 rules,
 // 5,000 instances): one pass over the exposures with a binary search per range, and allowances
 // looked up by key rather than scanned.
 import type { PortRange } from '../../lib/alert';
 import type { RescanSettings } from '../../lib/config';
-import type { ContextInstance, Exposure, ProviderContext } from '../../lib/context';
+import type { ContextInstance, Exposure, ProviderContext, PublicResource } from '../../lib/context';
 import { mergePorts } from '../../lib/ports';
 
-export interface RescanFinding {
-  instance: ContextInstance;
-  /** Its exposures that open at least one sensitive port. */
-  exposures: Exposure[];
-}
+export type RescanFinding =
+  | {
+      instance: ContextInstance;
+      /** Its exposures that open at least one sensitive port. */
+      exposures: Exposure[];
+    }
+  /** A public resource beyond machines. */
+  | { resource: PublicResource };
 
 export interface AllowedInstance {
+  /** The machine's or resource's id. */
   instance: string;
+  /** The resource's type, for a resource beyond machines (`aws:s3:bucket`). */
+  type?: string;
   reason: string;
   expires: string;
 }
@@ -70,7 +77,7 @@ export function exposedSensitivePorts(exposures: readonly Exposure[], sensitiveP
 }
 
 /** Current allowances by resource id (or alias) and by tag; of several that match, the first configured. */
-function allowanceIndex(allow: readonly Allowance[], today: string): (instance: ContextInstance) => Allowance | undefined {
+function allowanceIndex(allow: readonly Allowance[], today: string): (resource: Pick<ContextInstance, 'id' | 'aliases' | 'tags'>) => Allowance | undefined {
   const byResource = new Map<string, number>();
   // Tag key → value → allowance; the key ends at the first `=` (as the configuration reads it).
   const byTag = new Map<string, Map<string, number>>();
@@ -88,7 +95,8 @@ function allowanceIndex(allow: readonly Allowance[], today: string): (instance: 
   });
   return (instance) => {
     let first: number | undefined;
-    // By its id or another id of the same machine (a GCP instance's numeric id, as the console shows it).
+    // By its id or another id of the same machine or resource (a GCP instance's numeric id, as the
+    // console shows it; a load balancer's name beside its ARN).
     for (const id of [instance.id, ...(instance.aliases ?? [])]) {
       const index = byResource.get(id);
       if (index !== undefined && (first === undefined || index < first)) first = index;
@@ -125,5 +133,22 @@ export function evaluateRescan(context: ProviderContext, settings: Pick<RescanSe
     if (allowance) result.allowed.push({ instance: id, reason: allowance.reason, expires: allowance.expires });
     else result.violations.push({ instance, exposures });
   }
+  for (const resource of context.resources ?? []) {
+    if (!resource.public || !reachesSensitively(resource, sorted)) continue;
+    const allowance = allowanceFor(resource);
+    if (allowance) result.allowed.push({ instance: resource.id, type: resource.type, reason: allowance.reason, expires: allowance.expires });
+    else result.violations.push({ resource });
+  }
   return result;
+}
+
+/**
+ * Whether a public resource is a violation. A load balancer is public by design: like a machine, it
+ * is one only when a listener opens a sensitive port (or its ports are unknown). Every other class
+ * (a bucket, a database, a shared snapshot or image, an open function URL) is one by being public.
+ */
+function reachesSensitively(resource: PublicResource, sorted: Int32Array): boolean {
+  if (resource.class !== 'load-balancer') return true;
+  const ports = resource.proofs.flatMap((proof) => (proof.kind === 'endpoint' ? proof.ports : []));
+  return ports.length === 0 || ports.some((port) => holdsAny(sorted, { from: port, to: port }));
 }

@@ -2,6 +2,7 @@
 // violation to its investigation (dispatchViolations) — archived first, like every alert.
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import ipaddr from 'ipaddr.js';
 import { RESCAN_SOURCE } from '../../lib/alert';
 import { mapConcurrent } from '../../lib/concurrency';
 import type { RescanSettings } from '../../lib/config';
@@ -51,7 +52,22 @@ export function rescanScopes(inventory: readonly InventoryProvider[]): ScopeRef[
   return inventory.flatMap((provider) => (provider.scan && provider.scopes ? provider.scopes().map((scope) => ({ provider: provider.name, scope })) : []));
 }
 
-function violationOf({ instance, exposures }: RescanFinding, context: ProviderContext, sensitivePorts: readonly number[]): RescanViolation {
+/** What the alert of one violation needs, compact enough for the re-scan workflow's history. */
+export function violationOf(finding: RescanFinding, context: ProviderContext, sensitivePorts: readonly number[]): RescanViolation {
+  if ('resource' in finding) {
+    const { type, id, name, class: kind, account, region, reasons, proofs } = finding.resource;
+    const endpoints = proofs.flatMap((proof) => (proof.kind === 'endpoint' ? [proof] : []));
+    return {
+      resource: { type, id, class: kind, ...(name ? { name } : {}) },
+      ...(account ? { account } : {}),
+      ...(region ? { region } : {}),
+      reasons,
+      // Host names are left to the investigation, which resolves them through the probe scope.
+      publicAddresses: [...new Set(endpoints.map((proof) => proof.host).filter((host) => ipaddr.isValid(host)))],
+      ports: [...new Set(endpoints.flatMap((proof) => proof.ports))].sort((a, b) => a - b),
+    };
+  }
+  const { instance, exposures } = finding;
   const ruleIds = new Set(exposures.map((exposure) => exposure.rule));
   const rules = context.rules.filter((rule) => ruleIds.has(rule.id));
   return {

@@ -1,9 +1,11 @@
 // The resource context on an issue: the machines an alert concerns, their addresses, and which
-// rule opens which port to the internet. Every provider-supplied value is untrusted text too
+// rule opens which port to the internet; the buckets, databases and other resources it names, and
+// why each is public or not. Every provider-supplied value is untrusted text too
 // (tags and names are set by whoever can edit the cloud account).
 import type { PortRange } from '../alert';
 import type { ExposingRule, ResourceContext } from '../context';
 import { cell, code, details } from '../markdown';
+import { resourcesSection } from './resources';
 
 const ports = ({ from, to }: PortRange) => (from === 0 && to === 65535 ? 'all' : from === to ? `${from}` : `${from}-${to}`);
 const list = (values: readonly string[]) => (values.length > 0 ? values.map((value) => cell(value, 60)).join(' ') : '—');
@@ -13,6 +15,7 @@ export const ruleName = ({ name, aliases = [] }: ExposingRule) => (aliases.lengt
 export function contextComment(context: ResourceContext): string {
   const lines = ['### Affected resources', ''];
   const consulted = context.consulted.map((name) => code(name)).join(', ');
+  const resources = resourcesSection(context.resources ?? [], consulted);
   if (context.instances.length === 0 && context.rules.length > 0) {
     // The rule is known (an SCC finding names a firewall by its numeric id): saying no inventory
     // knows it would send the reader looking for the wrong problem.
@@ -24,7 +27,8 @@ export function contextComment(context: ResourceContext): string {
       ...context.rules.map((rule) => `| ${cell(ruleName(rule))} | ${cell(rule.protocol)} | ${cell(rule.ports.map(ports).join(', '))} | ${list(rule.sources)} |`),
     );
   } else if (context.instances.length === 0) {
-    lines.push(`No inventory (${consulted}) knows the resources or addresses this alert names.`);
+    // A bucket or database the inventory read is known: said below, with no claim that nothing is.
+    if (resources.length === 0) lines.push(`No inventory (${consulted}) knows the resources or addresses this alert names.`);
   } else {
     const exposed = new Set(context.exposures.map((exposure) => exposure.instance));
     const table = [
@@ -38,6 +42,7 @@ export function contextComment(context: ResourceContext): string {
     // In words first; the raw fields fold below.
     lines.push(`${context.instances.length} machine(s) in the inventory (${consulted}), ${exposed.size} of them open to the internet.`, '', details('The machines', table));
   }
+  if (resources.length > 0) lines.push(...(lines.length > 2 ? [''] : []), ...resources);
   if (context.exposures.length > 0) {
     const rules = new Map(context.rules.map((rule) => [rule.id, rule]));
     const table = [

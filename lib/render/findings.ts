@@ -3,7 +3,7 @@
 import type { FieldValue, Finding, FindingsDiff } from '../finding';
 import { cell, codeBlock, details } from '../markdown';
 
-const shown = (value: FieldValue | undefined) => (value === undefined || value === null ? '—' : cell(String(value)));
+const shown = (value: FieldValue | undefined) => (value === undefined || value === null || value === '' ? '—' : cell(String(value)));
 
 /** One table per check: target, status and the check's fields as columns. */
 export function findingsTable(findings: readonly Finding[]): string {
@@ -34,7 +34,11 @@ export function findingsChanges({ added, removed, changed }: FindingsDiff): stri
     const rows = changed.flatMap(({ after, changes }) =>
       changes.map(({ field, from, to }) => `| ${cell(after.key)} | ${cell(field)} | ${shown(from)} | ${shown(to)} |`),
     );
-    sections.push([`**Changed** (${changed.length})`, '', '| finding | field | before | after |', '|---|---|---|---|', ...rows].join('\n'));
+    // In words first: what turned from what into what (`inventory` `vigil-logs`: `public` → `private`).
+    const turned = changed.flatMap(({ after, changes }) =>
+      changes.filter(({ field }) => field === 'status').map(({ from, to }) => `- ${cell(after.check)} ${cell(after.target)}: ${shown(from)} → ${shown(to)}`),
+    );
+    sections.push([`**Changed** (${changed.length})`, '', ...(turned.length > 0 ? [...turned, ''] : []), '| finding | field | before | after |', '|---|---|---|---|', ...rows].join('\n'));
   }
   return sections.join('\n\n') || 'No change.';
 }

@@ -3,9 +3,9 @@
 // `npm run bench` reports the time).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateRescan, exposedSensitivePorts, type RescanEvaluation } from '../../../activities/rescan/evaluate';
+import { evaluateRescan, exposedSensitivePorts, type RescanEvaluation, type RescanFinding } from '../../../activities/rescan/evaluate';
 import type { RescanSettings } from '../../../lib/config';
-import type { ContextInstance, Exposure, ProviderContext } from '../../../lib/context';
+import type { ContextInstance, Exposure, ProviderContext, PublicResource } from '../../../lib/context';
 
 const TODAY = '2026-03-15';
 type Settings = Pick<RescanSettings, 'sensitivePorts' | 'allow'>;
@@ -30,6 +30,8 @@ const exposure = (id: string, protocol: string, from: number, to = from, rule = 
   rule,
 });
 const context = (instances: ContextInstance[], exposures: Exposure[]): ProviderContext => ({ instances, rules: [], exposures, problems: [] });
+/** The machines among the violations. */
+const machines = (violations: RescanFinding[]) => violations.flatMap((violation) => ('instance' in violation ? [violation] : []));
 
 /** The rules as docs/watching-and-rescans.md states them, one instance and one allowance at a time. */
 function restated(scope: ProviderContext, settings: Settings, today: string): RescanEvaluation {
@@ -159,16 +161,16 @@ describe('re-scan evaluation', () => {
       TODAY,
     );
     expect(result.allowed).toEqual([{ instance: 'i-1', reason: 'the bastion', expires: TODAY }]);
-    expect(result.violations.map((v) => [v.instance.id, v.exposures.map((e) => e.rule)])).toEqual([
+    expect(machines(result.violations).map((v) => [v.instance.id, v.exposures.map((e) => e.rule)])).toEqual([
       ['i-2', ['i-2/tcp/0-65535']],
       ['i-3', ['i-3/all/0-65535']],
     ]);
-    expect(exposedSensitivePorts(result.violations[0]!.exposures, [3389, 22, 23])).toEqual([{ protocol: 'tcp', ports: [{ from: 22, to: 23 }, { from: 3389, to: 3389 }] }]);
+    expect(exposedSensitivePorts(machines(result.violations)[0]!.exposures, [3389, 22, 23])).toEqual([{ protocol: 'tcp', ports: [{ from: 22, to: 23 }, { from: 3389, to: 3389 }] }]);
   });
 
   it('still reports a machine an exposure names but the instances lack', () => {
     const result = evaluateRescan(context([], [exposure('eni-gone', 'tcp', 22)]), { sensitivePorts: [22], allow: [] }, TODAY);
-    expect(result.violations.map((v) => [v.instance.id, v.instance.publicAddresses])).toEqual([['eni-gone', ['198.51.100.7']]]);
+    expect(machines(result.violations).map((v) => [v.instance.id, v.instance.publicAddresses])).toEqual([['eni-gone', ['198.51.100.7']]]);
   });
 
   it('judges a whole account: 10,000 rules over 5,000 instances', () => {
@@ -183,5 +185,52 @@ describe('re-scan evaluation', () => {
     expect(result).toEqual(restated(context(instances, exposures), { sensitivePorts, allow: [{ tag: 'public=approved', reason: 'load balancers', expires: '2030-01-01' }] }, TODAY));
     expect(result.violations.length + result.allowed.length).toBeGreaterThan(1000);
     expect(result.allowed.length).toBeGreaterThan(0);
+  });
+
+  it('finds every public resource beyond machines, a load balancer only on a sensitive port, less the allowed by id, alias or tag', () => {
+    const resource = (id: string, kind: PublicResource['class'], more: Partial<PublicResource> = {}): PublicResource => ({
+      provider: 'aws',
+      class: kind,
+      type: `aws:test:${kind}`,
+      id,
+      account: '111122223333',
+      public: true,
+      reasons: ['open to everyone'],
+      facts: {},
+      proofs: [],
+      tags: {},
+      ...more,
+    });
+    const scope: ProviderContext = {
+      ...context([], []),
+      resources: [
+        resource('logs', 'storage'),
+        resource('private-logs', 'storage', { public: false }),
+        resource('orders', 'database', { proofs: [{ kind: 'endpoint', host: 'orders.example', ports: [5432] }] }),
+        resource('arn:web', 'load-balancer', { aliases: ['web'], proofs: [{ kind: 'endpoint', host: 'web.example', ports: [80, 443] }] }),
+        resource('arn:admin', 'load-balancer', { proofs: [{ kind: 'endpoint', host: 'admin.example', ports: [443, 8443] }] }),
+        resource('arn:unknown', 'load-balancer'),
+        resource('snap-1', 'snapshot', { tags: { public: 'approved' } }),
+        resource('ami-1', 'snapshot'),
+        resource('arn:lb-allowed', 'load-balancer', { aliases: ['lb-allowed'] }),
+      ],
+    };
+    const result = evaluateRescan(
+      scope,
+      {
+        sensitivePorts: [22, 8443],
+        allow: [
+          { tag: 'public=approved', reason: 'the golden image', expires: TODAY },
+          { resource: 'lb-allowed', reason: 'a partner', expires: TODAY },
+          { resource: 'ami-1', reason: 'lapsed', expires: '2026-03-14' },
+        ],
+      },
+      TODAY,
+    );
+    expect(result.violations.map((v) => ('resource' in v ? v.resource.id : v.instance.id))).toEqual(['logs', 'orders', 'arn:admin', 'arn:unknown', 'ami-1']);
+    expect(result.allowed).toEqual([
+      { instance: 'snap-1', type: 'aws:test:snapshot', reason: 'the golden image', expires: TODAY },
+      { instance: 'arn:lb-allowed', type: 'aws:test:load-balancer', reason: 'a partner', expires: TODAY },
+    ]);
   });
 });
