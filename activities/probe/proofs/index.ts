@@ -4,9 +4,11 @@ import type { ResourceContext } from '../../../lib/context';
 import type { Finding } from '../../../lib/finding';
 import { mapConcurrent } from '../../../lib/concurrency';
 import type { CheckContext } from '../types';
+import { bucketProof } from './bucket';
 import type { ProofCheck, ProofKind } from './types';
+import { urlProof } from './url';
 
-const proofChecks: { [Kind in ProofKind]?: ProofCheck<Kind> } = {};
+const proofChecks: { [Kind in ProofKind]?: ProofCheck<Kind> } = { bucket: bucketProof, url: urlProof };
 
 /** Proofs run at once: each is a request or two to one provider endpoint or URL. */
 const PROOF_CONCURRENCY = 8;

@@ -1,0 +1,60 @@
+// Whether a snapshot or image is public, from whom it is shared with: everyone (EC2's group `all`,
+// RDS's `all`) or an account outside the accounts Vigil covers is public; accounts of the
+// organisation (and the owner itself) are not. The sharing attribute read again is the whole proof:
+// nothing of the data is ever read.
+import type { ResourceRef } from '../../../../lib/alert';
+import type { PublicResource } from '../../../../lib/context';
+
+export interface Sharing {
+  /** Shared with every AWS account. */
+  everyone: boolean;
+  /** Account ids it is shared with. */
+  accounts: readonly string[];
+  /** Organisations or units it is shared with (AMIs only), by ARN. */
+  organizations?: readonly string[];
+}
+
+export interface SharingVerdict {
+  public: boolean;
+  reasons: string[];
+  /** `everyone`, account ids and organisation ARNs, for the facts (empty when not shared). */
+  sharedWith: string[];
+}
+
+export const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/**
+ * The verdict for one snapshot or image. `attribute` names where everyone is granted
+ * (`createVolumePermission group all`, `restore attribute all`); `own` are the accounts Vigil covers.
+ */
+export function judgeSharing(sharing: Sharing, attribute: string, own: ReadonlySet<string>): SharingVerdict {
+  const foreign = sharing.accounts.filter((account) => !own.has(account));
+  const inside = sharing.accounts.filter((account) => own.has(account));
+  const organizations = sharing.organizations ?? [];
+  const reasons = [
+    ...(sharing.everyone ? [`shared with everyone (${attribute})`] : []),
+    ...foreign.map((account) => `shared with account ${account}, outside the organisation`),
+  ];
+  const sharedWith = [...(sharing.everyone ? ['everyone'] : []), ...sharing.accounts, ...organizations];
+  if (reasons.length > 0) return { public: true, reasons, sharedWith };
+  const privately = [
+    ...(inside.length > 0 ? [`shared with ${plural(inside.length, 'account')} of the organisation`] : []),
+    // An organisation or unit ARN: AWS only lets an owner share with its own organisation.
+    ...organizations.map((arn) => `shared with the organisation or unit ${arn}`),
+  ];
+  return { public: false, reasons: privately.length > 0 ? privately : ['not shared'], sharedWith };
+}
+
+/** The accounts counting as ours: the ones Vigil covers, and the owner itself. */
+export const ownAccountsWith = (own: ReadonlySet<string>, account: string): ReadonlySet<string> => new Set([...own, account]);
+
+/** Whether an alert's reference names this resource: its id, an alias (ARN) or its name. */
+export const refersTo = (resource: Pick<PublicResource, 'id' | 'aliases' | 'name'>, refs: readonly ResourceRef[]) =>
+  refs.some((ref) => ref.id === resource.id || resource.aliases?.includes(ref.id) || (resource.name !== undefined && ref.id === resource.name));
+
+/** AWS's tag lists as a record. */
+export const tagRecord = (tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])));
+
+/** A page size within an API's bounds, when the session asks for one. */
+export const pageWithin = (pageSize: number | undefined, min: number, max: number) => (pageSize ? Math.min(max, Math.max(min, pageSize)) : undefined);
