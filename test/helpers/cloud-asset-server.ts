@@ -1,5 +1,6 @@
 // A Cloud Asset API on 127.0.0.1 for the GCP inventory's tests (no emulator exists): the REST
-// surface of ListAssets, serving assets the test seeds, a few per page. As the real API, it lists
+// surface of ListAssets, serving assets the test seeds, a few per page, their resource data
+// (contentType RESOURCE) or their IAM policies (contentType IAM_POLICY). As the real API, it lists
 // every asset below the parent (an organization's projects in nested folders: by `ancestors`), and
 // takes a project by id or by number (`projects/my-project` is `projects/123` when a seeded project
 // asset says so). The route, the request and
@@ -50,8 +51,11 @@ export interface CloudAssetServer {
   requests: RecordedRequest[];
   /** Requests or answers that break the API description. */
   problems: string[];
-  /** Answers later requests for `parent` (by id or number) with this error: `times` of them, or every one. */
-  fail(parent: string, status: ErrorStatus, times?: number): void;
+  /**
+   * Answers later requests for `parent` (by id or number) with this error: `times` of them, or every
+   * one; given `contentType`, only listings of that content (a role with listResource but not listIamPolicy).
+   */
+  fail(parent: string, status: ErrorStatus, times?: number, contentType?: ContentType): void;
   close(): Promise<void>;
 }
 
@@ -187,6 +191,10 @@ function requestFromQuery(type: protobuf.Type, pathVariables: Record<string, str
 
 const ancestorOf = (asset: ApiAsset, parents: readonly string[]) => parents.some((parent) => asset.name.includes(`/${parent}/`) || (asset.ancestors ?? []).includes(parent));
 
+/** The content types served, as the request names them (by name, or by number in the REST transport's int enums). */
+type ContentType = 'RESOURCE' | 'IAM_POLICY';
+const CONTENT_TYPES: Record<string, ContentType> = { RESOURCE: 'RESOURCE', 1: 'RESOURCE', IAM_POLICY: 'IAM_POLICY', 2: 'IAM_POLICY' };
+
 /** Cloud Resource Manager's Project, as a project asset's `resource.data` holds it. */
 export const PROJECT_ASSET_TYPE = 'cloudresourcemanager.googleapis.com/Project';
 
@@ -214,7 +222,7 @@ export async function startCloudAssetServer(options: CloudAssetServerOptions = {
   const responseType = listAssets.resolvedResponseType!;
   const readTime = new Date().toISOString();
   const pageLimit = options.pageSize ?? 2;
-  const faults = new Map<string, { status: ErrorStatus; times?: number }>((options.refuse ?? []).map((parent) => [parent, { status: 'PERMISSION_DENIED' }]));
+  const faults = new Map<string, { status: ErrorStatus; times?: number; contentType?: ContentType }>((options.refuse ?? []).map((parent) => [parent, { status: 'PERMISSION_DENIED' }]));
   const requests: RecordedRequest[] = [];
   const problems: string[] = [];
   const assets = [...(options.assets ?? [])];
@@ -245,20 +253,22 @@ export async function startCloudAssetServer(options: CloudAssetServerOptions = {
     }
     const parent = String(seen.request.parent);
     const parents = namesOf(parent, assets);
-    const faulted = parents.find((name) => faults.has(name));
+    // As the API: RESOURCE lists each asset's data, IAM_POLICY the assets that have a policy, with it
+    // alone. A seeded asset may hold both (`resource` and `iamPolicy`); each answer gets its part.
+    const content = CONTENT_TYPES[String(seen.request.contentType)];
+    if (!content) return answerError(reply, 'INVALID_ARGUMENT', `content type ${String(seen.request.contentType)} is not served here`);
+    const faulted = parents.find((name) => faults.has(name) && [undefined, content].includes(faults.get(name)!.contentType));
     const fault = faulted === undefined ? undefined : faults.get(faulted);
     if (faulted !== undefined && fault) {
       if (fault.times !== undefined && --fault.times <= 0) faults.delete(faulted);
       const message = fault.status === 'PERMISSION_DENIED' ? `The caller does not have permission to list assets of ${parent}` : `${fault.status} for ${parent}`;
       return answerError(reply, fault.status, message);
     }
-    // This server serves resources only; other content types would need other data.
-    if (seen.request.contentType !== 1 && seen.request.contentType !== 'RESOURCE') {
-      return answerError(reply, 'INVALID_ARGUMENT', `content type ${String(seen.request.contentType)} is not served here`);
-    }
 
     const types = (seen.request.assetTypes as string[] | undefined) ?? [];
-    const matching = assets.filter((asset) => ancestorOf(asset, parents) && (types.length === 0 || types.includes(asset.assetType)));
+    const matching = assets
+      .filter((asset) => ancestorOf(asset, parents) && (types.length === 0 || types.includes(asset.assetType)) && (content === 'RESOURCE' || asset.iamPolicy !== undefined))
+      .map(({ iamPolicy, resource, ...envelope }) => ({ ...envelope, ...(content === 'RESOURCE' ? (resource === undefined ? {} : { resource }) : { iamPolicy }) }));
     const offset = seen.request.pageToken ? Number(Buffer.from(String(seen.request.pageToken), 'base64url').toString()) : 0;
     if (!Number.isInteger(offset) || offset < 0 || offset > matching.length) return answerError(reply, 'INVALID_ARGUMENT', 'invalid page token');
     const size = Math.min(Number(seen.request.pageSize) || pageLimit, pageLimit);
@@ -280,7 +290,7 @@ export async function startCloudAssetServer(options: CloudAssetServerOptions = {
     assets,
     requests,
     problems,
-    fail: (parent, status, times) => faults.set(parent, { status, ...(times === undefined ? {} : { times }) }),
+    fail: (parent, status, times, contentType) => faults.set(parent, { status, ...(times === undefined ? {} : { times }), ...(contentType ? { contentType } : {}) }),
     close: () => app.close(),
   };
 }

@@ -1,18 +1,29 @@
 // The GCP inventory provider: firewalls and instances read from the Cloud Asset API, judged by
-// ./firewall and narrowed to what the alert names by ./references. listAssets (rather than
-// searchAllResources) because only it returns each firewall's full data (allowed, denied, priority,
-// targets, numeric id) without a read mask per type. The projects under the configured organizations
-// and folders are discovered by ./hierarchy.
+// ./firewall, buckets, databases, load balancers, images, snapshots and serverless entry points
+// judged by ./resources, all narrowed to what the alert names by ./references. listAssets (rather
+// than searchAllResources) because only it returns each firewall's full data (allowed, denied,
+// priority, targets, numeric id) without a read mask per type, and each resource's IAM policy.
+// The projects under the configured organizations and folders are discovered by ./hierarchy.
 import { AssetServiceClient } from '@google-cloud/asset';
 import { OAuth2Client } from 'google-auth-library';
 import { resolveSecret } from '../../../lib/config';
-import { emptyContext, type ContextProblem } from '../../../lib/context';
+import { emptyContext, type ContextProblem, type ProviderContext } from '../../../lib/context';
 import { lastingFailure, structToJson, type Struct } from './cloud-asset';
 import { discoverHierarchy, type HierarchyDiscovery } from './hierarchy';
-import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE, type GcpAsset } from './firewall';
+import { evaluateGcpFirewalls, FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE } from './firewall';
 import { narrowToQuery } from './references';
+import { evaluateGcpResources, GCP_RESOURCE_KINDS, kindOfAlertType, type GcpResourceAsset, type GcpResourceKind } from './resources';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { GcpInventorySettings } from '.';
+
+/** What one scope gave: assets (with IAM bindings where read) and what could not be read. */
+interface ScopeRead {
+  assets: GcpResourceAsset[];
+  problems: ContextProblem[];
+}
+
+/** The references that need firewalls and instances read. */
+const MACHINE_TYPES = ['gcp:compute:firewall', 'gcp:compute:instance'];
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof AssetServiceClient>[0]>;
 
@@ -45,20 +56,26 @@ function presetTokenClient(token: string): ClientOptions['authClient'] {
 
 /** The projects the query names (its account, and the projects in its resource ids). */
 function projectsOf(query: ContextQuery): string[] {
-  const fromRefs = query.resources.map((ref) => /(?:^|\/)projects\/([^/]+)\//.exec(ref.id)?.[1]).filter((project) => project !== undefined && project !== '-');
+  const fromRefs = query.resources.map((ref) => /(?:^|\/)projects\/([^/]+)\//.exec(ref.id)?.[1]).filter((project) => project !== undefined && project !== '-' && project !== '_');
   return [...new Set([...(query.account ? [query.account] : []), ...fromRefs])] as string[];
 }
 
 export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.ProcessEnv = process.env): InventoryProvider {
   const client = new AssetServiceClient(clientOptions(settings, env));
 
-  async function readParent(parent: string): Promise<GcpAsset[] | ContextProblem> {
-    const assets: GcpAsset[] = [];
+  /** Every asset of `assetTypes` below `parent`, with `contentType`'s part: the resource's data or its IAM policy. */
+  async function readParent(parent: string, assetTypes: string[], contentType: 'RESOURCE' | 'IAM_POLICY'): Promise<GcpResourceAsset[] | ContextProblem> {
+    const assets: GcpResourceAsset[] = [];
     try {
-      const request = { parent, assetTypes: [FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE], contentType: 'RESOURCE' as const, pageSize: 1000 };
+      const request = { parent, assetTypes, contentType, pageSize: 1000 };
       // The async iterator follows nextPageToken itself (autoPaginate only concerns the callback forms).
       for await (const asset of client.listAssetsAsync(request, { autoPaginate: false })) {
-        assets.push({ name: asset.name ?? '', assetType: asset.assetType ?? '', data: structToJson(asset.resource?.data as Struct | null | undefined) });
+        assets.push({
+          name: asset.name ?? '',
+          assetType: asset.assetType ?? '',
+          data: structToJson(asset.resource?.data as Struct | null | undefined),
+          bindings: (asset.iamPolicy?.bindings ?? []).map((binding) => ({ role: binding.role ?? '', members: binding.members ?? [] })),
+        });
       }
     } catch (error) {
       const lasting = lastingFailure(error);
@@ -66,6 +83,36 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
       return { provider: 'gcp', scope: parent, reason: `${lasting.words} (${lasting.status}): ${lasting.message}` };
     }
     return assets;
+  }
+
+  /**
+   * Firewalls and instances when `machines`, and the resources of `kinds` with, for those judged by
+   * IAM, their policies (a second listing, contentType IAM_POLICY, joined by asset name). When the
+   * policies are refused, the resources they judge are left out rather than called private.
+   */
+  async function readScope(parent: string, kinds: readonly GcpResourceKind[], machines: boolean): Promise<ScopeRead> {
+    const types = [...(machines ? [FIREWALL_ASSET_TYPE, INSTANCE_ASSET_TYPE] : []), ...kinds.flatMap((kind) => kind.assetTypes)];
+    const read = await readParent(parent, types, 'RESOURCE');
+    if (!Array.isArray(read)) return { assets: [], problems: [read] };
+    const iamTypes = kinds.filter((kind) => kind.iam).flatMap((kind) => kind.assetTypes);
+    const policies = iamTypes.length > 0 ? await readParent(parent, iamTypes, 'IAM_POLICY') : [];
+    if (!Array.isArray(policies)) {
+      return { assets: read.filter((asset) => !iamTypes.includes(asset.assetType)), problems: [{ ...policies, reason: `IAM policies: ${policies.reason}` }] };
+    }
+    const bindings = new Map(policies.map((policy) => [policy.name, policy.bindings]));
+    return { assets: read.map((asset) => ({ ...asset, bindings: bindings.get(asset.name) ?? [] })), problems: [] };
+  }
+
+  /** One evaluation of everything read, firewalls and instances by ./firewall, the rest by ./resources. */
+  function evaluate(reads: readonly ScopeRead[], withResources: boolean): ProviderContext {
+    // Overlapping scopes (an organization and one of its folders) list the same asset twice: it counts once.
+    const assets = [...new Map(reads.flatMap((read) => read.assets.map((asset) => [asset.name, asset] as const))).values()];
+    const context = evaluateGcpFirewalls(assets.filter((asset) => asset.assetType === FIREWALL_ASSET_TYPE || asset.assetType === INSTANCE_ASSET_TYPE));
+    return {
+      ...context,
+      ...(withResources ? { resources: evaluateGcpResources(assets) } : {}),
+      problems: [...context.problems, ...reads.flatMap((read) => read.problems)],
+    };
   }
 
   /** The last discovery's findings, once `discover` has run in this process. */
@@ -86,14 +133,14 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
       if (parents.length === 0) {
         return { ...emptyContext(), problems: [{ provider: 'gcp', scope: 'inventory.gcp.scopes', reason: 'the alert names no project and no scope is configured' }] };
       }
-      const reads = await Promise.all(parents.map(readParent));
-      const problems = reads.filter((read): read is ContextProblem => !Array.isArray(read));
+      // The kinds of resource the alert names are read beside machines, and instead of them when it
+      // names neither a firewall, an instance nor an address.
+      const kinds = [...new Set(query.resources.map((ref) => kindOfAlertType(ref.type)).filter((kind) => kind !== undefined))];
+      const machines = kinds.length === 0 || query.addresses.length > 0 || query.resources.some((ref) => MACHINE_TYPES.includes(ref.type));
+      const reads = await Promise.all(parents.map((parent) => readScope(parent, kinds, machines)));
       // One evaluation over everything read, so that a scope holding a shared VPC judges the
-      // service projects' instances by the host project's firewalls. Overlapping scopes (an
-      // organization and one of its folders) list the same asset twice: it counts once.
-      const assets = new Map(reads.filter((read) => Array.isArray(read)).flatMap((read) => read.map((asset) => [asset.name, asset] as const)));
-      const context = evaluateGcpFirewalls([...assets.values()]);
-      return narrowToQuery({ ...context, problems: [...context.problems, ...problems] }, query);
+      // service projects' instances by the host project's firewalls.
+      return narrowToQuery(evaluate(reads, kinds.length > 0), query);
     },
     // Until the first discovery, the configured scopes; afterwards those discovery keeps (./hierarchy).
     scopes: () => discovered?.scopes ?? settings.scopes,
@@ -102,10 +149,7 @@ export function createGcpInventory(settings: GcpInventorySettings, env: NodeJS.P
       const { accounts, gaps, scopes, incomplete } = discovered;
       return { accounts, gaps, scopes, ...(incomplete ? { incomplete } : {}) };
     },
-    async scan(scope) {
-      const read = await readParent(scope);
-      if (!Array.isArray(read)) return { ...emptyContext(), problems: [read] };
-      return evaluateGcpFirewalls(read);
-    },
+    // Everything in the scope: machines and every kind of resource.
+    scan: async (scope) => evaluate([await readScope(scope, GCP_RESOURCE_KINDS, true)], true),
   };
 }

@@ -5,8 +5,9 @@
 // (`https://www.googleapis.com/compute/v1/projects/p/global/firewalls/default-allow-ssh`), Prowler
 // the bare id. Pure (no Cloud Asset client), so that every form is tested on its own.
 import type { ResourceRef } from '../../../lib/alert';
-import type { ProviderContext } from '../../../lib/context';
+import type { ProviderContext, PublicResource } from '../../../lib/context';
 import type { ContextQuery } from '../types';
+import { kindOfAlertType } from './resources';
 
 export type GcpCollection = 'firewalls' | 'instances';
 
@@ -72,6 +73,36 @@ export function refersTo(reference: GcpReference, id: string, aliases: readonly 
   );
 }
 
+/**
+ * A full resource name (`//storage.googleapis.com/b`, `//sqladmin.googleapis.com/projects/p/…`), a
+ * REST self link of any API and version, or a `gs://` URL, without that prefix.
+ */
+const RESOURCE_PREFIX = /^(?:\/\/[a-z0-9-]+\.googleapis\.com\/|https:\/\/[a-z0-9-]+\.googleapis\.com\/(?:[a-z0-9]+\/)?(?:v\d+\w*|beta|alpha)\/|gs:\/\/)/;
+
+/**
+ * Whether `id`, as an alert writes it, names `resource` (a bucket, Cloud SQL instance, forwarding
+ * rule, image, snapshot, service or function): a bare name, numeric id or connection name
+ * (`p:i`), else a path, full resource name or self link whose last segment is its name or one of
+ * its ids and whose other segments are its own (`-` standing for any, as in audit logs). The
+ * service host is ignored: Cloud SQL is `cloudsql.` in the Cloud Asset API and `sqladmin.` elsewhere.
+ */
+export function refersToResource(id: string, resource: PublicResource, account?: string): boolean {
+  const path = id.trim().replace(RESOURCE_PREFIX, '').replace(/\/$/, '');
+  if (path === '') return false;
+  const aliases = resource.aliases ?? [];
+  const keys = [resource.id, ...(resource.name ? [resource.name] : []), ...aliases].filter((key) => !key.includes('/'));
+  if (!path.includes('/')) return keys.includes(path) && (account === undefined || resource.account === undefined || resource.account === account || path.includes(':'));
+  const segments = path.split('/');
+  return [resource.id, ...aliases]
+    .filter((candidate) => candidate.includes('/'))
+    .map((candidate) => candidate.replace(RESOURCE_PREFIX, '').split('/'))
+    .some(
+      (own) =>
+        own.length === segments.length &&
+        segments.every((segment, index) => (index === own.length - 1 ? segment === own[index] || keys.includes(segment) : segment === own[index] || segment === '-')),
+    );
+}
+
 const referencesOf = (resources: readonly ResourceRef[], type: string, collection: GcpCollection, account: string | undefined) =>
   resources.filter((ref) => ref.type === type).map((ref) => parseGcpReference(ref.id, collection, account));
 
@@ -86,7 +117,18 @@ export function narrowToQuery(context: ProviderContext, query: ContextQuery): Pr
   const instanceRefs = referencesOf(query.resources, 'gcp:compute:instance', 'instances', query.account);
   const byFirewall = firewalls.length > 0;
   const byInstance = instanceRefs.length > 0 || query.addresses.length > 0;
-  if (!byFirewall && !byInstance) return context;
+  // A reference to a bucket, database, load balancer, image, snapshot or entry point keeps that
+  // resource (by its canonical type or any other type a source names it by), and no machines
+  // unless the query names those too.
+  const resourceRefs = query.resources.flatMap((ref) => {
+    const kind = kindOfAlertType(ref.type);
+    return kind ? [{ ...ref, type: kind.type }] : [];
+  });
+  const byResource = resourceRefs.length > 0;
+  const resources = (context.resources ?? []).filter((resource) =>
+    resourceRefs.some((ref) => ref.type === resource.type && [ref.id, ref.name].some((id) => id !== undefined && refersToResource(id, resource, query.account))),
+  );
+  if (!byFirewall && !byInstance) return byResource ? { instances: [], rules: [], exposures: [], resources, problems: context.problems } : context;
 
   const named = (references: (GcpReference | undefined)[], id: string, aliases: readonly string[] | undefined) =>
     references.some((reference) => reference !== undefined && refersTo(reference, id, aliases));
@@ -108,6 +150,7 @@ export function narrowToQuery(context: ProviderContext, query: ContextQuery): Pr
     instances: context.instances.filter((instance) => (byInstance ? selected.has(instance.id) : exposed.has(instance.id))),
     rules: context.rules.filter((rule) => (byFirewall ? rules.has(rule.id) : exposing.has(rule.id))),
     exposures,
+    ...(context.resources ? { resources } : {}),
     problems: context.problems,
   };
 }
