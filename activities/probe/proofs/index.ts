@@ -8,7 +8,7 @@ import { bucketProof } from './bucket';
 import type { ProofCheck, ProofKind } from './types';
 import { urlProof } from './url';
 
-const proofChecks: { [Kind in ProofKind]?: ProofCheck<Kind> } = { bucket: bucketProof, url: urlProof };
+const proofChecks: { [Kind in ProofKind]: ProofCheck<Kind> } = { bucket: bucketProof, url: urlProof };
 
 /** Proofs run at once: each is a request or two to one provider endpoint or URL. */
 const PROOF_CONCURRENCY = 8;
@@ -19,8 +19,7 @@ export async function runProofs(context: Pick<ResourceContext, 'resources'>, che
     resource.public ? resource.proofs.flatMap((proof) => (proof.kind === 'endpoint' ? [] : [{ resource, proof }])) : [],
   );
   const found = await mapConcurrent(runs, PROOF_CONCURRENCY, async ({ resource, proof }) => {
-    const proofCheck = proofChecks[proof.kind] as ProofCheck | undefined;
-    if (!proofCheck) return [];
+    const proofCheck = proofChecks[proof.kind] as ProofCheck;
     try {
       return await proofCheck.run(proof as never, resource, check);
     } catch (err) {
