@@ -15,6 +15,7 @@ import {
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
 import { asArray, internetRange, isRecord, ipOrUndefined, numeric, ownEntry, severityFromWord, str, uniq } from './util';
 import { parsePortSpec, uniqPorts } from '../../lib/ports';
+import { publicGcpResource, publicResourceFromArn } from './public-resources';
 
 const DETECTION_FINDING_CLASS = 2004;
 /** OCSF `status_id` 3: the finding matched Prowler's mutelist, an exception the operator accepted. */
@@ -202,6 +203,8 @@ const exposureChecks = new Map<string, (resources: Resource[]) => CheckPorts>([
   ['compute_firewall_rdp_access_from_the_internet_allowed', () => tcp(3389)],
   // GCP: a Cloud SQL instance that authorizes 0.0.0.0/0, on its engine's port.
   ['cloudsql_instance_public_access', cloudSqlPorts],
+  // GCP: a Cloud SQL instance with a public IP at all, on its engine's port.
+  ['cloudsql_instance_public_ip', cloudSqlPorts],
   // Azure: a network security group rule allowing inbound traffic from Internet, * or 0.0.0.0/0.
   ['network_ssh_internet_access_restricted', () => tcp(22)],
   ['network_rdp_internet_access_restricted', () => tcp(3389)],
@@ -216,9 +219,43 @@ const exposureChecks = new Map<string, (resources: Resource[]) => CheckPorts>([
   ['kubelet_disable_read_only_port', kubeletReadOnlyPort],
 ]);
 
+/**
+ * Checks that fail when a resource itself is public (a bucket, database, load balancer, snapshot or
+ * image, function or API), as their code at prowler-cloud/prowler @ 3e000faa judges it. Their FAIL is
+ * an exposure of that resource, named as the inventory readers match it (see resourcesOf); no port is
+ * named: the reader finds the endpoint. `s3_account_level_public_access_blocks` is about the account.
+ */
+const publicResourceChecks = new Set([
+  's3_bucket_public_access',
+  's3_bucket_policy_public_write_access',
+  's3_bucket_public_list_acl',
+  's3_bucket_public_write_acl',
+  's3_bucket_level_public_access_block',
+  's3_account_level_public_access_blocks',
+  'rds_instance_no_public_access',
+  'rds_snapshots_public_access',
+  'redshift_cluster_public_access',
+  'opensearch_service_domains_not_publicly_accessible',
+  'elbv2_internet_facing',
+  'elb_internet_facing',
+  'ec2_ebs_public_snapshot',
+  'ec2_ami_public',
+  'awslambda_function_url_public',
+  'awslambda_function_not_publicly_accessible',
+  'apigateway_restapi_public',
+  'apigateway_restapi_authorizers_enabled',
+  'apigatewayv2_api_authorizers_enabled',
+  'cloudstorage_bucket_public_access',
+  'compute_image_not_publicly_shared',
+]);
+
+/** Whether a Prowler check's FAIL means a resource is public (Security Hub reads imported Prowler findings by it too). */
+export const isPublicResourceCheck = (checkId: string): boolean => publicResourceChecks.has(checkId);
+
 /** The ports an exposure check tests, or undefined when its FAIL is not an exposure. */
 function exposureOf(checkId: string | undefined, resources: Resource[]): CheckPorts | undefined {
   if (checkId === undefined) return undefined;
+  if (isPublicResourceCheck(checkId)) return { ports: [] };
   if (awsExposureChecks.some((pattern) => pattern.test(checkId))) return portsFromCheckId(checkId);
   return exposureChecks.get(checkId)?.(resources);
 }
@@ -315,20 +352,43 @@ const resourceTypes: Record<string, string> = {
 const resourceTypesByLowerCase = new Map(Object.entries(resourceTypes).map(([type, vigilType]) => [type.toLowerCase(), vigilType]));
 
 function resourceType(provider: string, type: string | undefined, uid: string): string {
-  // Account-level checks name the account's root ARN with the type "Other".
-  if (/^arn:aws[a-z-]*:iam::[^:]*:root$/.test(uid)) return 'aws:account';
+  // Account-level checks name the account's root ARN with the type "Other", or (S3 Block Public
+  // Access of the account) the account's S3 settings, `arn:aws:s3:<region>:<account>:account`.
+  if (/^arn:aws[a-z-]*:(?:iam::[^:]*:root|s3:[^:]*:\d{12}:account)$/.test(uid)) return 'aws:account';
   const known = type ? resourceTypesByLowerCase.get(type.toLowerCase()) : undefined;
   return known ?? `${provider}:prowler:${type ?? 'Other'}`;
 }
 
-function resourcesOf(finding: Finding, provider: string): ResourceRef[] {
+/**
+ * A GCP resource that can be public, named as the inventory readers match it: a bucket by its name,
+ * a Cloud SQL instance or disk image by its full resource name in the scanned project (Prowler
+ * gives the bare name, and an image's numeric id as uid).
+ */
+function gcpPublicResource(type: string | undefined, name: string | undefined, project: string | undefined): ResourceRef | undefined {
+  if (!name) return undefined;
+  if (type === 'storage.googleapis.com/Bucket') return publicGcpResource(`//storage.googleapis.com/${name}`);
+  if (!project) return undefined;
+  if (type === 'sqladmin.googleapis.com/Instance') return publicGcpResource(`//sqladmin.googleapis.com/projects/${project}/instances/${name}`);
+  if (type === 'compute.googleapis.com/Image') return publicGcpResource(`//compute.googleapis.com/projects/${project}/global/images/${name}`);
+  return undefined;
+}
+
+function resourcesOf(finding: Finding, cloud: CloudRef): ResourceRef[] {
   return asArray(finding.resources)
     .map(record)
     .flatMap((resource): ResourceRef[] => {
       const uid = str(resource.uid) ?? str(resource.name);
       if (!uid) return [];
       const name = str(resource.name);
-      return [{ type: resourceType(provider, str(resource.type), uid), id: uid, ...(name && name !== uid ? { name } : {}) }];
+      // AWS resources that can be public by their ARN (the AMI check types its resource "Other",
+      // the EBS snapshot check "AwsEc2Volume"); GCP ones by type, name and project.
+      const canonical =
+        cloud.provider === 'aws' ? publicResourceFromArn(uid) : cloud.provider === 'gcp' ? gcpPublicResource(str(resource.type), name, cloud.account) : undefined;
+      if (canonical) {
+        const alias = canonical.name ?? (name && name !== canonical.id ? name : undefined);
+        return [{ type: canonical.type, id: canonical.id, ...(alias ? { name: alias } : {}) }];
+      }
+      return [{ type: resourceType(cloud.provider, str(resource.type), uid), id: uid, ...(name && name !== uid ? { name } : {}) }];
     });
 }
 
@@ -452,7 +512,7 @@ function toAlert(finding: Finding): ParsedAlert {
   const info = record(finding.finding_info);
   const cloud = cloudOf(finding, providerOf(finding));
   const checkId = str(record(finding.metadata).event_code);
-  const resources = resourcesOf(finding, cloud.provider);
+  const resources = resourcesOf(finding, cloud);
   const exposure = exposureOf(checkId, asArray(finding.resources).map(record));
   const target = resources[0]?.name ?? resources[0]?.id;
   const title = str(info.title) ?? checkId ?? 'Prowler check';

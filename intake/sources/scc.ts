@@ -17,6 +17,7 @@ import { decodePubSubPush, isPubSubPushEnvelope, unwrapPubSub } from './pubsub';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
 import { asArray, ipOrUndefined, isRecord, severityFromWord, str, uniq } from './util';
 import { parsePortSpec, portRange, uniqPorts } from '../../lib/ports';
+import { publicGcpResource } from './public-resources';
 
 type Fields = Record<string, unknown>;
 
@@ -76,7 +77,17 @@ function findingSeverity(finding: Fields, properties: Fields): Severity {
 }
 
 /** Security Health Analytics categories about reachability from the internet. */
-const exposureCategories = new Set(['OPEN_FIREWALL', 'PUBLIC_IP_ADDRESS', 'PUBLIC_SQL_INSTANCE', 'SQL_PUBLIC_IP']);
+const exposureCategories = new Set([
+  'OPEN_FIREWALL',
+  'PUBLIC_IP_ADDRESS',
+  'PUBLIC_SQL_INSTANCE',
+  'SQL_PUBLIC_IP',
+  // A resource itself public: a bucket readable by allUsers or allAuthenticatedUsers (a log bucket
+  // too), a disk image anyone may use. The inventory reads its IAM policy; the exposure checks prove it.
+  'PUBLIC_BUCKET_ACL',
+  'PUBLIC_LOG_BUCKET',
+  'PUBLIC_COMPUTE_IMAGE',
+]);
 const isExposureCategory = (category: string): boolean =>
   exposureCategories.has(category) || /^OPEN_[A-Z0-9_]+_PORT$/.test(category);
 
@@ -347,7 +358,13 @@ const NAME_SEGMENT = /^[\w.-]+$/;
 function resourcesOf(finding: Fields, resource: Fields, legacy: Fields): ResourceRef[] {
   const resources: ResourceRef[] = [];
   const id = text(resource, 'name') ?? text(finding, 'resourceName');
-  if (id) {
+  // A resource that can be public is named as the inventory readers match it (a bucket by its
+  // name, a Cloud SQL instance under sqladmin rather than SCC's //cloudsql.googleapis.com/…).
+  const canonical = id ? publicGcpResource(id) : undefined;
+  if (canonical) {
+    const name = text(resource, 'displayName') ?? text(finding, 'assetDisplayName') ?? canonical.name;
+    resources.push({ type: canonical.type, id: canonical.id, ...(name && name !== canonical.id ? { name } : {}) });
+  } else if (id) {
     const assetType = text(resource, 'type');
     const name = text(resource, 'displayName') ?? text(finding, 'assetDisplayName');
     resources.push({ type: (assetType && typeFromAssetType(assetType)) ?? typeFromName(id), id, ...(name ? { name } : {}) });
@@ -381,6 +398,8 @@ function accountOf(finding: Fields, resource: Fields, legacy: Fields): string | 
     text(resource, 'projectDisplayName') ??
     text(metadata, 'projectDisplayName') ??
     text(legacy, 'projectId') ??
+    // Older Security Health Analytics findings (PUBLIC_BUCKET_ACL) say it only in their properties.
+    text(record(field(finding, 'sourceProperties')), 'ProjectId') ??
     projectIn(text(resource, 'name') ?? text(finding, 'resourceName')) ??
     projectIn(text(resource, 'project') ?? text(resource, 'projectName') ?? text(metadata, 'project'))
   );

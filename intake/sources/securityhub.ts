@@ -6,6 +6,8 @@ import { type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type 
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
 import { asArray, ipOrUndefined, isInternetRange, isRecord, ownEntry, severityFromWord, str, uniq, numeric } from './util';
 import { portRange, uniqPorts } from '../../lib/ports';
+import { isPublicResourceCheck } from './prowler';
+import { publicResourceFromArn } from './public-resources';
 
 type Json = Record<string, unknown>;
 
@@ -151,6 +153,46 @@ const EXPOSURE_CONTROLS: Record<string, PortRange[]> = {
   'PCI.EC2.5': [single(22)],
 };
 
+/**
+ * Controls that fail when a resource itself is public (not through a security group): a bucket
+ * readable or writable by anyone or without Block Public Access, a database, cluster or domain with a
+ * public endpoint, a snapshot anyone may restore, a function policy anyone may invoke. Their FAILED
+ * finding is an exposure of the resource it names; the inventory reads what makes it public and the
+ * exposure checks prove it. S3.1, S3.19, EC2.1 and PCI.S3.6 are checked per account or access point,
+ * so the exposure names the account (the re-scan then finds the public resources in it).
+ */
+const PUBLIC_RESOURCE_CONTROLS = new Set([
+  'S3.1',
+  'S3.2',
+  'S3.3',
+  'S3.8',
+  'S3.19',
+  'RDS.1',
+  'RDS.2',
+  'Redshift.1',
+  'ES.2',
+  'Opensearch.2',
+  'EC2.1',
+  'Lambda.1',
+  'PCI.S3.1',
+  'PCI.S3.2',
+  'PCI.S3.6',
+  'PCI.RDS.1',
+  'PCI.RDS.2',
+  'PCI.Redshift.1',
+  'PCI.EC2.1',
+  'PCI.Lambda.1',
+]);
+
+/**
+ * Prowler's own findings imported into Security Hub (GeneratorId `prowler-<check id>`): the public
+ * resource checks the Prowler source maps are exposures here too.
+ */
+function isProwlerPublicCheck(finding: Json): boolean {
+  const check = /^prowler-([a-z0-9_]+)$/.exec(str(finding.GeneratorId) ?? '')?.[1];
+  return check !== undefined && isPublicResourceCheck(check);
+}
+
 /** CIS v1.2.0 rule numbers; other CIS versions reuse 4.x for unrelated checks, so the version matters. */
 const CIS_1_2_EXPOSURE_RULES: Record<string, PortRange[]> = {
   '4.1': [single(22)],
@@ -194,6 +236,7 @@ function exposureOf(finding: Json): Exposure | undefined {
   const cisRule = isCis12(finding) ? ownEntry(CIS_1_2_EXPOSURE_RULES, id) : undefined;
   if (cisRule) return { controlPorts: cisRule };
   if (isUnprotectedPortProbe(finding)) return { controlPorts: [] };
+  if ((id !== undefined && PUBLIC_RESOURCE_CONTROLS.has(id)) || isProwlerPublicCheck(finding)) return { controlPorts: [] };
   if (readsLikeIngressControl(str(finding.Title) ?? '')) return { controlPorts: [] };
   return undefined;
 }
@@ -384,6 +427,23 @@ const RESOURCE_TYPES: Record<string, string> = {
   AwsIamAccessKey: 'aws:iam:access-key',
   AwsS3Bucket: 'aws:s3:bucket',
   AwsCloudTrailTrail: 'aws:cloudtrail:trail',
+  // Resources that can be public; their ids are read from the ARN (publicResourceFromArn).
+  AwsRdsDbInstance: 'aws:rds:db-instance',
+  AwsRdsDbCluster: 'aws:rds:db-cluster',
+  AwsRdsDbSnapshot: 'aws:rds:db-snapshot',
+  AwsRdsDbClusterSnapshot: 'aws:rds:db-cluster-snapshot',
+  AwsRedshiftCluster: 'aws:redshift:cluster',
+  AwsOpenSearchServiceDomain: 'aws:opensearch:domain',
+  AwsElasticsearchDomain: 'aws:opensearch:domain',
+  AwsElbv2LoadBalancer: 'aws:elbv2:load-balancer',
+  AwsElbLoadBalancer: 'aws:elb:load-balancer',
+  AwsEc2Snapshot: 'aws:ec2:snapshot',
+  AwsEc2Image: 'aws:ec2:image',
+  AwsLambdaFunction: 'aws:lambda:function',
+  AwsApiGatewayRestApi: 'aws:apigateway:rest-api',
+  AwsApiGatewayStage: 'aws:apigateway:rest-api',
+  AwsApiGatewayV2Api: 'aws:apigateway:http-api',
+  AwsApiGatewayV2Stage: 'aws:apigateway:http-api',
 };
 
 /**
@@ -399,21 +459,37 @@ const NATIVE_IDS: Record<string, RegExp> = {
   'aws:iam:access-key': /^AWS::IAM::AccessKey:(\S+)$/i,
 };
 
-/** A human name: a security group's GroupName, else the Name tag. */
+/**
+ * A human name: a security group's GroupName, a load balancer's name (an ALB or NLB is named by
+ * ARN, and its name is how people and the readers also know it), else the Name tag.
+ */
 function resourceName(resource: unknown): string | undefined {
-  return str(at(resource, 'Details', 'AwsEc2SecurityGroup', 'GroupName')) ?? str(at(resource, 'Tags', 'Name'));
+  return (
+    str(at(resource, 'Details', 'AwsEc2SecurityGroup', 'GroupName')) ??
+    str(at(resource, 'Details', 'AwsElbv2LoadBalancer', 'LoadBalancerName')) ??
+    str(at(resource, 'Tags', 'Name'))
+  );
+}
+
+/**
+ * One resource as Vigil names it. A resource that can be public is named as the inventory readers
+ * match it, from its ARN (`arn:aws:rds:…:db:orders` → aws:rds:db-instance `orders`), whatever ASFF
+ * type a product gave it; the others by their ASFF type and native id.
+ */
+function resourceRef(resource: unknown): ResourceRef | undefined {
+  const asffType = str(at(resource, 'Type'));
+  const rawId = str(at(resource, 'Id'));
+  if (!asffType || !rawId) return undefined;
+  const known = ownEntry(RESOURCE_TYPES, asffType);
+  const canonical = publicResourceFromArn(rawId);
+  const type = canonical?.type ?? known ?? `aws:asff:${asffType}`;
+  const id = canonical?.id ?? ownEntry(NATIVE_IDS, type)?.exec(rawId)?.[1] ?? rawId;
+  const name = canonical?.name ?? resourceName(resource);
+  return name && name !== id ? { type, id, name } : { type, id };
 }
 
 function extractResources(finding: Json): ResourceRef[] {
-  const refs = asArray(finding.Resources).map((resource): ResourceRef | undefined => {
-    const asffType = str(at(resource, 'Type'));
-    const rawId = str(at(resource, 'Id'));
-    if (!asffType || !rawId) return undefined;
-    const type = ownEntry(RESOURCE_TYPES, asffType) ?? `aws:asff:${asffType}`;
-    const id = ownEntry(NATIVE_IDS, type)?.exec(rawId)?.[1] ?? rawId;
-    const name = resourceName(resource);
-    return name ? { type, id, name } : { type, id };
-  });
+  const refs = asArray(finding.Resources).map(resourceRef);
   const seen = new Set<string>();
   return refs.filter((ref): ref is ResourceRef => {
     if (!ref || seen.has(`${ref.type} ${ref.id}`)) return false;

@@ -44,6 +44,9 @@ const stratus = {
   trailDeleted: 'aws.defense-evasion.cloudtrail-delete.json',
   eventSelectors: 'aws.defense-evasion.cloudtrail-event-selectors.json',
   flowLogs: 'aws.defense-evasion.vpc-remove-flow-logs.json',
+  lambdaBackdoor: 'aws.persistence.lambda-backdoor-function.json',
+  amiShare: 'aws.exfiltration.ec2-share-ami.json',
+  rdsShare: 'aws.exfiltration.rds-share-snapshot.json',
 };
 const invictus = ['1205Z_lKy08gyrqqRJyzsn.json', '1215Z_dTTFsx4I2m3om5Oy.json', '1230Z_ZtUNbBkwAu98FPZb.json'];
 
@@ -350,17 +353,17 @@ describe('cloudtrail: logging, IAM and sharing', () => {
     expect(group).toMatchObject({ title: 'Administrator access granted to IAM group ops', resources: [{ type: 'aws:iam:group', id: 'ops' }] });
     expect(password).toMatchObject({ severity: 'medium', title: 'Console password changed for IAM user alice' });
     expect(snapshot).toMatchObject({
-      kind: 'resource',
+      kind: 'exposure',
       severity: 'high',
       fingerprint: 'aws:111122223333:eu-west-1:snap-0123456789abcdef0',
       resources: [{ type: 'aws:ec2:snapshot', id: 'snap-0123456789abcdef0' }],
     });
     expect(image).toMatchObject({ title: 'AMI ami-0123456789abcdef0 made public', resources: [{ type: 'aws:ec2:image' }] });
-    expect(rds).toMatchObject({ resources: [{ type: 'aws:rds:snapshot', id: 'orders-2025-11-22' }] });
+    expect(rds).toMatchObject({ resources: [{ type: 'aws:rds:db-snapshot', id: 'orders-2025-11-22' }] });
     expect(shared).toMatchObject({
-      kind: 'resource',
+      kind: 'exposure',
       severity: 'medium',
-      resources: [{ type: 'aws:rds:cluster-snapshot' }, { type: 'aws:account', id: '444455556666' }],
+      resources: [{ type: 'aws:rds:db-cluster-snapshot' }, { type: 'aws:account', id: '444455556666' }],
     });
   });
 
@@ -451,7 +454,7 @@ describe('cloudtrail: logging, IAM and sharing', () => {
     const alert = only(record);
     expect(ruleOf(alert)).toBe('snapshot-or-image-shared');
     expect(alert).toMatchObject({
-      kind: 'resource',
+      kind: 'exposure',
       severity: 'medium',
       title: 'EBS snapshot snap-041993b54a9b3af6f shared with account 098797384747',
       fingerprint: 'aws:756680937392:me-central-3r:snap-041993b54a9b3af6f',
@@ -653,5 +656,100 @@ describe('cloudtrail: odd values', () => {
     }
     expect(malformed).toEqual([]);
     expect(parsed).toBeGreaterThan(10_000);
+  });
+});
+
+describe('cloudtrail: public access', () => {
+  const changes = () => records('vigil-public-access-changes.json');
+
+  it('makes a bucket, database or function public only when the request does, one issue per resource', () => {
+    const alerts = parse(fixture('vigil-public-access-changes.json'));
+    expect(alerts.map((alert) => [ruleOf(alert), alert.kind, alert.severity, alert.resources])).toEqual([
+      ['s3-bucket-policy-public', 'exposure', 'high', [{ type: 'aws:s3:bucket', id: 'vigil-demo-public-assets' }]],
+      ['s3-bucket-acl-public', 'exposure', 'high', [{ type: 'aws:s3:bucket', id: 'vigil-demo-public-assets' }]],
+      ['s3-block-public-access-disabled', 'exposure', 'medium', [{ type: 'aws:s3:bucket', id: 'vigil-demo-uploads' }]],
+      ['s3-block-public-access-disabled', 'exposure', 'medium', [{ type: 'aws:s3:bucket', id: 'vigil-demo-public-assets' }]],
+      ['rds-instance-made-public', 'exposure', 'high', [{ type: 'aws:rds:db-instance', id: 'orders-db' }]],
+      ['lambda-function-url-public', 'exposure', 'high', [{ type: 'aws:lambda:function', id: 'webhook-receiver' }]],
+    ]);
+    // Policy, ACL and Block Public Access of one bucket are one exposure of the bucket.
+    const bucket = alerts.filter((alert) => alert.resources[0]!.id === 'vigil-demo-public-assets').map((alert) => alert.fingerprint);
+    expect(new Set(bucket)).toEqual(new Set(['aws:111122223333:eu-west-1:aws:s3:bucket/vigil-demo-public-assets']));
+    expect(alerts[0]!.description).toContain('Allowed to anyone: s3:GetObject');
+    expect(alerts[1]!.description).toContain('Granted: READ to AllUsers (anyone)');
+    expect(alerts[2]!.description).toContain('Settings off: BlockPublicPolicy, RestrictPublicBuckets');
+    expect(alerts[5]!.description).toContain('authType NONE, URL https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/');
+  });
+
+  it('leaves what makes nothing public as it was: a policy limited to a VPC endpoint, a private ACL, BPA on, a denied call, a private DB, an IAM URL, a permission for one source', () => {
+    const tally = { unmatched: 0 };
+    cloudTrailSource.parse(fixture('vigil-public-access-changes.json'), tally);
+    expect(tally.unmatched).toBe(7);
+    const [, vpce, , privateAcl, , allOn, , denied, , privateDb, , iamUrl, scoped] = changes();
+    for (const record of [vpce, privateAcl, allOn, denied, privateDb, iamUrl, scoped]) {
+      // Sent on its own it is still an alert, but no rule's: an event about its caller, as before.
+      const alert = only(record);
+      expect(ruleOf(alert), record.eventName).toBeUndefined();
+      expect(alert.kind, record.eventName).toBe('actor');
+    }
+  });
+
+  it('leaves the real PutBucketPolicy granting one account (Invictus sample) unmatched', () => {
+    const record = records('1230Z_ZtUNbBkwAu98FPZb.json').find((entry) => entry.eventName === 'PutBucketPolicy');
+    expect(record.requestParameters.bucketPolicy.Statement[0].Principal).toEqual({ AWS: 'arn:aws:iam::193672423079:root' });
+    expect(ruleOf(only(record))).toBeUndefined();
+    const opened = structuredClone(record);
+    opened.requestParameters.bucketPolicy.Statement[0].Principal = { AWS: ['*'] };
+    expect(only(opened)).toMatchObject({ kind: 'exposure', resources: [{ type: 'aws:s3:bucket', id: 'stratus-red-team-bdbp-lhfzvgcamn' }] });
+  });
+
+  it('reads a policy sent as text, the canned public ACLs and account-level Block Public Access', () => {
+    const [policy, , acl, , bpa] = changes();
+    const text = structuredClone(policy);
+    text.requestParameters.bucketPolicy = JSON.stringify(text.requestParameters.bucketPolicy);
+    expect(ruleOf(only(text))).toBe('s3-bucket-policy-public');
+    const garbled = structuredClone(policy);
+    garbled.requestParameters.bucketPolicy = '{"Statement": [';
+    expect(ruleOf(only(garbled))).toBeUndefined();
+    const canned = structuredClone(acl);
+    delete canned.requestParameters.AccessControlPolicy;
+    canned.requestParameters['x-amz-acl'] = ['public-read-write'];
+    expect(only(canned).description).toContain('Granted: canned ACL public-read-write');
+    const account = structuredClone(bpa);
+    account.eventName = 'PutAccountPublicAccessBlock';
+    delete account.requestParameters.bucketName;
+    account.requestParameters.accountId = '111122223333';
+    expect(only(account)).toMatchObject({ kind: 'exposure', title: 'S3 Block Public Access turned off for account 111122223333', resources: [{ type: 'aws:account', id: '111122223333' }] });
+  });
+
+  it('makes the Stratus backdoor permission (principal *) an exposure of the function', () => {
+    const alert = only(fixture(stratus.lambdaBackdoor)[0]);
+    expect(alert).toMatchObject({
+      kind: 'exposure',
+      severity: 'high',
+      title: 'Lambda function stratus-red-team-backdoor-f-func made invocable by anyone',
+      resources: [{ type: 'aws:lambda:function', id: 'stratus-red-team-backdoor-f-func' }],
+    });
+    expect(ruleOf(alert)).toBe('lambda-permission-public');
+  });
+
+  it('names a function given by ARN, partial ARN or qualified name by its name', () => {
+    const [, , , , , , , , , , url] = changes();
+    for (const functionName of ['arn:aws:lambda:eu-west-1:111122223333:function:webhook-receiver:live', '111122223333:function:webhook-receiver', 'webhook-receiver:live']) {
+      const record = structuredClone(url);
+      record.requestParameters.functionName = functionName;
+      expect(only(record).resources, functionName).toEqual([{ type: 'aws:lambda:function', id: 'webhook-receiver' }]);
+    }
+  });
+
+  it('makes the Stratus AMI and RDS snapshot shared with another account exposures of the image and snapshot', () => {
+    expect(only(fixture(stratus.amiShare)[0])).toMatchObject({
+      kind: 'exposure',
+      resources: [{ type: 'aws:ec2:image', id: 'ami-de1fbCab6ccB03e6D' }, { type: 'aws:account', id: '846424999548' }],
+    });
+    expect(only(fixture(stratus.rdsShare)[0])).toMatchObject({
+      kind: 'exposure',
+      resources: [{ type: 'aws:rds:db-snapshot', id: 'exfiltration' }, { type: 'aws:account', id: '503161813013' }],
+    });
   });
 });

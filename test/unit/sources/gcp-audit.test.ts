@@ -284,16 +284,18 @@ describe('gcp-audit: IAM grants', () => {
 
   it('reads a real public bucket grant of Cloud Storage (Panther sample)', () => {
     const alert = only(pantherLogs('gcp_gcs_public.yml')['GCS AllUsers Read Permission']);
+    // A public bucket is an exposure of the bucket, named by its name as the GCS reader lists it, one issue per bucket.
     expect(alert).toMatchObject({
-      kind: 'resource',
+      kind: 'exposure',
       severity: 'high',
       title: 'GCP bucket jacks-test-bucket: roles/storage.objectViewer granted to allUsers (public)',
-      fingerprint: 'gcp:western-verve-123456:iam/projects/_/buckets/jacks-test-bucket/roles/storage.objectViewer/allUsers',
+      fingerprint: 'gcp:western-verve-123456:public/gcp:storage:bucket/jacks-test-bucket',
       cloud: { provider: 'gcp', account: 'western-verve-123456' },
-      resources: [{ type: 'gcp:storage:bucket', id: '//storage.googleapis.com/projects/_/buckets/jacks-test-bucket', name: 'jacks-test-bucket' }],
+      resources: [{ type: 'gcp:storage:bucket', id: 'jacks-test-bucket' }],
       actors: { ips: ['136.24.229.58'], principals: ['user.name@runpanther.io'] },
     });
-    expect(ruleOf(alert)).toBe('iam-public-member-granted');
+    expect(ruleOf(alert)).toBe('public-access-granted');
+    expect(alsoMatched(alert)).toEqual([]);
   });
 
   it('reports a member outside the caller domain, and not an in-domain member or a service agent (Panther samples)', () => {
@@ -334,8 +336,8 @@ describe('gcp-audit: IAM grants', () => {
     const alert = only(fixture('vigil-bucket-policy-no-delta.push.json'));
     expect(alert).toMatchObject({
       severity: 'high',
-      fingerprint: 'gcp:vigil-prod:iam/projects/_/buckets/vigil-prod-public-assets/roles/storage.objectViewer/allUsers',
-      resources: [{ type: 'gcp:storage:bucket', name: 'vigil-prod-public-assets' }],
+      fingerprint: 'gcp:vigil-prod:public/gcp:storage:bucket/vigil-prod-public-assets',
+      resources: [{ type: 'gcp:storage:bucket', id: 'vigil-prod-public-assets' }],
       actors: { ips: [], principals: ['deployer@vigil-prod.iam.gserviceaccount.com'] },
     });
     expect(alert.description).toContain('no policy delta');
@@ -613,5 +615,70 @@ describe('gcp-audit: odd values', () => {
     }
     expect(malformed).toEqual([]);
     expect(alerts).toBeGreaterThan(1000);
+  });
+});
+
+describe('gcp-audit: public resources', () => {
+  const entries = () => fixture('vigil-public-resources.json') as any[];
+
+  it('makes a public image, a public Cloud Run service and a Cloud SQL instance open to 0.0.0.0/0 exposures, one issue per resource', () => {
+    const tally = { unmatched: 0 };
+    const alerts = gcpAuditSource.parse(entries(), tally);
+    expect(alerts.map((alert) => [ruleOf(alert), alert.kind, alert.severity, alert.resources])).toEqual([
+      [
+        'public-access-granted',
+        'exposure',
+        'high',
+        [{ type: 'gcp:compute:image', id: '//compute.googleapis.com/projects/vigil-prod/global/images/golden-debian-12', name: 'golden-debian-12' }],
+      ],
+      // Cloud Run's v1 name has no location: the entry's resource labels give it.
+      [
+        'public-access-granted',
+        'exposure',
+        'high',
+        [{ type: 'gcp:run:service', id: '//run.googleapis.com/projects/vigil-prod/locations/europe-west1/services/hello', name: 'hello' }],
+      ],
+      [
+        'cloudsql-open-to-internet',
+        'exposure',
+        'high',
+        [{ type: 'gcp:sql:instance', id: '//sqladmin.googleapis.com/projects/vigil-prod/instances/reports-db', name: 'reports-db' }],
+      ],
+    ]);
+    // A Cloud SQL instance open to an office range, and a Cloud Run invoker granted to a service account, are no alert.
+    expect(tally.unmatched).toBe(2);
+    expect(alerts[2]!.network).toEqual({ ips: [], cidrs: ['0.0.0.0/0'], ports: [] });
+    expect(alerts[2]!.fingerprint).toBe('gcp:vigil-prod:public/gcp:sql:instance///sqladmin.googleapis.com/projects/vigil-prod/instances/reports-db');
+    // Without a delta (Compute Engine logs the new policy only) the public member of the new policy counts.
+    expect(alerts[0]!.description).toContain('SET roles/compute.imageUser → allAuthenticatedUsers');
+  });
+
+  it('gives one fingerprint to every public grant on one bucket, and leaves a project grant to iam-public-member-granted', () => {
+    const read = pantherLogs('gcp_gcs_public.yml')['GCS AllUsers Read Permission'];
+    const write = structuredClone(read);
+    write.protoPayload.serviceData.policyDelta.bindingDeltas = [{ action: 'ADD', role: 'roles/storage.objectCreator', member: 'allAuthenticatedUsers' }];
+    expect(only(write).fingerprint).toBe(only(read).fingerprint);
+    const project = fixture('vigil-set-iam-policy-owner-external.json');
+    project.protoPayload.serviceData.policyDelta.bindingDeltas = [{ action: 'ADD', role: 'roles/viewer', member: 'allUsers' }];
+    const alert = only(project);
+    expect(ruleOf(alert)).toBe('iam-public-member-granted');
+    expect(alert.kind).toBe('resource');
+  });
+
+  it('reads Cloud SQL settings at the top of the request, ::/0, and no failed or unrelated call', () => {
+    const sql = () => structuredClone(entries()[2]);
+    const top = sql();
+    top.protoPayload.request.settings = top.protoPayload.request.body.settings;
+    delete top.protoPayload.request.body;
+    expect(ruleOf(only(top))).toBe('cloudsql-open-to-internet');
+    const ipv6 = sql();
+    ipv6.protoPayload.request.body.settings.ipConfiguration.authorizedNetworks = [{ value: '::/0' }];
+    expect(only(ipv6).network.cidrs).toEqual(['::/0']);
+    const failed = sql();
+    failed.protoPayload.status = { code: 7, message: 'The client is not authorized to make this request.' };
+    expect(gcpAuditSource.parse(failed)).toEqual([]);
+    const restart = sql();
+    restart.protoPayload.methodName = 'cloudsql.instances.restart';
+    expect(gcpAuditSource.parse(restart)).toEqual([]);
   });
 });

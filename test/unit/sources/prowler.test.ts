@@ -87,10 +87,11 @@ describe('prowler source', () => {
       resources: [{ type: 'aws:ec2:instance', id: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc12345def67890' }],
       network: { ips: ['203.0.113.25'], cidrs: [], ports: [{ from: 3389, to: 3389 }], protocol: 'tcp' },
     });
+    // A public bucket is an exposure of the bucket, named by its name as the S3 reader lists it.
     expect(bucket).toMatchObject({
-      kind: 'resource',
+      kind: 'exposure',
       severity: 'critical',
-      resources: [{ type: 'aws:s3:bucket', id: 'arn:aws:s3:::vigil-demo-public-assets' }],
+      resources: [{ type: 'aws:s3:bucket', id: 'vigil-demo-public-assets' }],
       network: { ips: [], cidrs: [], ports: [] },
     });
   });
@@ -157,7 +158,7 @@ describe('prowler source', () => {
     // Cloud SQL open to 0.0.0.0/0: PostgreSQL's port, the public (PRIMARY) address only.
     expect(sql).toMatchObject({
       kind: 'exposure',
-      resources: [{ type: 'gcp:sql:instance', id: 'orders-db' }],
+      resources: [{ type: 'gcp:sql:instance', id: '//sqladmin.googleapis.com/projects/vigil-prod/instances/orders-db', name: 'orders-db' }],
       network: { ips: ['203.0.113.61'], cidrs: ['0.0.0.0/0'], ports: [{ from: 5432, to: 5432 }], protocol: 'tcp' },
     });
     const engine = (version: string) => {
@@ -358,5 +359,69 @@ describe('prowler source', () => {
       expect(() => prowlerSource.parse(payload)).toThrow(UnrecognizedPayloadError);
     }
     expect(() => prowlerSource.parse({})).toThrow(/JSON-OCSF.*class_uid 2004/);
+  });
+});
+
+describe('prowler source: public resources', () => {
+  const byCheck = (alerts: ReturnType<typeof prowlerSource.parse>, check: string) => alerts.find((alert) => alert.description?.includes(`Prowler check: ${check}`))!;
+
+  it('makes each public-resource FAIL an exposure of the resource, named as the readers match it', () => {
+    const alerts = prowlerSource.parse(fixture('vigil-public-resources.ocsf.json'));
+    const named = (check: string) => {
+      const alert = byCheck(alerts, check);
+      expect(alert.kind, check).toBe('exposure');
+      expect(alert.resolution, check).toBeUndefined();
+      return alert.resources;
+    };
+    expect(named('rds_instance_no_public_access')).toEqual([{ type: 'aws:rds:db-instance', id: 'orders-db' }]);
+    // Prowler types every RDS snapshot AwsRdsDbSnapshot; the ARN says it is a cluster snapshot.
+    expect(named('rds_snapshots_public_access')).toEqual([{ type: 'aws:rds:db-cluster-snapshot', id: 'orders-aurora-final' }]);
+    expect(named('elbv2_internet_facing')).toEqual([
+      { type: 'aws:elbv2:load-balancer', id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web-public/50dc6c495c0c9188', name: 'web-public' },
+    ]);
+    expect(named('elb_internet_facing')).toEqual([{ type: 'aws:elb:load-balancer', id: 'legacy-web' }]);
+    // The check types the snapshot AwsEc2Volume and the AMI "Other": the ARN decides.
+    expect(named('ec2_ebs_public_snapshot')).toEqual([{ type: 'aws:ec2:snapshot', id: 'snap-0a1b2c3d4e5f60718' }]);
+    expect(named('ec2_ami_public')).toEqual([{ type: 'aws:ec2:image', id: 'ami-0123456789abcdef0', name: 'golden-web-2025-11' }]);
+    expect(named('awslambda_function_url_public')).toEqual([{ type: 'aws:lambda:function', id: 'webhook-receiver' }]);
+    // Prowler writes HTTP API ARNs as `::apis/<id>`.
+    expect(named('apigatewayv2_api_authorizers_enabled')).toEqual([{ type: 'aws:apigateway:http-api', id: 'a1b2c3d4e5', name: 'orders-http-api' }]);
+    expect(byCheck(alerts, 'rds_instance_no_public_access').network).toEqual({ ips: [], cidrs: [], ports: [] });
+  });
+
+  it('makes a PASS of a public-resource check the resolution of its FAIL, not an exposure of its own', () => {
+    const passed = byCheck(prowlerSource.parse(fixture('vigil-public-resources.ocsf.json')), 'redshift_cluster_public_access');
+    expect(passed.resolution).toBe('Prowler status_code PASS: Redshift Cluster analytics is not publicly accessible.');
+    expect(passed.fingerprint).toBe('prowler-aws-redshift_cluster_public_access-111122223333-eu-west-1-analytics');
+    expect(passed.resources).toEqual([{ type: 'aws:redshift:cluster', id: 'analytics' }]);
+  });
+
+  it('names GCP buckets by name, Cloud SQL instances and images by full resource name in the scanned project', () => {
+    const alerts = prowlerSource.parse(fixture('vigil-gcp-public-resources.ocsf.json'));
+    expect(alerts.map((alert) => alert.kind)).toEqual(['exposure', 'exposure', 'exposure']);
+    expect(byCheck(alerts, 'cloudstorage_bucket_public_access').resources).toEqual([{ type: 'gcp:storage:bucket', id: 'vigil-prod-exports' }]);
+    expect(byCheck(alerts, 'cloudsql_instance_public_ip')).toMatchObject({
+      resources: [{ type: 'gcp:sql:instance', id: '//sqladmin.googleapis.com/projects/vigil-prod/instances/reports-db', name: 'reports-db' }],
+      // A public IP at all: the engine's port on the public (PRIMARY) address.
+      network: { ips: ['203.0.113.62'], cidrs: [], ports: [{ from: 3306, to: 3306 }], protocol: 'tcp' },
+    });
+    // The uid is the image's numeric id; the readers name images by full resource name.
+    expect(byCheck(alerts, 'compute_image_not_publicly_shared').resources).toEqual([
+      { type: 'gcp:compute:image', id: '//compute.googleapis.com/projects/vigil-prod/global/images/golden-debian-12', name: 'golden-debian-12' },
+    ]);
+  });
+
+  it('names the account for the account-level Block Public Access check, and leaves other checks as they were', () => {
+    const account = sshFinding();
+    account.metadata.event_code = 's3_account_level_public_access_blocks';
+    account.resources[0] = { ...account.resources[0], type: 'AwsS3AccountPublicAccessBlock', uid: 'arn:aws:s3:eu-west-1:111122223333:account', name: '111122223333' };
+    expect(prowlerSource.parse(account)[0]).toMatchObject({
+      kind: 'exposure',
+      resources: [{ type: 'aws:account', id: 'arn:aws:s3:eu-west-1:111122223333:account', name: '111122223333' }],
+    });
+    const other = sshFinding();
+    other.metadata.event_code = 's3_bucket_secure_transport_policy';
+    other.resources[0] = { ...other.resources[0], type: 'AwsS3Bucket', uid: 'arn:aws:s3:::vigil-logs', name: 'vigil-logs' };
+    expect(prowlerSource.parse(other)[0]).toMatchObject({ kind: 'resource', resources: [{ type: 'aws:s3:bucket', id: 'vigil-logs' }] });
   });
 });

@@ -531,3 +531,51 @@ describe('Pub/Sub push envelopes', () => {
     expect(decodePubSubPush(null)).toBeUndefined();
   });
 });
+
+describe('scc source: public resources', () => {
+  it('makes PUBLIC_BUCKET_ACL an exposure of the bucket, named by its name, in the project its properties name (shared sample)', () => {
+    expect(parseOne(fixture('public_bucket_acl-remediated.json'))).toMatchObject({
+      kind: 'exposure',
+      severity: 'high',
+      cloud: { provider: 'gcp', account: 'test-project' },
+      resources: [{ type: 'gcp:storage:bucket', id: 'this-is-public-on-purpose' }],
+      network: { ips: [], cidrs: [], ports: [] },
+    });
+  });
+
+  it('names a Cloud SQL instance by its sqladmin full name, not SCC\'s cloudsql one (shared sample PUBLIC_SQL_INSTANCE)', () => {
+    expect(parseOne(fixture('public_sql_instance-remediated.json'))).toMatchObject({
+      kind: 'exposure',
+      resources: [{ type: 'gcp:sql:instance', id: '//sqladmin.googleapis.com/projects/test-project/instances/postgre-nossl-open-nobackup', name: 'postgre-nossl-open-nobackup' }],
+    });
+  });
+
+  it('makes PUBLIC_COMPUTE_IMAGE an exposure of the image, with its display name beside the numeric full name', () => {
+    expect(parseOne(fixture('vigil-public-compute-image.push.json'))).toMatchObject({
+      kind: 'exposure',
+      cloud: { provider: 'gcp', account: 'test-project' },
+      resources: [{ type: 'gcp:compute:image', id: '//compute.googleapis.com/projects/test-project/global/images/5120937465183745619', name: 'golden-debian-12' }],
+    });
+  });
+
+  it('makes PUBLIC_LOG_BUCKET an exposure too, and an INACTIVE one its resolution', () => {
+    const finding = structuredClone(fixture('public_bucket_acl-remediated.json'));
+    finding.finding.category = 'PUBLIC_LOG_BUCKET';
+    expect(parseOne(finding).kind).toBe('exposure');
+    finding.finding.state = 'INACTIVE';
+    const resolved = parseOne(finding);
+    expect(resolved.resolution).toMatch(/INACTIVE/);
+    expect(resolved.fingerprint).toBe(parseOne(fixture('public_bucket_acl-remediated.json')).fingerprint);
+  });
+
+  it('keeps bucket hygiene and public datasets (no reader for them) as resources (shared samples)', () => {
+    expect(parseOne(fixture('bucket_policy_only_disabled-remediated.json'))).toMatchObject({
+      kind: 'resource',
+      resources: [{ type: 'gcp:storage:bucket', id: 'unique-test-bucket' }],
+    });
+    expect(parseOne(fixture('public_dataset.json'))).toMatchObject({
+      kind: 'resource',
+      resources: [{ type: 'gcp:bigquery:dataset', id: '//bigquery.googleapis.com/projects/test-project/datasets/public_dataset123' }],
+    });
+  });
+});

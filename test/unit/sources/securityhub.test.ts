@@ -35,7 +35,7 @@ describe('securityhub source: fixtures', () => {
     expect(securityHubSource.detect(payload)).toBe(true);
     const alerts = securityHubSource.parse(payload);
     expect(alerts.length).toBeGreaterThan(0);
-    for (const alert of alerts) expect(alert.fingerprint).toMatch(/^arn:aws:(securityhub|guardduty):/);
+    for (const alert of alerts) expect(alert.fingerprint).toMatch(/^arn:aws:(securityhub|guardduty):|^prowler-/);
   });
 
   it('makes the default security group control (EC2.2) an exposure of the group', () => {
@@ -448,7 +448,7 @@ describe('securityhub source: actors, resources and odd values', () => {
       { type: 'aws:iam:user', id: 'arn:aws:iam::111122223333:user/ops/alice' },
       { type: 'aws:iam:role', id: 'arn:aws:iam::111122223333:role/ci' },
       { type: 'aws:cloudtrail:trail', id: 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/main' },
-      { type: 'aws:asff:AwsLambdaFunction', id: 'arn:aws:lambda:eu-west-1:111122223333:function:resize' },
+      { type: 'aws:lambda:function', id: 'resize' },
       { type: 'aws:ec2:security-group', id: 'sg-0plainid' },
     ]);
   });
@@ -536,5 +536,74 @@ describe('securityhub source: detection and refusal', () => {
     const event = fixture('afsbp-ec2.7.json');
     expectRefusal({ ...event, detail: { findings: [event.detail.findings[0], { Title: 'x' }] } }, /detail\.findings\[1\] is not an ASFF finding/);
     expectRefusal({ ...event, detail: {} }, /Security Hub event without detail\.findings/);
+  });
+});
+
+describe('securityhub source: public resources', () => {
+  it('makes the FSBP public-resource controls exposures of the resource, named as the readers match it (shared samples)', () => {
+    const parsed = (name: string) => {
+      const alert = parseOne(fixture(name));
+      expect(alert.kind, name).toBe('exposure');
+      expect(alert.resolution, name).toBeUndefined();
+      expect(alert.network, name).toEqual({ ips: [], cidrs: [], ports: [] });
+      return alert.resources;
+    };
+    expect(parsed('afsbp-rds.1.json')).toEqual([{ type: 'aws:rds:db-cluster-snapshot', id: 'rds-snapshot-for-sharr-testing' }]);
+    expect(parsed('afsbp-rds.2.json')).toEqual([{ type: 'aws:rds:db-instance', id: 'database-1' }]);
+    expect(parsed('afsbp-redshift.1.json')).toEqual([{ type: 'aws:redshift:cluster', id: 'redshift-cluster-1' }]);
+    expect(parsed('afsbp-lambda.1.json')).toEqual([{ type: 'aws:lambda:function', id: 'TAEBSVolumeSnapDelete' }]);
+    expect(parsed('afsbp-s3.8.json')).toEqual([{ type: 'aws:s3:bucket', id: 'example' }]);
+    // EC2.1 is judged per account: the exposure names the account, whose snapshots the re-scan reads.
+    expect(parsed('afsbp-ec2.1.json')).toEqual([{ type: 'aws:account', id: '111111111111' }]);
+  });
+
+  it('makes a PASSED public-resource control a resolution (shared sample S3.2)', () => {
+    const alert = parseOne(fixture('afsbp-s3.2.json'));
+    expect(alert.resolution).toBe('Security Hub Compliance.Status PASSED, Workflow.Status RESOLVED');
+    expect(alert.fingerprint).toBe(
+      'arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/S3.2/finding/ef33c951-94b7-4d92-acd2-99c2a3e3a78a',
+    );
+    expect(alert.resources).toEqual([{ type: 'aws:s3:bucket', id: 'so0111-aws-cloudtrail-111111111111' }]);
+  });
+
+  it('reads consolidated controls and imported Prowler checks about public resources; other S3 controls stay resources', () => {
+    const [search, uploads, ssl, alb, api] = securityHubSource.parse(fixture('get-findings.public-resources.json'));
+    expect(search).toMatchObject({ kind: 'exposure', severity: 'critical', resources: [{ type: 'aws:opensearch:domain', id: 'search-public' }] });
+    expect(uploads).toMatchObject({ kind: 'exposure', resources: [{ type: 'aws:s3:bucket', id: 'vigil-demo-uploads' }] });
+    // S3.5 (SSL only) fails on the same bucket, but says nothing about who can reach it.
+    expect(ssl).toMatchObject({ kind: 'resource', resources: [{ type: 'aws:s3:bucket', id: 'vigil-demo-uploads' }] });
+    // An ALB is named by ARN with its name beside it; imported Prowler findings by their check (GeneratorId).
+    expect(alb).toMatchObject({
+      kind: 'exposure',
+      fingerprint: 'prowler-elbv2_internet_facing-111122223333-eu-west-1-8c3f2a91',
+      resources: [
+        { type: 'aws:elbv2:load-balancer', id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web-public/50dc6c495c0c9188', name: 'web-public' },
+      ],
+    });
+    expect(api).toMatchObject({ kind: 'exposure', resources: [{ type: 'aws:apigateway:rest-api', id: 'k9x8w7v6u5' }] });
+  });
+
+  it.each([
+    ['AwsRdsDbInstance', 'arn:aws:rds:eu-west-1:111122223333:db:orders', { type: 'aws:rds:db-instance', id: 'orders' }],
+    ['AwsRdsDbCluster', 'arn:aws:rds:eu-west-1:111122223333:cluster:orders-aurora', { type: 'aws:rds:db-cluster', id: 'orders-aurora' }],
+    ['AwsRdsDbSnapshot', 'arn:aws:rds:eu-west-1:111122223333:snapshot:rds:orders-2025-11-28-03-10', { type: 'aws:rds:db-snapshot', id: 'rds:orders-2025-11-28-03-10' }],
+    ['AwsElasticsearchDomain', 'arn:aws:es:eu-west-1:111122223333:domain/legacy-search', { type: 'aws:opensearch:domain', id: 'legacy-search' }],
+    ['AwsElbLoadBalancer', 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/legacy-web', { type: 'aws:elb:load-balancer', id: 'legacy-web' }],
+    ['AwsEc2Snapshot', 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718', { type: 'aws:ec2:snapshot', id: 'snap-0a1b2c3d4e5f60718' }],
+    ['AwsEc2Image', 'arn:aws:ec2:eu-west-1::image/ami-0123456789abcdef0', { type: 'aws:ec2:image', id: 'ami-0123456789abcdef0' }],
+    ['AwsLambdaFunction', 'arn:aws:lambda:eu-west-1:111122223333:function:pay:live', { type: 'aws:lambda:function', id: 'pay' }],
+    ['AwsApiGatewayStage', 'arn:aws:apigateway:eu-west-1::/restapis/k9x8w7v6u5/stages/prod', { type: 'aws:apigateway:rest-api', id: 'k9x8w7v6u5' }],
+    ['AwsApiGatewayV2Api', 'arn:aws:apigateway:eu-west-1::/apis/a1b2c3d4e5', { type: 'aws:apigateway:http-api', id: 'a1b2c3d4e5' }],
+    // Not a bucket: an access point keeps its ASFF type and ARN.
+    ['AwsS3AccessPoint', 'arn:aws:s3:eu-west-1:111122223333:accesspoint/uploads', { type: 'aws:asff:AwsS3AccessPoint', id: 'arn:aws:s3:eu-west-1:111122223333:accesspoint/uploads' }],
+  ])('names a %s by what its ARN says', (Type, Id, expected) => {
+    expect(parseOne(asff({ Resources: [{ Type, Id }] })).resources).toEqual([expected]);
+  });
+
+  it('keeps a control that is not about public resources, and an unknown one, out of the exposures', () => {
+    const bucket = { Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::vigil-logs' };
+    expect(parseOne(asff({ Compliance: { Status: 'FAILED', SecurityControlId: 'S3.9' }, Resources: [bucket] })).kind).toBe('resource');
+    expect(parseOne(asff({ GeneratorId: 'prowler-s3_bucket_default_encryption', Resources: [bucket] })).kind).toBe('resource');
+    expect(parseOne(asff({ Compliance: { Status: 'FAILED', SecurityControlId: 'S3.2' }, Resources: [bucket] })).kind).toBe('exposure');
   });
 });

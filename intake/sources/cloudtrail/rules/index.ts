@@ -5,6 +5,7 @@ import { iamRules } from './iam';
 import { insightsRules } from './insights';
 import { loggingRules } from './logging';
 import { networkRules } from './network';
+import { publicAccessRules } from './public';
 import { sharingRules } from './sharing';
 
 /**
@@ -17,5 +18,6 @@ export const cloudTrailRules: readonly CloudTrailRule[] = [
   ...loggingRules,
   ...iamRules,
   ...sharingRules,
+  ...publicAccessRules,
   ...insightsRules,
 ];

@@ -1,4 +1,6 @@
 // Sharing rules: EBS snapshots, AMIs and RDS snapshots made public or shared with another account.
+// Both are exposures of the snapshot or image: the inventory reads who it is shared with now, and
+// whether those accounts are the organisation's (sharing with an own account is not public).
 import type { ResourceRef } from '../../../../lib/alert';
 import { asArray, str, uniq } from '../../util';
 import { accountOf, at, eventName, short, type CloudTrailRecord } from '../record';
@@ -41,7 +43,7 @@ function sharing(record: CloudTrailRecord): Sharing | undefined {
     const values = asArray(at(params, 'valuesToAdd')).map((value) => str(value));
     const kind = cluster ? 'cluster-snapshot' : 'snapshot';
     return {
-      resource: { type: `aws:rds:${kind}`, id },
+      resource: { type: cluster ? 'aws:rds:db-cluster-snapshot' : 'aws:rds:db-snapshot', id },
       key: `rds-${kind}/${id}`,
       label: `RDS ${cluster ? 'cluster snapshot' : 'snapshot'} ${short(id)}`,
       groups: uniq(values.filter((value) => value?.toLowerCase() === 'all').map(() => 'all')),
@@ -54,7 +56,7 @@ function sharing(record: CloudTrailRecord): Sharing | undefined {
 const madePublic: CloudTrailRule = {
   id: 'snapshot-or-image-made-public',
   description: 'EBS snapshot, AMI or RDS snapshot shared with everyone (`all`)',
-  kind: 'resource',
+  kind: 'exposure',
   severity: 'high',
   match(record) {
     const shared = succeeded(record) ? sharing(record) : undefined;
@@ -71,7 +73,7 @@ const madePublic: CloudTrailRule = {
 const sharedWithAccount: CloudTrailRule = {
   id: 'snapshot-or-image-shared',
   description: 'EBS snapshot, AMI or RDS snapshot shared with another AWS account',
-  kind: 'resource',
+  kind: 'exposure',
   severity: 'medium',
   match(record) {
     const shared = succeeded(record) ? sharing(record) : undefined;

@@ -1,13 +1,16 @@
 // IAM rules: role bindings granted to everyone, to owners and editors, or to members outside the
 // caller's domain, on any resource with an IAM policy (project, bucket, service account, dataset…).
+// Granted to everyone on a resource of the public-resource classes, it is an exposure of it.
 // They read the delta the service logged, not the method name: Cloud Storage logs
 // `storage.setIamPermissions`, Resource Manager `SetIamPolicy`, IAM `google.iam.admin.v1.SetIAMPolicy`.
 import type { ResourceRef } from '../../../../lib/alert';
 import type { RuleMatch } from '../../rules';
-import { uniq } from '../../util';
+import { str, uniq } from '../../util';
+import { publicGcpResource } from '../../public-resources';
 import {
   bindingChanges,
   principalOf,
+  record,
   resourceNameOf,
   resourceRef,
   serviceOf,
@@ -89,12 +92,42 @@ function added(entry: AuditEntry): BindingChange[] {
   return succeeded(entry) ? bindingChanges(entry).filter((change) => change.action !== 'REMOVE') : [];
 }
 
+const publicGrants = (entry: AuditEntry) => added(entry).filter((change) => PUBLIC_MEMBERS.has(change.member));
+
+/**
+ * The entry's resource when it is one the inventory reads and the exposure checks prove (a bucket,
+ * disk image or snapshot, Cloud Run service, Cloud Function), named as the readers match it.
+ */
+function publicResourceOf(entry: AuditEntry): ResourceRef | undefined {
+  const name = resourceNameOf(entry);
+  // Cloud Run's v1 API names a service `namespaces/<project>/services/<name>`; the readers know it by
+  // its full name with the location, which the entry's resource labels give.
+  const location = str(record(record(entry.resource).labels).location);
+  const v1 = /^namespaces\/([^/]+)\/services\/([^/]+)$/.exec(name ?? '');
+  const full = v1 && location ? `projects/${v1[1]}/locations/${location}/services/${v1[2]}` : name;
+  return full ? publicGcpResource(full, serviceOf(entry)) : undefined;
+}
+
+const publicAccessGranted: GcpAuditRule = {
+  id: 'public-access-granted',
+  description: 'A role granted to allUsers or allAuthenticatedUsers on a bucket, disk image or snapshot, Cloud Run service or Cloud Function: the resource is public',
+  kind: 'exposure',
+  severity: 'high',
+  match(entry) {
+    const resource = publicResourceOf(entry);
+    const match = resource ? grantMatch(entry, publicGrants(entry), 'public') : undefined;
+    // One exposure per resource, whichever public member and role made it so.
+    return match && resource ? { ...match, resources: [resource], fingerprint: thingFingerprint(entry, `public/${resource.type}/${resource.id}`) } : undefined;
+  },
+};
+
 const publicMemberGranted: GcpAuditRule = {
   id: 'iam-public-member-granted',
-  description: 'A role granted to allUsers (anyone on the internet) or allAuthenticatedUsers (any Google account)',
+  description:
+    'A role granted to allUsers (anyone on the internet) or allAuthenticatedUsers (any Google account) on a project, dataset or other resource public-access-granted does not cover',
   kind: 'resource',
   severity: 'high',
-  match: (entry) => grantMatch(entry, added(entry).filter((change) => PUBLIC_MEMBERS.has(change.member)), 'public'),
+  match: (entry) => (publicResourceOf(entry) ? undefined : grantMatch(entry, publicGrants(entry), 'public')),
 };
 
 const ownerOrEditorGranted: GcpAuditRule = {
@@ -126,4 +159,4 @@ const externalMemberGranted: GcpAuditRule = {
   },
 };
 
-export const iamRules: readonly GcpAuditRule[] = [publicMemberGranted, ownerOrEditorGranted, externalMemberGranted];
+export const iamRules: readonly GcpAuditRule[] = [publicAccessGranted, publicMemberGranted, ownerOrEditorGranted, externalMemberGranted];
