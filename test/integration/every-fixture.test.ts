@@ -62,5 +62,6 @@ describe('every fixture through intake', () => {
     }
     const issues = await vigil.tracker.listIssues();
     expect(issues.every((issue) => issue.comments.length > 0)).toBe(true);
-  });
+    // A hundred-odd samples, each a real investigation: more than the default bound on a busy machine.
+  }, 300_000);
 });
