@@ -3,7 +3,7 @@
 // decides when to call them and does the I/O; these decide what the state becomes, so they are
 // tested without Temporal.
 import { occurrenceKey, type NormalizedAlert } from './alert';
-import { publiclyExposed, type ResourceContext } from './context';
+import { publiclyExposed, type PublicResource, type ResourceContext } from './context';
 import type { Finding } from './finding';
 import type { PrincipalRef } from './intel';
 import type { ExposureState, InvestigationProgress, IssueChange, WatchProgress } from './investigation';
@@ -99,11 +99,12 @@ export function exposureEvidence(answered: boolean, context: ResourceContext): E
  * public (its sharing is all there is to prove).
  */
 export function provenPublic(findings: readonly Finding[], context: ResourceContext): boolean {
-  return (
-    findings.some((finding) => finding.check !== 'inventory' && finding.status === 'public') ||
-    (context.resources ?? []).some((resource) => resource.public && resource.class === 'snapshot')
-  );
+  return findings.some((finding) => finding.check !== 'inventory' && finding.status === 'public') || sharedPublicly(context).length > 0;
 }
+
+/** The snapshots and images whose sharing, as the inventory just read it, is public: that reading is their proof. */
+export const sharedPublicly = (context: Pick<ResourceContext, 'resources'>): PublicResource[] =>
+  (context.resources ?? []).filter((resource) => resource.public && resource.class === 'snapshot');
 
 /** The exposure's label: `open` when something answers, `none` when clean, else `unconfirmed`. */
 export const exposureState = (answered: boolean, evidence: Evidence): Exclude<ExposureState, 'remediated'> =>

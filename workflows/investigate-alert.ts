@@ -7,7 +7,7 @@ import { emptyContext, inventoryFindings, type ResourceContext } from '../lib/co
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
 import { alertReceived, issueChanged, progressQuery, recheckNow, relatedFound, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
-import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, provenPublic, latestDelivery, newActors, recordDeliveries, resumes, startWatch, watchEnding } from '../lib/investigation-state';
+import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, provenPublic, latestDelivery, newActors, recordDeliveries, resumes, sharedPublicly, startWatch, watchEnding } from '../lib/investigation-state';
 import { linkRelated, recordVerdicts } from '../lib/correlation';
 import { issueTitle } from '../lib/render/alert-summary';
 import { issueBodyState } from '../lib/render/issue-body';
@@ -220,7 +220,9 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       if (examined) lastFindings = compactFindings(examined.findings);
       await markState(examined?.state ?? 'unconfirmed');
       if (policy.enabled && (examined?.watchable ?? true)) progress.watch = startWatch(new Date().toISOString());
-      if (examined && !progress.suppressed) await commentExposure({ ...run(), report: examined.report, screenshots: examined.screenshots });
+      // Snapshots and images shared with everyone: the sharing read again is their check, said too.
+      const shared = context && examined && patched('exposure-sharing-said') ? { shared: sharedPublicly(context).map(({ class: kind, type, id, name, reasons }) => ({ class: kind, type, id, ...(name ? { name } : {}), reasons })) } : {};
+      if (examined && !progress.suppressed) await commentExposure({ ...run(), report: examined.report, screenshots: examined.screenshots, ...shared });
     };
     const related = () => relate({ resources, actors: actorKeywords(subject.actors) }, 'first');
     await Promise.all([exposureChecks(), actorChecks([subject]), related()]);

@@ -71,6 +71,15 @@ function severityOf(violation: MachineViolation): Severity {
   return critical ? 'critical' : 'high';
 }
 
+/**
+ * A resource's name as the schema takes it (trimmed, 1 to 512 characters), or none: a name tag of
+ * blanks or a long one would otherwise make the archived alert unreadable by its own source.
+ */
+const schemaName = (name: string | undefined) => {
+  const trimmed = name?.trim().slice(0, 512).trim();
+  return trimmed ? { name: trimmed } : {};
+};
+
 /** A title within the schema's bound. */
 const bounded = (title: string) => (title.length > TITLE_LIMIT ? `${title.slice(0, TITLE_LIMIT - 1)}…` : title);
 
@@ -102,7 +111,7 @@ function resourceAlert(provider: string, scope: string, violation: ResourceViola
       `The scheduled re-scan of ${provider} ${scope} found this ${resourceNoun(resource)} public:\n${reasons.map((reason) => `- ${reason}`).join('\n')}\n`.slice(0, 19_000) +
       'Make it private, or allow it in rescan.allow (by resource or tag, with a reason and an expiry).',
     cloud: { provider, ...(violation.account ? { account: violation.account } : {}), ...(violation.region ? { region: violation.region } : {}) },
-    resources: [{ type: resource.type, id: resource.id, ...(resource.name ? { name: resource.name.slice(0, 512) } : {}) }],
+    resources: [{ type: resource.type, id: resource.id, ...schemaName(resource.name) }],
     // Endpoints answer TCP (a database's, a load balancer's listeners).
     network: { ips: violation.publicAddresses, cidrs: [], ports: violation.ports, ...(violation.ports.length > 0 ? { protocol: 'tcp' as const } : {}) },
   };
@@ -124,7 +133,7 @@ export function rescanAlert(provider: string, scope: string, violation: RescanVi
       `The scheduled re-scan of ${provider} ${scope} found sensitive ports of this machine open to the internet, through:\n${rules}\n` +
       'Close them, or allow the machine in rescan.allow (by resource or tag, with a reason and an expiry).',
     cloud: { provider, ...(violation.account ? { account: violation.account } : {}), ...(violation.region ? { region: violation.region } : {}) },
-    resources: [{ type: violation.instance.type, id: violation.instance.id, ...(violation.instance.name ? { name: violation.instance.name } : {}) }],
+    resources: [{ type: violation.instance.type, id: violation.instance.id, ...schemaName(violation.instance.name) }],
     network: {
       ips: violation.publicAddresses,
       cidrs: violation.cidrs,

@@ -63,7 +63,7 @@ export function violationOf(finding: RescanFinding, context: ProviderContext, se
       ...(region ? { region } : {}),
       reasons,
       // Host names are left to the investigation, which resolves them through the probe scope.
-      publicAddresses: [...new Set(endpoints.map((proof) => proof.host).filter((host) => ipaddr.isValid(host)))],
+      publicAddresses: [...new Set(endpoints.map((proof) => proof.host).filter((host) => ipaddr.IPv4.isValidFourPartDecimal(host) || ipaddr.IPv6.isValid(host)))],
       ports: [...new Set(endpoints.flatMap((proof) => proof.ports))].sort((a, b) => a - b),
     };
   }

@@ -8,7 +8,7 @@ import type { ActorReport } from '../../lib/intel';
 import { actorsComment } from '../../lib/render/actors';
 import { alertLabels, alertSummary, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import { contextComment } from '../../lib/render/context';
-import { exposureComment, type ShownScreenshot } from '../../lib/render/exposure';
+import { exposureComment, type SharedResource, type ShownScreenshot } from '../../lib/render/exposure';
 import { currentIssueBody, type EndpointState, type IssueBodyState } from '../../lib/render/issue-body';
 import { failureComment, recheckComment, resolutionComment, watchEndedComment, type ResolutionOutcome, type WatchEnd } from '../../lib/render/watch';
 import type { BlobStore } from '../archive/records';
@@ -140,12 +140,12 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
       await tracker.upsertComment(input.issue.number, reportKey(input, 'context'), contextComment(input.context));
     },
 
-    /** What answered on the exposed ports, the web pages' screenshots, and what was not probed. */
-    async commentExposure(input: ReportRun & { report: ProbeReport; screenshots: ScreenshotOutcome[] }): Promise<void> {
-      const { issue, report, screenshots } = input;
+    /** What answered on the exposed ports and the buckets and URLs asked as an outsider, the snapshots shared with everyone, the web pages' screenshots, and what was not probed. */
+    async commentExposure(input: ReportRun & { report: ProbeReport; screenshots: ScreenshotOutcome[]; shared?: SharedResource[] }): Promise<void> {
+      const { issue, report, screenshots, shared } = input;
       const shown = await Promise.all(screenshots.map((outcome) => show(issue, outcome)));
       const findings = [...report.findings, ...screenshots.flatMap(({ result }) => (result ? [result.finding] : []))];
-      await tracker.upsertComment(issue.number, reportKey(input, 'exposure'), exposureComment({ findings, skipped: report.skipped, screenshots: shown }));
+      await tracker.upsertComment(issue.number, reportKey(input, 'exposure'), exposureComment({ findings, skipped: report.skipped, screenshots: shown, ...(shared ? { shared } : {}) }));
     },
 
     /** What changed since the last report; the screenshots shown are those whose picture changed. */

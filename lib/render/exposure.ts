@@ -1,8 +1,10 @@
 // The exposure checks on an issue: what answered on each address and port, what a bucket or URL
 // gave an outsider, the screenshots of web services, and every target that was not probed with the reason.
+import type { PublicResource } from '../context';
 import type { Finding } from '../finding';
 import { cell, code, details } from '../markdown';
 import { findingsTable } from './findings';
+import { resourceLabel, resourceNoun } from './resources';
 
 export interface ShownScreenshot {
   url: string;
@@ -15,7 +17,12 @@ export interface ExposureReport {
   findings: readonly Finding[];
   skipped: readonly { target: string; reason: string }[];
   screenshots: readonly ShownScreenshot[];
+  /** Snapshots and images whose sharing, read again by the inventory, is public: that reading is their proof. */
+  shared?: readonly SharedResource[];
 }
+
+/** What the exposure comment says of a snapshot or image shared with everyone. */
+export type SharedResource = Pick<PublicResource, 'class' | 'type' | 'id' | 'name' | 'reasons'>;
 
 /** The checks that reach a bucket or a URL as an outsider (activities/probe/proofs), and what each status means. */
 const PROOF_CHECKS = new Set(['bucket', 'url']);
@@ -30,7 +37,7 @@ const PROOF_STATUS: Record<string, string> = {
 /** What a proof's status means, and why it was not asked when it was not (outside the probe scope). */
 function proofWords({ status, fields }: Finding): string {
   if (status === 'skipped') return `not asked: ${code(String(fields.reason ?? 'no reason given'))}`;
-  return PROOF_STATUS[status] ?? cell(status);
+  return Object.hasOwn(PROOF_STATUS, status) ? PROOF_STATUS[status]! : code(status);
 }
 
 function probed(findings: readonly Finding[]): string[] {
@@ -52,14 +59,27 @@ function proved(findings: readonly Finding[]): string[] {
   ];
 }
 
-function summary(findings: readonly Finding[]): string {
-  const [tcp, proofs] = [probed(findings), proved(findings)];
-  if (tcp.length + proofs.length === 0) return 'Nothing was probed.';
-  return [...tcp, ...(tcp.length > 0 && proofs.length > 0 ? [''] : []), ...proofs].join('\n');
+/**
+ * Each snapshot or image shared with everyone: nothing is asked of it from outside (that would read
+ * its data), so the sharing read again is the check, and it says public.
+ */
+function sharedWords(shared: readonly SharedResource[]): string[] {
+  if (shared.length === 0) return [];
+  return [
+    `${shared.length} snapshot(s) or image(s) read again (their sharing, never their data), shared with everyone: **public**:`,
+    '',
+    ...shared.map((resource) => `- ${resourceNoun(resource)} ${code(resourceLabel(resource))}: ${resource.reasons.map((reason) => code(reason, 200)).join('; ') || 'no reason given'}`),
+  ];
 }
 
-export function exposureComment({ findings, skipped, screenshots }: ExposureReport): string {
-  const lines = ['### Exposure checks', '', summary(findings)];
+function summary(findings: readonly Finding[], shared: readonly SharedResource[]): string {
+  const parts = [probed(findings), proved(findings), sharedWords(shared)].filter((part) => part.length > 0);
+  if (parts.length === 0) return 'Nothing was probed.';
+  return parts.map((part) => part.join('\n')).join('\n\n');
+}
+
+export function exposureComment({ findings, skipped, screenshots, shared = [] }: ExposureReport): string {
+  const lines = ['### Exposure checks', '', summary(findings, shared)];
   // The words say what was found; the tables of raw fields fold below them.
   if (findings.length > 0) lines.push('', details('Every finding, by check', findingsTable(findings)));
   if (screenshots.length > 0) {

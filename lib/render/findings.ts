@@ -1,9 +1,11 @@
 // Findings on an issue: a compact table per check, the full detail in a collapsible block, and
 // change comments that say what was added, removed and changed. Every value is untrusted.
 import type { FieldValue, Finding, FindingsDiff } from '../finding';
-import { cell, codeBlock, details } from '../markdown';
+import { cell, code, codeBlock, details } from '../markdown';
 
 const shown = (value: FieldValue | undefined) => (value === undefined || value === null || value === '' ? '—' : cell(String(value)));
+/** The same in running text, where a `|` is only a character (escaped, it would show its backslash). */
+const said = (value: FieldValue | undefined) => (value === undefined || value === null || value === '' ? '—' : code(String(value)));
 
 /** One table per check: target, status and the check's fields as columns. */
 export function findingsTable(findings: readonly Finding[]): string {
@@ -36,7 +38,7 @@ export function findingsChanges({ added, removed, changed }: FindingsDiff): stri
     );
     // In words first: what turned from what into what (`inventory` `vigil-logs`: `public` → `private`).
     const turned = changed.flatMap(({ after, changes }) =>
-      changes.filter(({ field }) => field === 'status').map(({ from, to }) => `- ${cell(after.check)} ${cell(after.target)}: ${shown(from)} → ${shown(to)}`),
+      changes.filter(({ field }) => field === 'status').map(({ from, to }) => `- ${code(after.check)} ${code(after.target)}: ${said(from)} → ${said(to)}`),
     );
     sections.push([`**Changed** (${changed.length})`, '', ...(turned.length > 0 ? [...turned, ''] : []), '| finding | field | before | after |', '|---|---|---|---|', ...rows].join('\n'));
   }

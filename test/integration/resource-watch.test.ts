@@ -153,5 +153,9 @@ describe('the re-scan of resources beyond machines', () => {
     ]);
     const context = (await commentsOf(issues.find((issue) => issue.title.includes(buckets.exports))!.number)).find((body) => body.startsWith('### Affected resources'))!;
     expect(context).toContain(`- bucket \`${buckets.exports}\`, public:`);
+    // The snapshot's exposure comment says its sharing was read again and is public: nothing else is asked of it.
+    const sharing = (await commentsOf(issues.find((issue) => issue.title.includes(snapshot))!.number)).find((body) => body.startsWith('### Exposure checks'))!;
+    expect(sharing).not.toContain('Nothing was probed');
+    expect(sharing).toMatch(new RegExp(`read again \\(their sharing, never their data\\), shared with everyone: \\*\\*public\\*\\*:\\n\\n- snapshot \`${snapshot}\`: `));
   });
 });

@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import type { NormalizedAlert } from '../../lib/alert';
 import { cell, code, codeBlock, fitBody, plainTitle } from '../../lib/markdown';
 import { alertSummary } from '../../lib/render/alert-summary';
-import { findingsTable } from '../../lib/render/findings';
+import { emptyContext, inventoryFindings, type PublicResource } from '../../lib/context';
+import { diffFindings } from '../../lib/finding';
+import { contextComment } from '../../lib/render/context';
+import { exposureComment } from '../../lib/render/exposure';
+import { findingsChanges, findingsTable } from '../../lib/render/findings';
+import { recheckComment } from '../../lib/render/watch';
 
 // html and linkify on: the parser is as permissive as GitHub's, so escapes show up.
 const markdown = new MarkdownIt({ html: true, linkify: true });
@@ -125,6 +130,47 @@ describe('inert rendering of alert text', () => {
         for (const [, href] of html.matchAll(/<a href="([^"]*)"/g)) expect(href).toMatch(/^https:\/\/attack\.mitre\.org\/(techniques|tactics|groups|software)\/[A-Z0-9/]+\/$/);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('renders what a cloud API names (resources, reasons, facts, problems, proofs, changes) inertly', () => {
+    const long = fc.constantFrom('', 'x'.repeat(5000), '`'.repeat(400), '|'.repeat(300));
+    const cloudText = fc.oneof(hostileText, long.map((text) => `@team ${text} #7`));
+    const resource = fc.record({ id: cloudText, name: cloudText, account: cloudText, region: cloudText, reason: cloudText, key: cloudText, value: cloudText, open: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(resource, { minLength: 1, maxLength: 3 }), cloudText, ([first, ...rest], problem) => {
+        const resources = [first!, ...rest].map(
+          ({ id, name, account, region, reason, key, value, open }, index): PublicResource => ({
+            provider: 'gcp',
+            class: index % 2 === 0 ? 'snapshot' : 'storage',
+            type: index % 2 === 0 ? 'gcp:compute:image' : 'gcp:storage:bucket',
+            id: `${id}${index}`,
+            name,
+            account,
+            region,
+            public: open,
+            reasons: [reason, reason],
+            facts: { [key]: value },
+            proofs: [],
+            tags: {},
+          }),
+        );
+        const context = { ...emptyContext(), consulted: ['gcp'], resources, problems: [{ provider: 'gcp', scope: first!.account, reason: problem }] };
+        const blocks = ['h3', 'h4', 'p', 'ul', 'li', 'code', 'strong', 'details', 'summary', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'pre'];
+        const html = markdown.render(contextComment(context));
+        assertInert(html, blocks);
+        // Every row of the folded table keeps its seven cells, whatever the cloud wrote in them.
+        for (const row of html.match(/<tr>[\s\S]*?<\/tr>/g)!) expect(row.match(/<t[dh][ >]/g)).toHaveLength(7);
+
+        const proof = { key: `bucket/${first!.id}`, check: 'bucket', target: first!.name, status: first!.reason, fields: { reason: problem } };
+        assertInert(markdown.render(exposureComment({ findings: [proof, { ...proof, status: 'skipped' }], skipped: [{ target: first!.id, reason: problem }], screenshots: [], shared: resources })), blocks);
+
+        const before = inventoryFindings(context);
+        const after = inventoryFindings({ ...context, resources: resources.map((item) => ({ ...item, public: !item.public, reasons: [problem] })) });
+        assertInert(markdown.render(recheckComment(2, diffFindings(before, after), [])), blocks);
+        assertInert(markdown.render(findingsChanges(diffFindings([...before, proof], after))), blocks);
+      }),
+      { numRuns: 300 },
     );
   });
 

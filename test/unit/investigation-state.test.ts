@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedAlert } from '../../lib/alert';
 import type { InvestigationProgress, WatchProgress } from '../../lib/investigation';
-import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, latestDelivery, recordDeliveries, resumes, startWatch, watchEnding } from '../../lib/investigation-state';
+import { emptyContext, inventoryFindings, type PublicResource, type ResourceContext } from '../../lib/context';
+import type { Finding } from '../../lib/finding';
+import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, latestDelivery, provenPublic, recordDeliveries, resumes, startWatch, watchEnding } from '../../lib/investigation-state';
 
 const delivery = (sha256: string, receivedAt: string) => ({ archive: { id: `rec/${sha256}`, sha256, receivedAt } }) as NormalizedAlert;
 const fresh = (): InvestigationProgress => ({ occurrences: 0, reportedDeliveries: [], suppressed: false });
@@ -113,5 +115,57 @@ describe('the watch', () => {
     expect(watchEnding(watching(), { ...open, suppressed: true, nowMs: at(1) })).toBe('stopped');
     expect(watchEnding(watching({ state: 'remediated' }), { ...open, closed: true, nowMs: at(48) })).toBeUndefined();
     expect(watchEnding(undefined, { ...open, closed: true, nowMs: at(48) })).toBeUndefined();
+  });
+});
+
+describe('a resource watched from public to private and back', () => {
+  const bucket = (open: boolean): PublicResource => ({
+    provider: 'gcp',
+    class: 'storage',
+    type: 'gcp:storage:bucket',
+    id: 'exports',
+    public: open,
+    reasons: [open ? 'IAM grants roles/storage.objectViewer to allUsers' : 'no IAM binding or ACL grants allUsers or allAuthenticatedUsers'],
+    facts: {},
+    proofs: [],
+    tags: {},
+  });
+  const image: PublicResource = { ...bucket(true), class: 'snapshot', type: 'gcp:compute:image', id: 'golden', reasons: ['IAM grants roles/compute.imageUser to allUsers'] };
+  const read = (resources: PublicResource[], problems: ResourceContext['problems'] = []): ResourceContext => ({ ...emptyContext(), consulted: ['gcp'], resources, problems });
+  const proof = (status: string): Finding => ({ key: 'bucket/https://storage.googleapis.com/exports', check: 'bucket', target: 'https://storage.googleapis.com/exports', status, fields: {} });
+  /** What the workflow's examine() makes of one look: its label and its evidence. */
+  const look = (context: ResourceContext, proofs: Finding[] = []) => {
+    const answered = provenPublic([...inventoryFindings(context), ...proofs], context);
+    const evidence = exposureEvidence(answered, context);
+    return { state: exposureState(answered, evidence), evidence };
+  };
+
+  it('is open while an outsider gets in, none once private, and open again when it turns public again', () => {
+    expect(look(read([bucket(true)]), [proof('public')])).toEqual({ state: 'open', evidence: 'exposed' });
+    // Public by its policy but refused to an outsider (a VPC Service Controls perimeter, say): exposed, not proven.
+    expect(look(read([bucket(true)]), [proof('refused')])).toEqual({ state: 'unconfirmed', evidence: 'exposed' });
+    // The inventory's own `public` finding is no proof.
+    expect(look(read([bucket(true)]))).toEqual({ state: 'unconfirmed', evidence: 'exposed' });
+    expect(look(read([bucket(false)]))).toEqual({ state: 'none', evidence: 'clean' });
+    expect(look(read([bucket(true)]), [proof('public')])).toEqual({ state: 'open', evidence: 'exposed' });
+
+    let watch = startWatch(T0);
+    for (const [open, proofs] of [[true, [proof('public')]], [false, []], [false, []]] as const) {
+      const { evidence } = look(read([bucket(open)]), [...proofs]);
+      watch = afterRecheck(watch, { exposed: evidence === 'unknown' ? undefined : evidence === 'exposed', cleanChecks: 2, now: T1 }).watch;
+    }
+    expect(watch.state).toBe('remediated');
+    expect(afterRecheck(watch, { exposed: look(read([bucket(true)]), [proof('public')]).evidence === 'exposed', cleanChecks: 2, now: T1 }).change).toBe('exposed');
+  });
+
+  it('never reads a look with a problem, or without the resource, as clean', () => {
+    expect(look(read([bucket(false)], [{ provider: 'gcp', scope: 'projects/p', reason: 'IAM policies: access denied (PERMISSION_DENIED)' }]))).toEqual({ state: 'unconfirmed', evidence: 'unknown' });
+    expect(look(read([]))).toEqual({ state: 'unconfirmed', evidence: 'unknown' });
+    expect(look({ ...read([bucket(false)]), consulted: [] })).toEqual({ state: 'unconfirmed', evidence: 'unknown' });
+  });
+
+  it('takes a public snapshot or image, its sharing read again, as the exposure answering', () => {
+    expect(look(read([image]))).toEqual({ state: 'open', evidence: 'exposed' });
+    expect(look(read([{ ...image, public: false }]))).toEqual({ state: 'none', evidence: 'clean' });
   });
 });

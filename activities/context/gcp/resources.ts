@@ -5,6 +5,7 @@
 // `allAuthenticatedUsers` (buckets unless public access prevention is enforced, images, snapshots,
 // Cloud Run and Cloud Functions invokers unless ingress is internal), an authorised network open to
 // the internet on a Cloud SQL public IP, an external load-balancing scheme on a forwarding rule.
+import ipaddr from 'ipaddr.js';
 import type { PublicResource, ResourceClass, ResourceProof } from '../../../lib/context';
 import { isInternetWide } from '../../../lib/internet';
 
@@ -136,16 +137,23 @@ function forwardingPorts(data: Data): number[] {
   const range = /^(\d+)(?:-(\d+))?$/.exec(text(data.portRange) ?? '');
   if (!range) return [];
   const [from, to] = [Number(range[1]), Number(range[2] ?? range[1])];
-  // A wide range is probed at its first port: the listener is the same on each.
-  return to - from < 10 ? Array.from({ length: to - from + 1 }, (_, index) => from + index) : [from];
+  // A wide range is left unknown, as `allPorts` is: a passthrough rule hands every port in it to
+  // its backends, which may answer on any (22 within 1-65535), so its first port proves nothing
+  // and the re-scan must not read it as holding no sensitive port.
+  return to - from < 10 ? Array.from({ length: to - from + 1 }, (_, index) => from + index) : [];
 }
 
+/** An address the internet routes to (not private, shared, link-local or reserved). */
+const isPublicAddress = (address: string) => ipaddr.isValid(address) && ipaddr.process(address).range() === 'unicast';
+
 function forwardingRule(asset: GcpResourceAsset, data: Data): Judged {
-  // The API's default scheme is EXTERNAL; the current API writes IPAddress, older exports ipAddress.
-  const scheme = text(data.loadBalancingScheme) ?? 'EXTERNAL';
+  // The current API writes IPAddress, older exports ipAddress.
   const address = text(data.IPAddress) ?? text(data.ipAddress);
   const protocol = text(data.IPProtocol) ?? text(data.ipProtocol);
   const ports = forwardingPorts(data);
+  // Unset, the scheme is EXTERNAL by the API's default, but a Private Service Connect endpoint
+  // leaves it unset too, on an internal address: then only a public address makes it external.
+  const scheme = text(data.loadBalancingScheme) ?? (address !== undefined && isPublicAddress(address) ? 'EXTERNAL' : 'unset');
   const isPublic = scheme.startsWith('EXTERNAL') && address !== undefined;
   const backends = [text(data.target), text(data.backendService)].filter((link) => link !== undefined).map(shortLink);
   return {
@@ -200,10 +208,13 @@ function runService(asset: GcpResourceAsset, data: Data): Judged {
   const metadata = record(data.metadata);
   const ingress = text(record(metadata.annotations)['run.googleapis.com/ingress']) ?? text(data.ingress) ?? 'all';
   const url = text(record(data.status).url) ?? text(data.uri);
+  // With the invoker IAM check disabled (v2 `invokerIamDisabled`, v1 its annotation), anyone may invoke it whatever the policy says.
+  const unchecked = data.invokerIamDisabled === true || text(record(metadata.annotations)['run.googleapis.com/invoker-iam-disabled']) === 'true';
+  const grants = [...publicGrants(asset.bindings, ['roles/run.invoker']), ...(unchecked ? ['the invoker IAM check is disabled: anyone may invoke it'] : [])];
   // Audit logs of the v1 (Knative) admin API name it `namespaces/<project>/services/<name>`.
   const project = projectOf(asset.name);
   const aliases = project ? [`namespaces/${project}/services/${relativeName(asset.name).split('/').at(-1)!}`] : [];
-  return { aliases, ...invokable(publicGrants(asset.bindings, ['roles/run.invoker']), { value: ingress, all: RUN_INGRESS_ALL.has(ingress) }, url), tags: labels(metadata.labels ?? data.labels) };
+  return { aliases, ...invokable(grants, { value: ingress, all: RUN_INGRESS_ALL.has(ingress) }, url), tags: labels(metadata.labels ?? data.labels) };
 }
 
 // Cloud Functions v1 (`httpsTrigger.url`, `ingressSettings`) and v2 (`serviceConfig.uri`, `url`).

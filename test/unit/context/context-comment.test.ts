@@ -91,6 +91,16 @@ describe('public resources in the exposure and re-check comments', () => {
     expect(exposureComment({ findings: [skipped], skipped: [], screenshots: [] })).toContain(': not asked: `@someone 10.0.0.5 is outside the probe scope`');
   });
 
+  it('says a snapshot shared with everyone was read again and is public, not that nothing was probed', () => {
+    const image = { class: 'snapshot' as const, type: 'gcp:compute:image', id: '//compute.googleapis.com/projects/p/global/images/golden', name: 'golden', reasons: ['IAM grants roles/compute.imageUser to allUsers'] };
+    const comment = exposureComment({ findings: [], skipped: [], screenshots: [], shared: [image] });
+    expect(comment).not.toContain('Nothing was probed');
+    expect(comment).toContain(
+      '1 snapshot(s) or image(s) read again (their sharing, never their data), shared with everyone: **public**:\n\n- image `golden (//compute.googleapis.com/projects/p/global/images/golden)`: `IAM grants roles/compute.imageUser to allUsers`',
+    );
+    expect(exposureComment({ findings: [], skipped: [], screenshots: [] })).toContain('Nothing was probed.');
+  });
+
   it('says a resource turning private in words before the table', () => {
     const changes = findingsChanges(diffFindings([inventory('public', 'the bucket policy allows s3:GetObject to everyone'), proof('public')], [inventory('private', '')]));
     expect(changes).toContain('- `inventory` `vigil-logs`: `public` → `private`');

@@ -26,18 +26,27 @@ describe('GCP resource verdicts', () => {
     expect(sql).toMatchObject({ public: false, reasons: ['no public IP address'], aliases: [`${PROJECT}:db`] });
   });
 
-  it('probes a forwarding rule on each listed port, a narrow range whole, a wide one at its start', () => {
+  it('probes a forwarding rule on each listed port and a narrow range whole; a wide range, like all ports, is unknown', () => {
     const rule = (data: Record<string, unknown>) => one(`//compute.googleapis.com/projects/${PROJECT}/regions/europe-west1/forwardingRules/r`, 'compute.googleapis.com/ForwardingRule', { IPAddress: '34.2.3.4', ...data });
     expect(rule({ ports: ['80', '443'], loadBalancingScheme: 'EXTERNAL_MANAGED' }).proofs).toEqual([{ kind: 'endpoint', host: '34.2.3.4', ports: [80, 443] }]);
     expect(rule({ portRange: '8080-8082' }).proofs).toEqual([{ kind: 'endpoint', host: '34.2.3.4', ports: [8080, 8081, 8082] }]);
-    expect(rule({ portRange: '1-65535' }).proofs).toEqual([{ kind: 'endpoint', host: '34.2.3.4', ports: [1] }]);
+    // A passthrough rule over 1-65535 hands port 22 to its backends too: its first port proves nothing.
+    expect(rule({ portRange: '1-65535' })).toMatchObject({ public: true, proofs: [], facts: { ports: '1-65535' } });
     expect(rule({ portRange: '443-443', loadBalancingScheme: 'INTERNAL_MANAGED' })).toMatchObject({ public: false, region: 'europe-west1', proofs: [] });
+    // No scheme: external by the API's default on a public address; a Private Service Connect endpoint on an internal one.
+    expect(rule({ portRange: '443-443' })).toMatchObject({ public: true, reasons: ['load-balancing scheme EXTERNAL on 34.2.3.4'] });
+    expect(rule({ IPAddress: '10.8.0.5', target: 'all-apis' })).toMatchObject({ public: false, proofs: [] });
   });
 
   it('reads Cloud Run and Cloud Functions in their v2 forms, ingress included', () => {
     const service = (ingress: string) => one(`//run.googleapis.com/projects/${PROJECT}/locations/us-central1/services/api`, 'run.googleapis.com/Service', { name: 'api', ingress, uri: 'https://api-abc-uc.a.run.app' }, everyone);
     expect(service('INGRESS_TRAFFIC_ALL').proofs).toEqual([{ kind: 'url', url: 'https://api-abc-uc.a.run.app' }]);
     expect(service('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER')).toMatchObject({ public: false, facts: { ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER' } });
+    // With the invoker IAM check off, anyone invokes it without any binding (v2 field, v1 annotation).
+    const unchecked = (data: Record<string, unknown>) => one(`//run.googleapis.com/projects/${PROJECT}/locations/us-central1/services/open`, 'run.googleapis.com/Service', data);
+    expect(unchecked({ name: 'open', uri: 'https://open-abc-uc.a.run.app', invokerIamDisabled: true })).toMatchObject({ public: true, reasons: ['the invoker IAM check is disabled: anyone may invoke it'] });
+    expect(unchecked({ metadata: { name: 'open', annotations: { 'run.googleapis.com/invoker-iam-disabled': 'true' } }, status: { url: 'https://open-abc-uc.a.run.app' } })).toMatchObject({ public: true });
+    expect(unchecked({ name: 'open', uri: 'https://open-abc-uc.a.run.app' })).toMatchObject({ public: false });
 
     const name = `projects/${PROJECT}/locations/us-central1/functions/hook`;
     const fn = (bindings: IamBinding[]) => one(`//cloudfunctions.googleapis.com/${name}`, 'cloudfunctions.googleapis.com/Function', { name, serviceConfig: { uri: 'https://hook-abc-uc.a.run.app', ingressSettings: 'ALLOW_ALL' } }, bindings);
@@ -60,6 +69,10 @@ describe('GCP resource references', () => {
     }
     expect(refersToResource('base', image, 'other')).toBe(false);
     expect(refersToResource('gs://assets/', bucket, 'any-project')).toBe(true);
+    // A name that starts or ends like another's, or a project whose id starts like this one's, is another resource.
+    for (const id of ['asset', 'assets2', '//storage.googleapis.com/assets-old', 'projects/_/buckets/my-assets', 'gs://assets/report.csv']) expect({ id, found: refersToResource(id, bucket) }).toEqual({ id, found: false });
+    expect(refersToResource(`//compute.googleapis.com/projects/${PROJECT}-2/global/images/base`, image, PROJECT)).toBe(false);
+    expect(refersToResource(`projects/shop/global/images/base`, image)).toBe(false);
   });
 
   it('keeps the named resource beside the named firewall, and no resource for a firewall alone', () => {

@@ -107,6 +107,13 @@ describe('re-scan alerts', () => {
     expect(again!.fingerprint).toBe(first!.fingerprint);
   });
 
+  it('reads back whatever name the cloud gave: blank names left out, long ones cut to the schema', () => {
+    const blank: ResourceViolation = { resource: { type: 'aws:s3:bucket', id: 'logs', name: '   ', class: 'storage' }, reasons: [], publicAddresses: [], ports: [] };
+    expect(parsed(rescanAlert('aws', 'a/r', blank, '2026-03-15T02:00:00Z'))[0]!.resources).toEqual([{ type: 'aws:s3:bucket', id: 'logs' }]);
+    const [long] = parsed(rescanAlert('aws', 'a/r', { ...violation, instance: { ...violation.instance, name: ` ${'n'.repeat(600)}` } }, '2026-03-15T02:00:00Z'));
+    expect(long!.resources[0]!.name).toBe('n'.repeat(512));
+  });
+
   it('takes a resource violation\'s addresses and ports from its endpoints, leaving names to the investigation', () => {
     const violation = violationOf(
       {
@@ -123,6 +130,8 @@ describe('re-scan alerts', () => {
           proofs: [
             { kind: 'endpoint', host: 'orders.cluster-abc.eu-west-1.rds.amazonaws.com', ports: [5432] },
             { kind: 'endpoint', host: '198.51.100.30', ports: [5432, 5433] },
+            // A name of digits is an IPv4 address to some parsers, never to the schema.
+            { kind: 'endpoint', host: '3325256734', ports: [5432] },
           ],
           tags: {},
         },
