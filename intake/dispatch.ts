@@ -28,7 +28,7 @@ const ROUTING_CANDIDATES = 20;
  */
 async function openExposureOf(client: Client, alert: NormalizedAlert, workflowId: string): Promise<string | undefined> {
   if (alert.kind !== 'exposure') return undefined;
-  const about = relatedQuery({ resources: resourceKeywords(alert.resources), actors: [] });
+  const about = relatedQuery({ resources: resourceKeywords(alert), actors: [] });
   if (!about) return undefined;
   const query = `${about} AND ${VigilKind.name} = 'exposure' AND ${VigilIssueState.name} = 'open' AND ExecutionStatus = 'Running'`;
   const candidates = (await listExecutions(client, query, ROUTING_CANDIDATES)).filter((execution) => execution.workflowId !== workflowId);

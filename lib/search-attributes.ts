@@ -97,8 +97,44 @@ export const mergeKeywords = (a: readonly string[], b: readonly string[]): strin
 /** How an alert's identity is kept in `VigilMerged`. */
 export const mergedKeyword = (alert: Pick<NormalizedAlert, 'source' | 'fingerprint'>): string => boundedKeyword(`${alert.source}/${alert.fingerprint}`);
 
-/** `<type>:<id>` of each resource: what correlation matches on. */
-export const resourceKeywords = (resources: readonly ResourceRef[]): string[] => keywords(resources.map(({ type, id }) => `${type}:${id}`));
+/**
+ * Resources whose names are unique only within one account and region (a database, a function, a
+ * load balancer named by name): `h16-db` in two accounts is two databases. Ids that are unique
+ * everywhere (`i-…`, `sg-…`, `snap-…`, a bucket's name, an ARN, a GCP full resource name) are not here.
+ */
+const PLACE_SCOPED_TYPES: ReadonlySet<string> = new Set([
+  'aws:rds:db-instance',
+  'aws:rds:db-cluster',
+  'aws:rds:db-snapshot',
+  'aws:rds:db-cluster-snapshot',
+  'aws:redshift:cluster',
+  'aws:opensearch:domain',
+  'aws:elb:load-balancer',
+  'aws:elbv2:load-balancer',
+  'aws:lambda:function',
+  'aws:apigateway:rest-api',
+  'aws:apigateway:http-api',
+]);
+
+/** Where a resource is: its account and region, when known. */
+interface Place {
+  account?: string | undefined;
+  region?: string | undefined;
+}
+
+/**
+ * `<type>:<id>`, what correlation matches on; for a name unique only in its account and region,
+ * `<type>:<account>/<region>/<name>`, or nothing when either is unknown: two alerts about
+ * same-named resources elsewhere must not be taken for one.
+ */
+function resourceKeyword(type: string, id: string, { account, region }: Place): string | undefined {
+  if (!PLACE_SCOPED_TYPES.has(type) || id.startsWith('arn:')) return `${type}:${id}`;
+  return account && region ? `${type}:${account}/${region}/${id}` : undefined;
+}
+
+/** The keyword of each resource an alert names, in the place the alert names. */
+export const resourceKeywords = (alert: Pick<NormalizedAlert, 'resources' | 'cloud'>): string[] =>
+  keywords(alert.resources.flatMap(({ type, id }) => resourceKeyword(type, id, { account: alert.cloud?.account, region: alert.cloud?.region }) ?? []));
 /**
  * What the inventory resolved the alert to, in the alerts' vocabulary: each machine and each
  * resource beyond machines (bucket, database…) by its id and aliases, and each rule in front of a
@@ -109,7 +145,9 @@ export const resourceKeywords = (resources: readonly ResourceRef[]): string[] =>
 export function contextResourceKeywords(context: Pick<ResourceContext, 'instances' | 'rules' | 'resources'>): string[] {
   const instances = context.instances.flatMap(({ type, id, aliases = [] }) => [id, ...aliases].map((name) => `${type}:${name}`));
   // Buckets, databases, load balancers…: by id and aliases (a load balancer's ARN and its name).
-  const resources = (context.resources ?? []).flatMap(({ type, id, aliases = [] }) => [id, ...aliases].map((name) => `${type}:${name}`));
+  const resources = (context.resources ?? []).flatMap(({ type, id, aliases = [], account, region }) =>
+    [id, ...aliases].flatMap((name) => resourceKeyword(type, name, { account, region }) ?? []),
+  );
   const rules = context.rules.flatMap(({ id, aliases = [] }) => {
     const group = /^(sg-[0-9a-f]+)\//.exec(id)?.[1];
     if (group) return [`aws:ec2:security-group:${group}`];
@@ -120,8 +158,8 @@ export function contextResourceKeywords(context: Pick<ResourceContext, 'instance
 }
 
 /** The alert's own resource keywords and the inventory's, within the list's bound (the alert's first). */
-export const investigationResourceKeywords = (alert: Pick<NormalizedAlert, 'resources'>, context?: Pick<ResourceContext, 'instances' | 'rules' | 'resources'>): string[] =>
-  keywords([...resourceKeywords(alert.resources), ...(context ? contextResourceKeywords(context) : [])]);
+export const investigationResourceKeywords = (alert: Pick<NormalizedAlert, 'resources' | 'cloud'>, context?: Pick<ResourceContext, 'instances' | 'rules' | 'resources'>): string[] =>
+  keywords([...resourceKeywords(alert), ...(context ? contextResourceKeywords(context) : [])]);
 
 /**
  * Addresses that name a different machine in every network (private, loopback, link-local, CGNAT,
@@ -150,7 +188,7 @@ export const actorKeywords = (actors: Pick<Actors, 'ips' | 'principals'>): strin
   ]);
 
 export function alertSearchAttributes(alert: NormalizedAlert): SearchAttributePair[] {
-  const resources = resourceKeywords(alert.resources);
+  const resources = resourceKeywords(alert);
   const actors = actorKeywords(alert.actors);
   return [
     { key: VigilSource, value: alert.source },

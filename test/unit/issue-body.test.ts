@@ -150,12 +150,12 @@ describe('correlation keywords', () => {
 
   it('keeps each list within what Temporal takes for one value, a long id as its start and a hash of the whole', () => {
     const long = (n: number) => `projects/${'p'.repeat(30)}/zones/europe-west1-b/instances/${'vm'.repeat(120)}-${n}`;
-    const keywords = resourceKeywords(Array.from({ length: 50 }, (_, n) => ({ type: 'gcp:compute:instance', id: long(n) })));
+    const keywords = resourceKeywords({ resources: Array.from({ length: 50 }, (_, n) => ({ type: 'gcp:compute:instance', id: long(n) })) });
     expect(Buffer.byteLength(JSON.stringify(keywords))).toBeLessThanOrEqual(1800);
     expect(keywords.length).toBeGreaterThan(5);
     expect(keywords.every((keyword) => keyword.length <= 200)).toBe(true);
     // Equal ids, equal keywords; ids that differ only past the kept start, different ones.
-    expect(resourceKeywords([{ type: 'gcp:compute:instance', id: long(1) }])).toEqual([keywords[1]]);
+    expect(resourceKeywords({ resources: [{ type: 'gcp:compute:instance', id: long(1) }] })).toEqual([keywords[1]]);
     expect(new Set(keywords).size).toBe(keywords.length);
     // Multi-byte text counts by its bytes.
     expect(Buffer.byteLength(JSON.stringify(actorKeywords({ ips: [], principals: Array.from({ length: 50 }, (_, n) => `é${'ü'.repeat(90)}${n}`) })))).toBeLessThanOrEqual(1800);
