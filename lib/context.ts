@@ -185,5 +185,9 @@ export function inventoryFindings(context: ResourceContext): Finding[] {
   return [...exposures, ...resources];
 }
 
+/** A finding about a bucket, database, snapshot or entry point: the inventory's verdict or an outsider's proof. */
+export const isResourceFinding = (finding: Finding): boolean =>
+  (finding.check === 'inventory' && typeof finding.fields.class === 'string') || finding.check === 'bucket' || finding.check === 'url';
+
 /** Whether the context holds anything the internet reaches: an exposed machine or a public resource. */
 export const publiclyExposed = (context: ResourceContext): boolean => context.exposures.length > 0 || (context.resources ?? []).some((resource) => resource.public);

@@ -3,7 +3,7 @@ import { ActivityFailure, condition, continueAsNew, patched, setHandler, upsertS
 import type { ScreenshotOutcome } from '../activities/tracker/report';
 import { occurrenceKey, type NormalizedAlert } from '../lib/alert';
 import { mergeAlerts } from '../lib/alert-merge';
-import { emptyContext, inventoryFindings, type ResourceContext } from '../lib/context';
+import { emptyContext, inventoryFindings, isResourceFinding, type ResourceContext } from '../lib/context';
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
 import { alertReceived, issueChanged, progressQuery, recheckNow, relatedFound, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
@@ -184,9 +184,11 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const { issue, related = [], bodyDigest } = progress;
     const state = issueBodyState(progress);
     const endpoints = lastFindings.filter((finding) => finding.check === 'tcp').map(({ target, status }) => ({ target, status }));
+    // Buckets, databases, snapshots…: the inventory's verdict on each, and each outsider's proof.
+    const resources = lastFindings.filter(isResourceFinding).map(({ check, target, status }) => ({ target: `${check} ${target}`, status }));
     const since = progress.lastCheck ?? progress.watch?.since;
     const nextCheck = watching() && since ? new Date(Date.parse(since) + policy.everyMs).toISOString() : undefined;
-    const input = { issue: issue!, alert: subject, workflowId, state, endpoints, related, ...(nextCheck ? { nextCheck } : {}), ...(bodyDigest ? { digest: bodyDigest } : {}) };
+    const input = { issue: issue!, alert: subject, workflowId, state, endpoints, ...(resources.length > 0 ? { resources } : {}), related, ...(nextCheck ? { nextCheck } : {}), ...(bodyDigest ? { digest: bodyDigest } : {}) };
     // A body that cannot be written (a person removed GitHub's marker) is said once; the rest goes on.
     const digest = await orReported('updateIssueBody', 'body', () => updateIssueBody(input));
     if (digest) progress.bodyDigest = digest;

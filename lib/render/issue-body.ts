@@ -33,6 +33,12 @@ export interface IssueBodyInput {
   state: IssueBodyState;
   /** The latest port checks, one per endpoint. */
   endpoints: readonly EndpointState[];
+  /**
+   * The latest look at each bucket, database, load balancer, snapshot or entry point: the inventory's
+   * verdict (`public`, `private`) and each outsider's proof (`public`, `refused`…). Absent before
+   * resources were read.
+   */
+  resources?: readonly EndpointState[];
   /** Related investigations, with their issue's state when the tracker told it. */
   related: readonly (RelatedInvestigation & { state?: 'open' | 'closed' })[];
   /** When the watch checks next, while it watches. */
@@ -43,7 +49,7 @@ export interface IssueBodyInput {
 const LISTED = 20;
 
 const exposureWords: Record<ExposureState, string> = {
-  open: '**open**: something answers on the exposed ports',
+  open: '**open**: something answers from the internet (a port, a bucket, a URL) or is shared with everyone',
   unconfirmed: '**unconfirmed**: nothing answered, but the inventory shows it exposed or could not tell',
   none: '**none found**: nothing answers and the inventory shows no exposure',
   remediated: '**remediated**: nothing has answered for the checks the watch needs',
@@ -62,7 +68,7 @@ const issueLink = ({ number, url }: { number: number; url: string }) => (/^(http
 
 const more = (count: number) => (count > LISTED ? [`- … and ${count - LISTED} more`] : []);
 
-function exposureSection({ alert, state, endpoints }: IssueBodyInput): string[] {
+function exposureSection({ alert, state, endpoints, resources = [] }: IssueBodyInput): string[] {
   if (alert.kind !== 'exposure') return [];
   if (!state.exposure) return ['### Exposure', '', 'Not checked yet.'];
   const order = (status: string) => (status === 'open' ? 0 : 1);
@@ -74,7 +80,12 @@ function exposureSection({ alert, state, endpoints }: IssueBodyInput): string[] 
     `${exposureWords[state.exposure]}${state.lastCheck ? ` (checked ${when(state.lastCheck)})` : ''}.`,
     ...(endpoints.length > 0
       ? ['', `${answering} of ${endpoints.length} endpoint(s) answer:`, '', ...sorted.slice(0, LISTED).map(({ target, status }) => `- ${code(target, 100)} ${status === 'open' ? '**open**' : code(status, 40)}`), ...more(endpoints.length)]
-      : ['', 'No endpoint could be probed (see the exposure comment for why).']),
+      : resources.length > 0
+        ? []
+        : ['', 'No endpoint could be probed (see the exposure comment for why).']),
+    ...(resources.length > 0
+      ? ['', 'Resources, as the inventory read them and as an outsider reached them:', '', ...resources.slice(0, LISTED).map(({ target, status }) => `- ${code(target, 100)} ${status === 'public' ? '**public**' : code(status, 40)}`), ...more(resources.length)]
+      : []),
   ];
 }
 

@@ -16,7 +16,7 @@ const restart = 'Vigil stops re-checking; a new alert or reopening the issue sta
 
 export function watchEndedComment(end: WatchEnd): string {
   return end.reason === 'remediated'
-    ? `### Remediated\n\nNothing answered on the exposed ports, and the inventory shows no exposure, in ${end.cleanChecks} consecutive check(s). ${restart}`
+    ? `### Remediated\n\nNothing answered from the internet, and the inventory shows nothing exposed or public, in ${end.cleanChecks} consecutive check(s). ${restart}`
     : `### No longer watched\n\nThe exposure was watched for ${code(end.maxAge)} (\`watch.maxAge\`) and is still open or unconfirmed. ${restart}`;
 }
 

@@ -50,7 +50,7 @@ describe('the issue body on the local tracker', () => {
     const progress = await eventually(async () => ((await queryProgress(vigil.client, workflowId))?.firstReportComplete ? queryProgress(vigil.client, workflowId) : undefined), 60_000);
     const number = progress!.issue!.number;
     const first = await eventually(async () => ((await bodyOf(number)).includes(`${endpoint} **open**`) ? bodyOf(number) : undefined), 60_000);
-    expect(first).toContain('**open**: something answers on the exposed ports');
+    expect(first).toContain('**open**: something answers from the internet');
     expect(first).toContain('1 of 1 endpoint(s) answer:');
     expect(first).toContain('re-checked 0 time(s); next check about');
     expect(first).toContain('None found so far');

@@ -59,7 +59,7 @@ describe('the issue body', () => {
       related: [{ ...related(5), state: 'open' }],
       nextCheck: '2026-11-30T11:05:00Z',
     });
-    expect(body).toContain('**open**: something answers on the exposed ports (checked 2026-11-30 10:05 UTC).');
+    expect(body).toContain('**open**: something answers from the internet (a port, a bucket, a URL) or is shared with everyone (checked 2026-11-30 10:05 UTC).');
     expect(body).toContain('1 of 2 endpoint(s) answer:\n\n- `203.0.113.10:22` **open**\n- `203.0.113.10:3389` `closed`');
     expect(body).toContain('- `198.51.100.7`: **malicious**');
     expect(body).toContain('- [#5](/issues#issue-5) `[high] finding 5` (`guardduty` `actor`, open) — also about `aws:ec2:instance:i-0abc`');
@@ -68,6 +68,18 @@ describe('the issue body', () => {
     expect(body.indexOf('### Exposure')).toBeLessThan(body.indexOf('<details><summary>The alert</summary>'));
     expect(body).toContain('- **Investigation**: workflow `alert/generic/web-1`');
     expect(state).not.toHaveProperty('reportedDeliveries');
+  });
+
+  it('lists the resources and their proofs instead of saying no endpoint could be probed', () => {
+    const state = issueBodyState(progress({ exposure: 'open', lastCheck: '2026-11-30T10:05:00Z' }));
+    const resources = [
+      { target: 'inventory vigil-logs', status: 'public' },
+      { target: 'bucket http://127.0.0.1:5000/vigil-logs', status: 'listable' },
+    ];
+    const body = currentIssueBody({ alert: alert(), workflowId: 'w', state, endpoints: [], resources, related: [] });
+    expect(body).not.toContain('No endpoint could be probed');
+    expect(body).toContain('- `inventory vigil-logs` **public**\n- `bucket http://127.0.0.1:5000/vigil-logs` `listable`');
+    expect(currentIssueBody({ alert: alert(), workflowId: 'w', state, endpoints: [], related: [] })).toContain('No endpoint could be probed');
   });
 
   it('says nothing of exposure for another kind, and that no related investigation is known yet', () => {
@@ -90,6 +102,7 @@ describe('the issue body', () => {
             workflowId: text,
             state: issueBodyState(progress({ exposure: 'open', actorVerdicts: [{ actor: title, verdict: 'unknown' }], failedSteps: [text] })),
             endpoints: [{ target: title, status: text }],
+            resources: [{ target: text, status: title }],
             related: [{ ...related(7), title: text, source: title, shared: [text], issue: { number: 7, url } }],
           }),
         );
