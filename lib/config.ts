@@ -1,6 +1,7 @@
 // Vigil's configuration: one YAML (or JSON) file plus environment overrides, validated at start.
 // Every object is strict, so a misspelt key is an error that names it rather than a silent no-op.
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -270,6 +271,17 @@ export type IntelSettings = z.infer<typeof intelSchema>;
 
 const cidr = z.string().refine((text) => ipaddr.isValid(text) || ipaddr.isValidCIDR(text), 'expected an address or CIDR range, for example 127.0.0.0/8');
 
+/**
+ * A DNS server as Node's resolver takes it: an IPv4 address, an IPv6 one (in brackets when a port
+ * follows), and a port from 1 to 65535. Anything else fails here rather than later: an address
+ * Node does not take makes every name unresolvable, and port 0 aborts the process.
+ */
+const dnsServer = z.string().refine((text) => {
+  const [, v6, v4, port] = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(text) ?? [];
+  const hostOk = isIP(text) === 6 || (v6 !== undefined && isIP(v6) === 6) || (v4 !== undefined && isIP(v4) === 4);
+  return hostOk && (isIP(text) === 6 || port === undefined || (Number(port) >= 1 && Number(port) <= 65535));
+}, 'expected a DNS server address, optionally with a port (9.9.9.9:53, [2620:fe::fe]:53)');
+
 const probeSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Reserved ranges (private, loopback...) that may still be probed. */
@@ -281,7 +293,7 @@ const probeSchema = z.strictObject({
    * internet does (`1.1.1.1`, `9.9.9.9:53`); the system's resolver when empty. Set it where Vigil
    * runs inside a VPC, whose resolver answers public names with private addresses.
    */
-  resolvers: z.array(z.string().refine((text) => ipaddr.isValid(text.replace(/^\[(.*)\](:\d+)?$/, '$1').replace(/^([\d.]+):\d+$/, '$1')), 'expected a DNS server address, optionally with a port (9.9.9.9:53, [2620:fe::fe]:53)')).default([]),
+  resolvers: z.array(dnsServer).default([]),
   /** Addresses probed although no inventory confirms them (other clouds, on-premises). */
   extraTargets: z.array(cidr).default([]),
   concurrency: z.int().min(1).max(1024).default(256),

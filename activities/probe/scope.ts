@@ -82,7 +82,8 @@ async function resolveWith(servers: readonly string[], name: string): Promise<{ 
     });
   const [v4, v6] = await Promise.allSettled([family(resolver.resolve4(name)), family(resolver.resolve6(name))]);
   const found = [v4, v6].flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
-  if (found.length === 0 && v4.status === 'rejected') throw v4.reason;
+  // No address at all is "does not resolve", whichever family failed or had none.
+  if (found.length === 0) throw [v4, v6].find((result) => result.status === 'rejected')?.reason ?? Object.assign(new Error(`${name} has no address`), { code: 'ENODATA' });
   return found.map((address) => ({ address }));
 }
 

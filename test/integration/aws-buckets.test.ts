@@ -180,6 +180,15 @@ describe('S3 buckets in the AWS inventory', () => {
     ]);
   });
 
+  it('re-scans the buckets with one region of the account only, the first in sorted order whatever order the regions are listed in', async () => {
+    const inRegions = createAwsInventory(awsInventory.settings.parse({ accounts: [{ id: account, regions: ['us-west-2', region] }], endpoint: moto.endpoint, maxAttempts: 2 }), {
+      credentials: moto.credentials,
+    });
+    const [east, west] = await Promise.all([inRegions.scan!(`${account}/${region}`), inRegions.scan!(`${account}/us-west-2`)]);
+    expect(east.resources?.filter((r) => r.type === 'aws:s3:bucket')).toHaveLength(7);
+    expect(west.resources?.filter((r) => r.type === 'aws:s3:bucket')).toEqual([]);
+  });
+
   it('says what a refusal left unknown: an alert’s bucket becomes a problem, a scanned one stays listed, not public; a refused listing is a problem', async () => {
     aws.answers.splice(0, Infinity, { match: /^GET \/denies-vigil\/?\?policy=/, status: 403, body: accessDenied });
     const named = await inventory(aws.endpoint).collect(query(account, 'denies-vigil'));

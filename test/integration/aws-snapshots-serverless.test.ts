@@ -12,6 +12,7 @@ import * as rds from '@aws-sdk/client-rds';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsInventory } from '../../activities/context/aws';
+import { createCoveredAccounts } from '../../activities/context/aws/covered-accounts';
 import { createAwsInventory } from '../../activities/context/aws/inventory';
 import { createExposureActivities } from '../../activities/probe/exposures';
 import type { NormalizedAlert } from '../../lib/alert';
@@ -19,7 +20,7 @@ import { configSchema } from '../../lib/config';
 import { emptyContext, type ProviderContext, type PublicResource } from '../../lib/context';
 import { makeCertificate } from '../helpers/certificates';
 import { startTestDns, type TestDns } from '../helpers/dns-server';
-import { startMoto, type Moto } from '../helpers/moto';
+import { createMotoOrganization, startMoto, type Moto } from '../helpers/moto';
 
 const account = '111111111111';
 /** A second account Vigil covers (hand-listed): sharing with it stays inside. */
@@ -91,9 +92,16 @@ async function seedServerless(config: Awaited<ReturnType<typeof configIn>>) {
     await functions.send(new lambda.CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Role: Role!.Arn, Handler: 'index.handler', Code: { ZipFile: EMPTY_ZIP } }));
     if (!auth) return '';
     const { FunctionUrl } = await functions.send(new lambda.CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: auth, ...(auth === 'NONE' ? { Cors: { AllowOrigins: ['*'] } } : {}) }));
+    // What the console adds with a URL that needs no authentication: everyone may call it.
+    if (auth === 'NONE' && name !== 'unpermitted') {
+      await functions.send(
+        new lambda.AddPermissionCommand({ FunctionName: name, StatementId: 'url', Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' }),
+      );
+    }
     return FunctionUrl!;
   };
   seeded.functions = { open: await fn('open', 'NONE'), refusing: await fn('refusing', 'NONE'), metadata: await fn('metadata', 'NONE') };
+  await fn('unpermitted', 'NONE');
   await fn('signed', 'AWS_IAM');
   await fn('plain');
 
@@ -182,6 +190,17 @@ describe('snapshots and images on moto', () => {
   });
 });
 
+describe('the accounts Vigil owns', () => {
+  it('counts the organisation’s accounts as ours, even for readers asking at once while it is being listed', async () => {
+    const organization = await createMotoOrganization(moto);
+    const member = await organization.account('member', organization.root);
+    const settings = awsInventory.settings.parse({ organization: {}, endpoint: moto.endpoint, maxAttempts: 2 });
+    const covered = createCoveredAccounts(settings, { credentials: organization.worker }, () => new ec2.EC2Client({ region, endpoint: moto.endpoint }));
+    const [first, second] = await Promise.all([covered.ownAccounts(), covered.ownAccounts()]);
+    expect([first.has(member), second.has(member)]).toEqual([true, true]);
+  });
+});
+
 describe('serverless entry points on moto', () => {
   it('finds function URLs without authentication and APIs with open methods, each with its URL as proof', async () => {
     const context = await scan();
@@ -196,6 +215,7 @@ describe('serverless entry points on moto', () => {
     });
     expect(found.get('signed')).toMatchObject({ public: false, reasons: ['the function URL requires IAM authentication (AuthType AWS_IAM)'], proofs: [] });
     expect(found.get('plain')).toMatchObject({ public: false, reasons: ['no function URL'] });
+    expect(found.get('unpermitted')).toMatchObject({ public: false, reasons: ['the function URL needs no authentication (AuthType NONE), but its resource policy lets no one call it'], proofs: [] });
     expect(found.get(seeded.rest.open)).toMatchObject({
       type: 'aws:apigateway:rest-api',
       name: 'orders-open',
@@ -239,5 +259,9 @@ describe('serverless entry points on moto', () => {
     expect(url(seeded.functions.refusing)).toMatchObject({ status: 'refused', fields: { method: 'GET', 'status code': 403 } });
     expect(url(seeded.functions.metadata)).toMatchObject({ status: 'skipped', fields: { reason: expect.stringContaining('169.254.169.254 is a link-local address') } });
     expect(report.findings.filter((finding) => finding.check === 'url')).toHaveLength(3);
+    // With probing off, nothing is asked, and the issue says which proofs were not.
+    const off = await createExposureActivities({ ...settings, enabled: false }, scope, { screenshots: false }).checkExposures({ alert, context });
+    expect(off.findings).toEqual([]);
+    expect(off.skipped).toContainEqual({ target: seeded.functions.open, reason: 'probing is off (probe.enabled: false)' });
   });
 });

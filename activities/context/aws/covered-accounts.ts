@@ -233,10 +233,11 @@ export function createCoveredAccounts(settings: AwsInventorySettings, options: A
 
     /**
      * The accounts Vigil covers, hand-listed and the organisation's (those left out by `exclude` too):
-     * sharing with one of them is not public. The organisation is listed first when it never was.
+     * sharing with one of them is not public. Waits for the organisation's listing (the one under
+     * way, a recent one, or a new one): readers ask at once, and none may judge from a partial list.
      */
     async ownAccounts(): Promise<ReadonlySet<string>> {
-      if (organization && !listing) await refreshMembers();
+      await refreshMembers();
       return new Set([...heldEntries().map((entry) => entry.account.id), ...excluded]);
     },
 

@@ -18,7 +18,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import ipaddr from 'ipaddr.js';
 import { resolveSecret } from '../../../lib/config';
 import { mergeContexts, type ContextInstance, type ProviderContext } from '../../../lib/context';
-import { createCoveredAccounts } from './covered-accounts';
+import { createCoveredAccounts, type CoveredEntry } from './covered-accounts';
 import { isRefusal, RoleAssumptionFailed, refusalReason } from './errors';
 import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './exposure';
 import { collectPages } from './pages';
@@ -290,6 +290,28 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
 
   const covered = createCoveredAccounts(settings, options, clientFor);
 
+  /**
+   * The region whose re-scan also reads the account's global resources (S3), so each is judged
+   * once: the first of its regions in sorted order, the same in every process whatever order the
+   * regions were found in. Unknown regions are retried (thrown) or, refused, a problem.
+   */
+  async function globalHome(entry: CoveredEntry): Promise<string | ProviderContext> {
+    try {
+      return [...(await covered.regionsOf(entry))].sort()[0] ?? '';
+    } catch (err) {
+      if (!isRefusal(err) && !(err instanceof RoleAssumptionFailed)) throw err;
+      return problemContext(`account ${entry.account.id} (account-wide resources not scanned)`, refusalReason(err));
+    }
+  }
+
+  async function scanRegion(account: AwsAccount, region: string, withGlobal: boolean): Promise<ProviderContext> {
+    const readers = awsResourceReaders.filter((reader) => !reader.global || withGlobal);
+    return mergeContexts([
+      await readIn(account, region, (reader) => reader.everything()),
+      ...(await Promise.all(readers.map((reader) => readResources(account, region, reader, (session) => reader.scan(session))))),
+    ]);
+  }
+
   return {
     name: 'aws',
     async collect(query) {
@@ -321,13 +343,9 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
       const [id = '', region = ''] = scope.split('/');
       const entry = region ? await covered.find(id) : undefined;
       if (!entry) return problemContext(scope, `${scope} is not an <account>/<region> of ${covered.source}`);
-      // Global resources are scanned with the account's first region, so each is judged once.
-      const first = (await covered.regionsOf(entry).catch(() => [region]))[0] === region;
-      const readers = awsResourceReaders.filter((reader) => !reader.global || first);
-      return mergeContexts([
-        await readIn(entry.account, region, (reader) => reader.everything()),
-        ...(await Promise.all(readers.map((reader) => readResources(entry.account, region, reader, (session) => reader.scan(session))))),
-      ]);
+      const home = await globalHome(entry);
+      if (typeof home !== 'string') return mergeContexts([await scanRegion(entry.account, region, false), home]);
+      return scanRegion(entry.account, region, home === region);
     },
     discover: (known) => covered.discover(known?.scopes),
   };

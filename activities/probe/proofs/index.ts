@@ -3,6 +3,7 @@
 import type { ResourceContext } from '../../../lib/context';
 import type { Finding } from '../../../lib/finding';
 import { mapConcurrent } from '../../../lib/concurrency';
+import { truncate } from '../../../lib/markdown';
 import type { CheckContext } from '../types';
 import { bucketProof } from './bucket';
 import type { ProofCheck, ProofKind } from './types';
@@ -13,19 +14,24 @@ const proofChecks: { [Kind in ProofKind]: ProofCheck<Kind> } = { bucket: bucketP
 /** Proofs run at once: each is a request or two to one provider endpoint or URL. */
 const PROOF_CONCURRENCY = 8;
 
-/** Every proof of every public resource the context holds, except endpoints (swept with the TCP targets). */
-export async function runProofs(context: Pick<ResourceContext, 'resources'>, check: CheckContext): Promise<Finding[]> {
-  const runs = (context.resources ?? []).flatMap((resource) =>
-    resource.public ? resource.proofs.flatMap((proof) => (proof.kind === 'endpoint' ? [] : [{ resource, proof }])) : [],
+/** Every proof of every public resource the context holds, except endpoints (swept with the TCP targets), with what it asks. */
+export function plannedProofs(context: Pick<ResourceContext, 'resources'>) {
+  return (context.resources ?? []).flatMap((resource) =>
+    resource.public
+      ? resource.proofs.flatMap((proof) => (proof.kind === 'endpoint' ? [] : [{ resource, proof, target: proof.kind === 'url' ? proof.url : `${proof.baseUrl}/${proof.bucket}` }]))
+      : [],
   );
-  const found = await mapConcurrent(runs, PROOF_CONCURRENCY, async ({ resource, proof }) => {
+}
+
+/** The findings of every planned proof; one that fails is `unknown`, saying why. */
+export async function runProofs(context: Pick<ResourceContext, 'resources'>, check: CheckContext): Promise<Finding[]> {
+  const found = await mapConcurrent(plannedProofs(context), PROOF_CONCURRENCY, async ({ resource, proof, target }) => {
     const proofCheck = proofChecks[proof.kind] as ProofCheck;
     try {
       return await proofCheck.run(proof as never, resource, check);
     } catch (err) {
       check.signal.throwIfAborted();
-      const target = proof.kind === 'url' ? proof.url : `${proof.baseUrl}/${proof.bucket}`;
-      return [{ key: `${proof.kind}/${target}`, check: proof.kind, target, status: 'unknown', fields: { error: (err as Error).message ?? String(err) } }];
+      return [{ key: `${proof.kind}/${target}`, check: proof.kind, target, status: 'unknown', fields: { error: truncate((err as Error).message ?? String(err), 200) } }];
     }
   });
   return found.flat();

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planTargets, wellKnownPorts } from '../../../activities/probe/plan';
 import { resolveInScope, scopeVerdict, type ProbeScope } from '../../../activities/probe/scope';
+import { configSchema } from '../../../lib/config';
 import { emptyContext, type ResourceContext } from '../../../lib/context';
 
 const publicScope: ProbeScope = { allowRanges: [], onlyRanges: [] };
@@ -49,6 +50,15 @@ describe('probe scope', () => {
     await expect(resolveInScope('localhost', publicScope)).rejects.toThrow(/resolves only outside the probe scope/);
     await expect(resolveInScope('[::1]', publicScope)).rejects.toThrow(/loopback/);
     await expect(resolveInScope('no-such-host.invalid', publicScope)).rejects.toThrow(/does not resolve/);
+  });
+
+  it('takes as probe.resolvers only what Node resolves with: an address and a port from 1 to 65535', () => {
+    const resolvers = configSchema.shape.probe.parse({ resolvers: ['9.9.9.9', '1.1.1.1:53', '2620:fe::fe', '[2620:fe::fe]:53'] }).resolvers;
+    expect(resolvers).toHaveLength(4);
+    // Port 0 aborts Node's resolver; the others it refuses, leaving every name unresolvable.
+    for (const bad of ['1.1.1.1:0', '1.1.1.1:65536', '127.1', '0x7f.1', '[1.1.1.1]:53', 'dns.google', '2620:fe::fe:53:']) {
+      expect(configSchema.shape.probe.safeParse({ resolvers: [bad] }).success, bad).toBe(false);
+    }
   });
 });
 

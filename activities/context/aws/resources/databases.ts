@@ -3,11 +3,13 @@
 // is a problem of that service alone. A database is public when AWS gives it a public address
 // (PubliclyAccessible) and one of its security groups opens its port to the internet; an
 // OpenSearch domain outside a VPC, when its access policy lets anyone in.
+import type { DBCluster, DBInstance } from '@aws-sdk/client-rds';
 import type { ResourceRef } from '../../../../lib/alert';
 import type { PublicResource } from '../../../../lib/context';
 import { collectPages } from '../pages';
 import { openPolicyReason } from './db-opensearch-policy';
 import { readGroupJudge, type GroupJudge } from './db-security-groups';
+import { chunks, heldHere, nameOf, partitionOf, tagRecord, unique, withClient } from './reading';
 import type { AwsRegionSession, AwsResourceReader } from './types';
 
 /** What the readers of RDS and Redshift take from AWS's answer, to judge it the same way. */
@@ -27,15 +29,6 @@ interface NetworkedDatabase {
 const recordsPerPage = (session: AwsRegionSession) => (session.pageSize ? { pageSize: Math.min(100, Math.max(20, session.pageSize)) } : {});
 // Filters rather than identifiers: one that no longer exists matches nothing instead of failing the call.
 const filterValueLimit = 100;
-
-const unique = <T>(items: (T | undefined)[]) => [...new Set(items.filter((item): item is T => item !== undefined))];
-const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-/** The name at the end of an ARN (`arn:aws:rds:…:db:orders`, `arn:aws:es:…:domain/search`), or the name as given. */
-const nameOf = (id: string) => (id.startsWith('arn:') ? (id.split(/[:/]/).pop() ?? id) : id);
-/** The ARN partition of a region, for the ARNs AWS does not answer (Redshift clusters, classic load balancers). */
-export const partitionOf = (region: string) => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
-const tagsOf = (tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
-  Object.fromEntries((tags ?? []).flatMap(({ Key, Value }) => (Key ? [[Key, Value ?? '']] : [])));
 
 /** The judgement shared by RDS and Redshift: a public address, and a group opening the port to the internet. */
 function judgeNetworked(session: AwsRegionSession, db: NetworkedDatabase, judge: GroupJudge): PublicResource {
@@ -78,45 +71,44 @@ async function judgeAll(session: AwsRegionSession, databases: NetworkedDatabase[
   return databases.map((db) => judgeNetworked(session, db, judge));
 }
 
-async function rds(session: AwsRegionSession) {
-  const sdk = await import('@aws-sdk/client-rds');
-  const paging = { client: new sdk.RDSClient(session.clientConfig), ...recordsPerPage(session) };
-  return {
-    /** Instances matching the filter values (identifiers or ARNs, cluster ids for `db-cluster-id`), or all of them. */
-    async instances(filter?: { name: 'db-instance-id' | 'db-cluster-id'; values: string[] }) {
-      if (!filter) return collectPages(sdk.paginateDescribeDBInstances(paging, {}), (page) => page.DBInstances);
-      const read = await Promise.all(
-        chunks(filter.values, filterValueLimit).map((Values) =>
-          collectPages(sdk.paginateDescribeDBInstances(paging, { Filters: [{ Name: filter.name, Values }] }), (page) => page.DBInstances),
-        ),
-      );
-      return read.flat();
-    },
-    async clusters(values?: string[]) {
-      if (!values) return collectPages(sdk.paginateDescribeDBClusters(paging, {}), (page) => page.DBClusters);
-      const read = await Promise.all(
-        chunks(values, filterValueLimit).map((Values) =>
-          collectPages(sdk.paginateDescribeDBClusters(paging, { Filters: [{ Name: 'db-cluster-id', Values }] }), (page) => page.DBClusters),
-        ),
-      );
-      return read.flat();
-    },
-  };
+interface RdsApi {
+  /** Instances matching the filter values (identifiers or ARNs, cluster ids for `db-cluster-id`), or all of them. */
+  instances(filter?: { name: 'db-instance-id' | 'db-cluster-id'; values: string[] }): Promise<DBInstance[]>;
+  clusters(values?: string[]): Promise<DBCluster[]>;
 }
 
-const idsOf = (refs: readonly ResourceRef[]) => unique(refs.map((ref) => ref.id));
+/** `read` with RDS's listings, its client closed afterwards. */
+async function withRds<T>(session: AwsRegionSession, read: (api: RdsApi) => Promise<T>): Promise<T> {
+  const sdk = await import('@aws-sdk/client-rds');
+  return withClient(new sdk.RDSClient(session.clientConfig), (client) => {
+    const paging = { client, ...recordsPerPage(session) };
+    const filtered = async <Item>(values: string[], list: (Values: string[]) => Promise<Item[]>) => (await Promise.all(chunks(values, filterValueLimit).map(list))).flat();
+    return read({
+      instances: (filter) =>
+        filter
+          ? filtered(filter.values, (Values) => collectPages(sdk.paginateDescribeDBInstances(paging, { Filters: [{ Name: filter.name, Values }] }), (page) => page.DBInstances))
+          : collectPages(sdk.paginateDescribeDBInstances(paging, {}), (page) => page.DBInstances),
+      clusters: (values) =>
+        values
+          ? filtered(values, (Values) => collectPages(sdk.paginateDescribeDBClusters(paging, { Filters: [{ Name: 'db-cluster-id', Values }] }), (page) => page.DBClusters))
+          : collectPages(sdk.paginateDescribeDBClusters(paging, {}), (page) => page.DBClusters),
+    });
+  });
+}
+
+/** The ids the alert names that this account and region may hold. */
+const idsOf = (refs: readonly ResourceRef[], session: AwsRegionSession) => unique(refs.map((ref) => ref.id).filter((id) => heldHere(id, session)));
 
 const rdsInstances: AwsResourceReader = {
   types: ['aws:rds:db-instance'],
-  collect: (session, refs) => readInstances(session, idsOf(refs)),
+  collect: (session, refs) => readInstances(session, idsOf(refs, session)),
   scan: (session) => readInstances(session),
 };
 
 async function readInstances(session: AwsRegionSession, ids?: string[]): Promise<PublicResource[]> {
   if (ids?.length === 0) return [];
-  const api = await rds(session);
   // Aurora members too: each has an instance endpoint of its own beside its cluster's.
-  const instances = await api.instances(ids && { name: 'db-instance-id', values: ids });
+  const instances = await withRds(session, (api) => api.instances(ids && { name: 'db-instance-id', values: ids }));
   return judgeAll(
     session,
     instances.flatMap((db) =>
@@ -131,7 +123,7 @@ async function readInstances(session: AwsRegionSession, ids?: string[]): Promise
               port: db.Endpoint?.Port,
               publiclyAccessible: db.PubliclyAccessible === true,
               groups: unique((db.VpcSecurityGroups ?? []).map((group) => group.VpcSecurityGroupId)),
-              tags: tagsOf(db.TagList),
+              tags: tagRecord(db.TagList),
             },
           ]
         : [],
@@ -141,7 +133,7 @@ async function readInstances(session: AwsRegionSession, ids?: string[]): Promise
 
 const rdsClusters: AwsResourceReader = {
   types: ['aws:rds:db-cluster'],
-  collect: (session, refs) => readClusters(session, idsOf(refs)),
+  collect: (session, refs) => readClusters(session, idsOf(refs, session)),
   scan: (session) => readClusters(session),
 };
 
@@ -151,10 +143,11 @@ const rdsClusters: AwsResourceReader = {
  */
 async function readClusters(session: AwsRegionSession, ids?: string[]): Promise<PublicResource[]> {
   if (ids?.length === 0) return [];
-  const api = await rds(session);
-  const clusters = await api.clusters(ids);
-  const memberIds = unique(clusters.flatMap((cluster) => (cluster.DBClusterMembers ?? []).map((member) => member.DBInstanceIdentifier)));
-  const members = memberIds.length > 0 ? await api.instances({ name: 'db-instance-id', values: memberIds }) : [];
+  const { clusters, members } = await withRds(session, async (api) => {
+    const clusters = await api.clusters(ids);
+    const memberIds = unique(clusters.flatMap((cluster) => (cluster.DBClusterMembers ?? []).map((member) => member.DBInstanceIdentifier)));
+    return { clusters, members: memberIds.length > 0 ? await api.instances({ name: 'db-instance-id', values: memberIds }) : [] };
+  });
   const publicMembers = new Set(members.filter((db) => db.PubliclyAccessible).map((db) => db.DBInstanceIdentifier));
   return judgeAll(
     session,
@@ -170,7 +163,7 @@ async function readClusters(session: AwsRegionSession, ids?: string[]): Promise<
               port: cluster.Port,
               publiclyAccessible: cluster.PubliclyAccessible === true || (cluster.DBClusterMembers ?? []).some((member) => publicMembers.has(member.DBInstanceIdentifier)),
               groups: unique((cluster.VpcSecurityGroups ?? []).map((group) => group.VpcSecurityGroupId)),
-              tags: tagsOf(cluster.TagList),
+              tags: tagRecord(cluster.TagList),
             },
           ]
         : [],
@@ -180,29 +173,30 @@ async function readClusters(session: AwsRegionSession, ids?: string[]): Promise<
 
 const redshiftClusters: AwsResourceReader = {
   types: ['aws:redshift:cluster'],
-  collect: (session, refs) => readRedshift(session, idsOf(refs).map(nameOf)),
+  collect: (session, refs) => readRedshift(session, idsOf(refs, session).map(nameOf)),
   scan: (session) => readRedshift(session),
 };
 
 async function readRedshift(session: AwsRegionSession, names?: string[]): Promise<PublicResource[]> {
   const sdk = await import('@aws-sdk/client-redshift');
-  const client = new sdk.RedshiftClient(session.clientConfig);
-  const paging = { client, ...recordsPerPage(session) };
-  // Redshift filters by one identifier at a time, and answers ClusterNotFound for one that is gone.
-  const clusters = names
-    ? (
-        await Promise.all(
-          unique(names).map(async (ClusterIdentifier) => {
-            try {
-              return (await client.send(new sdk.DescribeClustersCommand({ ClusterIdentifier }))).Clusters ?? [];
-            } catch (err) {
-              if (err instanceof sdk.ClusterNotFoundFault) return [];
-              throw err;
-            }
-          }),
-        )
-      ).flat()
-    : await collectPages(sdk.paginateDescribeClusters(paging, {}), (page) => page.Clusters);
+  const clusters = await withClient(new sdk.RedshiftClient(session.clientConfig), async (client) => {
+    const paging = { client, ...recordsPerPage(session) };
+    // Redshift filters by one identifier at a time, and answers ClusterNotFound for one that is gone.
+    return names
+      ? (
+          await Promise.all(
+            unique(names).map(async (ClusterIdentifier) => {
+              try {
+                return (await client.send(new sdk.DescribeClustersCommand({ ClusterIdentifier }))).Clusters ?? [];
+              } catch (err) {
+                if (err instanceof sdk.ClusterNotFoundFault) return [];
+                throw err;
+              }
+            }),
+          )
+        ).flat()
+      : collectPages(sdk.paginateDescribeClusters(paging, {}), (page) => page.Clusters);
+  });
   return judgeAll(
     session,
     clusters.flatMap((cluster) =>
@@ -217,7 +211,7 @@ async function readRedshift(session: AwsRegionSession, names?: string[]): Promis
               port: cluster.Endpoint?.Port,
               publiclyAccessible: cluster.PubliclyAccessible === true,
               groups: unique((cluster.VpcSecurityGroups ?? []).map((group) => group.VpcSecurityGroupId)),
-              tags: tagsOf(cluster.Tags),
+              tags: tagRecord(cluster.Tags),
             },
           ]
         : [],
@@ -228,7 +222,7 @@ async function readRedshift(session: AwsRegionSession, names?: string[]): Promis
 const openSearchDomains: AwsResourceReader = {
   types: ['aws:opensearch:domain'],
   // A name OpenSearch would refuse as invalid (failing the whole call) cannot be a domain: left out.
-  collect: (session, refs) => readDomains(session, unique(idsOf(refs).map(nameOf)).filter((name) => /^[a-z][a-z0-9-]{2,27}$/.test(name))),
+  collect: (session, refs) => readDomains(session, unique(idsOf(refs, session).map(nameOf)).filter((name) => /^[a-z][a-z0-9-]{2,27}$/.test(name))),
   scan: (session) => readDomains(session),
 };
 
@@ -238,12 +232,12 @@ const domainsPerCall = 5;
 /** Domains outside a VPC have a public endpoint; their access policy decides who may use it. */
 async function readDomains(session: AwsRegionSession, names?: string[]): Promise<PublicResource[]> {
   const sdk = await import('@aws-sdk/client-opensearch');
-  const client = new sdk.OpenSearchClient(session.clientConfig);
-  // ListDomainNames has no pages: it answers every domain at once.
-  const wanted = names ?? unique(((await client.send(new sdk.ListDomainNamesCommand({}))).DomainNames ?? []).map((domain) => domain.DomainName));
-  const domains = (
-    await Promise.all(chunks(wanted, domainsPerCall).map(async (DomainNames) => (await client.send(new sdk.DescribeDomainsCommand({ DomainNames }))).DomainStatusList ?? []))
-  ).flat();
+  const domains = await withClient(new sdk.OpenSearchClient(session.clientConfig), async (client) => {
+    // ListDomainNames has no pages: it answers every domain at once.
+    const wanted = names ?? unique(((await client.send(new sdk.ListDomainNamesCommand({}))).DomainNames ?? []).map((domain) => domain.DomainName));
+    const described = await Promise.all(chunks(wanted, domainsPerCall).map(async (DomainNames) => (await client.send(new sdk.DescribeDomainsCommand({ DomainNames }))).DomainStatusList ?? []));
+    return described.flat();
+  });
   return domains.flatMap((domain): PublicResource[] => {
     if (!domain.DomainName) return [];
     const inVpc = Boolean(domain.VPCOptions?.VPCId || domain.VPCOptions?.SubnetIds?.length);

@@ -6,6 +6,7 @@ import { isInternetWide } from '../../../../lib/internet';
 import { isRefusal } from '../errors';
 import { openingsOf, type Opening, type SecurityGroup } from '../exposure';
 import { collectPages } from '../pages';
+import { chunks, unique, withClient } from './reading';
 import type { AwsRegionSession } from './types';
 
 export interface GroupJudge {
@@ -19,8 +20,6 @@ export interface GroupJudge {
 // AWS takes at most 200 values in one filter.
 const filterValueLimit = 200;
 
-const unique = <T>(items: (T | undefined)[]) => [...new Set(items.filter((item): item is T => item !== undefined))];
-const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 const reaches = (opening: Opening, port: number) =>
   (opening.rule.protocol === 'tcp' || opening.rule.protocol === 'all') &&
@@ -36,30 +35,31 @@ export async function readGroupJudge(session: AwsRegionSession, groupIds: readon
   const ids = unique([...groupIds]);
   if (ids.length === 0) return { opening: () => [] };
   const ec2 = await import('@aws-sdk/client-ec2');
-  const client = new ec2.EC2Client(session.clientConfig);
-  const paging = { client, ...(session.pageSize ? { pageSize: session.pageSize } : {}) };
-  // A filter rather than an id list: a group deleted meanwhile matches nothing instead of failing the call.
-  const groups: SecurityGroup[] = (
-    await Promise.all(
-      chunks(ids, filterValueLimit).map((chunk) =>
-        collectPages(ec2.paginateDescribeSecurityGroups(paging, { Filters: [{ Name: 'group-id', Values: chunk }] }), (page) => page.SecurityGroups),
-      ),
-    )
-  ).flat();
-  const listIds = unique(groups.flatMap((group) => (group.IpPermissions ?? []).flatMap((permission) => (permission.PrefixListIds ?? []).map((list) => list.PrefixListId))));
-  const lists = await Promise.all(
-    listIds.map(async (id) => {
-      try {
-        const entries = await collectPages(ec2.paginateGetManagedPrefixListEntries(paging, { PrefixListId: id }), (page) => page.Entries);
-        return [[id, unique(entries.map((entry) => entry.Cidr))] as const];
-      } catch (err) {
-        // Left out, a list counts as the internet (../exposure).
-        if (isRefusal(err) || (err instanceof Error && err.name.endsWith('.NotFound'))) return [];
-        throw err;
-      }
-    }),
-  );
-  const prefixLists = new Map(lists.flat());
+  const { groups, prefixLists } = await withClient(new ec2.EC2Client(session.clientConfig), async (client) => {
+    const paging = { client, ...(session.pageSize ? { pageSize: session.pageSize } : {}) };
+    // A filter rather than an id list: a group deleted meanwhile matches nothing instead of failing the call.
+    const groups: SecurityGroup[] = (
+      await Promise.all(
+        chunks(ids, filterValueLimit).map((chunk) =>
+          collectPages(ec2.paginateDescribeSecurityGroups(paging, { Filters: [{ Name: 'group-id', Values: chunk }] }), (page) => page.SecurityGroups),
+        ),
+      )
+    ).flat();
+    const listIds = unique(groups.flatMap((group) => (group.IpPermissions ?? []).flatMap((permission) => (permission.PrefixListIds ?? []).map((list) => list.PrefixListId))));
+    const lists = await Promise.all(
+      listIds.map(async (id) => {
+        try {
+          const entries = await collectPages(ec2.paginateGetManagedPrefixListEntries(paging, { PrefixListId: id }), (page) => page.Entries);
+          return [[id, unique(entries.map((entry) => entry.Cidr))] as const];
+        } catch (err) {
+          // Left out, a list counts as the internet (../exposure).
+          if (isRefusal(err) || (err instanceof Error && err.name.endsWith('.NotFound'))) return [];
+          throw err;
+        }
+      }),
+    );
+    return { groups, prefixLists: new Map(lists.flat()) };
+  });
   const byId = new Map(groups.map((group) => [group.GroupId, { group, openings: openingsOf(group, prefixLists) }]));
   return {
     opening(groupIds, port) {

@@ -4,9 +4,10 @@
 // security group to stop anyone (a network load balancer without groups). The proof is the listeners
 // on its DNS name; the probe's HTTP check finds the web pages among them and screenshots them.
 import type { PublicResource } from '../../../../lib/context';
+import { mapConcurrent } from '../../../../lib/concurrency';
 import { collectPages } from '../pages';
-import { partitionOf } from './databases';
 import { readGroupJudge, type GroupJudge } from './db-security-groups';
+import { heldHere, nameOf, partitionOf, unique, withClient } from './reading';
 import type { AwsRegionSession, AwsResourceReader } from './types';
 
 interface LoadBalancer {
@@ -23,10 +24,11 @@ interface LoadBalancer {
   groups?: string[];
 }
 
-const unique = <T>(items: (T | undefined)[]) => [...new Set(items.filter((item): item is T => item !== undefined))];
+/** Listener reads at once (one call per load balancer). */
+const LISTENER_CONCURRENCY = 4;
+/** A load balancer name as ELB takes it: asking for another fails the call as invalid, not as "not found". */
+const validName = (name: string) => /^[A-Za-z0-9-]{1,32}$/.test(name);
 const pageSizeOf = (session: AwsRegionSession) => (session.pageSize ? { pageSize: session.pageSize } : {});
-/** A classic load balancer's name at the end of its ARN (`arn:aws:elasticloadbalancing:…:loadbalancer/web`), or the name as given. */
-const nameOf = (id: string) => (id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id);
 /** UDP listeners are not reached over TCP, so neither the groups' TCP rules nor a TCP proof say anything of them. */
 const overTcp = (protocol: string) => protocol.toUpperCase() !== 'UDP';
 
@@ -75,33 +77,31 @@ async function judgeAll(session: AwsRegionSession, lbs: LoadBalancer[]): Promise
 
 const elbv2: AwsResourceReader = {
   types: ['aws:elbv2:load-balancer'],
-  collect: (session, refs) => readElbv2(session, unique(refs.map((ref) => ref.id))),
+  collect: (session, refs) => readElbv2(session, unique(refs.map((ref) => ref.id).filter((id) => heldHere(id, session)))),
   scan: (session) => readElbv2(session),
 };
 
 /** Application, network and gateway load balancers, named by ARN or by name. */
 async function readElbv2(session: AwsRegionSession, ids?: string[]): Promise<PublicResource[]> {
   const sdk = await import('@aws-sdk/client-elastic-load-balancing-v2');
-  const client = new sdk.ElasticLoadBalancingV2Client(session.clientConfig);
-  const paging = { client, ...pageSizeOf(session) };
-  const list = (input: { LoadBalancerArns?: string[]; Names?: string[] }) => collectPages(sdk.paginateDescribeLoadBalancers(paging, input), (page) => page.LoadBalancers);
-  // One call per id: a list naming one that is gone fails whole (LoadBalancerNotFound).
-  // A name ELB would refuse as invalid (failing the call, not "not found") cannot be a load balancer: left out.
-  const found = ids
-    ? (
-        await Promise.all(
-          ids.filter((id) => id.startsWith('arn:') || /^[A-Za-z0-9-]{1,32}$/.test(id)).map((id) =>
-            list(id.startsWith('arn:') ? { LoadBalancerArns: [id] } : { Names: [id] }).catch((err: unknown) => {
-              if (err instanceof sdk.LoadBalancerNotFoundException) return [];
-              throw err;
-            }),
-          ),
-        )
-      ).flat()
-    : await list({});
-  const lbs = [...new Map(found.flatMap((lb) => (lb.LoadBalancerArn ? [[lb.LoadBalancerArn, lb] as const] : []))).values()];
-  const read = await Promise.all(
-    lbs.map(async (lb): Promise<LoadBalancer> => {
+  const read = await withClient(new sdk.ElasticLoadBalancingV2Client(session.clientConfig), async (client) => {
+    const paging = { client, ...pageSizeOf(session) };
+    const list = (input: { LoadBalancerArns?: string[]; Names?: string[] }) => collectPages(sdk.paginateDescribeLoadBalancers(paging, input), (page) => page.LoadBalancers);
+    // One call per id: a list naming one that is gone fails whole (LoadBalancerNotFound).
+    const found = ids
+      ? (
+          await Promise.all(
+            ids.filter((id) => id.startsWith('arn:') || validName(id)).map((id) =>
+              list(id.startsWith('arn:') ? { LoadBalancerArns: [id] } : { Names: [id] }).catch((err: unknown) => {
+                if (err instanceof sdk.LoadBalancerNotFoundException) return [];
+                throw err;
+              }),
+            ),
+          )
+        ).flat()
+      : await list({});
+    const lbs = [...new Map(found.flatMap((lb) => (lb.LoadBalancerArn ? [[lb.LoadBalancerArn, lb] as const] : []))).values()];
+    return mapConcurrent(lbs, LISTENER_CONCURRENCY, async (lb): Promise<LoadBalancer> => {
       const listeners = await collectPages(sdk.paginateDescribeListeners(paging, { LoadBalancerArn: lb.LoadBalancerArn }), (page) => page.Listeners);
       return {
         type: 'aws:elbv2:load-balancer',
@@ -115,35 +115,34 @@ async function readElbv2(session: AwsRegionSession, ids?: string[]): Promise<Pub
         // Application load balancers always have groups; network ones only when made with them.
         ...(lb.SecurityGroups?.length ? { groups: lb.SecurityGroups } : lb.Type === 'application' ? { groups: [] } : {}),
       };
-    }),
-  );
+    });
+  });
   return judgeAll(session, read);
 }
 
 const classic: AwsResourceReader = {
   types: ['aws:elb:load-balancer'],
-  collect: (session, refs) => readClassic(session, unique(refs.map((ref) => nameOf(ref.id)))),
+  collect: (session, refs) => readClassic(session, unique(refs.flatMap((ref) => (heldHere(ref.id, session) ? [nameOf(ref.id)] : []))).filter(validName)),
   scan: (session) => readClassic(session),
 };
 
 async function readClassic(session: AwsRegionSession, names?: string[]): Promise<PublicResource[]> {
   const sdk = await import('@aws-sdk/client-elastic-load-balancing');
-  const client = new sdk.ElasticLoadBalancingClient(session.clientConfig);
-  const paging = { client, ...pageSizeOf(session) };
-  const list = (LoadBalancerNames?: string[]) => collectPages(sdk.paginateDescribeLoadBalancers(paging, { LoadBalancerNames }), (page) => page.LoadBalancerDescriptions);
-  // One call per name: a list naming one that is gone fails whole (LoadBalancerNotFound).
-  const found = names
-    ? (
-        await Promise.all(
-          names.map((name) =>
-            list([name]).catch((err: unknown) => {
-              if (err instanceof sdk.AccessPointNotFoundException) return [];
-              throw err;
-            }),
-          ),
-        )
-      ).flat()
-    : await list();
+  const found = await withClient(new sdk.ElasticLoadBalancingClient(session.clientConfig), async (client) => {
+    const list = (LoadBalancerNames?: string[]) =>
+      collectPages(sdk.paginateDescribeLoadBalancers({ client, ...pageSizeOf(session) }, { LoadBalancerNames }), (page) => page.LoadBalancerDescriptions);
+    // One call per name: a list naming one that is gone fails whole (LoadBalancerNotFound).
+    if (!names) return list();
+    const each = await Promise.all(
+      names.map((name) =>
+        list([name]).catch((err: unknown) => {
+          if (err instanceof sdk.AccessPointNotFoundException) return [];
+          throw err;
+        }),
+      ),
+    );
+    return each.flat();
+  });
   return judgeAll(
     session,
     found.flatMap((lb): LoadBalancer[] =>

@@ -8,6 +8,7 @@ import type { PublicResource } from '../../../../lib/context';
 import { mapConcurrent } from '../../../../lib/concurrency';
 import { refusalName } from '../errors';
 import { collectPages } from '../pages';
+import { partitionOf, withClient } from './reading';
 import { judgeBucket, type AclGrant, type BlockPublicAccess, type Part } from './s3-policy';
 import type { AwsRegionSession, AwsResourceReader } from './types';
 
@@ -25,8 +26,6 @@ const BUCKETS_PER_PAGE = 10_000;
 
 /** `name` from `name` or an ARN (`arn:aws:s3:::name`, `arn:aws:s3:::name/key`). */
 const bucketOf = (id: string): string => (id.startsWith('arn:') ? (id.slice(id.indexOf(':::') + 3).split('/')[0] ?? '') : id);
-
-const partitionOf = (region: string) => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
 
 /** GetBucketLocation's answer as a region: none is us-east-1, `EU` the old name of eu-west-1. */
 const locationRegion = (constraint: string | undefined) => (!constraint ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint);
@@ -148,12 +147,10 @@ async function readBuckets(session: AwsRegionSession, names?: ReadonlySet<string
 async function accountBlockPublicAccess(session: AwsRegionSession): Promise<BlockPublicAccess | undefined> {
   const { S3ControlClient, GetPublicAccessBlockCommand } = await import('@aws-sdk/client-s3-control');
   const { endpoint, ...config } = session.clientConfig;
-  const client = new S3ControlClient({ ...config, ...(endpoint ? { endpointProvider: () => ({ url: new URL(endpoint) }) } : {}) });
-  try {
-    return (await client.send(new GetPublicAccessBlockCommand({ AccountId: session.account }))).PublicAccessBlockConfiguration;
-  } finally {
-    client.destroy();
-  }
+  return withClient(
+    new S3ControlClient({ ...config, ...(endpoint ? { endpointProvider: () => ({ url: new URL(endpoint) }) } : {}) }),
+    async (client) => (await client.send(new GetPublicAccessBlockCommand({ AccountId: session.account }))).PublicAccessBlockConfiguration,
+  );
 }
 
 /**

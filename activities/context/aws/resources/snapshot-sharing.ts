@@ -2,8 +2,7 @@
 // RDS's `all`) or an account outside the accounts Vigil covers is public; accounts of the
 // organisation (and the owner itself) are not. The sharing attribute read again is the whole proof:
 // nothing of the data is ever read.
-import type { ResourceRef } from '../../../../lib/alert';
-import type { PublicResource } from '../../../../lib/context';
+import { plural } from './reading';
 
 export interface Sharing {
   /** Shared with every AWS account. */
@@ -20,8 +19,6 @@ export interface SharingVerdict {
   /** `everyone`, account ids and organisation ARNs, for the facts (empty when not shared). */
   sharedWith: string[];
 }
-
-export const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /**
  * The verdict for one snapshot or image. `attribute` names where everyone is granted
@@ -47,14 +44,3 @@ export function judgeSharing(sharing: Sharing, attribute: string, own: ReadonlyS
 
 /** The accounts counting as ours: the ones Vigil covers, and the owner itself. */
 export const ownAccountsWith = (own: ReadonlySet<string>, account: string): ReadonlySet<string> => new Set([...own, account]);
-
-/** Whether an alert's reference names this resource: its id, an alias (ARN) or its name. */
-export const refersTo = (resource: Pick<PublicResource, 'id' | 'aliases' | 'name'>, refs: readonly ResourceRef[]) =>
-  refs.some((ref) => ref.id === resource.id || resource.aliases?.includes(ref.id) || (resource.name !== undefined && ref.id === resource.name));
-
-/** AWS's tag lists as a record. */
-export const tagRecord = (tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
-  Object.fromEntries((tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])));
-
-/** A page size within an API's bounds, when the session asks for one. */
-export const pageWithin = (pageSize: number | undefined, min: number, max: number) => (pageSize ? Math.min(max, Math.max(min, pageSize)) : undefined);

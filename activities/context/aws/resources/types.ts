@@ -29,7 +29,7 @@ export interface AwsResourceReader {
   readonly types: readonly string[];
   /**
    * Resources that are not regional (S3 buckets, listed once per account): read once per alert and
-   * in the re-scan of the account's first region, whatever region the alert names.
+   * in the re-scan of the account's first region in sorted order, whatever region the alert names.
    */
   readonly global?: boolean;
   /**
