@@ -185,6 +185,15 @@ export function inventoryFindings(context: ResourceContext): Finding[] {
   return [...exposures, ...resources];
 }
 
+/**
+ * A look at which the inventory could not read everything: the earlier inventory findings it has
+ * no answer for are kept as they were, since unread is not gone (a lost permission is no remediation).
+ */
+export function keepUnread(before: readonly Finding[], now: readonly Finding[]): Finding[] {
+  const seen = new Set(now.map((finding) => finding.key));
+  return [...now, ...before.filter((finding) => finding.check === 'inventory' && !seen.has(finding.key))];
+}
+
 /** A finding about a bucket, database, snapshot or entry point: the inventory's verdict or an outsider's proof. */
 export const isResourceFinding = (finding: Finding): boolean =>
   (finding.check === 'inventory' && typeof finding.fields.class === 'string') || finding.check === 'bucket' || finding.check === 'url';

@@ -3,7 +3,7 @@ import { ActivityFailure, condition, continueAsNew, patched, setHandler, upsertS
 import type { ScreenshotOutcome } from '../activities/tracker/report';
 import { occurrenceKey, type NormalizedAlert } from '../lib/alert';
 import { mergeAlerts } from '../lib/alert-merge';
-import { emptyContext, inventoryFindings, isResourceFinding, type ResourceContext } from '../lib/context';
+import { emptyContext, inventoryFindings, isResourceFinding, keepUnread, type ResourceContext } from '../lib/context';
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
 import { alertReceived, issueChanged, progressQuery, recheckNow, relatedFound, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
@@ -255,9 +255,13 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (!examined) return undefined;
     const { evidence } = examined;
     const { watch, change } = afterRecheck(progress.watch, { exposed: evidence === 'unknown' ? undefined : evidence === 'exposed', cleanChecks: resolving ? 1 : policy.cleanChecks, now: new Date().toISOString() });
-    const diff = diffFindings(lastFindings, examined.findings);
-    if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ ...run(), check: watch.checks, diff, screenshots: examined.screenshots });
-    lastFindings = compactFindings(examined.findings);
+    // What the inventory could not read this time is not gone: its last findings stand, and the comment says why.
+    const unread = context.problems.length > 0 && patched('unread-inventory-kept');
+    const findings = unread ? keepUnread(lastFindings, examined.findings) : examined.findings;
+    const diff = diffFindings(lastFindings, findings);
+    const problems = unread ? { problems: context.problems } : {};
+    if (!isEmptyDiff(diff) && !progress.suppressed) await commentRecheck({ ...run(), check: watch.checks, diff, screenshots: examined.screenshots, ...problems });
+    lastFindings = compactFindings(findings);
     const remediated = change === 'remediated' || (resolving && evidence === 'clean');
     // Remediated stays remediated while nothing comes back.
     await markState(remediated || (watch.state === 'remediated' && evidence !== 'exposed') ? 'remediated' : examined.state, remediated && policy.autoClose);

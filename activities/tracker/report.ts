@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { occurrenceKey, severities, type NormalizedAlert, type Severity } from '../../lib/alert';
 import type { LabelNames } from '../../lib/config';
-import type { ResourceContext } from '../../lib/context';
+import type { ContextProblem, ResourceContext } from '../../lib/context';
 import type { FindingsDiff } from '../../lib/finding';
 import type { ActorReport } from '../../lib/intel';
 import { actorsComment } from '../../lib/render/actors';
@@ -149,11 +149,11 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
     },
 
     /** What changed since the last report; the screenshots shown are those whose picture changed. */
-    async commentRecheck(input: ReportRun & { check: number; diff: FindingsDiff; screenshots: ScreenshotOutcome[] }): Promise<void> {
-      const { issue, check, diff, screenshots } = input;
+    async commentRecheck(input: ReportRun & { check: number; diff: FindingsDiff; screenshots: ScreenshotOutcome[]; problems?: ContextProblem[] }): Promise<void> {
+      const { issue, check, diff, screenshots, problems = [] } = input;
       const changed = new Set([...diff.added, ...diff.changed.map(({ after }) => after)].map((finding) => finding.key));
       const shown = await Promise.all(screenshots.filter(({ result }) => result && changed.has(result.finding.key)).map((outcome) => show(issue, outcome)));
-      await tracker.upsertComment(issue.number, reportKey(input, `recheck/${check}`), recheckComment(check, diff, shown));
+      await tracker.upsertComment(issue.number, reportKey(input, `recheck/${check}`), recheckComment(check, diff, shown, problems));
     },
 
     /** Why the watch ended: remediated, resolved at the source, or watched for as long as configured. */

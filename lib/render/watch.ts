@@ -1,11 +1,20 @@
 // What a watch says on the issue: a re-check's changes, and why watching ended.
+import type { ContextProblem } from '../context';
 import type { FindingsDiff } from '../finding';
 import { code, codeBlock } from '../markdown';
 import type { ShownScreenshot } from './exposure';
 import { findingsChanges } from './findings';
 
-export function recheckComment(check: number, diff: FindingsDiff, screenshots: readonly ShownScreenshot[]): string {
+export function recheckComment(check: number, diff: FindingsDiff, screenshots: readonly ShownScreenshot[], problems: readonly ContextProblem[] = []): string {
   const lines = [`### Re-check ${check}: something changed`, '', findingsChanges(diff)];
+  if (problems.length > 0) {
+    lines.push(
+      '',
+      'The inventory could not read everything this time; what it showed before is kept until it can:',
+      '',
+      ...problems.map((problem) => `- ${code(problem.provider)} ${code(problem.scope)}: ${code(problem.reason)}`),
+    );
+  }
   for (const shot of screenshots) if (shot.image) lines.push('', `${code(shot.url)} now shows:`, '', shot.image);
   return lines.join('\n');
 }

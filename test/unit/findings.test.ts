@@ -1,7 +1,9 @@
 import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
+import { keepUnread } from '../../lib/context';
 import { diffFindings, isEmptyDiff, type Finding } from '../../lib/finding';
 import { findingsChanges, findingsTable } from '../../lib/render/findings';
+import { recheckComment } from '../../lib/render/watch';
 
 const tcp = (target: string, status: string, latencyMs = 3): Finding => ({
   key: `tcp/${target}`,
@@ -62,5 +64,26 @@ describe('findings', () => {
     expect(changes).toContain('**Changed** (1)');
     expect(changes).toContain('| `tcp/203.0.113.10:22` | `status` | `open` | `closed` |');
     expect(findingsChanges({ added: [], removed: [], changed: [] })).toBe('No change.');
+  });
+});
+
+describe('a look at which the inventory could not read everything', () => {
+  const bucket = (status: string): Finding => ({ key: 'inventory/aws:s3:bucket/logs', check: 'inventory', target: 'logs', status, fields: { class: 'storage', why: 'policy' } });
+
+  it('keeps the inventory findings it has no answer for, so a lost permission is no change', () => {
+    const before = [bucket('public'), tcp('203.0.113.10:22', 'open')];
+    const now = [tcp('203.0.113.10:22', 'open')];
+    expect(isEmptyDiff(diffFindings(before, keepUnread(before, now)))).toBe(true);
+    // What it did read stands as read; probe findings are never carried.
+    expect(keepUnread(before, [bucket('private')])).toEqual([bucket('private')]);
+    expect(keepUnread([tcp('203.0.113.10:22', 'open')], [])).toEqual([]);
+  });
+
+  it('says on the re-check what could not be read', () => {
+    const diff = diffFindings([tcp('203.0.113.10:22', 'open')], [tcp('203.0.113.10:22', 'closed')]);
+    const comment = recheckComment(3, diff, [], [{ provider: 'aws', scope: 'account 111122223333 in us-east-1 (aws:s3:bucket)', reason: 'access denied (AccessDenied)' }]);
+    expect(comment).toContain('could not read everything this time');
+    expect(comment).toContain('`access denied (AccessDenied)`');
+    expect(recheckComment(3, diff, [])).not.toContain('could not read');
   });
 });

@@ -167,7 +167,7 @@ describe('inert rendering of alert text', () => {
 
         const before = inventoryFindings(context);
         const after = inventoryFindings({ ...context, resources: resources.map((item) => ({ ...item, public: !item.public, reasons: [problem] })) });
-        assertInert(markdown.render(recheckComment(2, diffFindings(before, after), [])), blocks);
+        assertInert(markdown.render(recheckComment(2, diffFindings(before, after), [], [{ provider: 'aws', scope: problem, reason: problem }])), blocks);
         assertInert(markdown.render(findingsChanges(diffFindings([...before, proof], after))), blocks);
       }),
       { numRuns: 300 },
