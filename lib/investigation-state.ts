@@ -93,13 +93,16 @@ export function exposureEvidence(answered: boolean, context: ResourceContext): E
   return inventoryTold ? 'clean' : 'unknown';
 }
 
+/** Proof statuses that mean an outsider reached the resource: read something, or listed what it holds. */
+const REACHED = new Set(['public', 'listable']);
+
 /**
  * Whether a public resource was reached as an outsider reaches it: a bucket or URL answered without
- * credentials (a proof's `public` finding), or a snapshot or image whose sharing, read again, is
- * public (its sharing is all there is to prove).
+ * credentials (a proof's `public` or `listable` finding), or a snapshot or image whose sharing, read
+ * again, is public (its sharing is all there is to prove).
  */
 export function provenPublic(findings: readonly Finding[], context: ResourceContext): boolean {
-  return findings.some((finding) => finding.check !== 'inventory' && finding.status === 'public') || sharedPublicly(context).length > 0;
+  return findings.some((finding) => finding.check !== 'inventory' && REACHED.has(finding.status)) || sharedPublicly(context).length > 0;
 }
 
 /** The snapshots and images whose sharing, as the inventory just read it, is public: that reading is their proof. */

@@ -142,6 +142,8 @@ describe('a resource watched from public to private and back', () => {
 
   it('is open while an outsider gets in, none once private, and open again when it turns public again', () => {
     expect(look(read([bucket(true)]), [proof('public')])).toEqual({ state: 'open', evidence: 'exposed' });
+    // Listed without credentials, though no object could be read: an outsider got in.
+    expect(look(read([bucket(true)]), [proof('listable')])).toEqual({ state: 'open', evidence: 'exposed' });
     // Public by its policy but refused to an outsider (a VPC Service Controls perimeter, say): exposed, not proven.
     expect(look(read([bucket(true)]), [proof('refused')])).toEqual({ state: 'unconfirmed', evidence: 'exposed' });
     // The inventory's own `public` finding is no proof.

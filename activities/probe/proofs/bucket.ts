@@ -4,11 +4,10 @@
 // The content is never asked for. Every request goes through the probe scope: the endpoint's name is
 // resolved and checked first, and an endpoint outside the scope is never contacted.
 //
-// Only the metadata read makes the finding `public`. A list that answers says the bucket can be
-// enumerated (`listable`), but moto answers any anonymous list with 200 whatever the bucket's policy,
-// so a proof that counted the list would prove every bucket public in the tests; the inventory's
-// judgement of the configuration is what marks a bucket public or private, and this proof says
-// whether an outsider actually reads something.
+// A metadata read makes the finding `public`; a list alone, `listable` (its objects' names are out,
+// though none was read). Both are an outsider reaching the bucket. The proof runs only for a bucket
+// the inventory judged public (moto answers any anonymous list with 200 whatever the policy, so a
+// private bucket's list would prove nothing there).
 import { truncate } from '../../../lib/markdown';
 import type { Finding } from '../../../lib/finding';
 import type { ResourceProof } from '../../../lib/context';
