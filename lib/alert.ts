@@ -30,6 +30,13 @@ export interface ResourceRef {
   name?: string;
 }
 
+/**
+ * A reference's id standing for every resource of its type in the alert's account (and region):
+ * account-level controls (Security Hub's EC2.1, "EBS snapshots should not be publicly restorable")
+ * judge them all at once. The inventory answers it with the public ones; correlation ignores it.
+ */
+export const EVERY_RESOURCE = '*';
+
 /** An inclusive port range; a single port has `from === to`. */
 export interface PortRange {
   from: number;

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/common';
 import ipaddr from 'ipaddr.js';
 import murmurHash3 from 'murmurhash3js-revisited';
-import type { Actors, NormalizedAlert, ResourceRef } from './alert';
+import { EVERY_RESOURCE, type Actors, type NormalizedAlert, type ResourceRef } from './alert';
 import type { ResourceContext } from './context';
 
 export const VigilSource = defineSearchAttributeKey('VigilSource', SearchAttributeType.KEYWORD);
@@ -128,6 +128,7 @@ interface Place {
  * same-named resources elsewhere must not be taken for one.
  */
 function resourceKeyword(type: string, id: string, { account, region }: Place): string | undefined {
+  if (id === EVERY_RESOURCE) return undefined;
   if (!PLACE_SCOPED_TYPES.has(type) || id.startsWith('arn:')) return `${type}:${id}`;
   return account && region ? `${type}:${account}/${region}/${id}` : undefined;
 }

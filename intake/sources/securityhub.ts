@@ -2,7 +2,7 @@
 // "Security Hub Findings - Imported" (or "- Custom Action") event, a bare finding, and the
 // GetFindings answer `{"Findings": [...]}`. This includes findings other products (GuardDuty,
 // Inspector, Prowler…) imported into Security Hub: once in ASFF they are Security Hub's to parse.
-import { type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type ResourceRef, type Severity } from '../../lib/alert';
+import { EVERY_RESOURCE, type Actors, type NetworkFacts, type ParsedAlert, type PortRange, type ResourceRef, type Severity } from '../../lib/alert';
 import { UnrecognizedPayloadError, type SourceAdapter } from './types';
 import { asArray, ipOrUndefined, isInternetRange, isRecord, ownEntry, severityFromWord, str, uniq, numeric } from './util';
 import { portRange, uniqPorts } from '../../lib/ports';
@@ -183,6 +183,18 @@ const PUBLIC_RESOURCE_CONTROLS = new Set([
   'PCI.EC2.1',
   'PCI.Lambda.1',
 ]);
+
+/**
+ * Account-level controls about one type of resource: their finding names the account, so the
+ * exposure also names every resource of that type there (`*`), and the inventory answers with the
+ * public ones.
+ */
+const ACCOUNT_WIDE_CONTROLS: Record<string, string> = {
+  'EC2.1': 'aws:ec2:snapshot',
+  'PCI.EC2.1': 'aws:ec2:snapshot',
+  'S3.1': 'aws:s3:bucket',
+  'PCI.S3.6': 'aws:s3:bucket',
+};
 
 /**
  * Prowler's own findings imported into Security Hub (GeneratorId `prowler-<check id>`): the public
@@ -562,11 +574,18 @@ function toAlert({ finding, event }: Located): ParsedAlert {
     occurredAt: str(finding.LastObservedAt) ?? str(finding.UpdatedAt) ?? str(finding.CreatedAt) ?? str(event?.time),
     description: describe(finding),
     cloud: { provider: 'aws', ...(account ? { account } : {}), ...(region ? { region } : {}) },
-    resources: extractResources(finding),
+    resources: [...extractResources(finding), ...accountWide(finding)],
     network,
     actors,
     ...(resolution ? { resolution } : {}),
   };
+}
+
+/** Every resource of the type an account-level control judges, as one reference. */
+function accountWide(finding: Json): ResourceRef[] {
+  const control = controlId(finding);
+  const type = control === undefined ? undefined : ownEntry(ACCOUNT_WIDE_CONTROLS, control);
+  return type ? [{ type, id: EVERY_RESOURCE, name: `every ${type.split(':').at(-1)} of the account` }] : [];
 }
 
 function networkProtocol(finding: Json): { protocol?: string } {

@@ -188,6 +188,13 @@ describe('snapshots and images on moto', () => {
     expect(context.problems).toEqual([]);
     expect((context.resources ?? []).map((resource) => `${resource.id} ${resource.public}`).sort()).toEqual(['orders-public true', `${seeded.snapshots.stranger} true`].sort());
   });
+
+  it('answers an account-level finding (every snapshot, `*`) with the public snapshots alone', async () => {
+    const refs = [{ type: 'aws:account', id: account }, { type: 'aws:ec2:snapshot', id: '*' }];
+    const context = await inventory().collect({ provider: 'aws', account, region, resources: refs, addresses: [] });
+    expect(context.problems).toEqual([]);
+    expect((context.resources ?? []).map((resource) => resource.id).sort()).toEqual([seeded.snapshots.everyone, seeded.snapshots.stranger].sort());
+  });
 });
 
 describe('the accounts Vigil owns', () => {

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import ipaddr from 'ipaddr.js';
+import { EVERY_RESOURCE, type ResourceRef } from '../../../lib/alert';
 import { resolveSecret } from '../../../lib/config';
 import { mergeContexts, type ContextInstance, type ProviderContext } from '../../../lib/context';
 import { createCoveredAccounts, type CoveredEntry } from './covered-accounts';
@@ -271,6 +272,15 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
     }
   }
 
+  /**
+   * What the references name; `*` (an account-level control such as Security Hub's EC2.1) names every
+   * resource of the type there, answered with the public ones: the rest is not what the alert is about.
+   */
+  const collectNamed = async (reader: AwsResourceReader, session: AwsRegionSession, refs: readonly ResourceRef[]) =>
+    refs.some((ref) => ref.id === EVERY_RESOURCE)
+      ? (await reader.scan(session)).filter((resource) => resource.public && refs.some((ref) => ref.type === resource.type))
+      : reader.collect(session, refs);
+
   /** The readers for the resources the alert names, each with its references. */
   const namedResources = (query: ContextQuery) =>
     awsResourceReaders.flatMap((reader) => {
@@ -333,7 +343,7 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
         ...(machines ? regions.map((region) => readIn(entry.account, region, (reader) => readWanted(reader, wanted))) : []),
         // A global reader (S3) reads once, from the first region; a regional one in each region.
         ...named.flatMap(({ reader, refs }) =>
-          (reader.global ? regions.slice(0, 1) : regions).map((region) => readResources(entry.account, region, reader, (session) => reader.collect(session, refs))),
+          (reader.global ? regions.slice(0, 1) : regions).map((region) => readResources(entry.account, region, reader, (session) => collectNamed(reader, session, refs))),
         ),
       ];
       return mergeContexts(await Promise.all(reads));

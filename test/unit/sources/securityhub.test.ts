@@ -553,8 +553,12 @@ describe('securityhub source: public resources', () => {
     expect(parsed('afsbp-redshift.1.json')).toEqual([{ type: 'aws:redshift:cluster', id: 'redshift-cluster-1' }]);
     expect(parsed('afsbp-lambda.1.json')).toEqual([{ type: 'aws:lambda:function', id: 'TAEBSVolumeSnapDelete' }]);
     expect(parsed('afsbp-s3.8.json')).toEqual([{ type: 'aws:s3:bucket', id: 'example' }]);
-    // EC2.1 is judged per account: the exposure names the account, whose snapshots the re-scan reads.
-    expect(parsed('afsbp-ec2.1.json')).toEqual([{ type: 'aws:account', id: '111111111111' }]);
+    // EC2.1 is judged per account: the exposure names the account and every snapshot in it (`*`),
+    // which the inventory answers with the public ones.
+    expect(parsed('afsbp-ec2.1.json')).toEqual([
+      { type: 'aws:account', id: '111111111111' },
+      { type: 'aws:ec2:snapshot', id: '*', name: 'every snapshot of the account' },
+    ]);
   });
 
   it('makes a PASSED public-resource control a resolution (shared sample S3.2)', () => {
