@@ -102,7 +102,8 @@ export async function resolveInScope(host: string, scope: ProbeScope): Promise<s
   try {
     addresses = scope.resolvers?.length ? await resolveWith(scope.resolvers, bare) : await lookup(bare, { all: true, verbatim: true });
   } catch (err) {
-    throw new OutOfScopeError(host, `does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
+    const through = scope.resolvers?.length ? `probe.resolvers (${scope.resolvers.join(', ')})` : "the system's resolver (probe.resolvers is not set)";
+    throw new OutOfScopeError(host, `does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'}) through ${through}`);
   }
   const reasons: string[] = [];
   for (const { address } of addresses) {

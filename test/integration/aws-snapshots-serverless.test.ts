@@ -168,15 +168,15 @@ describe('snapshots and images on moto', () => {
       proofs: [],
       aliases: [`arn:aws:ec2:${region}::snapshot/${snapshots.everyone}`, `arn:aws:ec2:${region}:${account}:snapshot/${snapshots.everyone}`],
     });
-    expect(found.get(snapshots.stranger)).toMatchObject({ public: true, reasons: [`shared with account ${stranger}, outside the organisation`] });
-    expect(found.get(snapshots.sibling)).toMatchObject({ public: false, reasons: ['shared with 1 account of the organisation'], facts: { 'shared with': sibling } });
+    expect(found.get(snapshots.stranger)).toMatchObject({ public: true, reasons: [`shared with account ${stranger}, not one Vigil covers`] });
+    expect(found.get(snapshots.sibling)).toMatchObject({ public: false, reasons: ['shared with 1 account Vigil covers'], facts: { 'shared with': sibling } });
     expect(found.get(snapshots.unshared)).toMatchObject({ public: false, reasons: ['not shared'] });
     // Its own only: the four above and the two its images were made with, none of the public ones moto holds.
     expect((context.resources ?? []).filter((resource) => resource.type === 'aws:ec2:snapshot')).toHaveLength(6);
     expect(found.get(images.everyone)).toMatchObject({ type: 'aws:ec2:image', public: true, reasons: ['shared with everyone (launchPermission group all)'] });
-    expect(found.get(images.sibling)).toMatchObject({ type: 'aws:ec2:image', public: false, reasons: ['shared with 1 account of the organisation'] });
+    expect(found.get(images.sibling)).toMatchObject({ type: 'aws:ec2:image', public: false, reasons: ['shared with 1 account Vigil covers'] });
     expect(found.get('orders-public')).toMatchObject({ type: 'aws:rds:db-snapshot', public: true, reasons: ['shared with everyone (restore attribute all)'], facts: { engine: 'postgres', database: 'orders' } });
-    expect(found.get('ledger-shared')).toMatchObject({ type: 'aws:rds:db-cluster-snapshot', public: false, reasons: ['shared with 1 account of the organisation'] });
+    expect(found.get('ledger-shared')).toMatchObject({ type: 'aws:rds:db-cluster-snapshot', public: false, reasons: ['shared with 1 account Vigil covers'] });
   });
 
   it('reads the snapshots an alert names, by id or ARN, and no others', async () => {

@@ -30,12 +30,12 @@ export function judgeSharing(sharing: Sharing, attribute: string, own: ReadonlyS
   const organizations = sharing.organizations ?? [];
   const reasons = [
     ...(sharing.everyone ? [`shared with everyone (${attribute})`] : []),
-    ...foreign.map((account) => `shared with account ${account}, outside the organisation`),
+    ...foreign.map((account) => `shared with account ${account}, not one Vigil covers`),
   ];
   const sharedWith = [...(sharing.everyone ? ['everyone'] : []), ...sharing.accounts, ...organizations];
   if (reasons.length > 0) return { public: true, reasons, sharedWith };
   const privately = [
-    ...(inside.length > 0 ? [`shared with ${plural(inside.length, 'account')} of the organisation`] : []),
+    ...(inside.length > 0 ? [`shared with ${plural(inside.length, 'account')} Vigil covers`] : []),
     // An organisation or unit ARN: AWS only lets an owner share with its own organisation.
     ...organizations.map((arn) => `shared with the organisation or unit ${arn}`),
   ];
