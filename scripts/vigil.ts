@@ -174,6 +174,25 @@ schedules
     }),
   );
 
+schedules
+  .command('run')
+  .argument('<schedule-id>', 'as `vigil schedules list` shows it, for example vigil-rescan/aws/111122223333/eu-west-1')
+  .description('run a schedule now, once, as if its time had come (a re-scan without waiting for it; the Temporal UI can trigger it too)')
+  .action((id: string) =>
+    withClient(async (client) => {
+      const { ScheduleNotFoundError } = await import('@temporalio/client');
+      try {
+        await client.schedule.getHandle(id).trigger();
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+        console.error(`no schedule ${id}: \`vigil schedules list\` shows the ones there are`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`ran ${id} now; its result is its workflow's, in the Temporal UI (and on the issues it opens)`);
+    }),
+  );
+
 program
   .command('recheck')
   .argument('<workflow-id>', 'the investigation, for example alert/cloudtrail/aws:111122223333:eu-west-1:sg-0a1b2c3d4e5f60718')

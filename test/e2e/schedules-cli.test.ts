@@ -1,4 +1,4 @@
-// `vigil schedules apply` and `list`, against the run's Temporal server: applying twice gives one
+// `vigil schedules apply`, `list` and `run`, against the run's Temporal server: applying twice gives one
 // schedule of each kind, brought up to date with the configuration; re-scans follow the inventory.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -54,6 +54,16 @@ describe('vigil schedules', () => {
     }, 30_000);
     expect(rescan.workflowType).toBe('rescanInventory');
     expect(Date.parse(rescan.nextRun)).toBeGreaterThan(Date.now());
+    // Run now, without waiting for its time (no worker here: the run is started, which is what counts).
+    const ran = await run(['schedules', 'run', 'vigil-rescan/static/static'], env);
+    expect(ran.code).toBe(0);
+    await eventually(async () => {
+      const listed = JSON.parse((await run(['schedules', 'list', '--json'], env)).output) as { id: string; lastRun?: string }[];
+      return listed.find((schedule) => schedule.id === 'vigil-rescan/static/static')?.lastRun;
+    }, 30_000);
+    const unknown = await run(['schedules', 'run', 'vigil-rescan/static/nowhere'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toContain('no schedule vigil-rescan/static/nowhere');
 
     // Turned off in the configuration: the feed refresh schedule goes; without an inventory, so do re-scans.
     await writeFile(configFile, 'temporal:\n  taskQueue: schedules-test\nintel:\n  feedRefresh:\n    enabled: false\n');
@@ -62,6 +72,6 @@ describe('vigil schedules', () => {
     expect(trimmed.output).toContain('deleted vigil-rescan/static/static');
     const after = JSON.parse((await run(['schedules', 'list', '--json'], env)).output) as { id: string }[];
     expect(after.map((schedule) => schedule.id)).toEqual(['vigil-archive-sweeper']);
-    // Nine runs of the CLI, each a fresh Node process.
-  }, 120_000);
+    // A dozen runs of the CLI, each a fresh Node process.
+  }, 180_000);
 });
