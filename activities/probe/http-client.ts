@@ -146,9 +146,10 @@ const plainToTlsPort = (answer: HttpAnswer) =>
  * `path` on an open port, over whichever of HTTPS and HTTP it speaks: the likelier first, the other
  * when the first fails. Redirects are followed when `follow` is set.
  */
-export async function webGet(open: { address: string; port: number }, path: string, context: CheckContext, follow = true): Promise<FollowedAnswer> {
+export async function webGet(open: { address: string; port: number; host?: string }, path: string, context: CheckContext, follow = true): Promise<FollowedAnswer> {
   const schemes = TLS_FIRST_PORTS.has(open.port) ? (['https', 'http'] as const) : (['http', 'https'] as const);
-  const host = open.address.includes(':') ? `[${open.address}]` : open.address;
+  // By name when it was planned by one (sent as Host and SNI), always connected to the checked address.
+  const host = open.host ?? (open.address.includes(':') ? `[${open.address}]` : open.address);
   const ask = async (scheme: string) => {
     const url = new URL(`${scheme}://${host}:${open.port}${path}`);
     if (follow) return httpFollow(url, open.address, context);

@@ -77,7 +77,12 @@ export function createProbeActivities(settings: ProbeSettings, scope: ProbeScope
         );
         progress.phase = 'services';
         const context: CheckContext = { scope, settings, signal };
-        const runs = swept.open.flatMap((open) => checksFor(open, checks).map((check) => ({ open, check })));
+        const names = new Map(located.filter((target) => target.address !== target.ip).map((target) => [endpoint(target.ip, target.port), target.address]));
+        const opened = swept.open.map((open) => {
+          const host = names.get(endpoint(open.address, open.port));
+          return host ? { ...open, host } : open;
+        });
+        const runs = opened.flatMap((open) => checksFor(open, checks).map((check) => ({ open, check })));
         const serviceFindings = await mapConcurrent(runs, settings.concurrency, async ({ open, check }) => {
           try {
             return await check.run(open, context);

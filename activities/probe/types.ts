@@ -38,6 +38,12 @@ export interface CheckContext {
 export interface OpenPort {
   address: string;
   port: number;
+  /**
+   * The name the target was planned by (a load balancer's or database's endpoint), when it was one:
+   * web checks ask for it by name, over the checked address, so virtual hosts and TLS (SNI) answer
+   * as they do to the internet.
+   */
+  host?: string;
   /** Up to a few hundred bytes the service sent unasked within a short wait (SSH and MySQL speak first; Redis and HTTP do not). */
   banner?: string;
 }

@@ -288,7 +288,11 @@ describe('proving public databases and load balancers on loopback', () => {
     dns.set(searchHost, ['169.254.169.254']);
     const connections = { database: 0, web: 0 };
     const database = net.createServer((socket) => socket.end());
-    const web = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<title>storefront</title>'));
+    const hosts: (string | undefined)[] = [];
+    const web = http.createServer((request, response) => {
+      hosts.push(request.headers.host);
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<title>storefront</title>');
+    });
     database.on('connection', () => connections.database++);
     web.on('connection', () => connections.web++);
     const stops = [await serve(database, '127.0.0.41', 5432), await serve(web, '127.0.0.42', 80)];
@@ -302,7 +306,9 @@ describe('proving public databases and load balancers on loopback', () => {
       expect(finding('127.0.0.41:5432', 'tcp')).toMatchObject({ status: 'open', detail: { instance: 'orders' } });
       expect(finding('127.0.0.42:80', 'tcp')).toMatchObject({ status: 'open', detail: { instance: seeded.albArn } });
       expect(finding('127.0.0.42:80', 'http')).toMatchObject({ status: 'answered', fields: { statusCode: 200, title: 'storefront' } });
-      expect(report.webPages).toEqual(['http://127.0.0.42/']);
+      // Asked for by its name (virtual hosts and SNI answer as they do to the internet), over the checked address.
+      expect(new Set(hosts)).toEqual(new Set([seeded.albDns]));
+      expect(report.webPages).toEqual([`http://${seeded.albDns}/`]);
       expect(connections.database).toBeGreaterThan(0);
       expect(connections.web).toBeGreaterThan(0);
       expect(dns.asked).toEqual(expect.arrayContaining([seeded.ordersHost.toLowerCase(), seeded.albDns.toLowerCase()]));

@@ -316,10 +316,10 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
 
   async function scanRegion(account: AwsAccount, region: string, withGlobal: boolean): Promise<ProviderContext> {
     const readers = awsResourceReaders.filter((reader) => !reader.global || withGlobal);
-    return mergeContexts([
-      await readIn(account, region, (reader) => reader.everything()),
-      ...(await Promise.all(readers.map((reader) => readResources(account, region, reader, (session) => reader.scan(session))))),
-    ]);
+    const machines = await readIn(account, region, (reader) => reader.everything());
+    // A region EC2 cannot read (denied by a service control policy, say) is one problem, not one per class.
+    if (machines.problems.length > 0) return machines;
+    return mergeContexts([machines, ...(await Promise.all(readers.map((reader) => readResources(account, region, reader, (session) => reader.scan(session)))))]);
   }
 
   return {
