@@ -7,7 +7,7 @@ import {
 } from '@temporalio/common';
 import ipaddr from 'ipaddr.js';
 import murmurHash3 from 'murmurhash3js-revisited';
-import { EVERY_RESOURCE, type Actors, type NormalizedAlert, type ResourceRef } from './alert';
+import { EVERY_RESOURCE, type Actors, type NormalizedAlert } from './alert';
 import type { ResourceContext } from './context';
 
 export const VigilSource = defineSearchAttributeKey('VigilSource', SearchAttributeType.KEYWORD);
