@@ -253,10 +253,13 @@ describe('the worker and the browser worker SIGKILLed inside inventory, probe, a
       const inFlight = await killAndRestart(stack, 'browser-worker', workflowIds);
       return { chromium, chromiumLeft: await survivors(chromium, 10_000), inFlight };
     })();
-    // The main worker dies once inventory, probe and actor checks are all inside: the actor check
-    // (whose request gives up after 10 s) is sent last, the others wait as long as it takes.
-    await sendAndHold(stack, [context, probe]);
+    // The main worker dies once inventory, actor and probe checks are all inside. The probe is held
+    // last and the kill follows at once: its sweep waits for a banner only briefly, so holding it
+    // while the others arrive let it finish first on a busy machine. The actor check's request gives
+    // up after 10 s, longer than a probe takes to arrive.
+    await sendAndHold(stack, [context]);
     await sendAndHold(stack, [actors]);
+    await sendAndHold(stack, [probe]);
     const inFlight = await killAndRestart(stack, 'worker', workflowIds);
     const browserDeath = await browserKill;
 
