@@ -194,9 +194,12 @@ export function keepUnread(before: readonly Finding[], now: readonly Finding[]):
   return [...now, ...before.filter((finding) => finding.check === 'inventory' && !seen.has(finding.key))];
 }
 
+/** The `check` of the findings proofs make (activities/probe/proofs): each is named by its proof's kind. */
+export const PROOF_CHECKS: ReadonlySet<string> = new Set<Exclude<ResourceProof['kind'], 'endpoint'>>(['bucket', 'url']);
+
 /** A finding about a bucket, database, snapshot or entry point: the inventory's verdict or an outsider's proof. */
 export const isResourceFinding = (finding: Finding): boolean =>
-  (finding.check === 'inventory' && typeof finding.fields.class === 'string') || finding.check === 'bucket' || finding.check === 'url';
+  (finding.check === 'inventory' && typeof finding.fields.class === 'string') || PROOF_CHECKS.has(finding.check);
 
 /** Whether the context holds anything the internet reaches: an exposed machine or a public resource. */
 export const publiclyExposed = (context: ResourceContext): boolean => context.exposures.length > 0 || (context.resources ?? []).some((resource) => resource.public);

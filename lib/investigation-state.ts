@@ -3,7 +3,7 @@
 // decides when to call them and does the I/O; these decide what the state becomes, so they are
 // tested without Temporal.
 import { occurrenceKey, type NormalizedAlert } from './alert';
-import { publiclyExposed, type PublicResource, type ResourceContext } from './context';
+import { PROOF_CHECKS, publiclyExposed, type PublicResource, type ResourceContext } from './context';
 import type { Finding } from './finding';
 import type { PrincipalRef } from './intel';
 import type { ExposureState, InvestigationProgress, IssueChange, WatchProgress } from './investigation';
@@ -102,7 +102,7 @@ const REACHED = new Set(['public', 'listable']);
  * again, is public (its sharing is all there is to prove).
  */
 export function provenPublic(findings: readonly Finding[], context: ResourceContext): boolean {
-  return findings.some((finding) => finding.check !== 'inventory' && REACHED.has(finding.status)) || sharedPublicly(context).length > 0;
+  return findings.some((finding) => PROOF_CHECKS.has(finding.check) && REACHED.has(finding.status)) || sharedPublicly(context).length > 0;
 }
 
 /** The snapshots and images whose sharing, as the inventory just read it, is public: that reading is their proof. */

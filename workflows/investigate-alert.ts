@@ -222,8 +222,9 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       if (examined) lastFindings = compactFindings(examined.findings);
       await markState(examined?.state ?? 'unconfirmed');
       if (policy.enabled && (examined?.watchable ?? true)) progress.watch = startWatch(new Date().toISOString());
-      // Snapshots and images shared with everyone: the sharing read again is their check, said too.
-      const shared = context && examined && patched('exposure-sharing-said') ? { shared: sharedPublicly(context).map(({ class: kind, type, id, name, reasons }) => ({ class: kind, type, id, ...(name ? { name } : {}), reasons })) } : {};
+      // Snapshots and images shared with everyone: the sharing read again is their check, said too
+      // (an activity's input only, which replay does not compare: no patch needed).
+      const shared = context && examined ? { shared: sharedPublicly(context).map(({ class: kind, type, id, name, reasons }) => ({ class: kind, type, id, ...(name ? { name } : {}), reasons })) } : {};
       if (examined && !progress.suppressed) await commentExposure({ ...run(), report: examined.report, screenshots: examined.screenshots, ...shared });
     };
     const related = () => relate({ resources, actors: actorKeywords(subject.actors) }, 'first');

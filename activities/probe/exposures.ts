@@ -2,15 +2,11 @@
 import type { NormalizedAlert } from '../../lib/alert';
 import type { ProbeSettings } from '../../lib/config';
 import type { ResourceContext } from '../../lib/context';
-import type { Finding } from '../../lib/finding';
-import { activityContext, createProbeActivities } from '.';
+import { activityContext, createProbeActivities, heartbeating } from '.';
 import { planTargets } from './plan';
 import { plannedProofs, runProofs } from './proofs';
 import type { ProbeScope } from './scope';
 import type { ProbeReport } from './types';
-
-/** How often the activity heartbeats while proofs run (its heartbeat timeout is a minute). */
-const PROOF_HEARTBEAT_MS = 1000;
 
 export function createExposureActivities(settings: ProbeSettings, scope: ProbeScope, { screenshots }: { screenshots: boolean }) {
   const { probeTargets } = createProbeActivities(settings, scope);
@@ -29,15 +25,9 @@ export function createExposureActivities(settings: ProbeSettings, scope: ProbeSc
         const unasked = plannedProofs(context).map(({ target }) => ({ target, reason: 'probing is off (probe.enabled: false)' }));
         return { ...report, skipped: [...plan.skipped, ...report.skipped, ...unasked], webPages: [] };
       }
-      const activity = activityContext();
       // Proofs wait on DNS and HTTP answers for a while: the activity keeps heartbeating meanwhile.
-      const heartbeat = activity ? setInterval(() => activity.heartbeat({ phase: 'proofs' }), PROOF_HEARTBEAT_MS) : undefined;
-      let proofs: Finding[];
-      try {
-        proofs = await runProofs(context, { scope, settings, signal: activity?.cancellationSignal ?? new AbortController().signal });
-      } finally {
-        clearInterval(heartbeat);
-      }
+      const signal = activityContext()?.cancellationSignal ?? new AbortController().signal;
+      const proofs = await heartbeating({ phase: 'proofs' }, () => runProofs(context, { scope, settings, signal }));
       return { ...report, findings: [...report.findings, ...proofs], skipped: [...plan.skipped, ...report.skipped], webPages: screenshots ? report.webPages : [] };
     },
   };

@@ -55,6 +55,20 @@ function failedCheck(check: ServiceCheck, open: OpenPort, err: unknown): Finding
   return { key: `${check.name}/${target}`, check: check.name, target, status: 'unknown', fields: { error: (err as Error).message ?? String(err) } };
 }
 
+/**
+ * `work`, heartbeating `details` (read at each beat, so the caller may update them) every second
+ * while it runs in an activity: the probe activities' heartbeat timeout is a minute.
+ */
+export async function heartbeating<T>(details: object, work: () => Promise<T>): Promise<T> {
+  const activity = activityContext();
+  const beat = activity ? setInterval(() => activity.heartbeat(details), HEARTBEAT_EVERY_MS) : undefined;
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 export function createProbeActivities(settings: ProbeSettings, scope: ProbeScope, checks: readonly ServiceCheck[] = serviceChecks) {
   return {
     async probeTargets({ targets }: { targets: ProbeTarget[] }): Promise<ProbeReport> {
@@ -66,8 +80,7 @@ export function createProbeActivities(settings: ProbeSettings, scope: ProbeScope
       // Every connection and request in flight listens for cancellation.
       setMaxListeners(0, signal);
       const progress = { phase: 'scope', done: 0 };
-      const heartbeat = activity ? setInterval(() => activity.heartbeat(progress), HEARTBEAT_EVERY_MS) : undefined;
-      try {
+      return heartbeating(progress, async () => {
         const { located, skipped } = await locate(targets, scope);
         progress.phase = 'tcp';
         const swept = await sweep(
@@ -100,9 +113,7 @@ export function createProbeActivities(settings: ProbeSettings, scope: ProbeScope
         });
         const webPages = [...new Set(findings.map(webPageOf).filter((page) => page !== undefined))];
         return { findings, skipped, webPages };
-      } finally {
-        clearInterval(heartbeat);
-      }
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 // The exposure checks on an issue: what answered on each address and port, what a bucket or URL
 // gave an outsider, the screenshots of web services, and every target that was not probed with the reason.
-import type { PublicResource } from '../context';
+import { PROOF_CHECKS, type PublicResource } from '../context';
 import type { Finding } from '../finding';
 import { cell, code, details } from '../markdown';
 import { findingsTable } from './findings';
@@ -24,8 +24,7 @@ export interface ExposureReport {
 /** What the exposure comment says of a snapshot or image shared with everyone. */
 export type SharedResource = Pick<PublicResource, 'class' | 'type' | 'id' | 'name' | 'reasons'>;
 
-/** The checks that reach a bucket or a URL as an outsider (activities/probe/proofs), and what each status means. */
-const PROOF_CHECKS = new Set(['bucket', 'url']);
+/** What each status of a proof (a bucket or URL reached as an outsider) means. */
 const PROOF_STATUS: Record<string, string> = {
   public: '**public**: reached without credentials',
   listable: '**listable**: listed without credentials, no object read',

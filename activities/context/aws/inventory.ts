@@ -7,8 +7,6 @@ import {
   EC2Client,
   paginateDescribeInstances,
   paginateDescribeNetworkInterfaces,
-  paginateDescribeSecurityGroups,
-  paginateGetManagedPrefixListEntries,
   type EC2ClientConfig,
   type Filter,
   type Instance,
@@ -23,6 +21,8 @@ import { createCoveredAccounts, type CoveredEntry } from './covered-accounts';
 import { isRefusal, RoleAssumptionFailed, refusalReason } from './errors';
 import { calculateExposures, interfaceAddresses, interfaceOwner, type NetworkInterface, type SecurityGroup } from './exposure';
 import { collectPages } from './pages';
+import { chunks, unique } from './resources/reading';
+import { EC2_FILTER_VALUES, prefixListIdsOf, readPrefixLists, readSecurityGroups } from './security-groups';
 import { awsResourceReaders, type AwsRegionSession, type AwsResourceReader } from './resources';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { AwsInventorySettings } from '.';
@@ -53,11 +53,6 @@ interface Wanted {
 // An assumed role's session is renewed this long before it ends (it lasts an hour).
 const SESSION_RENEWAL_MS = 5 * 60_000;
 
-// AWS takes at most 200 values in one filter.
-const filterValueLimit = 200;
-
-const unique = <T>(items: (T | undefined)[]) => [...new Set(items.filter((item): item is T => item !== undefined))];
-const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 /** `sg-1`, or the id at the end of an ARN (`arn:aws:ec2:…:security-group/sg-1`). */
 const idOf = (id: string) => (id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id);
 const tagsOf = (tags: Tag[] | undefined): Record<string, string> =>
@@ -84,22 +79,21 @@ function regionReader(ec2: EC2Client, pageSize: number | undefined) {
   const paging = { client: ec2, ...(pageSize ? { pageSize } : {}) };
   // Filters rather than id lists: an id that no longer exists matches nothing instead of failing the call.
   const filtered = <Item>(values: string[], read: (chunk: string[]) => Promise<Item[]>) =>
-    Promise.all(chunks(values, filterValueLimit).map(read)).then((found) => found.flat());
+    Promise.all(chunks(values, EC2_FILTER_VALUES).map(read)).then((found) => found.flat());
 
   // Without filters, every item of the account and region.
   const listInterfaces = (Filters?: Filter[]) =>
     collectPages(paginateDescribeNetworkInterfaces(paging, { Filters }), (page) => page.NetworkInterfaces);
   const listInstances = (Filters?: Filter[]) =>
     collectPages(paginateDescribeInstances(paging, { Filters }), (page) => page.Reservations?.flatMap((reservation) => reservation.Instances ?? []));
-  const listGroups = (Filters?: Filter[]) => collectPages(paginateDescribeSecurityGroups(paging, { Filters }), (page) => page.SecurityGroups);
   const interfaces = (filter: string, values: string[]) => filtered(values, (chunk) => listInterfaces([{ Name: filter, Values: chunk }]));
 
   return {
     interfaces,
     instances: (ids: string[]) => filtered(ids, (chunk) => listInstances([{ Name: 'instance-id', Values: chunk }])),
-    groups: (ids: string[]) => filtered(ids, (chunk) => listGroups([{ Name: 'group-id', Values: chunk }])),
+    groups: (ids: string[]) => readSecurityGroups(paging, ids),
     everything: async () => {
-      const [interfaces, instances, groups] = await Promise.all([listInterfaces(), listInstances(), listGroups()]);
+      const [interfaces, instances, groups] = await Promise.all([listInterfaces(), listInstances(), readSecurityGroups(paging)]);
       return { interfaces, instances, groups };
     },
 
@@ -117,21 +111,7 @@ function regionReader(ec2: EC2Client, pageSize: number | undefined) {
       return found.flat();
     },
 
-    /** Entries of each prefix list that can be read; one that cannot is left out (and counts as the internet). */
-    async prefixLists(ids: string[]) {
-      const read = await Promise.all(
-        ids.map(async (id) => {
-          try {
-            const entries = await collectPages(paginateGetManagedPrefixListEntries(paging, { PrefixListId: id }), (page) => page.Entries);
-            return [[id, unique(entries.map((entry) => entry.Cidr))] as const];
-          } catch (err) {
-            if (isRefusal(err) || (err instanceof Error && err.name.endsWith('.NotFound'))) return [];
-            throw err;
-          }
-        }),
-      );
-      return new Map(read.flat());
-    },
+    prefixLists: (ids: readonly string[]) => readPrefixLists(paging, ids),
   };
 }
 
@@ -185,9 +165,7 @@ async function readWanted(reader: RegionReader, wanted: Wanted): Promise<RegionI
 
 /** The instances read (and interfaces no instance holds), every rule of the groups, and what those open to the internet. */
 async function regionContext(reader: RegionReader, { interfaces, instances, groups }: RegionItems, account: string, region: string): Promise<ProviderContext> {
-  const prefixLists = await reader.prefixLists(
-    unique(groups.flatMap((group: SecurityGroup) => (group.IpPermissions ?? []).flatMap((p) => (p.PrefixListIds ?? []).map((pl) => pl.PrefixListId)))),
-  );
+  const prefixLists = await reader.prefixLists(prefixListIdsOf(groups));
   const { rules, exposures } = calculateExposures({ groups, interfaces, prefixLists });
   return {
     instances: [

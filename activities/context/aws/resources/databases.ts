@@ -9,7 +9,7 @@ import type { PublicResource } from '../../../../lib/context';
 import { collectPages } from '../pages';
 import { openPolicyReason } from './db-opensearch-policy';
 import { readGroupJudge, type GroupJudge } from './db-security-groups';
-import { chunks, heldHere, nameOf, partitionOf, tagRecord, unique, withClient } from './reading';
+import { chunks, heldHere, nameOf, partitionOf, RDS_FILTER_VALUES, recordsPerPage, tagRecord, unique, withClient } from './reading';
 import type { AwsRegionSession, AwsResourceReader } from './types';
 
 /** What the readers of RDS and Redshift take from AWS's answer, to judge it the same way. */
@@ -25,10 +25,6 @@ interface NetworkedDatabase {
   tags: Record<string, string>;
 }
 
-// RDS and Redshift take 20 to 100 records per page.
-const recordsPerPage = (session: AwsRegionSession) => (session.pageSize ? { pageSize: Math.min(100, Math.max(20, session.pageSize)) } : {});
-// Filters rather than identifiers: one that no longer exists matches nothing instead of failing the call.
-const filterValueLimit = 100;
 
 /** The judgement shared by RDS and Redshift: a public address, and a group opening the port to the internet. */
 function judgeNetworked(session: AwsRegionSession, db: NetworkedDatabase, judge: GroupJudge): PublicResource {
@@ -82,7 +78,7 @@ async function withRds<T>(session: AwsRegionSession, read: (api: RdsApi) => Prom
   const sdk = await import('@aws-sdk/client-rds');
   return withClient(new sdk.RDSClient(session.clientConfig), (client) => {
     const paging = { client, ...recordsPerPage(session) };
-    const filtered = async <Item>(values: string[], list: (Values: string[]) => Promise<Item[]>) => (await Promise.all(chunks(values, filterValueLimit).map(list))).flat();
+    const filtered = async <Item>(values: string[], list: (Values: string[]) => Promise<Item[]>) => (await Promise.all(chunks(values, RDS_FILTER_VALUES).map(list))).flat();
     return read({
       instances: (filter) =>
         filter

@@ -2,11 +2,11 @@
 // The groups are read with EC2 and judged by the rules that judge machines' groups (../exposure),
 // so a database and the instance beside it, behind the same group, are never judged differently.
 // Shared by the database and load-balancer readers.
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { isInternetWide } from '../../../../lib/internet';
-import { isRefusal } from '../errors';
-import { openingsOf, type Opening, type SecurityGroup } from '../exposure';
-import { collectPages } from '../pages';
-import { chunks, unique, withClient } from './reading';
+import { openingsOf, type Opening } from '../exposure';
+import { prefixListIdsOf, readPrefixLists, readSecurityGroups } from '../security-groups';
+import { unique, withClient } from './reading';
 import type { AwsRegionSession } from './types';
 
 export interface GroupJudge {
@@ -16,10 +16,6 @@ export interface GroupJudge {
    */
   opening(groupIds: readonly string[], port: number): string[];
 }
-
-// AWS takes at most 200 values in one filter.
-const filterValueLimit = 200;
-
 
 const reaches = (opening: Opening, port: number) =>
   (opening.rule.protocol === 'tcp' || opening.rule.protocol === 'all') &&
@@ -34,31 +30,11 @@ const internetSources = (opening: Opening) => opening.rule.sources.filter((sourc
 export async function readGroupJudge(session: AwsRegionSession, groupIds: readonly string[]): Promise<GroupJudge> {
   const ids = unique([...groupIds]);
   if (ids.length === 0) return { opening: () => [] };
-  const ec2 = await import('@aws-sdk/client-ec2');
-  const { groups, prefixLists } = await withClient(new ec2.EC2Client(session.clientConfig), async (client) => {
+  // The EC2 client is loaded already: the inventory reads machines with it.
+  const { groups, prefixLists } = await withClient(new EC2Client(session.clientConfig), async (client) => {
     const paging = { client, ...(session.pageSize ? { pageSize: session.pageSize } : {}) };
-    // A filter rather than an id list: a group deleted meanwhile matches nothing instead of failing the call.
-    const groups: SecurityGroup[] = (
-      await Promise.all(
-        chunks(ids, filterValueLimit).map((chunk) =>
-          collectPages(ec2.paginateDescribeSecurityGroups(paging, { Filters: [{ Name: 'group-id', Values: chunk }] }), (page) => page.SecurityGroups),
-        ),
-      )
-    ).flat();
-    const listIds = unique(groups.flatMap((group) => (group.IpPermissions ?? []).flatMap((permission) => (permission.PrefixListIds ?? []).map((list) => list.PrefixListId))));
-    const lists = await Promise.all(
-      listIds.map(async (id) => {
-        try {
-          const entries = await collectPages(ec2.paginateGetManagedPrefixListEntries(paging, { PrefixListId: id }), (page) => page.Entries);
-          return [[id, unique(entries.map((entry) => entry.Cidr))] as const];
-        } catch (err) {
-          // Left out, a list counts as the internet (../exposure).
-          if (isRefusal(err) || (err instanceof Error && err.name.endsWith('.NotFound'))) return [];
-          throw err;
-        }
-      }),
-    );
-    return { groups, prefixLists: new Map(lists.flat()) };
+    const groups = await readSecurityGroups(paging, ids);
+    return { groups, prefixLists: await readPrefixLists(paging, prefixListIdsOf(groups)) };
   });
   const byId = new Map(groups.map((group) => [group.GroupId, { group, openings: openingsOf(group, prefixLists) }]));
   return {

@@ -30,6 +30,13 @@ export const pageWithin = (pageSize: number | undefined, min: number, max: numbe
 export const refersTo = (resource: Pick<PublicResource, 'id' | 'aliases' | 'name'>, refs: readonly ResourceRef[]) =>
   refs.some((ref) => ref.id === resource.id || resource.aliases?.includes(ref.id) || (resource.name !== undefined && ref.id === resource.name));
 
+/** RDS and Redshift page 20 to 100 records at a time, and take 100 values in one filter. */
+export const recordsPerPage = (session: { pageSize?: number }): { pageSize?: number } => {
+  const size = pageWithin(session.pageSize, 20, 100);
+  return size ? { pageSize: size } : {};
+};
+export const RDS_FILTER_VALUES = 100;
+
 export const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /** The name or id at the end of an ARN (`arn:aws:rds:…:db:orders`, `arn:aws:ec2:…::snapshot/snap-1`), or the id as given. */

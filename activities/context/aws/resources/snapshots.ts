@@ -5,17 +5,14 @@
 import type { PublicResource } from '../../../../lib/context';
 import { mapConcurrent } from '../../../../lib/concurrency';
 import { collectPages } from '../pages';
-import { chunks, heldHere, nameOf, pageWithin, partitionOf, refersTo, tagRecord, withClient } from './reading';
+import { chunks, heldHere, nameOf, pageWithin, partitionOf, RDS_FILTER_VALUES, recordsPerPage, refersTo, tagRecord, withClient } from './reading';
+import { EC2_FILTER_VALUES } from '../security-groups';
 import { judgeSharing, ownAccountsWith, type Sharing } from './snapshot-sharing';
 import type { AwsRegionSession, AwsResourceReader } from './types';
 
 /** Attribute reads at once per account and region: one call per snapshot or image. */
 const ATTRIBUTE_CONCURRENCY = 4;
 
-/** Values one EC2 filter takes. */
-const EC2_FILTER_VALUES = 200;
-/** Values one RDS filter takes. */
-const RDS_FILTER_VALUES = 100;
 
 /** One snapshot or image as listed, before its sharing is read. */
 interface Listed {
@@ -172,8 +169,7 @@ const listEc2: Lister = async (session, { types, ids }, judge) => {
 const listRds: Lister = async (session, { types, ids }, judge) => {
   const rds = await import('@aws-sdk/client-rds');
   return withClient(new rds.RDSClient(session.clientConfig), async (client) => {
-    const size = pageWithin(session.pageSize, 20, 100);
-    const paging = { client, ...(size ? { pageSize: size } : {}) };
+    const paging = { client, ...recordsPerPage(session) };
     /** The `restore` attribute: `all`, or account ids. */
     const restore = (attributes: readonly { AttributeName?: string; AttributeValues?: string[] }[] | undefined): Sharing => {
       const values = attributes?.find((attribute) => attribute.AttributeName === 'restore')?.AttributeValues ?? [];
