@@ -90,6 +90,8 @@ async function startWatched(watch: Record<string, unknown>, interceptors?: Worke
     probe: { ...loopbackOnlyProbes, connectTimeoutMs: 500, serviceTimeoutMs: 1000 },
     screenshots: { enabled: false },
     watch: { cleanChecks: 2, ...watch },
+    // No related investigation to wait for: correlation is tested on its own.
+    correlation: { settleMs: 0 },
   });
   const worker = await createMainWorker({
     config,
