@@ -7,6 +7,9 @@ export default defineConfig({
     exclude: ['test/reliability/**', '**/node_modules/**'],
     // Temporal's native bridge misbehaves in worker threads; forks give each file its own process.
     pool: 'forks',
+    // Vitest runs one file at a time on a 2-core machine (its default is the cores less one); most of
+    // a file's time is spent waiting on real servers (Temporal, moto, Chromium), so two at once.
+    maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
