@@ -226,6 +226,20 @@ const localTrackerSchema = z.strictObject({
     .default([]),
   /** How long a login to the issues page lasts. */
   sessionTtl: duration.default('12h'),
+  /**
+   * People who comment on the local tracker's issues (`/vigil` commands among them), each with a
+   * token of their own: the comment API takes it as the bearer, the page as the login, and the
+   * comment carries the name. `response.askers` and `response.approvers` name them.
+   */
+  people: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z\d](?:[a-z\d-]{0,37}[a-z\d])?$/i, 'expected a name like a GitHub login (letters, digits, inner hyphens)'),
+        token: secretSchema,
+      }),
+    )
+    .default([])
+    .refine((people) => new Set(people.map((person) => person.name.toLowerCase())).size === people.length, 'each person once'),
 });
 
 const trackerSchema = z.strictObject({
@@ -368,6 +382,48 @@ const rescanSchema = z.strictObject({
 });
 export type RescanSettings = z.infer<typeof rescanSchema>;
 
+/**
+ * Who may ask for and approve a remediation: GitHub logins (`alice`), members of a GitHub team
+ * (`@acme/secops`), or local tracker people (`tracker.local.people`) by name.
+ */
+const responderSchema = z.string().regex(/^(@[a-z\d][a-z\d-]*\/[a-z\d][a-z\d._-]*|[a-z\d](?:[a-z\d-]{0,37}[a-z\d])?)$/i, 'expected a login (alice) or a team (@org/team)');
+
+/** Response: remediation plans proposed on proven exposures, carried out on approval from the issue (docs/response.md). */
+const responseSchema = z.strictObject({
+  /** Propose plans on exposures with proof. */
+  enabled: z.boolean().default(true),
+  /** The plan is written and approved as usual, but nothing is changed: the way to start (the first weeks). */
+  dryRun: z.boolean().default(true),
+  /** A plan asked for (`/vigil remediate`) and not approved within this long expires. */
+  planTtl: duration.default('24h'),
+  askers: z.array(responderSchema).default([]),
+  approvers: z.array(responderSchema).default([]),
+  /** Whether the person who asked may also approve (a second person by default). */
+  selfApproval: z.boolean().default(false),
+  /** The remediation's own AWS identity: a narrow role assumed in the resource's account (docs/response.md gives its policy). */
+  aws: z
+    .strictObject({
+      roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('VigilRemediation'),
+      externalId: secretSchema.optional(),
+      /** Use the worker's own credentials instead of assuming the role (one account, or tests). */
+      useOwnCredentials: z.boolean().default(false),
+      /** For emulators and tests. */
+      endpoint: z.url().optional(),
+      maxAttempts: z.int().min(1).max(10).default(3),
+    })
+    .prefault({}),
+  /** The remediation's own GCP identity: a service account key file (Application Default Credentials when unset). */
+  gcp: z
+    .strictObject({
+      credentialsFile: z.string().min(1).optional(),
+      /** For local servers and tests: the Compute and Storage JSON APIs' roots. */
+      computeEndpoint: z.url().optional(),
+      storageEndpoint: z.url().optional(),
+    })
+    .prefault({}),
+});
+export type ResponseSettings = z.infer<typeof responseSchema>;
+
 const discoverySchema = z.strictObject({
   /** How often the inventories that can discover what they cover (AWS Organizations, the GCP hierarchy) look again. */
   every: duration.default('1h'),
@@ -419,6 +475,8 @@ export const configSchema = z.strictObject({
   correlation: correlationSchema.prefault({}),
   /** Rules of the team's own, beside the sources' built-in rules (docs/sigma.md). */
   detections: detectionsSchema.prefault({}),
+  /** Remediation from the issue, with approval, audited and reversible (docs/response.md). */
+  response: responseSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
