@@ -1,7 +1,7 @@
 // Every activity the main worker registers, built from a small deps object so tests can swap a
 // component for a real one of their own (another data folder, another tracker).
 import type { Client } from '@temporalio/client';
-import type { CorrelationSettings, LabelNames, ProbeSettings, WatchSettings } from '../lib/config';
+import type { CorrelationSettings, LabelNames, ProbeSettings, ResponseSettings, WatchSettings } from '../lib/config';
 import type { BlobStore } from './archive/records';
 import { createContextActivities } from './context';
 import { createCorrelationActivities } from './correlation';
@@ -9,6 +9,9 @@ import type { InventoryProvider } from './context/types';
 import { createIntelActivities, type IntelDeps } from './intel/activities';
 import { createExposureActivities } from './probe/exposures';
 import type { ProbeScope } from './probe/scope';
+import type { AcceptedRisks } from './response/accepted-risk';
+import { createResponseActivities } from './response';
+import type { RemediationExecutor } from './response/types';
 import { createReportActivities } from './tracker/report';
 import type { Tracker } from './tracker/types';
 import { createWatchActivities } from './watch-policy';
@@ -27,16 +30,19 @@ export interface ActivityDeps {
   /** For correlation: visibility queries, and signals to related investigations. */
   client: Client;
   correlation: CorrelationSettings;
+  /** Remediation: its settings, the executors (one per provider), where steps are audited and accepted risks kept. */
+  response: { settings: ResponseSettings; executors: readonly RemediationExecutor[]; audit: BlobStore; accepted: AcceptedRisks };
 }
 
-export function createActivities({ tracker, labels, intel, inventory, probe, screenshots, artifacts, watch, client, correlation }: ActivityDeps) {
+export function createActivities({ tracker, labels, intel, inventory, probe, screenshots, artifacts, watch, client, correlation, response }: ActivityDeps) {
   return {
     ...createReportActivities({ tracker, labels, artifacts }),
     ...createIntelActivities(intel),
     ...createContextActivities(inventory),
     ...createExposureActivities(probe.settings, probe.scope, { screenshots }),
-    ...createWatchActivities(watch),
+    ...createWatchActivities(watch, response.settings),
     ...createCorrelationActivities({ client, tracker, suppressLabel: labels.suppress, settleMs: correlation.settleMs }),
+    ...createResponseActivities({ ...response, tracker, labels }),
   };
 }
 

@@ -186,6 +186,8 @@ const labelsSchema = z.strictObject({
   failed: z.string().min(1).max(50).default('vigil:failed'),
   /** Put on an issue by a person: Vigil comments no more on it. */
   suppress: z.string().min(1).max(50).default('vigil:suppress'),
+  /** A person accepted the risk (`/vigil accept … until <date>`): the issue is closed until then. */
+  riskAccepted: z.string().min(1).max(50).default('risk:accepted'),
 });
 export type LabelNames = z.infer<typeof labelsSchema>;
 

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createArchive, createArtifactStore } from '../activities/archive';
+import { createAcceptedRiskStore, createArchive, createArtifactStore, createAuditStore } from '../activities/archive';
 import { createInventoryProviders } from '../activities/context';
 import { createCoverageActivities } from '../activities/coverage';
 import { createRescanActivities } from '../activities/rescan';
+import { createExecutors } from '../activities/response';
+import { acceptedRisks } from '../activities/response/accepted-risk';
 import { createConfiguredIntel } from '../activities/intel/activities';
 import { createActorHistory } from '../activities/intel/actor-history';
 import { createConfiguredPrincipals } from '../activities/principals';
@@ -36,6 +38,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
   const inventory = await createInventoryProviders(config.inventory);
   const delivery = createConfiguredDelivery(config, client, logger, { archive });
   const tracker = createTracker(config);
+  const accepted = acceptedRisks(createAcceptedRiskStore(config));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -54,9 +57,10 @@ export async function createMainWorker({ config, connection, client, logger = cr
         watch: config.watch,
         client,
         correlation: config.correlation,
+        response: { settings: config.response, executors: createExecutors(config.response), audit: createAuditStore(config), accepted },
       }),
       ...createSweepActivities({ archive, delivery }),
-      ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery }),
+      ...createRescanActivities({ inventory, settings: config.rescan, archive, delivery, accepted }),
       ...createCoverageActivities({
         inventory,
         tracker,

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { createLocalArchive, localBlobStore } from './local';
-import type { BlobStore } from './records';
+import type { BlobStore, RecordStore } from './records';
 import { createObjectStore, type ObjectStore } from './objects';
 import { createS3Archive, s3BlobStore } from './s3';
 import type { Archive } from './types';
@@ -23,11 +23,28 @@ export function createArchive(config: Config, objects: ObjectStore = createObjec
  * (`<dataDir>/artifacts`, or the archive's bucket under `<prefix>artifacts/`).
  */
 export function createArtifactStore(config: Config): BlobStore {
+  return namedStore(config, 'artifacts');
+}
+
+/**
+ * The response's audit records (`<dataDir>/audit`, or the archive's bucket under `<prefix>audit/`):
+ * one JSON per audited step, kept beside the alerts they answer.
+ */
+export function createAuditStore(config: Config): BlobStore {
+  return namedStore(config, 'audit');
+}
+
+/** Accepted risks the re-scan honours (`<dataDir>/accepted-risks`, or under `<prefix>accepted-risks/`); one ends by its removal. */
+export function createAcceptedRiskStore(config: Config): RecordStore {
+  return namedStore(config, 'accepted-risks');
+}
+
+function namedStore(config: Config, name: string): RecordStore {
   const settings = config.archive;
   switch (settings.kind) {
     case 'local':
-      return localBlobStore(path.join(config.dataDir, 'artifacts'));
+      return localBlobStore(path.join(config.dataDir, name));
     case 's3':
-      return s3BlobStore({ ...settings, prefix: `${settings.prefix}artifacts/` });
+      return s3BlobStore({ ...settings, prefix: `${settings.prefix}${name}/` });
   }
 }

@@ -1,12 +1,14 @@
 // The re-scan's judgement, pure: which machines of one scope the internet reaches on a sensitive
 // port, and which buckets, databases, load balancers, snapshots and serverless entry points are
-// public, less those a current allowance lets stay public. Sized for whole accounts (10,000 rules,
+// public, less those a current allowance (configured in `rescan.allow`, or a risk accepted on an
+// issue) lets stay public. Sized for whole accounts (10,000 rules,
 // 5,000 instances): one pass over the exposures with a binary search per range, and allowances
 // looked up by key rather than scanned.
 import type { PortRange } from '../../lib/alert';
 import type { RescanSettings } from '../../lib/config';
 import type { ContextInstance, Exposure, ProviderContext, PublicResource } from '../../lib/context';
 import { mergePorts } from '../../lib/ports';
+import type { StoredAcceptance } from '../response/accepted-risk';
 
 export type RescanFinding =
   | {
@@ -32,6 +34,16 @@ export interface RescanEvaluation {
 }
 
 type Allowance = RescanSettings['allow'][number];
+
+/**
+ * Risks accepted on issues as allowances by resource id, after the configured ones; their reason
+ * says who accepted the risk, on which investigation, and why.
+ */
+function acceptedAllowances(accepted: readonly StoredAcceptance[]): Allowance[] {
+  return accepted.flatMap(({ resources, reason, expires, by, workflowId }) =>
+    resources.map(({ id }) => ({ resource: id, reason: `risk accepted by ${by} on the issue of ${workflowId}: ${reason}`, expires })),
+  );
+}
 
 /** Protocols whose rules open ports; ICMP and the like open none that a sensitive port names. */
 const PORTED_PROTOCOLS = new Set(['tcp', 'udp', 'all']);
@@ -114,7 +126,12 @@ function unlistedInstance(id: string, exposures: readonly Exposure[]): ContextIn
   return { provider: 'unknown', type: 'unknown', id, publicAddresses: [...new Set(exposures.map((e) => e.address))], privateAddresses: [], dnsNames: [], tags: {} };
 }
 
-export function evaluateRescan(context: ProviderContext, settings: Pick<RescanSettings, 'sensitivePorts' | 'allow'>, today: string): RescanEvaluation {
+export function evaluateRescan(
+  context: ProviderContext,
+  settings: Pick<RescanSettings, 'sensitivePorts' | 'allow'>,
+  today: string,
+  accepted: readonly StoredAcceptance[] = [],
+): RescanEvaluation {
   const sorted = sortedPorts(settings.sensitivePorts);
   const offending = new Map<string, Exposure[]>();
   for (const exposure of context.exposures) {
@@ -124,7 +141,7 @@ export function evaluateRescan(context: ProviderContext, settings: Pick<RescanSe
     else offending.set(exposure.instance, [exposure]);
   }
 
-  const allowanceFor = allowanceIndex(settings.allow, today);
+  const allowanceFor = allowanceIndex([...settings.allow, ...acceptedAllowances(accepted)], today);
   const listed = new Map(context.instances.map((instance) => [instance.id, instance]));
   const result: RescanEvaluation = { violations: [], allowed: [] };
   for (const [id, exposures] of offending) {

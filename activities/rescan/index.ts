@@ -11,6 +11,7 @@ import type { Delivery } from '../../lib/delivery';
 import { isInternetWide } from '../../lib/internet';
 import type { Archive } from '../archive/types';
 import type { InventoryProvider } from '../context/types';
+import type { AcceptedRisks, StoredAcceptance } from '../response/accepted-risk';
 import { rescanAlert, type RescanViolation } from './alert';
 import { evaluateRescan, exposedSensitivePorts, type AllowedInstance, type RescanFinding } from './evaluate';
 
@@ -45,6 +46,8 @@ export interface RescanDeps {
   settings: RescanSettings;
   archive: Archive;
   delivery: Pick<Delivery, 'deliver'>;
+  /** Risks accepted on issues (`/vigil accept`), honoured beside `rescan.allow`. */
+  accepted: Pick<AcceptedRisks, 'list'>;
 }
 
 /** Every scope of every provider that can be re-scanned, for the schedules. */
@@ -83,7 +86,7 @@ export function violationOf(finding: RescanFinding, context: ProviderContext, se
 
 const DISPATCH_CONCURRENCY = 16;
 
-export function createRescanActivities({ inventory, settings, archive, delivery }: RescanDeps) {
+export function createRescanActivities({ inventory, settings, archive, delivery, accepted }: RescanDeps) {
   /** Archives the violation's alert, then re-checks its running investigation or starts one. */
   async function dispatchOne(provider: string, scope: string, violation: RescanViolation, scannedAt: string): Promise<keyof DispatchCounts> {
     const body = Buffer.from(JSON.stringify(rescanAlert(provider, scope, violation, scannedAt)));
@@ -102,7 +105,9 @@ export function createRescanActivities({ inventory, settings, archive, delivery 
       if (!reader?.scan) throw ApplicationFailure.nonRetryable(`inventory.${provider} is not configured, or cannot be re-scanned`, 'RescanNotConfigured');
       const scannedAt = new Date().toISOString();
       const context = await reader.scan(scope);
-      const { violations, allowed } = evaluateRescan(context, settings, scannedAt.slice(0, 10));
+      const acceptances: StoredAcceptance[] = [];
+      for await (const acceptance of accepted.list()) acceptances.push(acceptance);
+      const { violations, allowed } = evaluateRescan(context, settings, scannedAt.slice(0, 10), acceptances);
       return {
         scannedAt,
         instances: context.instances.length,

@@ -48,9 +48,10 @@ export interface ResponseActivities {
   /**
    * One audited step: the structured record in the archive (`audit/…`, written first, same key on a
    * retry), then its comment on the issue (keyed by plan and step, never twice). `plans`: the proposal
-   * comment shows them; `status`: the plan as it stands after the step.
+   * comment shows them; `status`: the plan as it stands after the step; `accepted`: the acceptance an
+   * `accepted` or `acceptance-expired` step is about (its date and reason).
    */
-  reportResponse(input: ReportRun & { entry: AuditEntry; plans?: RemediationPlan[]; status?: PlanStatus; suppressed?: boolean }): Promise<void>;
+  reportResponse(input: ReportRun & { entry: AuditEntry; plans?: RemediationPlan[]; status?: PlanStatus; accepted?: AcceptedRisk; suppressed?: boolean }): Promise<void>;
   /**
    * A risk accepted: an allowance the re-scans honour (the alert's resources, the reason, until the
    * date), the issue labelled and closed. Undone by `endAcceptedRisk` when it expires.

@@ -32,7 +32,7 @@ export interface ReportRun {
   issue: IssueRef;
 }
 
-const reportKey = ({ workflowId, run }: ReportRun, step: string) => `${workflowId}/${run}#${step}`;
+export const reportKey = ({ workflowId, run }: ReportRun, step: string) => `${workflowId}/${run}#${step}`;
 
 /** The summary of one occurrence: keyed by the occurrence alone, so any investigation finds it. */
 const deliveryKey = (workflowId: string, alert: NormalizedAlert) => `${workflowId}#delivery/${occurrenceKey(alert)}`;

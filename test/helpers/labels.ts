@@ -12,4 +12,5 @@ export const defaultLabels: LabelNames = {
   exposureRemediated: 'exposure:remediated',
   failed: 'vigil:failed',
   suppress: 'vigil:suppress',
+  riskAccepted: 'risk:accepted',
 };

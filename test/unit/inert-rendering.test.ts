@@ -11,7 +11,9 @@ import { diffFindings } from '../../lib/finding';
 import { contextComment } from '../../lib/render/context';
 import { exposureComment } from '../../lib/render/exposure';
 import { findingsChanges, findingsTable } from '../../lib/render/findings';
+import { proposalComment, stepComment } from '../../lib/render/response';
 import { recheckComment } from '../../lib/render/watch';
+import type { AuditStep } from '../../lib/response';
 
 // html and linkify on: the parser is as permissive as GitHub's, so escapes show up.
 const markdown = new MarkdownIt({ html: true, linkify: true });
@@ -171,6 +173,32 @@ describe('inert rendering of alert text', () => {
         assertInert(markdown.render(findingsChanges(diffFindings([...before, proof], after))), blocks);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('renders remediation plans and their steps inertly, whatever the cloud, the alert or a comment wrote', () => {
+    const steps: AuditStep[] = ['proposed', 'requested', 'approved', 'executed', 'rechecked', 'failed', 'cancelled', 'expired', 'undone', 'accepted', 'acceptance-expired'];
+    const blocks = ['h3', 'h4', 'p', 'ul', 'li', 'code', 'pre', 'strong'];
+    fc.assert(
+      fc.property(hostileText, hostileText, hostileText, fc.constantFrom(...steps), fc.boolean(), (cloud, person, said, step, dryRun) => {
+        const plan = {
+          id: 'p1',
+          title: cloud,
+          action: { kind: 'gcp-firewall-disable' as const, project: cloud, firewall: cloud },
+          apiCall: cloud,
+          serves: [cloud, said],
+          expected: said,
+          undo: cloud,
+        };
+        const record = { outcome: 'changed' as const, apiCall: cloud, requestIds: [cloud], restoredRuleId: said, at: said };
+        assertInert(markdown.render(proposalComment([plan], { dryRun, askers: [person], approvers: [said], selfApproval: false, planTtl: cloud })), blocks);
+        // Not shaped like a login (a leading `-`): a person's name that would be mentioned is a login.
+        const actor = `-${person}`;
+        const entry = { workflowId: said, issue: 1, step, plan: 'p1', actor, at: said, dryRun, apiCall: cloud, requestIds: [cloud], result: said, commentUrl: said };
+        const status = { plan, state: 'undone' as const, proposedAt: said, expiresAt: said, execution: record, undo: record, reason: said };
+        assertInert(markdown.render(stepComment(entry, { status, accepted: { reason: said, until: cloud, by: actor, at: said } })), blocks);
+      }),
+      { numRuns: 500 },
     );
   });
 
