@@ -4,6 +4,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { NormalizedAlert } from './alert';
 import type { Finding } from './finding';
 import type { Verdict } from './intel';
+import type { ResponseProgress } from './response';
 
 /** The issue an investigation reports on, in whichever tracker. */
 export interface IssueRef {
@@ -72,6 +73,8 @@ export interface InvestigationProgress {
   nextCheckDue?: string;
   /** A digest of the body last written to the issue: an unchanged body is not written again. */
   bodyDigest?: string;
+  /** The remediations proposed, asked for and carried out, and a risk accepted (carried across continue-as-new). */
+  response?: ResponseProgress;
 }
 
 /** Another investigation that shares a resource or an actor with this one. */

@@ -3,12 +3,30 @@ import { ActivityFailure, condition, continueAsNew, patched, setHandler, upsertS
 import type { ScreenshotOutcome } from '../activities/tracker/report';
 import { occurrenceKey, type NormalizedAlert } from '../lib/alert';
 import { mergeAlerts } from '../lib/alert-merge';
-import { emptyContext, inventoryFindings, isResourceFinding, keepUnread, type ResourceContext } from '../lib/context';
+import { emptyContext, inventoryFindings, isResourceFinding, keepUnread, PROOF_CHECKS, type ResourceContext } from '../lib/context';
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
 import { alertReceived, issueChanged, progressQuery, recheckNow, relatedFound, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
 import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, provenPublic, latestDelivery, newActors, recordDeliveries, resumes, sharedPublicly, startWatch, watchEnding } from '../lib/investigation-state';
 import { linkRelated, recordVerdicts } from '../lib/correlation';
+import { responseCommand, type AcceptedRisk, type AuditEntry, type AuditStep, type PlanStatus, type RemediationPlan } from '../lib/response';
+import {
+  acceptanceEndsMs,
+  addPlans,
+  applyCommand,
+  executed,
+  expirePlans,
+  hasLivePlan,
+  knownActions,
+  nextDeadlineMs,
+  outcomeWords,
+  planInFlight,
+  provenResources,
+  recheckWords,
+  undone,
+  validateCommand,
+  withPlan,
+} from '../lib/response-state';
 import { issueTitle } from '../lib/render/alert-summary';
 import { issueBodyState } from '../lib/render/issue-body';
 import {
@@ -26,7 +44,7 @@ import {
   VigilSeverity,
   VigilVerdict,
 } from '../lib/search-attributes';
-import { browser, lookups, probes, settings, tracker } from './activity-proxies';
+import { browser, lookups, probes, response, settings, tracker } from './activity-proxies';
 
 const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity, updateIssueBody } = tracker;
 const { collectContext, checkActors, correlate } = lookups;
@@ -35,6 +53,8 @@ const { collectContext, checkActors, correlate } = lookups;
 const REPEAT_WINDOW = '10 minutes';
 const REPEAT_WINDOW_MS = 10 * 60_000;
 const NO_SCREENSHOT = 'no browser worker took it within 10 minutes, or it failed every attempt';
+/** `response.planTtl`'s default, for a run whose recorded watch policy predates it. */
+const DEFAULT_PLAN_TTL_MS = 24 * 60 * 60_000;
 
 export async function investigateAlert(carried?: CarriedInvestigation): Promise<CarriedInvestigation> {
   const { workflowId, runId, taskQueue } = workflowInfo();
@@ -46,6 +66,11 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   // Correlation (related investigations, the issue and its state in search attributes, exposures of
   // one resource merged) and the issue's body kept current: runs recorded before do without.
   const correlating = patched('correlation-and-issue-body');
+  // Remediation from the issue (`/vigil remediate p1`…) and accepted risks: runs recorded before do without.
+  const responding = patched('response');
+  /** Steps people took with a command, said on the issue by the main loop (an update handler does no I/O). */
+  const announcements: { step: AuditStep; plan?: string; actor: string; at: string; commentUrl?: string }[] = [];
+  let planTtlMs = DEFAULT_PLAN_TTL_MS;
   /** The alert's own identity, once known: an alert of another identity was merged here by dispatch. */
   let ownFingerprint = carried?.alert.fingerprint;
   /** A related investigation told of itself, or something else the body shows changed. */
@@ -79,6 +104,39 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   const isClosed = () => progress.issueState === 'closed';
   const watching = () => progress.watch?.state === 'watching';
   const reported = (alerts: NormalizedAlert[]) => Object.assign(progress, recordDeliveries(progress, alerts));
+  /** A risk accepted: the watch is silent and the issue stays closed until it runs out. */
+  const paused = () => responding && progress.response?.accepted !== undefined;
+  /** A request or an acceptance that runs out on a timer: the run waits for it, however idle. */
+  const waitingOnResponse = () => responding && nextDeadlineMs(progress.response) !== undefined;
+  /** Something the main loop must do for the response now: say a command's step, expire, carry out, end an acceptance. */
+  const responseDue = () => {
+    if (!responding) return false;
+    const deadline = nextDeadlineMs(progress.response);
+    return announcements.length > 0 || planInFlight(progress.response) !== undefined || (deadline !== undefined && deadline <= Date.now());
+  };
+
+  // A command from the issue, as intake delivers it: refused with the reason (intake says it on the
+  // issue), or recorded and answered at once; the main loop, woken, does the work and reports it.
+  if (responding) {
+    setHandler(
+      responseCommand,
+      (request) => {
+        const { response: next, said } = applyCommand(progress.response, request, new Date(), planTtlMs);
+        progress.response = next;
+        const { command, author, commentUrl } = request;
+        const step = ({ remediate: 'requested', approve: 'approved', cancel: 'cancelled', accept: 'accepted', undo: undefined } as const)[command.verb];
+        // An undo is said once it is done (`undone`, by its author).
+        if (step) announcements.push({ step, ...(command.verb !== 'accept' ? { plan: command.plan } : {}), actor: author, at: new Date().toISOString(), ...(commentUrl ? { commentUrl } : {}) });
+        return { said };
+      },
+      {
+        validator: (request) => {
+          const reason = validateCommand(progress.response, request, new Date(), { exposure: progress.exposure, watching: watching() });
+          if (reason) throw new Error(reason);
+        },
+      },
+    );
+  }
 
   // Started by signalWithStart, so the first delivery is already waiting (or carried over). The
   // subject is every delivery merged: the worst severity, every port, address and actor named.
@@ -86,6 +144,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   let subject = carried?.alert ?? inbox[0]!;
   ownFingerprint = subject.fingerprint;
   const policy = await settings.watchPolicy({ severity: subject.severity });
+  planTtlMs = policy.planTtlMs ?? DEFAULT_PLAN_TTL_MS;
   progress.reportRun ??= runId;
   const run = () => ({ workflowId, run: progress.reportRun!, issue: progress.issue! });
   const carry = (): CarriedInvestigation => ({ alert: subject, progress: carriedProgress(progress), lastFindings });
@@ -101,6 +160,30 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       await reportFailure({ ...run(), step, attempt, reason: (err.cause ?? err).message.slice(0, 2000), comment: !progress.suppressed });
       return undefined;
     }
+  };
+
+  /** One step of the response, audited and said on the issue (only audited on a silenced one). */
+  const report = (entry: Omit<AuditEntry, 'workflowId' | 'issue' | 'at'> & { at?: string }, about: { plans?: RemediationPlan[]; status?: PlanStatus; accepted?: AcceptedRisk } = {}) =>
+    response.reportResponse({
+      ...run(),
+      entry: { workflowId, issue: progress.issue!.number, at: new Date().toISOString(), ...entry },
+      ...about,
+      suppressed: progress.suppressed,
+    });
+  const planStatus = (id: string) => progress.response?.plans.find((status) => status.plan.id === id);
+
+  /**
+   * Remediations for an exposure the checks proved, when no plan is live (none waits on a person or
+   * on the workflow) and no risk is accepted: the new ones numbered and shown on the issue.
+   */
+  const proposeFor = async (context: ResourceContext, findings: Finding[], attempt: string) => {
+    if (!responding || hasLivePlan(progress.response) || paused()) return;
+    const input = { alert: subject, context, answered: progress.openEndpoints ?? [], proven: provenResources(findings, context), known: knownActions(progress.response) };
+    const proposed = await orReported('proposeRemediations', attempt, () => response.proposeRemediations(input));
+    if (!proposed || proposed.length === 0) return;
+    const { response: next, plans } = addPlans(progress.response, proposed, new Date());
+    progress.response = next;
+    await report({ step: 'proposed', actor: 'vigil' }, { plans });
   };
 
   const markState = async (state: ExposureState, close = false) => {
@@ -226,6 +309,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       // (an activity's input only, which replay does not compare: no patch needed).
       const shared = context && examined ? { shared: sharedPublicly(context).map(({ class: kind, type, id, name, reasons }) => ({ class: kind, type, id, ...(name ? { name } : {}), reasons })) } : {};
       if (examined && !progress.suppressed) await commentExposure({ ...run(), report: examined.report, screenshots: examined.screenshots, ...shared });
+      if (context && examined?.state === 'open') await proposeFor(context, examined.findings, 'first');
     };
     const related = () => relate({ resources, actors: actorKeywords(subject.actors) }, 'first');
     await Promise.all([exposureChecks(), actorChecks([subject]), related()]);
@@ -273,6 +357,8 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
         progress.issueState = 'closed';
       }
     }
+    // Still proven: plans for it, unless some are waiting already.
+    if (examined.state === 'open') await proposeFor(context, examined.findings, attempt);
     // Counted once reported, so that whoever reads the count (the Temporal UI, a test) finds the issue up to date.
     progress.watch = remediated ? { ...watch, state: 'remediated' } : watch;
     await refreshBody();
@@ -287,7 +373,8 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const sightings = batch.filter((alert) => !alert.resolution);
     if (sightings.length > 0) {
       const latest = latestDelivery(sightings);
-      if (isClosed()) {
+      // A risk accepted keeps its issue closed until it runs out: a repeat is counted there, not reopened.
+      if (isClosed() && !paused()) {
         await reopenIssue({ issue });
         markIssueState('open');
         progress.issueState = 'open';
@@ -318,6 +405,90 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (bodyStale) await refreshBody();
   };
 
+  /** A re-check right after a change to the cloud, its result audited: which endpoints closed, which still answer. */
+  const recheckAfter = async (plan: string) => {
+    const before = progress.openEndpoints ?? [];
+    const found = await recheck();
+    const stillPublic = lastFindings.filter((finding) => PROOF_CHECKS.has(finding.check) && (finding.status === 'public' || finding.status === 'listable')).map((finding) => finding.target);
+    const result = found === undefined ? 'the re-check could not be made (its failure is said above)' : recheckWords(before, progress.openEndpoints ?? [], stillPublic);
+    await report({ step: 'rechecked', plan, actor: 'vigil', result }, { status: planStatus(plan)! });
+  };
+
+  /** Why an activity failed after its retries (a refusal at once), in words. */
+  const failureReason = (err: unknown) => {
+    if (!(err instanceof ActivityFailure)) throw err;
+    return (err.cause ?? err).message.slice(0, 2000);
+  };
+
+  /**
+   * The response's work, in order: the steps people's commands took, requests not approved in time,
+   * the plan approved (or asked to undo), and an accepted risk that ran out. Each is audited and
+   * said on the issue; a change to the cloud is followed by a re-check at once (not in a dry run).
+   */
+  const respond = async () => {
+    for (let said = announcements.shift(); said; said = announcements.shift()) {
+      const { step, plan, actor, at, commentUrl } = said;
+      const entry = { step, actor, at, ...(plan ? { plan } : {}), ...(commentUrl ? { commentUrl } : {}) };
+      const accepted = progress.response?.accepted;
+      if (step === 'accepted' && accepted) {
+        await report(entry, { accepted });
+        await response.acceptRisk({ ...run(), alert: subject, accepted });
+        markIssueState('closed');
+        progress.issueState = 'closed';
+      } else if (plan) {
+        await report(entry, { status: planStatus(plan)! });
+      }
+    }
+
+    const { response: afterExpiry, expired } = expirePlans(progress.response!, new Date());
+    progress.response = afterExpiry;
+    for (const status of expired) await report({ step: 'expired', plan: status.plan.id, actor: 'vigil', result: status.reason! }, { status });
+
+    const flight = planInFlight(progress.response);
+    if (flight?.state === 'executing') {
+      const { plan } = flight;
+      try {
+        const record = await response.executeRemediation({ plan });
+        progress.response = withPlan(progress.response!, plan.id, (status) => executed(status, record));
+        const { apiCall, requestIds, outcome } = record;
+        await report({ step: 'executed', plan: plan.id, actor: 'vigil', dryRun: outcome === 'dry-run', apiCall, requestIds, result: outcomeWords(record) }, { status: planStatus(plan.id)! });
+        if (outcome !== 'dry-run') await recheckAfter(plan.id);
+      } catch (err) {
+        const reason = failureReason(err);
+        progress.response = withPlan(progress.response!, plan.id, (status) => ({ ...status, state: 'failed', reason }));
+        await report({ step: 'failed', plan: plan.id, actor: 'vigil', result: reason }, { status: planStatus(plan.id)! });
+      }
+    } else if (flight?.state === 'undoing') {
+      const { plan, execution, undoneBy = 'vigil' } = flight;
+      try {
+        // The validator lets only an executed plan with a change recorded be undone.
+        const record = await response.undoRemediation({ plan, execution: execution! });
+        progress.response = withPlan(progress.response!, plan.id, (status) => undone(status, record));
+        const { apiCall, requestIds, outcome } = record;
+        await report({ step: 'undone', plan: plan.id, actor: undoneBy, dryRun: outcome === 'dry-run', apiCall, requestIds, result: outcomeWords(record, true) }, { status: planStatus(plan.id)! });
+        if (outcome !== 'dry-run') await recheckAfter(plan.id);
+      } catch (err) {
+        // Still executed: the undo may be asked for again.
+        const reason = `undo failed: ${failureReason(err)}`;
+        progress.response = withPlan(progress.response!, plan.id, (status) => ({ ...status, state: 'executed', reason }));
+        await report({ step: 'failed', plan: plan.id, actor: 'vigil', result: reason }, { status: planStatus(plan.id)! });
+      }
+    }
+
+    const accepted = progress.response?.accepted;
+    if (accepted && Date.now() >= acceptanceEndsMs(accepted)) {
+      await response.endAcceptedRisk({ ...run(), alert: subject, accepted });
+      const { plans, nextPlan } = progress.response!;
+      progress.response = { plans, nextPlan };
+      markIssueState('open');
+      progress.issueState = 'open';
+      await report({ step: 'acceptance-expired', actor: 'vigil' }, { accepted });
+      // The watch starts over from now (the acceptance may have outlasted its age), and looks at once.
+      if (policy.enabled) progress.watch = { ...startWatch(new Date().toISOString()), checks: progress.watch?.checks ?? 0 };
+      if (subject.kind === 'exposure') await recheck();
+    }
+  };
+
   // 5. Open exposures are re-checked on a timer (or at once on `recheckNow`) until remediated,
   //    closed, silenced or aged out. Without anything to watch, the investigation stays a while for
   //    repeats and ends; the inbox is always drained first.
@@ -332,7 +503,14 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       quietUntilMs = undefined;
       continue;
     }
-    const ending = watchEnding(progress.watch, { closed: isClosed(), suppressed: progress.suppressed, nowMs: Date.now(), maxAgeMs: policy.maxAgeMs });
+    // Before the run may end or continue as new: nothing the response owes is left behind.
+    if (responseDue()) {
+      await respond();
+      quietUntilMs = undefined;
+      continue;
+    }
+    // An accepted risk closed the issue: that closing is Vigil's, not an end of the watch.
+    const ending = paused() ? undefined : watchEnding(progress.watch, { closed: isClosed(), suppressed: progress.suppressed, nowMs: Date.now(), maxAgeMs: policy.maxAgeMs });
     if (ending) progress.watch!.state = ending;
     if (ending === 'aged-out' && !progress.suppressed) {
       await commentWatchEnded({ ...run(), check: progress.watch!.checks, reason: 'aged-out', maxAge: policy.maxAge });
@@ -340,7 +518,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     }
     // A re-check asked for (a person reopening, a re-scan) is made before the run ends or continues.
     if ((workflowInfo().continueAsNewSuggested || checksThisRun >= policy.checksPerRun) && !recheckRequested) {
-      if (!watching()) return carry();
+      if (!watching() && !waitingOnResponse()) return carry();
       await continueAsNew<typeof investigateAlert>(carry());
     }
     // The watch's re-check is due a fixed time after the last one: repeats and related investigations
@@ -354,13 +532,25 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (watching()) quietUntilMs = undefined;
     else quietUntilMs ??= Date.now() + REPEAT_WINDOW_MS;
     const untilQuiet = correlating && quietUntilMs !== undefined ? Math.max(1, quietUntilMs - Date.now()) : REPEAT_WINDOW;
+    // A request's expiry or an acceptance's end wakes the run too; while a risk is accepted, only that
+    // (and repeats) do, and an idle run waits for it rather than ending.
+    const deadline = responding ? nextDeadlineMs(progress.response) : undefined;
+    const untilResponse = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+    const untilWatch = watching() ? untilCheck : untilQuiet;
+    const timeout = untilResponse === undefined ? untilWatch : paused() || !watching() ? untilResponse : Math.min(untilResponse, untilCheck);
     const woken = await condition(
-      () => inbox.length > 0 || recheckRequested || bodyStale || (watching() && (isClosed() || progress.suppressed)),
-      watching() ? untilCheck : untilQuiet,
+      () => inbox.length > 0 || recheckRequested || bodyStale || (watching() && !paused() && (isClosed() || progress.suppressed)) || responseDue(),
+      timeout,
     );
-    if (inbox.length > 0) continue;
+    if (inbox.length > 0 || responseDue()) continue;
+    if (!woken && timeout === untilResponse) continue;
     if (bodyStale && !recheckRequested) {
       await refreshBody();
+      continue;
+    }
+    // What an accepted risk silences: re-checks asked for meanwhile are made when it runs out.
+    if (paused()) {
+      recheckRequested = false;
       continue;
     }
     if (recheckRequested || (!woken && watching())) {
