@@ -25,6 +25,7 @@ export function configuredSecrets(config: Config, env: NodeJS.ProcessEnv = proce
   const auth = github?.auth;
   const settings: (SecretSetting | undefined)[] = [
     local.token,
+    ...local.people.map((person) => person.token),
     github?.webhookSecret,
     auth && 'token' in auth ? auth.token : undefined,
     auth && 'privateKey' in auth ? auth.privateKey : undefined,

@@ -7,6 +7,11 @@
 //   npx tsx scripts/extract-github-openapi.ts
 //   npm uninstall --no-save @octokit/openapi
 //
+// or with the package installed elsewhere, leaving the project's node_modules alone:
+//
+//   npm install --prefix /tmp/openapi @octokit/openapi@<version>
+//   npx tsx scripts/extract-github-openapi.ts /tmp/openapi/node_modules/@octokit/openapi
+//
 // The operations keep GitHub's text; only media-type examples are dropped (they are most of the
 // size and nothing validates against them). Component references stay `$ref`s, and every component
 // they reach (transitively) is copied, so the subset resolves on its own.
@@ -15,7 +20,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The operations `activities/tracker/github.ts` calls. Add one here when the tracker needs it. */
+/**
+ * The operations `activities/tracker/github.ts` calls, and intake's look-up of a commenter's team
+ * (`intake/response-commands.ts`). Add one here when the tracker needs it.
+ */
 export const trackerOperations = [
   'apps/create-installation-access-token',
   'repos/get',
@@ -33,6 +41,7 @@ export const trackerOperations = [
   'repos/get-content',
   'repos/create-or-update-file-contents',
   'git/get-ref',
+  'teams/get-membership-for-user-in-org',
 ] as const;
 
 const specFile = 'generated/api.github.com.json';
@@ -123,11 +132,12 @@ export function extractSubset(spec: JsonObject, operationIds: readonly string[],
 
 function main() {
   const require = createRequire(import.meta.url);
-  let packageDir: string;
+  // The package's folder when given (installed outside the project), else the project's own copy.
+  let packageDir = process.argv[2] ? path.resolve(process.argv[2]) : '';
   try {
-    packageDir = path.dirname(require.resolve('@octokit/openapi/package.json'));
+    packageDir ||= path.dirname(require.resolve('@octokit/openapi/package.json'));
   } catch {
-    console.error('@octokit/openapi is not installed. Run: npm i --no-save @octokit/openapi@<version> (then remove it with npm uninstall --no-save @octokit/openapi)');
+    console.error('@octokit/openapi is not installed. Run: npm i --no-save @octokit/openapi@<version> (then remove it with npm uninstall --no-save @octokit/openapi), or name its folder');
     process.exit(1);
   }
   const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };

@@ -6,8 +6,11 @@ import { createArchive } from '../activities/archive';
 import { createObjectStore } from '../activities/archive/objects';
 import type { Archive } from '../activities/archive/types';
 import { localTrackerRoot } from '../activities/tracker';
+import { createGitHubTracker } from '../activities/tracker/github';
+import { createGitHubClient } from '../activities/tracker/github-client';
 import { createLocalTracker } from '../activities/tracker/local';
 import { createIssueSignaller } from '../intake/issue-signals';
+import { createResponseCommands, type ResponseCommands } from '../intake/response-commands';
 import { configuredSecrets } from '../intake/archived-headers';
 import type { QueueConsumer } from '../intake/queues';
 import type { S3QueueDeps } from '../intake/queues/s3-sqs';
@@ -15,7 +18,7 @@ import { buildIntakeServer } from '../intake/server';
 import type { SigmaRuleSet, SkippedRule } from '../intake/sigma';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import { resolveTrackerToken } from '../intake/token';
-import { resolveSecret, type Config } from '../lib/config';
+import { resolveSecret, type Config, type GitHubSettings } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { configuredDecoder, createConfiguredDelivery } from './delivery';
 
@@ -72,6 +75,8 @@ export async function startIntake({ config, token, client, logger = createLogger
   logSigmaRules(config, configuredDecoder(config).sigma, logger);
   const delivery = createConfiguredDelivery(config, client, logger, { archive });
   const signalIssueChange = createIssueSignaller(client, { taskQueue: config.temporal.taskQueue, timeoutMs: config.intake.dispatchTimeoutMs });
+  const localTracker = config.tracker.kind === 'local' ? createLocalTracker({ root: localTrackerRoot(config) }) : undefined;
+  const github = config.tracker.kind === 'github' ? config.tracker.github : undefined;
   // Started after the server is built (a listen that fails closes them), read by /healthz meanwhile.
   const started: { queues?: QueueConsumer } = {};
   const app = buildIntakeServer({
@@ -83,26 +88,28 @@ export async function startIntake({ config, token, client, logger = createLogger
     sources: sourceRoutes(config),
     otherSecrets: configuredSecrets(config),
     trustProxy: config.intake.trustProxy,
-    githubWebhook:
-      config.tracker.kind === 'github' && config.tracker.github?.webhookSecret
-        ? {
-            secret: resolveSecret(config.tracker.github.webhookSecret, 'tracker.github.webhookSecret'),
-            labels: config.tracker.labels,
-            signalIssueChange,
-          }
-        : undefined,
-    issues:
-      config.tracker.kind === 'local'
-        ? {
-            tracker: createLocalTracker({ root: localTrackerRoot(config) }),
-            labels: config.tracker.labels,
-            token: resolveTrackerToken(config, token),
-            intakeHost: config.intake.host,
-            allowedHosts: config.tracker.local.allowedHosts,
-            sessionTtlMs: msToNumber(config.tracker.local.sessionTtl),
-            signalIssueChange,
-          }
-        : undefined,
+    githubWebhook: github?.webhookSecret
+      ? {
+          secret: resolveSecret(github.webhookSecret, 'tracker.github.webhookSecret'),
+          labels: config.tracker.labels,
+          signalIssueChange,
+          responseCommands: githubResponseCommands(config, github, client),
+          repository: { owner: github.owner, repo: github.repo },
+        }
+      : undefined,
+    issues: localTracker
+      ? {
+          tracker: localTracker,
+          labels: config.tracker.labels,
+          token: resolveTrackerToken(config, token),
+          intakeHost: config.intake.host,
+          allowedHosts: config.tracker.local.allowedHosts,
+          sessionTtlMs: msToNumber(config.tracker.local.sessionTtl),
+          people: config.tracker.local.people.map(({ name, token: secret }, index) => ({ name, token: resolveSecret(secret, `tracker.local.people[${index}].token`) })),
+          signalIssueChange,
+          responseCommands: createResponseCommands({ client, config, tracker: localTracker }),
+        }
+      : undefined,
   });
   started.queues = await startQueues(config, { archive, delivery, objects, logger });
   // Closing intake (vigil intake, vigil dev, tests, or a listen that failed) stops its queues too.
@@ -116,6 +123,21 @@ export async function startIntake({ config, token, client, logger = createLogger
   const { port } = app.server.address() as { port: number };
   const host = config.intake.host.includes(':') ? `[${config.intake.host}]` : config.intake.host;
   return { app, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}` };
+}
+
+/**
+ * The webhook's `/vigil` commands: answers written as the GitHub tracker writes, and teams looked up
+ * with its credentials. A delivery waits for them, and GitHub gives a delivery 10 s: one quick retry
+ * of a failed request, no waiting out a rate limit (the 503 that follows asks for a redelivery).
+ */
+function githubResponseCommands(config: Config, settings: GitHubSettings, client: Client): ResponseCommands {
+  const options = { retries: 1, retryBaseDelayMs: 500, rateLimitRetries: 0, requestTimeoutMs: 4000, log: createLogger('github-commands') };
+  return createResponseCommands({
+    client,
+    config,
+    tracker: createGitHubTracker(settings, config.tracker.labels, { ...options, createAttempts: 1 }),
+    github: createGitHubClient(settings, options).octokit,
+  });
 }
 
 /** The configured queues' consumers, whose modules are loaded only when there are some. */

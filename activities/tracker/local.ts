@@ -7,7 +7,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { readIfExists, writeFileAtomic } from '../../lib/files';
 import type { IssueRef } from '../../lib/investigation';
-import type { LocalIssue } from '../../lib/local-issues';
+import { localCommentId, type LocalComment, type LocalIssue } from '../../lib/local-issues';
 import type { EvidenceLink, IssueState, ListedIssue, NewIssue, Tracker } from './types';
 
 export interface LocalTrackerOptions {
@@ -25,6 +25,8 @@ export interface LocalTracker extends Tracker {
   findIssue(fingerprint: string): Promise<LocalIssue | undefined>;
   /** An evidence file's bytes, for intake to serve. */
   readEvidence(number: number, name: string): Promise<{ data: Buffer; contentType: string } | undefined>;
+  /** A person's comment (`tracker.local.people`), stored with its author and a new id; undefined when there is no such issue. */
+  addPersonComment(number: number, author: string, body: string): Promise<LocalComment | undefined>;
 }
 
 const issueFile = /^(\d+)\.json$/;
@@ -45,7 +47,11 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
 
   async function readIssue(number: number): Promise<LocalIssue | undefined> {
     const text = await readText(fileOf(number));
-    return text === undefined ? undefined : (JSON.parse(text) as LocalIssue);
+    if (text === undefined) return undefined;
+    const issue = JSON.parse(text) as LocalIssue;
+    // Issues written before comments had ids: each gets the id its position gives.
+    issue.comments.forEach((comment, index) => (comment.id ??= localCommentId(number, index)));
+    return issue;
   }
 
   async function listIssues(): Promise<LocalIssue[]> {
@@ -176,10 +182,20 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
           existing.body = body;
           existing.updatedAt = now;
         } else {
-          issue.comments.push({ key, body, createdAt: now, updatedAt: now });
+          issue.comments.push({ key, id: localCommentId(number, issue.comments.length), body, createdAt: now, updatedAt: now });
         }
         return { created: !existing };
       }),
+
+    async addPersonComment(number, author, body) {
+      if (!(await readIssue(number))) return undefined;
+      return change(number, (issue, now) => {
+        const id = localCommentId(number, issue.comments.length);
+        const comment: LocalComment = { key: `person/${id}`, id, author, body, createdAt: now, updatedAt: now };
+        issue.comments.push(comment);
+        return comment;
+      });
+    },
 
     updateLabels: (number, { add = [], remove = [] }) =>
       change(number, (issue) => {

@@ -1,17 +1,23 @@
 // GitHub's `issues` webhook: what people do on Vigil's issues (close, reopen, the suppress label)
-// reaches the issue's investigation as a signal (or starts it again to look again). Deliveries are
-// verified with the webhook secret; one that cannot reach Temporal is answered 503, so GitHub shows
-// it failed and it can be redelivered.
+// reaches the issue's investigation as a signal (or starts it again to look again); and its
+// `issue_comment` webhook: a `/vigil` command in a new comment reaches it as an update. Deliveries
+// are verified with the webhook secret; one that cannot reach Temporal is answered 503, so GitHub
+// shows it failed and it can be redelivered (a comment's update id is its own: nothing acts twice).
 import { Webhooks } from '@octokit/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { LabelNames } from '../../lib/config';
 import { parseIssueMarker } from '../../lib/markers';
 import type { SignalIssueChange } from '../issue-signals';
+import { CommandNotDelivered, type ResponseCommands } from '../response-commands';
 
 export interface GitHubWebhookDeps {
   secret: string;
   labels: LabelNames;
   signalIssueChange: SignalIssueChange;
+  /** `/vigil` commands in comments; without them, comments are ignored. */
+  responseCommands?: ResponseCommands;
+  /** tracker.github's repository: comments on other repositories' issues (an organization's webhook) are not Vigil's. */
+  repository?: { owner: string; repo: string };
 }
 
 /** The investigation could not be told: Temporal's fault, worth a redelivery (unlike a malformed delivery). */
@@ -19,7 +25,9 @@ class IssueSignalFailed extends Error {}
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, signalIssueChange }: GitHubWebhookDeps): void {
+const sameName = (a: unknown, b: string) => typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
+
+export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, signalIssueChange, responseCommands, repository }: GitHubWebhookDeps): void {
   const webhooks = new Webhooks({ secret });
 
   webhooks.on(['issues.closed', 'issues.reopened', 'issues.labeled', 'issues.unlabeled'], async ({ payload }) => {
@@ -36,6 +44,31 @@ export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, si
     }).catch((err: unknown) => {
       throw new IssueSignalFailed('the investigation could not be told', { cause: err });
     });
+  });
+
+  webhooks.on('issue_comment.created', async ({ payload }) => {
+    if (!responseCommands) return;
+    const { issue, comment, repository: where } = payload as unknown as Record<string, unknown>;
+    if (!isObject(issue) || !isObject(comment) || !isObject(comment.user)) return;
+    if (repository && !(isObject(where) && isObject(where.owner) && sameName(where.owner.login, repository.owner) && sameName(where.name, repository.repo))) return;
+    const marker = parseIssueMarker(typeof issue.body === 'string' ? issue.body : undefined);
+    const { id, body, html_url: url } = comment;
+    const { login, type } = comment.user;
+    if (!marker || typeof issue.number !== 'number' || (typeof id !== 'number' && typeof id !== 'string') || typeof body !== 'string' || typeof login !== 'string') return;
+    await responseCommands
+      .handle({
+        issue: issue.number,
+        workflowId: marker.workflowId,
+        commentId: String(id),
+        author: login,
+        body,
+        ...(typeof url === 'string' ? { url } : {}),
+        // Vigil's app writes as `<app>[bot]`; no bot's comment is a person's command.
+        byBot: type === 'Bot',
+      })
+      .catch((err: unknown) => {
+        throw err instanceof CommandNotDelivered ? new IssueSignalFailed('the command could not be delivered or answered', { cause: err }) : err;
+      });
   });
 
   app.post('/v1/github/webhook', async (request, reply) => {

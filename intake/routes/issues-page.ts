@@ -1,6 +1,7 @@
 // The local tracker's readable page and its login page. Markdown is rendered with raw HTML and
-// autolinks off, so the inert rendering done for GitHub holds here too; only the collapsible blocks
-// Vigil itself writes are turned back into HTML. Every form carries the session's CSRF token.
+// autolinks off, so the inert rendering done for GitHub holds here too (people's comments included);
+// only the collapsible blocks Vigil itself writes are turned back into HTML. Every form carries the
+// session's CSRF token. A person logged in with their own token gets a comment form on each issue.
 import { createHash } from 'node:crypto';
 import MarkdownIt from 'markdown-it';
 import type { LocalIssue } from '../../lib/local-issues';
@@ -35,12 +36,20 @@ function actionButton(number: number, action: string, text: string, csrf: string
   return `<form method="post" action="/issues/${number}/actions">${csrfField(csrf)}<button name="action" value="${action}">${text}</button></form>`;
 }
 
-function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames, csrf: string): string {
+function commentForm(number: number, csrf: string, person: string | undefined): string {
+  if (!person) return '<p class="meta">Log in with your own token (<code>tracker.local.people</code>) to comment.</p>';
+  return `<form class="comment-form" method="post" action="/issues/${number}/comments">${csrfField(csrf)}<textarea name="body" rows="3" maxlength="65536" required aria-label="comment on #${number}" placeholder="A comment, or a command: /vigil remediate p1"></textarea><button>Comment as ${escapeHtml(person)}</button></form>`;
+}
+
+function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames, csrf: string, person: string | undefined): string {
   const labels = issue.labels
     .map((label) => `<a class="label" href="${escapeHtml(filterUrl({ ...filter, labels: [...new Set([...filter.labels, label])] }))}">${escapeHtml(label)}</a>`)
     .join(' ');
   const comments = issue.comments
-    .map((comment) => `<article class="comment"><div class="meta">${escapeHtml(comment.updatedAt)}</div>${render(comment.body)}</article>`)
+    .map(
+      (comment) =>
+        `<article class="comment" id="comment-${escapeHtml(comment.id)}"><div class="meta">${comment.author ? `<b>${escapeHtml(comment.author)}</b> · ` : ''}${escapeHtml(comment.updatedAt)}</div>${render(comment.body)}</article>`,
+    )
     .join('\n');
   const suppressed = issue.labels.includes(names.suppress);
   const actions = [
@@ -54,6 +63,7 @@ function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames,
 <div class="labels">${labels}</div><div class="actions">${actions}</div>
 <div class="body">${render(issue.body)}</div>
 ${comments}
+${commentForm(issue.number, csrf, person)}
 </section>`;
 }
 
@@ -67,7 +77,7 @@ h1{font-size:1.4rem}.issue{border:1px solid #d0d7de;border-radius:6px;padding:0 
 .comment{border-top:1px solid #d0d7de;margin-top:1rem}.meta{color:#57606a;font-size:.8rem;padding-top:.5rem}
 code,pre{background:#f6f8fa;border-radius:4px}pre{padding:.5rem;overflow:auto}table{border-collapse:collapse}
 td,th{border:1px solid #d0d7de;padding:.2rem .5rem}img{max-width:100%;border:1px solid #d0d7de}
-.error{color:#cf222e}
+.error{color:#cf222e}.comment-form textarea{width:100%;box-sizing:border-box;font:inherit}
 `;
 
 /** The pages' one inline style, for the Content-Security-Policy, which allows no other. */
@@ -80,7 +90,7 @@ const page = (title: string, body: string) => `<!doctype html>
 <body>${body}
 </body></html>`;
 
-export function issuesPage(issues: LocalIssue[], filter: IssueFilter, names: LabelNames, csrf: string): string {
+export function issuesPage(issues: LocalIssue[], filter: IssueFilter, names: LabelNames, csrf: string, person?: string): string {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
   const stateLink = (state: IssueFilter['state'], text: string) =>
     filter.state === state ? `<b>${text}</b>` : `<a href="${escapeHtml(filterUrl({ ...filter, state }))}">${text}</a>`;
@@ -90,8 +100,8 @@ export function issuesPage(issues: LocalIssue[], filter: IssueFilter, names: Lab
     `<h1>Vigil — ${issues.length} issue${issues.length === 1 ? '' : 's'}</h1>
 <p>The local tracker. ${stateLink(undefined, 'All')} · ${stateLink('open', 'Open')} · ${stateLink('closed', 'Closed')}
 ${active ? ` · labels: ${active} (<a href="${escapeHtml(filterUrl({ ...filter, labels: [] }))}">clear</a>)` : ''} · JSON: <a href="/v1/issues">/v1/issues</a></p>
-<div class="actions"><form method="post" action="/logout">${csrfField(csrf)}<button>Log out</button></form></div>
-${newestFirst.map((issue) => issueSection(issue, filter, names, csrf)).join('\n') || '<p>No issues.</p>'}`,
+<div class="actions">${person ? `Logged in as <b>${escapeHtml(person)}</b>. ` : ''}<form method="post" action="/logout">${csrfField(csrf)}<button>Log out</button></form></div>
+${newestFirst.map((issue) => issueSection(issue, filter, names, csrf, person)).join('\n') || '<p>No issues.</p>'}`,
   );
 }
 
@@ -99,7 +109,7 @@ export function loginPage(refused: boolean): string {
   return page(
     'Vigil — log in',
     `<h1>Vigil — log in</h1>
-<p>The local tracker's issues. Log in with the tracker token: the intake token, unless <code>tracker.local.token</code> is set.</p>
+<p>The local tracker's issues. Log in with the tracker token (the intake token, unless <code>tracker.local.token</code> is set), or with your own token of <code>tracker.local.people</code> to comment.</p>
 ${refused ? '<p class="error">Wrong token.</p>' : ''}
 <form method="post" action="/login"><input type="password" name="token" aria-label="token" autocomplete="current-password" required autofocus> <button>Log in</button></form>`,
   );

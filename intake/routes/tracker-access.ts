@@ -1,14 +1,16 @@
 // Who may read and act on the local tracker. Its routes answer only to our own host names (DNS
 // rebinding), send headers that keep the page out of frames, and need a credential: the tracker
 // token as a bearer (scripts), or a session from logging in with it (the page), whose forms also
-// carry the session's CSRF token. Origin and Referer grant nothing. Guessing the token is bounded: past
-// a few wrong ones from an address, that address is refused (429), right token or not, for a while.
+// carry the session's CSRF token. People (tracker.local.people) have tokens of their own, which do
+// the same and name them: comments need one (as the bearer, or the login of the page's session).
+// Origin and Referer grant nothing. Guessing a token is bounded: past a few wrong ones from an
+// address, that address is refused (429), right token or not, for a while.
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHostCheck } from '../allowed-hosts';
 import { bearerOf, sameSecret } from '../auth';
-import { registerSessions, type Session } from '../tracker-session';
+import { registerSessions, type Session, type TrackerPerson } from '../tracker-session';
 import { loginPage, styleHash } from './issues-page';
 
 export interface TrackerAccessSettings {
@@ -19,6 +21,8 @@ export interface TrackerAccessSettings {
   /** tracker.local.allowedHosts. */
   allowedHosts: string[];
   sessionTtlMs: number;
+  /** tracker.local.people, their tokens resolved. */
+  people: readonly TrackerPerson[];
 }
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -28,6 +32,8 @@ export interface TrackerGuards {
   reader: Guard;
   /** The bearer token: the API's actions. */
   bearer: Guard;
+  /** A person's own token as the bearer (sets `trackerPerson`): the API's comments. */
+  person: Guard;
   /** A session, else to the login page: the issues page. */
   page: Guard;
   /** A session and its CSRF token (a preHandler: the token is in the body): the page's forms. */
@@ -39,6 +45,8 @@ export interface TrackerGuards {
 declare module 'fastify' {
   interface FastifyRequest {
     trackerSession?: Session;
+    /** The person whose token the request bore. */
+    trackerPerson?: string;
   }
 }
 
@@ -55,7 +63,13 @@ const WRONG_TOKENS_WINDOW_MS = 15 * 60_000;
 
 /** Registers the checks, headers and login routes on `scope`, the tracker's own plugin scope. */
 export async function registerTrackerAccess(scope: FastifyInstance, settings: TrackerAccessSettings): Promise<TrackerGuards> {
-  const { token } = settings;
+  const { token, people } = settings;
+  /** Whose token it is: the tracker's (`tracker`), a person's, or no one's. Every one compared, in constant time. */
+  const holderOf = (presented: string): 'tracker' | TrackerPerson | undefined => {
+    let holder: 'tracker' | TrackerPerson | undefined = sameSecret(presented, token) ? 'tracker' : undefined;
+    for (const person of people) if (sameSecret(presented, person.token)) holder ??= person;
+    return holder;
+  };
   await scope.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -81,8 +95,9 @@ export async function registerTrackerAccess(scope: FastifyInstance, settings: Tr
     }
   });
 
-  const sessions = await registerSessions(scope, token, settings.sessionTtlMs);
+  const sessions = await registerSessions(scope, token, settings.sessionTtlMs, people);
   scope.decorateRequest('trackerSession', undefined);
+  scope.decorateRequest('trackerPerson', undefined);
 
   // Counted by hand, wrong tokens only: a person's right ones, and every other request, cost nothing.
   await scope.register(rateLimit, { global: false });
@@ -100,13 +115,13 @@ export async function registerTrackerAccess(scope: FastifyInstance, settings: Tr
       .send({ error: `too many wrong tokens from this address: retry in ${status.ttlInSeconds} s` });
     return true;
   };
-  /** The bearer token's verdict, or undefined when refused (429, answered). */
-  const bearerVerdict = async (request: FastifyRequest, reply: FastifyReply): Promise<'right' | 'wrong' | 'absent' | undefined> => {
+  /** The bearer token's verdict (`right`: the tracker's; or a person), or undefined when refused (429, answered). */
+  const bearerVerdict = async (request: FastifyRequest, reply: FastifyReply): Promise<'right' | TrackerPerson | 'wrong' | 'absent' | undefined> => {
     const presented = bearerOf(request.headers);
     if (presented === undefined) return 'absent';
-    const right = sameSecret(presented, token);
-    if (await refusedAfter(request, reply, right)) return undefined;
-    return right ? 'right' : 'wrong';
+    const holder = holderOf(presented);
+    if (await refusedAfter(request, reply, holder !== undefined)) return undefined;
+    return holder === 'tracker' ? 'right' : (holder ?? 'wrong');
   };
   const unauthenticated = (reply: FastifyReply) =>
     reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated: send Authorization: Bearer <tracker token>, or log in at /login' });
@@ -115,12 +130,21 @@ export async function registerTrackerAccess(scope: FastifyInstance, settings: Tr
     reader: async (request, reply) => {
       const bearer = await bearerVerdict(request, reply);
       if (bearer === undefined) return reply;
-      if (bearer !== 'right' && !sessions.of(request)) return unauthenticated(reply);
+      if (bearer !== 'right' && typeof bearer !== 'object' && !sessions.of(request)) return unauthenticated(reply);
     },
     bearer: async (request, reply) => {
       const bearer = await bearerVerdict(request, reply);
       if (bearer === undefined) return reply;
       if (bearer !== 'right') return unauthenticated(reply);
+    },
+    person: async (request, reply) => {
+      const bearer = await bearerVerdict(request, reply);
+      if (bearer === undefined) return reply;
+      if (bearer === 'right') return reply.code(403).send({ error: "comments need a person's own token (tracker.local.people), not the tracker token: the comment carries its author" });
+      if (typeof bearer !== 'object') {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated: send Authorization: Bearer <your own token> (tracker.local.people)' });
+      }
+      request.trackerPerson = bearer.name;
     },
     page: async (request, reply) => {
       request.trackerSession = sessions.of(request);
@@ -143,10 +167,10 @@ export async function registerTrackerAccess(scope: FastifyInstance, settings: Tr
   scope.get('/login', async (_request, reply) => reply.type(html).send(loginPage(false)));
   scope.post<{ Body: Record<string, string> | undefined }>('/login', async (request, reply) => {
     const presented = request.body?.token;
-    const right = typeof presented === 'string' && sameSecret(presented, token);
-    if (await refusedAfter(request, reply, right)) return reply;
-    if (!right) return reply.code(401).type(html).send(loginPage(true));
-    sessions.start(reply);
+    const holder = typeof presented === 'string' ? holderOf(presented) : undefined;
+    if (await refusedAfter(request, reply, holder !== undefined)) return reply;
+    if (!holder) return reply.code(401).type(html).send(loginPage(true));
+    sessions.start(reply, holder === 'tracker' ? undefined : holder);
     return reply.redirect('/issues', 303);
   });
   scope.post('/logout', { preHandler: guards.form }, async (request, reply) => {

@@ -3,7 +3,7 @@
 // against GitHub's OpenAPI description (test/fixtures/github/openapi-subset.json): an invalid
 // request gets GitHub's 422 and is recorded in `problems`, an invalid answer of the server's own is
 // recorded there too, and tests assert `problems` is empty. Faults can be injected per route.
-import { createHash, randomBytes, type KeyObject, createPublicKey } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, type KeyObject, createPublicKey } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,14 @@ export interface FakeGitHubOptions {
   app?: { appId: number | string; publicKey: string | KeyObject; installationId: number };
   /** Where issues are read on the web (`html_url`); the API's own address when unset. */
   webUrl?: string;
+  /** Teams and their members (`{'acme/secops': ['alice', {login: 'bob', state: 'pending'}]}`), for the team membership API. */
+  teams?: Record<string, Array<string | TeamMember>>;
+}
+
+export interface TeamMember {
+  login: string;
+  state?: 'active' | 'pending';
+  role?: 'member' | 'maintainer';
 }
 
 export type Fault =
@@ -63,6 +71,8 @@ interface IssueRecord {
 interface CommentRecord {
   id: number;
   issueNumber: number;
+  /** A person's login; Vigil's own comments have none. */
+  author?: string;
   body: string;
   createdAt: string;
   updatedAt: string;
@@ -108,6 +118,13 @@ export interface FakeGitHub {
   problems: string[];
   /** Installation tokens issued to the app. */
   installationTokens: string[];
+  /** Sets the members of `org/team` (the team is created when missing). */
+  setTeam(orgAndTeam: string, members: Array<string | TeamMember>): void;
+  /**
+   * A comment as a person writes it on GitHub: stored like any comment, and returned with its id and
+   * `html_url`, for an `issue_comment` delivery about it.
+   */
+  addPersonComment(owner: string, name: string, issueNumber: number, login: string, body: string): { id: number; html_url: string };
   close(): Promise<void>;
 }
 
@@ -145,6 +162,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const requests: RecordedRequest[] = [];
   const problems: string[] = [];
   const appKey = options.app && (typeof options.app.publicKey === 'string' ? createPublicKey(options.app.publicKey) : options.app.publicKey);
+  /** `org/team` (lower-cased) → lower-cased login → membership: GitHub's names are case-insensitive. */
+  const teams = new Map<string, Map<string, TeamMember>>();
+  const setTeam = (orgAndTeam: string, members: Array<string | TeamMember>) =>
+    teams.set(
+      orgAndTeam.toLowerCase(),
+      new Map(members.map((member) => (typeof member === 'string' ? { login: member } : member)).map((member) => [member.login.toLowerCase(), member])),
+    );
+  for (const [team, members] of Object.entries(options.teams ?? {})) setTeam(team, members);
   let nextId = 1000;
   const newId = () => nextId++;
   const now = () => new Date().toISOString();
@@ -162,26 +187,32 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 
   // ---- JSON shapes, as GitHub answers them ----
 
-  const user = {
-    login: 'vigil-bot',
-    id: 1,
-    node_id: 'MDQ6VXNlcjE=',
-    avatar_url: `${webUrl}/avatars/vigil-bot`,
-    gravatar_id: '',
-    url: `${url}/users/vigil-bot`,
-    html_url: `${webUrl}/vigil-bot`,
-    followers_url: `${url}/users/vigil-bot/followers`,
-    following_url: `${url}/users/vigil-bot/following{/other_user}`,
-    gists_url: `${url}/users/vigil-bot/gists{/gist_id}`,
-    starred_url: `${url}/users/vigil-bot/starred{/owner}{/repo}`,
-    subscriptions_url: `${url}/users/vigil-bot/subscriptions`,
-    organizations_url: `${url}/users/vigil-bot/orgs`,
-    repos_url: `${url}/users/vigil-bot/repos`,
-    events_url: `${url}/users/vigil-bot/events{/privacy}`,
-    received_events_url: `${url}/users/vigil-bot/received_events`,
-    type: 'Bot',
-    site_admin: false,
+  /** An account as GitHub shows it: Vigil's bot user, or a person. */
+  const account = (login: string, id: number, type: 'Bot' | 'User') => {
+    // An app's login (`vigil[bot]`) as its URLs have it.
+    const path = encodeURIComponent(login);
+    return {
+      login,
+      id,
+      node_id: `MDQ6VXNlcj${id}`,
+      avatar_url: `${webUrl}/avatars/${path}`,
+      gravatar_id: '',
+      url: `${url}/users/${path}`,
+      html_url: `${webUrl}/${path}`,
+      followers_url: `${url}/users/${path}/followers`,
+      following_url: `${url}/users/${path}/following{/other_user}`,
+      gists_url: `${url}/users/${path}/gists{/gist_id}`,
+      starred_url: `${url}/users/${path}/starred{/owner}{/repo}`,
+      subscriptions_url: `${url}/users/${path}/subscriptions`,
+      organizations_url: `${url}/users/${path}/orgs`,
+      repos_url: `${url}/users/${path}/repos`,
+      events_url: `${url}/users/${path}/events{/privacy}`,
+      received_events_url: `${url}/users/${path}/received_events`,
+      type,
+      site_admin: false,
+    };
   };
+  const user = { ...account('vigil-bot', 1, 'Bot'), node_id: 'MDQ6VXNlcjE=' };
   const repoUrl = (repo: RepoState) => `${url}/repos/${repo.owner}/${repo.name}`;
 
   const labelJson = (repo: RepoState, label: LabelRecord) => ({
@@ -225,14 +256,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     };
   };
 
+  const commentHtmlUrl = (repo: RepoState, comment: CommentRecord) => `${webUrl}/${repo.owner}/${repo.name}/issues/${comment.issueNumber}#issuecomment-${comment.id}`;
+
   const commentJson = (repo: RepoState, comment: CommentRecord) => ({
     id: comment.id,
     node_id: `IC_${comment.id}`,
     url: `${repoUrl(repo)}/issues/comments/${comment.id}`,
-    html_url: `${webUrl}/${repo.owner}/${repo.name}/issues/${comment.issueNumber}#issuecomment-${comment.id}`,
+    html_url: commentHtmlUrl(repo, comment),
     issue_url: `${repoUrl(repo)}/issues/${comment.issueNumber}`,
     body: comment.body,
-    user,
+    user: comment.author ? account(comment.author, 2, 'User') : user,
     created_at: comment.createdAt,
     updated_at: comment.updatedAt,
     author_association: 'NONE',
@@ -624,6 +657,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       reply = await installationToken(req, params);
     } else if (!authorized(req)) {
       reply = error(401, 'Bad credentials');
+    } else if (operation.operationId === 'teams/get-membership-for-user-in-org') {
+      const member = teams.get(`${params.org}/${params.team_slug}`.toLowerCase())?.get(params.username!.toLowerCase());
+      reply = member
+        ? {
+            status: 200,
+            body: {
+              url: `${url}/organizations/1/team/1/memberships/${member.login}`,
+              role: member.role ?? 'member',
+              state: member.state ?? 'active',
+            },
+          }
+        : // GitHub's 404 here has no body.
+          { status: 404 };
     } else {
       const repo = repos.get(`${params.owner}/${params.repo}`.toLowerCase());
       const handler = handlers[operation.operationId];
@@ -669,6 +715,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }
       faults.push({ method, route, fault, remaining: times });
     },
+    setTeam,
+    addPersonComment(owner, name, issueNumber, login, body) {
+      const repo = repos.get(`${owner}/${name}`.toLowerCase());
+      if (!repo?.issues.has(issueNumber)) throw new Error(`no issue ${owner}/${name}#${issueNumber} on the fake GitHub`);
+      const at = now();
+      const comment: CommentRecord = { id: newId(), issueNumber, author: login, body, createdAt: at, updatedAt: at };
+      repo.comments.set(comment.id, comment);
+      return { id: comment.id, html_url: commentHtmlUrl(repo, comment) };
+    },
     requests,
     count: (method, route) => requests.filter((request) => request.method === method && request.route === route).length,
     problems,
@@ -699,5 +754,44 @@ export function githubTrackerSettings(baseUrl: string, env: { token: string; web
       auth: { token: { env: env.token } },
       ...(env.webhookSecret ? { webhookSecret: { env: env.webhookSecret } } : {}),
     },
+  };
+}
+
+/** A webhook delivery to intake as GitHub sends it, signed with `secret` (X-Hub-Signature-256). */
+export function sendWebhook(intakeUrl: string, event: string, payload: object, secret: string, deliveryId: string = randomUUID()): Promise<Response> {
+  const body = JSON.stringify(payload);
+  return fetch(`${intakeUrl}/v1/github/webhook`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+    },
+    body,
+  });
+}
+
+/**
+ * The `issue_comment` (created) event GitHub sends when a person comments on an issue: the fields
+ * GitHub's payload has that Vigil reads, with the comment as `addPersonComment` stored it.
+ */
+export function issueCommentEvent(
+  repo: RepoState,
+  issueNumber: number,
+  comment: { id: number; html_url: string },
+  login: string,
+  body: string,
+  userType: 'User' | 'Bot' = 'User',
+) {
+  const issue = repo.issues.get(issueNumber);
+  if (!issue) throw new Error(`no issue #${issueNumber} in ${repo.owner}/${repo.name}`);
+  const person = { login, id: 2, type: userType };
+  return {
+    action: 'created',
+    issue: { number: issue.number, title: issue.title, state: issue.state, body: issue.body, labels: issue.labels.map((name) => ({ name })) },
+    comment: { id: comment.id, html_url: comment.html_url, body, user: person, author_association: 'MEMBER' },
+    repository: { name: repo.name, full_name: `${repo.owner}/${repo.name}`, owner: { login: repo.owner } },
+    sender: person,
   };
 }

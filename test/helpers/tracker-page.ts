@@ -38,3 +38,17 @@ export function pressButton(url: string, number: number, action: string, fields:
 /** The same post as a logged-in page makes it. */
 export const pressAsPage = (url: string, session: PageSession, number: number, action: string) =>
   pressButton(url, number, action, { csrf: session.csrf }, { cookie: session.cookie });
+
+/** The page's comment form, posted as the logged-in page posts it. */
+export function commentAsPage(url: string, session: PageSession, number: number, body: string) {
+  const request = form({ body, csrf: session.csrf });
+  return fetch(`${url}/issues/${number}/comments`, { ...request, headers: { ...request.headers, cookie: session.cookie } });
+}
+
+/** A comment through the API, with a person's own token as the bearer. */
+export const postComment = (url: string, token: string, number: number, body: string) =>
+  fetch(`${url}/v1/issues/${number}/comments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ body }),
+  });

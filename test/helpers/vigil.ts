@@ -50,6 +50,8 @@ export interface TestVigilOptions {
   browser?: boolean;
   /** Sigma rule files or folders (`detections.sigma`). */
   sigma?: string[];
+  /** Response settings (askers, approvers, self-approval). */
+  response?: Record<string, unknown>;
 }
 
 /** Tests probe loopback and nothing else, whatever an inventory or alert says. */
@@ -69,6 +71,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     ...(options.inventory ? { inventory: options.inventory } : {}),
     ...(options.rescan ? { rescan: options.rescan } : {}),
     ...(options.sigma ? { detections: { sigma: options.sigma } } : {}),
+    ...(options.response ? { response: options.response } : {}),
     probe: { ...options.probe, ...loopbackOnlyProbes },
     screenshots: { enabled: options.browser ?? false },
     // The dev server's SQLite visibility answers at once: a second look after a pause finds nothing more.
