@@ -194,7 +194,10 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
 
   /** Probes, then screenshots of the web pages that answered; the inventory's exposures as findings too. */
   const examine = async (context: ResourceContext, attempt: string) => {
-    const report = await orReported('checkExposures', attempt, () => probes.checkExposures({ alert: subject, context }));
+    // What was probed last time is asked again, so that a rule revoked since shows as the machine's
+    // answer (closed), and stays shown so rather than vanishing from the next look.
+    const answeredBefore = lastFindings.filter((finding) => finding.check === 'tcp').map((finding) => finding.target);
+    const report = await orReported('checkExposures', attempt, () => probes.checkExposures({ alert: subject, context, ...(answeredBefore.length > 0 ? { answeredBefore } : {}) }));
     if (!report) return undefined;
     const screenshot = (url: string): Promise<ScreenshotOutcome> => takeScreenshot({ url }).then((result) => ({ url, result }), () => ({ url, failure: NO_SCREENSHOT }));
     const screenshots = await Promise.all(report.webPages.map(screenshot));

@@ -13,10 +13,11 @@ export function createExposureActivities(settings: ProbeSettings, scope: ProbeSc
   return {
     /**
      * Probes the exposures the inventory confirmed (and addresses configuration allows), within the
-     * scope; `webPages` is empty when screenshots are off, so no browser work is asked for.
+     * scope, and the endpoints that answered at the last look on machines the inventory still holds;
+     * `webPages` is empty when screenshots are off, so no browser work is asked for.
      */
-    async checkExposures({ alert, context }: { alert: NormalizedAlert; context: ResourceContext }): Promise<ProbeReport> {
-      const plan = planTargets(context, { addresses: alert.network.ips, ports: alert.network.ports }, settings, scope);
+    async checkExposures({ alert, context, answeredBefore = [] }: { alert: NormalizedAlert; context: ResourceContext; answeredBefore?: string[] }): Promise<ProbeReport> {
+      const plan = planTargets(context, { addresses: alert.network.ips, ports: alert.network.ports, answeredBefore }, settings, scope);
       // With probing off, every planned target comes back skipped, saying so.
       const report = await probeTargets({ targets: plan.targets });
       // Buckets and URLs asked for without credentials (databases and load balancers are swept above);

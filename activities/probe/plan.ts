@@ -33,7 +33,7 @@ export interface ProbePlan {
  */
 export function planTargets(
   context: ResourceContext,
-  alert: { addresses: readonly string[]; ports: readonly PortRange[] },
+  alert: { addresses: readonly string[]; ports: readonly PortRange[]; answeredBefore?: readonly string[] },
   settings: Pick<ProbeSettings, 'maxPortsPerRange' | 'extraTargets'>,
   scope: ProbeScope,
 ): ProbePlan {
@@ -73,6 +73,13 @@ export function planTargets(
   }
 
   const confirmed = new Set(context.instances.flatMap((instance) => [...instance.publicAddresses, ...instance.privateAddresses]));
+
+  // What answered at the last look, on a machine the inventory still holds: asked again even when no
+  // rule opens it any more, so that a revoked rule is shown closed by the machine, not by the inventory.
+  for (const answered of alert.answeredBefore ?? []) {
+    const [, address, port] = /^\[?([^\]]+)\]?:(\d+)$/.exec(answered) ?? [];
+    if (address && confirmed.has(address)) add({ address, port: Number(port) });
+  }
   for (const address of alert.addresses) {
     if (confirmed.has(address)) continue;
     if (!inRanges(address, settings.extraTargets)) {
