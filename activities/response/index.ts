@@ -1,7 +1,7 @@
 // The response activities: plans from the executors (one per provider, registered here), their
 // execution and undo with the response's own credentials, each step audited (a structured record in
 // the archive's audit store, then a comment on the issue), and accepted risks kept for the re-scan.
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import stableJson from 'safe-stable-stringify';
 import type { LabelNames, ResponseSettings } from '../../lib/config';
@@ -62,7 +62,17 @@ export function createResponseActivities({ settings, executors, tracker, labels,
       const seen = new Set(known.map(actionKey));
       const proposed = [];
       for (const executor of executors.filter((candidate) => providers.has(candidate.provider))) {
-        for (const plan of await cancellable(executor.propose(input))) {
+        let plans;
+        try {
+          plans = await cancellable(executor.propose(input));
+        } catch (err) {
+          // A provider whose remediation identity is refused (no role yet in that account) proposes
+          // nothing; the others still do, and the issue is not marked failed for what is set-up work.
+          if (!(err instanceof ApplicationFailure && err.type === 'RemediationRefused')) throw err;
+          log.warn('no remediation proposed: the remediation identity was refused', { provider: executor.provider, reason: err.message });
+          continue;
+        }
+        for (const plan of plans) {
           const key = actionKey(plan.action);
           if (seen.has(key)) continue;
           seen.add(key);
