@@ -1,5 +1,7 @@
 // The machines the demo's exposure alert is about: a web page and an SSH server, on loopback only,
 // plus the static inventory that says where they are (and one metadata address that must be skipped).
+// In the demo, AWS (moto) knows the billing dashboard instead: its web page and SSH server listen on
+// its Elastic IP, and the static inventory keeps the other machines.
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -20,6 +22,15 @@ export interface DemoServices {
   stop(): Promise<void>;
 }
 
+export interface DemoServicesOptions {
+  /**
+   * The billing dashboard as the demo's AWS account (moto) has it: its web page and SSH server listen
+   * on its Elastic IP, the AWS inventory describes it, and the static inventory's metadata lookalike
+   * claims its group. Without it, the static inventory has it on 127.0.0.1 behind `sg-0demo22`.
+   */
+  billing?: { address: string; groupId: string };
+}
+
 const adminPage = `<!doctype html>
 <html><head><title>Staging admin</title></head>
 <body style="font-family: sans-serif; margin: 3em; background: #fee"><h1>Staging admin</h1><p>No login required.</p></body></html>`;
@@ -36,7 +47,7 @@ const listen = async (server: Server | ssh2.Server, host = '127.0.0.1') => {
   return (server.address() as AddressInfo).port;
 };
 
-export async function startDemoServices(dataDir: string): Promise<DemoServices> {
+export async function startDemoServices(dataDir: string, { billing }: DemoServicesOptions = {}): Promise<DemoServices> {
   const web = createServer((request, response) => {
     if (request.url !== '/') return void response.writeHead(404).end();
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', server: 'demo-httpd/1.0' });
@@ -53,26 +64,32 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
     client.on('authentication', (context) => (context.method === 'password' ? context.reject() : context.reject(['password', 'publickey'])));
     client.on('error', () => {});
   });
-  const [webPort, sshPort, adminPort] = [await listen(web), await listen(ssh), await listen(admin, '127.0.0.2')];
+  const billingAddress = billing?.address ?? '127.0.0.1';
+  const billingGroup = billing?.groupId ?? 'sg-0demo22';
+  const [webPort, sshPort, adminPort] = [await listen(web, billingAddress), await listen(ssh, billingAddress), await listen(admin, '127.0.0.2')];
 
   const inventoryFile = path.join(dataDir, 'inventory.yaml');
   const account = '111122223333';
   const inventory = (adminOpen: boolean) => ({
     resources: [
-      {
-        id: 'i-0demo0000000000a1',
-        name: 'billing-dashboard',
-        account,
-        region: 'eu-west-1',
-        addresses: ['127.0.0.1'],
-        privateAddresses: ['10.0.1.17'],
-        tags: { Name: 'billing-dashboard', team: 'billing' },
-        refs: ['sg-0demo22'],
-        open: [
-          { name: 'sg-0demo22 web', protocol: 'tcp', ports: webPort, sources: ['0.0.0.0/0'] },
-          { name: 'sg-0demo22 ssh', protocol: 'tcp', ports: sshPort, sources: ['0.0.0.0/0'] },
-        ],
-      },
+      ...(billing
+        ? []
+        : [
+            {
+              id: 'i-0demo0000000000a1',
+              name: 'billing-dashboard',
+              account,
+              region: 'eu-west-1',
+              addresses: ['127.0.0.1'],
+              privateAddresses: ['10.0.1.17'],
+              tags: { Name: 'billing-dashboard', team: 'billing' },
+              refs: ['sg-0demo22'],
+              open: [
+                { name: 'sg-0demo22 web', protocol: 'tcp', ports: webPort, sources: ['0.0.0.0/0'] },
+                { name: 'sg-0demo22 ssh', protocol: 'tcp', ports: sshPort, sources: ['0.0.0.0/0'] },
+              ],
+            },
+          ]),
       {
         // The security group the CloudTrail demo alert says was opened.
         id: 'i-0demo0000000000c3',
@@ -91,8 +108,8 @@ export async function startDemoServices(dataDir: string): Promise<DemoServices> 
         account,
         region: 'eu-west-1',
         addresses: ['169.254.169.254'],
-        refs: ['sg-0demo22'],
-        open: [{ name: 'sg-0demo22 web', protocol: 'tcp', ports: 80, sources: ['0.0.0.0/0'] }],
+        refs: [billingGroup],
+        open: [{ name: `${billingGroup} web`, protocol: 'tcp', ports: 80, sources: ['0.0.0.0/0'] }],
       },
     ],
   });

@@ -9,12 +9,15 @@ import { feedDefinitions } from '../activities/intel/feeds';
 import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { recheckNow } from '../lib/investigation';
+import { aimSshAlert, DEMO_ACCOUNT, DEMO_CREDENTIALS, DEMO_REGION, startDemoAws } from './demo-aws';
+import { demoResponders, showRemediation } from './demo-response';
 import { startDemoServices, type DemoServices } from './demo-services';
 import { projectRoot } from './prerequisites';
 import { recordHistories } from './record-histories';
 import { progressOf, startStack, type Stack } from './stack';
 
 const demoIntel = path.join(projectRoot, 'demo', 'intel');
+const bundledAlerts = path.join(projectRoot, 'demo', 'alerts');
 
 /** Every feed from its bundled snapshot (`demo/intel/<feed>.<ext>`); one without a snapshot is off: the demo downloads nothing. */
 async function demoFeeds(): Promise<Record<string, { url: string } | { enabled: false }>> {
@@ -75,8 +78,11 @@ async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_0
   }
 }
 
-/** The demo alert a recording sends again, and whose issue it closes and reopens: an exposure being watched. */
-const REPEATED_ALERT = '01-ssh-open-to-internet.json';
+/**
+ * The SSH exposure alert: sent aimed at the billing dashboard in the demo's AWS account, whose plan
+ * the demo asks for and approves; a recording sends it again and closes and reopens its issue.
+ */
+const SSH_ALERT = '01-ssh-open-to-internet.json';
 
 /** The security group the CloudTrail demo alert opened: its machine is the one the demo closes. */
 const RECHECKED_GROUP = 'sg-0a1b2c3d4e5f60718';
@@ -109,14 +115,42 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-demo-'));
   const [temporalPort, uiPort, intakePort] = [await getPort(), await getPort(), await getPort()];
-  const services = await startDemoServices(dataDir);
+  const aws = await startDemoAws();
+  let services: DemoServices;
+  try {
+    services = await startDemoServices(dataDir, { billing: aws.machine });
+    // SSH first: its rule is the group's first, and so the first plan (p1).
+    await aws.openToInternet([
+      { port: services.sshPort, description: 'ssh' },
+      { port: services.webPort, description: 'billing dashboard' },
+    ]);
+  } catch (err) {
+    await aws.stop();
+    throw err;
+  }
+  // The worker finds the demo account's keys where it finds real ones; they are set in this process only.
+  process.env.AWS_ACCESS_KEY_ID = DEMO_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = DEMO_CREDENTIALS.secretAccessKey;
+  delete process.env.AWS_SESSION_TOKEN;
+  const responders = demoResponders();
   const config = configSchema.parse({
     dataDir,
     temporal: { address: `127.0.0.1:${temporalPort}`, uiPort },
     intake: { port: intakePort },
     // The feeds come from the bundled snapshot: the demo downloads nothing.
     intel: { feeds: await demoFeeds() },
-    inventory: { static: { files: [services.inventoryFile] } },
+    inventory: {
+      static: { files: [services.inventoryFile] },
+      aws: { accounts: [{ id: DEMO_ACCOUNT, useOwnCredentials: true, regions: [DEMO_REGION] }], endpoint: aws.endpoint, maxAttempts: 2 },
+    },
+    // Plans on the proven exposure, asked for and approved by two people, carried out in dry run.
+    response: {
+      dryRun: true,
+      askers: [responders.asker.name],
+      approvers: [responders.approver.name],
+      aws: { useOwnCredentials: true, endpoint: aws.endpoint },
+    },
+    tracker: { local: { people: [responders.asker, responders.approver] } },
     // The demo's machines are on loopback, and nothing else is ever contacted.
     probe: { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] },
     // One clean re-check is enough to call the demo's closed port remediated; a recording continues
@@ -125,12 +159,14 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     // SigmaHQ rules beside the built-in ones: the CloudTrail and GCP audit issues name both.
     detections: { sigma: [path.join(projectRoot, 'demo', 'sigma')] },
   });
-  say(`Starting Vigil (data folder ${dataDir}; demo web page on 127.0.0.1:${services.webPort}, SSH on 127.0.0.1:${services.sshPort}) …`);
+  const { address, groupId } = aws.machine;
+  say(`Starting Vigil (data folder ${dataDir}; the billing dashboard ${groupId} in AWS (moto at ${aws.endpoint}): web page on ${address}:${services.webPort}, SSH on ${address}:${services.sshPort}) …`);
   let stack: Stack;
   try {
     stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-demo', 'warn') });
   } catch (err) {
     await services.stop();
+    await aws.stop();
     throw err;
   }
   let stopped = false;
@@ -139,25 +175,38 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     stopped = true;
     await stack.stop();
     await services.stop();
+    await aws.stop();
   };
   try {
     // The snapshot copied in before any alert, so the actor checks find it.
     const feedsWorkflowId = `demo-feeds-${Date.now()}`;
     await stack.client.workflow.execute('refreshFeeds', { taskQueue: config.temporal.taskQueue, workflowId: feedsWorkflowId });
     const sent = [];
+    let sshExposure: string | undefined;
     for (const name of files) {
-      const result = await sendAlert(stack, path.join(alerts, name));
-      say(`  sent ${name} → ${result.workflowIds.join(', ') || 'no alert in it'}`);
+      const aimed = alerts === bundledAlerts && name === SSH_ALERT;
+      const file = aimed ? await aimSshAlert(path.join(alerts, name), dataDir, aws.machine, services.sshPort) : path.join(alerts, name);
+      const result = await sendAlert(stack, file);
+      say(`  sent ${name}${aimed ? ` (aimed at ${groupId} in the demo's AWS account)` : ''} → ${result.workflowIds.join(', ') || 'no alert in it'}`);
       sent.push(result);
+      if (aimed) sshExposure = result.workflowIds[0];
     }
     await waitForFirstReports(stack, sent);
+    if (sshExposure) {
+      const { plan, execution } = await showRemediation(stack, sshExposure, responders, services.sshPort);
+      say(`  ${responders.asker.name} asked for ${plan.id} (${plan.title}) and ${responders.approver.name} approved it: executed in dry run (${execution?.apiCall})`);
+      // Read back from the account: a dry run must have left the rule where it was.
+      const kept = await aws.internetRules(services.sshPort);
+      if (kept.length === 0) throw new Error(`the dry run of ${plan.id} changed the cloud: ${groupId} no longer admits tcp/${services.sshPort} from 0.0.0.0/0`);
+      say(`  dry run: ${groupId} still has its rule ${kept.join(', ')} admitting tcp/${services.sshPort} from 0.0.0.0/0`);
+    }
     const rechecked = sent.flatMap(({ workflowIds }) => workflowIds).find((id) => id.endsWith(`:${RECHECKED_GROUP}`));
     if (rechecked) {
       await showRecheck(stack, services, rechecked);
       say(`  revoked the rule opening the staging admin panel, closed it, and asked ${rechecked} to re-check, twice: one change comment, then nothing new`);
     }
     if (historiesDir) {
-      const exposure = sent.find(({ file }) => path.basename(file) === REPEATED_ALERT)!;
+      const exposure = sent.find(({ file }) => path.basename(file) === SSH_ALERT)!;
       const repeat = { file: exposure.file, workflowId: exposure.workflowIds[0]! };
       const saved = await recordHistories({ stack, taskQueue: config.temporal.taskQueue, repeat, feedsWorkflowId, investigations: sent.flatMap(({ workflowIds }) => workflowIds) }, historiesDir);
       say(`  recorded ${saved.length} histories in ${historiesDir}`);
@@ -168,6 +217,8 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     say(`  Issues:       ${stack.issuesUrl}  (log in at ${stack.intakeUrl}/login with the intake token below)`);
     say(`  Temporal UI:  ${stack.temporalUiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     say(`  Intake:       POST ${stack.intakeUrl}/v1/alerts/<source>  (token: ${stack.token})`);
+    const { asker, approver } = responders;
+    say(`  Commenters:   log in with ${asker.name}'s token (asks: ${asker.token}) or ${approver.name}'s (approves: ${approver.token}) to give /vigil commands`);
     if (once) {
       await stop();
       say(`\nStopped. The demo's data folder is kept: ${dataDir}`);

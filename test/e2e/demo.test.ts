@@ -42,12 +42,16 @@ describe('vigil demo --once --json', () => {
       expect(issue.state).toBe('open');
       expect(issue.comments.length).toBeGreaterThan(0);
     }
-    // The exposure alert on the demo's own machines (a web page and an SSH server on loopback,
-    // and a metadata address in the inventory that must be skipped).
-    const exposed = issues.find((issue) => issue.title.includes('sg-0demo22'))!;
+    // The SSH exposure alert, aimed at the billing dashboard in the demo's AWS account (moto): a web
+    // page and an SSH server on its Elastic IP (on loopback), and a metadata address the static
+    // inventory puts behind the same group, which must be skipped.
+    const [, group, address, sshPort] = /the billing dashboard (sg-[0-9a-f]+) in AWS \(moto at http:\/\/127\.0\.0\.1:\d+\): web page on (127\.[\d.]+):\d+, SSH on \2:(\d+)\)/.exec(output)!;
+    const exposed = issues.find((issue) => issue.title.includes('(billing-dashboard) allows SSH'))!;
+    expect(exposed.title).toBe(`[high] Security group ${group} (billing-dashboard) allows SSH (${sshPort}/tcp) from 0.0.0.0/0`);
     const [, resources, checks] = exposed.comments.map((comment) => comment.body);
-    expect(resources).toMatch(/^### Affected resources/);
-    expect(resources).toContain('`billing-dashboard`');
+    expect(resources).toMatch(/^### Affected resources\n\n2 machine\(s\) in the inventory \(`aws`, `static`\)/);
+    expect(resources).toMatch(new RegExp(`\\| \`i-[0-9a-f]+\` \\| \`billing-dashboard\` \\| \`111122223333\` \\| \`eu-west-1\` \\| \`${address!.replaceAll('.', '\\.')}\` \\|`));
+    expect(resources).toContain(`| \`${address}\` | \`tcp\` | \`${sshPort}\` | \`billing-dashboard (${group}) tcp ${sshPort}\` | \`0.0.0.0/0\` |`);
     expect(checks).toMatch(/^### Exposure checks\n\n2 endpoint\(s\) probed: \*\*2 open\*\*/);
     expect(checks).toMatch(/\| `answered` \| `http` \| `200` \|.*`Acme billing — internal dashboard`/);
     expect(checks).toMatch(/\| `password-allowed` \| `OpenSSH_9\.2p1 Debian-2` \|/);
@@ -55,14 +59,39 @@ describe('vigil demo --once --json', () => {
     expect(checks).toContain('| `169.254.169.254:80` | `a link-local address (cloud metadata lives here), not allowed by probe.allowRanges` |');
     expect(exposed.evidence).toEqual([{ path: expect.stringMatching(/screenshot-[0-9a-f]{16}\.png$/), contentType: 'image/png' }]);
     expect(exposed.labels).toContain('exposure:open');
+    // The response, shown: a plan for each rule that opened an answering endpoint, read from moto;
+    // demo-alice asks for the SSH one and demo-bob approves it through the comment API; it is carried
+    // out in dry run, and the rule is still in moto afterwards.
+    const bodies = exposed.comments.map((comment) => comment.body);
+    const proposal = bodies.find((body) => body.startsWith('### Proposed remediation'))!;
+    expect(proposal).toContain('**DRY RUN** (`response.dryRun`)');
+    const ssh = new RegExp(`#### \`(p\\d+)\`: \`Revoke tcp/${sshPort} from 0\\.0\\.0\\.0/0 on ${group} \\(billing-dashboard\\)\`\n\nThe API call:\n\n\`\`\`text\n(ec2:RevokeSecurityGroupIngress GroupId=${group} SecurityGroupRuleIds=(sgr-[0-9a-f]+))\n`).exec(proposal);
+    expect(ssh, 'a plan revoking the SSH rule').not.toBeNull();
+    const [, plan, apiCall, rule] = ssh!;
+    expect(plan).toBe('p1');
+    expect(proposal).toContain('- **Ask** (`/vigil remediate <plan>`, `/vigil cancel <plan>`): `demo-alice`');
+    expect(output).toContain(`demo-alice asked for p1 (Revoke tcp/${sshPort} from 0.0.0.0/0 on ${group} (billing-dashboard)) and demo-bob approved it: executed in dry run (${apiCall})`);
+    const step = (heading: string) => bodies.find((body) => body.startsWith(heading));
+    expect(bodies).toContain('/vigil remediate p1');
+    expect(bodies).toContain('/vigil approve p1');
+    expect(step('### Remediation `p1`: requested by @demo-alice')).toBeDefined();
+    expect(step('### Remediation `p1`: approved by @demo-bob')).toBeDefined();
+    const executed = step('### Remediation `p1`: executed (DRY RUN)')!;
+    expect(executed).toContain('- **Outcome**: **DRY RUN: nothing was changed**; this is what would have been done');
+    expect(executed).toContain(`\`\`\`text\n${apiCall}\n\`\`\``);
+    // moto, read by the demo after the execution, still has the rule the plan names.
+    expect(output).toContain(`dry run: ${group} still has its rule ${rule} admitting tcp/${sshPort} from 0.0.0.0/0`);
     // The watch, shown: the rule opening the staging admin panel revoked and the panel closed, two
     // re-checks asked for → one change comment, the remediated label, and nothing from the second.
     const remediated = issues.find((issue) => issue.title.includes('sg-0a1b2c3d4e5f60718'))!;
     const headings = remediated.comments.map((comment) => comment.body.split('\n')[0]);
     expect(headings.filter((heading) => heading!.startsWith('### Re-check'))).toEqual(['### Re-check 1: something changed']);
     expect(headings.at(-1)).toBe('### Remediated');
-    // The rule is revoked in the inventory: the exposure and what answered on it are gone.
-    expect(remediated.comments.at(-2)!.body).toMatch(/- `inventory\/127\.0\.0\.2\/tcp\/\d+` \(was `exposed`\)\n- `tcp\/127\.0\.0\.2:\d+` \(was `open`\)/);
+    // The rule is revoked in the inventory: the exposure is gone, and the machine, still there, is
+    // asked again on the port it answered on: closed now.
+    const change = remediated.comments.at(-2)!.body;
+    expect(change).toMatch(/\*\*Removed\*\* \(\d+\)\n\n- `inventory\/127\.0\.0\.2\/tcp\/\d+` \(was `exposed`\)\n/);
+    expect(change).toMatch(/- `tcp` `127\.0\.0\.2:\d+`: `open` → `closed`/);
     expect(remediated.labels).toContain('exposure:remediated');
     expect(remediated.labels).not.toContain('exposure:open');
     const labels = new Set(issues.flatMap((issue) => issue.labels));
