@@ -92,7 +92,9 @@ export function createResponseActivities({ settings, executors, tracker, labels,
       return cancellable(executorFor(plan.action.kind).undo(plan.action, execution, settings.dryRun));
     },
 
-    async reportResponse({ entry, plans, status, accepted, suppressed = false, ...run }) {
+    async reportResponse({ entry: said, plans, status, accepted, suppressed = false, ...run }) {
+      // An approval is carried out as configured now: the workflow does not know whether that is a dry run.
+      const entry = said.step === 'approved' && said.dryRun === undefined ? { ...said, dryRun: settings.dryRun } : said;
       // The record first, under a key fixed by the step: a retry rewrites it, a suppressed issue still has it.
       const record = { ...entry, ...(status ? { status } : {}), ...(plans ? { plans } : {}), ...(accepted ? { accepted } : {}) };
       await audit.put(auditKey(entry, plans), JSON.stringify(record, null, 2), 'application/json');

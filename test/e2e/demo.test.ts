@@ -75,7 +75,7 @@ describe('vigil demo --once --json', () => {
     expect(bodies).toContain('/vigil remediate p1');
     expect(bodies).toContain('/vigil approve p1');
     expect(step('### Remediation `p1`: requested by @demo-alice')).toBeDefined();
-    expect(step('### Remediation `p1`: approved by @demo-bob')).toBeDefined();
+    expect(step('### Remediation `p1`: approved by @demo-bob')).toContain('Carrying it out in dry run.');
     const executed = step('### Remediation `p1`: executed (DRY RUN)')!;
     expect(executed).toContain('- **Outcome**: **DRY RUN: nothing was changed**; this is what would have been done');
     expect(executed).toContain(`\`\`\`text\n${apiCall}\n\`\`\``);
