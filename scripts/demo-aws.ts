@@ -2,8 +2,6 @@
 // dashboard the SSH exposure alert is about: its security group, its instance and the instance's
 // Elastic IP (moto gives those in 127.0.0.0/8, so the demo's machine listens on it, on loopback).
 // Vigil reads it through the AWS inventory and proposes remediations against it, as against AWS.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -16,9 +14,7 @@ import {
   ReleaseAddressCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import getPort from 'get-port';
-import { locatePrerequisite } from './prerequisites';
-import { isListening } from './temporal-dev-server';
+import { startMotoServer } from './moto-server';
 
 /** The account and region of every demo alert: moto files what the demo makes under this account. */
 export const DEMO_ACCOUNT = '111122223333';
@@ -44,28 +40,6 @@ export interface DemoAws {
   /** The ids of the group's ingress rules that admit tcp/`port` from 0.0.0.0/0, as EC2 lists them now. */
   internetRules(port: number): Promise<string[]>;
   stop(): Promise<void>;
-}
-
-async function startMotoServer(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const port = await getPort({ host: '127.0.0.1' });
-  // Its account is set for the moto process alone: the demo's alerts all name the same account.
-  const child = spawn(locatePrerequisite('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, MOTO_ACCOUNT_ID: DEMO_ACCOUNT } });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  };
-  const deadline = Date.now() + 30_000;
-  while (!(await isListening('127.0.0.1', port))) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode}`);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error('moto_server did not listen within 30 s');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { endpoint: `http://127.0.0.1:${port}`, stop };
 }
 
 /** Addresses the demo's other machines use (the staging admin panel is on 127.0.0.2), or no host can take. */
@@ -99,7 +73,8 @@ async function seedMachine(ec2: EC2Client): Promise<DemoMachine> {
 }
 
 export async function startDemoAws(): Promise<DemoAws> {
-  const moto = await startMotoServer();
+  // Its account is set for the moto process alone: the demo's alerts all name the same account.
+  const moto = await startMotoServer({ accountId: DEMO_ACCOUNT });
   try {
     const ec2 = new EC2Client({ region: DEMO_REGION, endpoint: moto.endpoint, credentials: DEMO_CREDENTIALS });
     const machine = await seedMachine(ec2);

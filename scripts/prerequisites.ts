@@ -88,7 +88,7 @@ export const prerequisites: Prerequisite[] = [
   },
   {
     name: 'moto_server',
-    purpose: 'moto: AWS API emulation (EC2, STS, S3) for the tests',
+    purpose: 'moto: AWS API emulation (EC2, STS, S3) for the demo and the tests',
     neededFor: 'tests',
     locate: fromEnvOrSearch('MOTO_SERVER', () => inVenv('moto_server') ?? onPath(['moto_server'], ['--help']), 'moto_server'),
     fix: "npx vigil setup   (pip package 'moto[server]' into .tools/)",
