@@ -21,6 +21,8 @@ export interface IssueComment {
   commentId: string;
   /** A GitHub login, or a local tracker person's name. */
   author: string;
+  /** What identifies the author for good (GitHub's user id): a login can be renamed. */
+  authorId?: string;
   body: string;
   url?: string;
   /** Written by a bot (GitHub's app users): never a command. */
@@ -99,6 +101,7 @@ export function createResponseCommands({ client, config, tracker, github }: Resp
       const request: ResponseRequest = {
         command: read.command,
         author: comment.author,
+        ...(comment.authorId !== undefined ? { authorId: comment.authorId } : {}),
         roles,
         selfApproval: config.response.selfApproval,
         commentId: comment.commentId,

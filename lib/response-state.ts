@@ -41,11 +41,21 @@ export const acceptanceEndsMs = (accepted: Pick<AcceptedRisk, 'until'>): number 
 const inFlight = (response: ResponseProgress | undefined) => response?.plans.find((status) => IN_FLIGHT.has(status.state));
 
 /**
+ * Whether the approver is the person who asked: by the tracker's lasting id when both have one (a
+ * GitHub login renamed in between is still the same person; a login taken over since is not), else by name.
+ */
+function sameAuthor(status: PlanStatus, { author, authorId }: ResponseRequest): boolean {
+  if (status.requestedById !== undefined && authorId !== undefined) return status.requestedById === authorId;
+  return status.requestedBy?.toLowerCase() === author.toLowerCase();
+}
+
+/**
  * Why the command is refused, in words said on the issue; undefined when it is allowed. Checked in
  * the order a person would want to hear it: what they named, who they are, then what state allows.
  */
 export function validateCommand(response: ResponseProgress | undefined, request: ResponseRequest, now: Date, context: CommandContext): string | undefined {
   const { command, author, roles } = request;
+  if (response?.commands?.includes(request.commentId)) return 'this comment was acted on already: a command is taken once';
   const busy = inFlight(response);
   if (command.verb === 'accept') {
     if (!roles.approve) return `${author} may not accept a risk: only the people in response.approvers may`;
@@ -78,7 +88,7 @@ export function validateCommand(response: ResponseProgress | undefined, request:
     case 'approve':
       if (state !== 'requested') return state === 'proposed' ? `${plan.id} has not been asked for: /vigil remediate ${plan.id} first` : `${plan.id} is ${state}: only a requested plan can be approved`;
       if (status.expiresAt && now.getTime() >= Date.parse(status.expiresAt)) return `the request for ${plan.id} expired at ${status.expiresAt}: ask again with /vigil remediate ${plan.id}`;
-      if (!request.selfApproval && status.requestedBy?.toLowerCase() === author.toLowerCase()) return 'approval needs a second person: response.selfApproval is off';
+      if (!request.selfApproval && sameAuthor(status, request)) return 'approval needs a second person: response.selfApproval is off';
       if (accepted) return `the risk is accepted until ${accepted.until} (by ${accepted.by}): nothing is remediated while it holds`;
       if (busy) return `${busy.plan.id} is being carried out: one plan at a time, approve ${plan.id} once it is done`;
       return undefined;
@@ -106,7 +116,7 @@ export const withPlan = (response: ResponseProgress, id: string, change: (status
 export function applyCommand(response: ResponseProgress | undefined, request: ResponseRequest, now: Date, planTtlMs: number): { response: ResponseProgress; said: string } {
   const { command, author } = request;
   const at = now.toISOString();
-  const current = response ?? emptyResponse();
+  const current = taken(response ?? emptyResponse(), request.commentId);
   if (command.verb === 'accept') {
     const accepted: AcceptedRisk = { reason: command.reason, until: command.until, by: author, at };
     return { response: { ...current, accepted }, said: `risk accepted by ${author} until ${command.until}: the issue closes and the watch is silent until then` };
@@ -115,7 +125,8 @@ export function applyCommand(response: ResponseProgress | undefined, request: Re
   switch (command.verb) {
     case 'remediate': {
       const expiresAt = new Date(now.getTime() + planTtlMs).toISOString();
-      const requested = withPlan(current, id, ({ plan, proposedAt }) => ({ plan, proposedAt, state: 'requested', requestedBy: author, requestedAt: at, expiresAt }));
+      const requestedById = request.authorId !== undefined ? { requestedById: request.authorId } : {};
+      const requested = withPlan(current, id, ({ plan, proposedAt }) => ({ plan, proposedAt, state: 'requested', requestedBy: author, ...requestedById, requestedAt: at, expiresAt }));
       return { response: requested, said: `${id} requested by ${author}: an approver's /vigil approve ${id} carries it out; the request expires at ${expiresAt}` };
     }
     case 'approve':
@@ -126,6 +137,12 @@ export function applyCommand(response: ResponseProgress | undefined, request: Re
       return { response: withPlan(current, id, (status) => ({ ...status, state: 'undoing', undoneBy: author })), said: `${id} being undone, as ${author} asked` };
   }
 }
+
+/** How many comments' commands are remembered (a redelivery comes soon after, if at all). */
+const REMEMBERED_COMMANDS = 200;
+
+/** The response with the comment's command remembered as taken. */
+const taken = (response: ResponseProgress, commentId: string): ResponseProgress => ({ ...response, commands: [...(response.commands ?? []), commentId].slice(-REMEMBERED_COMMANDS) });
 
 /** New proposals numbered `p<n>` on from `nextPlan`, as plans the issue shows. */
 export function addPlans(response: ResponseProgress | undefined, proposed: readonly Omit<RemediationPlan, 'id'>[], now: Date): { response: ResponseProgress; plans: RemediationPlan[] } {
@@ -165,7 +182,14 @@ export const planInFlight = (response: ResponseProgress | undefined): PlanStatus
 
 /** The plan after its execution (or undo) answered. */
 export const executed = (status: PlanStatus, execution: ExecutionRecord): PlanStatus => ({ ...withoutReason(status), state: 'executed', execution });
-export const undone = (status: PlanStatus, undo: ExecutionRecord): PlanStatus => ({ ...withoutReason(status), state: 'undone', undo });
+/**
+ * An undo made in dry run (response.dryRun turned on after a real change) put nothing back: the plan
+ * stays executed, so that it can be undone once dry run is off, rather than shown undone for good.
+ */
+export const undone = (status: PlanStatus, undo: ExecutionRecord): PlanStatus =>
+  undo.outcome === 'dry-run'
+    ? { ...status, state: 'executed', undo, reason: 'the undo ran in dry run (response.dryRun): nothing was put back; undo it again once dry run is off' }
+    : { ...withoutReason(status), state: 'undone', undo };
 
 /** A reason belongs to the failure it explained: a later success drops it. */
 function withoutReason(status: PlanStatus): PlanStatus {

@@ -76,6 +76,8 @@ export interface PlanStatus {
   proposedAt: string;
   /** Who asked, when; the approval is due by `expiresAt`. */
   requestedBy?: string;
+  /** The asker's `authorId`, when the tracker gives one: a second person is told apart by it, not by a login they may rename. */
+  requestedById?: string;
   requestedAt?: string;
   expiresAt?: string;
   approvedBy?: string;
@@ -102,6 +104,11 @@ export interface ResponseProgress {
   /** The number the next plan gets (`p<n>`). */
   nextPlan: number;
   accepted?: AcceptedRisk;
+  /**
+   * The comments whose commands were taken (the latest ones): Temporal recognises an update id again
+   * only within one run, so a delivery given again after a continue-as-new is refused by this instead.
+   */
+  commands?: string[];
 }
 
 /** A command from an issue comment. */
@@ -116,6 +123,11 @@ export interface ResponseRequest {
   command: ResponseCommand;
   /** The comment's author: a GitHub login, or a local tracker person. */
   author: string;
+  /**
+   * What identifies the author for good, when the tracker has it (GitHub's numeric user id: a login
+   * can be renamed between asking and approving); the self-approval check compares it before names.
+   */
+  authorId?: string;
   /** Resolved by intake from `response.askers` / `response.approvers` (a GitHub team's members included). */
   roles: { ask: boolean; approve: boolean };
   /** `response.selfApproval`. */

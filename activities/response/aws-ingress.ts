@@ -87,6 +87,10 @@ function sameAccess(planned: SecurityGroupPermission, rule: SecurityGroupRule): 
   );
 }
 
+/** Whether two permissions let in the same traffic (descriptions aside). */
+const sameAccessAs = (a: SecurityGroupPermission, b: SecurityGroupPermission) =>
+  a.protocol.toLowerCase() === b.protocol.toLowerCase() && (a.fromPort ?? -1) === (b.fromPort ?? -1) && (a.toPort ?? -1) === (b.toPort ?? -1) && cidrOf(a) === cidrOf(b);
+
 function ipPermissionOf(permission: SecurityGroupPermission): IpPermission {
   const Description = permission.description;
   return {
@@ -299,7 +303,20 @@ async function matchingRule(client: EC2Client, action: RevokeAction): Promise<Se
   return rules.find((rule) => !rule.IsEgress && sameAccess(action.permission, rule));
 }
 
-export async function restoreIngress(sessions: AwsSessions, action: RevokeAction, dryRun: boolean): Promise<ExecutionRecord> {
+/** A permission as an execution recorded it (`before`): its protocol and exactly one source. */
+function isPermission(value: unknown): value is SecurityGroupPermission {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  const sources = [candidate.cidrIpv4, candidate.cidrIpv6, candidate.prefixListId].filter((source) => typeof source === 'string');
+  return typeof candidate.protocol === 'string' && sources.length === 1;
+}
+
+/**
+ * Authorises back what the revoke removed: the rule as the execution found it (`before`; its
+ * description may have changed since the plan, its access may not), else as the plan named it.
+ */
+export async function restoreIngress(sessions: AwsSessions, planned: RevokeAction, execution: ExecutionRecord | undefined, dryRun: boolean): Promise<ExecutionRecord> {
+  const action = isPermission(execution?.before) && sameAccessAs(planned.permission, execution.before) ? { ...planned, permission: execution.before } : planned;
   const sdk = await import('@aws-sdk/client-ec2');
   const apiCall = authorizeCall(action);
   const where = { account: action.account, region: action.region };

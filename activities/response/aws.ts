@@ -29,7 +29,7 @@ export function createAwsExecutor(settings: ResponseSettings['aws'], options: Aw
     },
 
     async undo(action, execution, dryRun) {
-      if (action.kind === 'aws-revoke-ingress') return restoreIngress(sessions, action, dryRun);
+      if (action.kind === 'aws-revoke-ingress') return restoreIngress(sessions, action, execution, dryRun);
       if (action.kind === 'aws-s3-block-public-access') return restoreBlock(sessions, action, execution, dryRun);
       throw refused(`the AWS executor does not undo ${action.kind}`);
     },

@@ -226,6 +226,14 @@ export function createGcpExecutor(settings: ResponseSettings['gcp']): Remediatio
       const apiCall = firewallCall(action, { disabled: true });
       // Already disabled (a retry after a lost answer, or a person): the plan was made on it enabled.
       const before = { disabled: false, sourceRanges: firewall.sourceRanges };
+      // Narrowed since the plan (a person replaced the internet-wide range): disabling it now would cut
+      // what it admits today, which is not what was approved.
+      if (!firewall.disabled && !firewall.sourceRanges.some(isInternetWide)) {
+        throw ApplicationFailure.nonRetryable(
+          `${apiCall}: ${firewallPath(action)} no longer admits the internet (source ranges ${firewall.sourceRanges.join(', ') || 'none'}): not disabled; a new plan is needed`,
+          'RemediationRefused',
+        );
+      }
       if (dryRun) return record('dry-run', apiCall, []);
       if (firewall.disabled) return record('already', apiCall, [], before);
       return record('changed', apiCall, await patchFirewall(action, { disabled: true }, (now) => now.disabled === true), before);

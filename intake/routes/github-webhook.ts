@@ -53,7 +53,7 @@ export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, si
     if (repository && !(isObject(where) && isObject(where.owner) && sameName(where.owner.login, repository.owner) && sameName(where.name, repository.repo))) return;
     const marker = parseIssueMarker(typeof issue.body === 'string' ? issue.body : undefined);
     const { id, body, html_url: url } = comment;
-    const { login, type } = comment.user;
+    const { login, type, id: userId } = comment.user;
     if (!marker || typeof issue.number !== 'number' || (typeof id !== 'number' && typeof id !== 'string') || typeof body !== 'string' || typeof login !== 'string') return;
     await responseCommands
       .handle({
@@ -61,6 +61,8 @@ export function registerGitHubWebhook(app: FastifyInstance, { secret, labels, si
         workflowId: marker.workflowId,
         commentId: String(id),
         author: login,
+        // The user's id outlives a rename: the asker renamed is still not a second person.
+        ...(typeof userId === 'number' ? { authorId: `github-user/${userId}` } : {}),
         body,
         ...(typeof url === 'string' ? { url } : {}),
         // Vigil's app writes as `<app>[bot]`; no bot's comment is a person's command.

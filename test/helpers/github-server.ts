@@ -772,6 +772,9 @@ export function sendWebhook(intakeUrl: string, event: string, payload: object, s
   });
 }
 
+/** A person's GitHub user id: one per login (case aside), as GitHub's ids are one per account. */
+export const githubUserId = (login: string) => Number.parseInt(createHash('sha256').update(login.toLowerCase()).digest('hex').slice(0, 8), 16);
+
 /**
  * The `issue_comment` (created) event GitHub sends when a person comments on an issue: the fields
  * GitHub's payload has that Vigil reads, with the comment as `addPersonComment` stored it.
@@ -786,7 +789,7 @@ export function issueCommentEvent(
 ) {
   const issue = repo.issues.get(issueNumber);
   if (!issue) throw new Error(`no issue #${issueNumber} in ${repo.owner}/${repo.name}`);
-  const person = { login, id: 2, type: userType };
+  const person = { login, id: githubUserId(login), type: userType };
   return {
     action: 'created',
     issue: { number: issue.number, title: issue.title, state: issue.state, body: issue.body, labels: issue.labels.map((name) => ({ name })) },

@@ -281,6 +281,22 @@ describe('AWS remediation: security-group ingress', () => {
     expect(again.restoredRuleId).toBe((await ingressOf(action.groupId))[0]!.SecurityGroupRuleId);
   });
 
+  it('undoes a revoke with the rule as it was when revoked: a description changed since the plan comes back as it was then', async () => {
+    const action = await openSsh('relabelled');
+    await ec2.send(
+      new ModifySecurityGroupRulesCommand({
+        GroupId: action.groupId,
+        SecurityGroupRules: [{ SecurityGroupRuleId: action.ruleId, SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '0.0.0.0/0', Description: 'vendor access, ticket 4711' } }],
+      }),
+    );
+    const execution = await executor().execute(action, false);
+    expect(execution.before).toMatchObject({ description: 'vendor access, ticket 4711' });
+    const undone = await executor().undo(action, execution, false);
+    expect(undone.apiCall).toContain('description "vendor access, ticket 4711"');
+    const [restored] = await ingressOf(action.groupId);
+    expect(restored).toMatchObject({ CidrIpv4: '0.0.0.0/0', FromPort: 22, ToPort: 22, Description: 'vendor access, ticket 4711' });
+  });
+
   it("changes nothing in a dry run, checking the calls with EC2's own DryRun", async () => {
     const action = await openSsh('dry-run');
     const record = await executor().execute(action, true);

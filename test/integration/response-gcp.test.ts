@@ -98,6 +98,28 @@ describe('GCP remediation executor over the Compute and Storage JSON APIs', () =
 
   const patches = () => server.requests.filter((request) => request.method === 'PATCH');
 
+  it('refuses to disable a firewall narrowed since the plan: what it admits now was not approved (dry run too)', async () => {
+    const narrowed = await startGoogleRestServer({
+      serviceAccount: key,
+      firewalls: [{ project: PROJECT, name: 'allow-ssh-anywhere', network: NETWORK, sourceRanges: ['198.51.100.0/24'], targetTags: ['ssh'], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] }],
+      buckets: [],
+    });
+    try {
+      const onNarrowed = createGcpExecutor({ credentialsFile: key.file, computeEndpoint: narrowed.url, storageEndpoint: narrowed.url });
+      for (const dryRun of [false, true]) {
+        const failure = await failureOf(onNarrowed.execute(disable, dryRun));
+        expect(failure).toBeInstanceOf(ApplicationFailure);
+        expect((failure as ApplicationFailure).type).toBe('RemediationRefused');
+        expect(failure.message).toContain('no longer admits the internet (source ranges 198.51.100.0/24)');
+      }
+      expect(narrowed.requests.filter((request) => request.method === 'PATCH')).toEqual([]);
+      expect(narrowed.firewall(PROJECT, 'allow-ssh-anywhere')).not.toHaveProperty('disabled', true);
+    } finally {
+      await narrowed.close();
+    }
+    expect(narrowed.problems).toEqual([]);
+  });
+
   it('proposes disabling a firewall open only to the internet and narrowing one that also serves others, for answering endpoints and proven buckets only', async () => {
     const context = inventoryContext();
     const input: ProposeInput = { alert, context, answered: ['203.0.113.10:22', '203.0.113.20:443'], proven: ['vigil-public-assets'] };

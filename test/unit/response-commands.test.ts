@@ -131,6 +131,14 @@ describe("the answer's text", () => {
     );
   });
 
+  it('never makes a list, a heading or a rule of a reason that opens with their marker', () => {
+    for (const reason of ['-', '- item', '+ item', '* item', '1. item', '2) item', '---', '# title', '=']) {
+      const html = markdown.render(refusalAnswer({ line: '/vigil approve p1', author: 'alice', reason: inertProse(reason) }));
+      const tags = [...html.matchAll(/<\/?([a-z][a-z0-9]*)/gi)].map((match) => match[1]!.toLowerCase());
+      expect(new Set(tags), reason).toEqual(new Set(['p', 'strong', 'code']));
+    }
+  });
+
   it('keeps the reason readable', () => {
     const html = markdown.renderInline(inertProse("the plan p1 was asked for by alice: approval needs a second person (response.selfApproval is off)"));
     expect(html).toBe('the plan p1 was asked for by alice: approval needs a second person (response.selfApproval is off)');

@@ -41,12 +41,14 @@ const approver = { ask: false, approve: true };
 const both = { ask: true, approve: true };
 const nobody = { ask: false, approve: false };
 
+/** Each request is a comment of its own, as on a tracker. */
+let comments = 0;
 const request = (command: ResponseCommand, author: string, roles = both, selfApproval = false): ResponseRequest => ({
   command,
   author,
   roles,
   selfApproval,
-  commentId: `comment-${author}-${command.verb}`,
+  commentId: `comment-${++comments}`,
   commentUrl: `https://github.example/acme/infra/issues/1#issuecomment-${author}`,
 });
 const plan = (verb: 'remediate' | 'approve' | 'cancel' | 'undo', id = 'p1'): ResponseCommand => ({ verb, plan: id });
@@ -105,6 +107,50 @@ describe('who may do what', () => {
     const response = requested();
     expect(validateCommand(response, request(plan('approve'), 'Alice', both), NOW, open)).toBe('approval needs a second person: response.selfApproval is off');
     expect(validateCommand(response, request(plan('approve'), 'alice', both, true), NOW, open)).toBeUndefined();
+  });
+});
+
+describe('a second person, told apart by the tracker\'s lasting id', () => {
+  const asked = (authorId?: string) => {
+    const { response } = addPlans(undefined, [proposal(22)], NOW);
+    return applyCommand(response, { ...request(plan('remediate'), 'alice', both), ...(authorId ? { authorId } : {}) }, NOW, TTL).response;
+  };
+
+  it('refuses the asker who renamed their login before approving', () => {
+    const response = asked('github-user/1');
+    expect(response.plans[0]?.requestedById).toBe('github-user/1');
+    const renamed = { ...request(plan('approve'), 'alice-renamed', both), authorId: 'github-user/1' };
+    expect(validateCommand(response, renamed, NOW, open)).toBe('approval needs a second person: response.selfApproval is off');
+    expect(validateCommand(response, { ...renamed, selfApproval: true }, NOW, open)).toBeUndefined();
+  });
+
+  it('lets another account approve, even one that took over the asker\'s old login; without ids, names decide', () => {
+    expect(validateCommand(asked('github-user/1'), { ...request(plan('approve'), 'alice', approver), authorId: 'github-user/2' }, NOW, open)).toBeUndefined();
+    expect(validateCommand(asked(), { ...request(plan('approve'), 'ALICE', both), authorId: 'github-user/1' }, NOW, open)).toBe('approval needs a second person: response.selfApproval is off');
+    expect(validateCommand(asked(), request(plan('approve'), 'bob', approver), NOW, open)).toBeUndefined();
+  });
+});
+
+describe('a comment given again', () => {
+  it('is refused once its command was taken, as after a continue-as-new, where Temporal no longer knows its update id', () => {
+    const { response: proposed } = addPlans(undefined, [proposal(22)], NOW);
+    const asking = { ...request(plan('remediate'), 'alice', asker), commentId: 'asking' };
+    const accepting = { ...request({ verb: 'accept', reason: 'a bastion', until: '2026-12-31' }, 'bob', approver), commentId: 'accepting' };
+    const asked = applyCommand(proposed, asking, NOW, TTL).response;
+    const accepted = applyCommand(asked, accepting, NOW, TTL).response;
+    expect(accepted.commands).toEqual(['asking', 'accepting']);
+    expect(validateCommand(accepted, accepting, NOW, open)).toBe('this comment was acted on already: a command is taken once');
+    // A request that failed since is not asked for again by the old comment; a new comment may.
+    const failed = withP1(asked, (s) => ({ ...s, state: 'failed', reason: 'AccessDenied' }));
+    expect(validateCommand(failed, asking, NOW, open)).toBe('this comment was acted on already: a command is taken once');
+    expect(validateCommand(failed, request(plan('remediate'), 'alice', asker), NOW, open)).toBeUndefined();
+  });
+
+  it('remembers the latest comments only', () => {
+    let response = requested();
+    for (let n = 0; n < 250; n++) response = applyCommand(response, { ...request(plan('cancel'), 'alice', asker), commentId: `c${n}` }, NOW, TTL).response;
+    expect(response.commands).toHaveLength(200);
+    expect(response.commands?.at(-1)).toBe('c249');
   });
 });
 
@@ -183,6 +229,14 @@ describe('what an accepted command changes', () => {
     const undoing = applyCommand(done, request(plan('undo'), 'carol', asker), NOW, TTL).response;
     expect(planInFlight(undoing)).toMatchObject({ plan: { id: 'p1' }, state: 'undoing', undoneBy: 'carol' });
     expect(withP1(undoing, (s) => undone(s, record('changed'))).plans[0]).toMatchObject({ state: 'undone', execution: { outcome: 'changed' }, undo: { outcome: 'changed' } });
+  });
+
+  it('an undo made in dry run (turned on after a real change) leaves the plan executed, to be undone again', () => {
+    const done = withP1(requested(), (s) => executed({ ...s, state: 'executing', approvedBy: 'bob' }, record('changed')));
+    const undoing = applyCommand(done, request(plan('undo'), 'carol', asker), NOW, TTL).response;
+    const after = withP1(undoing, (s) => undone(s, record('dry-run')));
+    expect(after.plans[0]).toMatchObject({ state: 'executed', execution: { outcome: 'changed' }, undo: { outcome: 'dry-run' } });
+    expect(validateCommand(after, request(plan('undo'), 'carol', asker), NOW, open)).toBeUndefined();
   });
 
   it('a plan asked for again starts afresh, without its last failure', () => {
