@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { resolveSecret, type ResponseSettings } from '../../lib/config';
 import { refusalName, RoleAssumptionFailed } from '../context/aws/errors';
+import { renewingRoleSession } from '../context/aws/role-session';
 import type { Credentials } from '../context/aws/inventory';
 import { partitionOf } from '../context/aws/resources/reading';
 
@@ -29,10 +30,6 @@ export interface AwsSessions {
   identityIn(account: string, region: string): string;
 }
 
-type CredentialsProvider = Extract<Credentials, (...args: never[]) => unknown>;
-
-// An assumed role's session is renewed this long before it ends.
-const SESSION_RENEWAL_MS = 5 * 60_000;
 /** What CloudTrail shows as the session of every change the remediation makes. */
 export const REMEDIATION_SESSION = 'vigil-remediation';
 
@@ -46,27 +43,14 @@ export function createAwsSessions(settings: AwsResponseSettings, options: AwsExe
   function roleCredentials(roleArn: string, region: string): Credentials {
     const known = roles.get(roleArn);
     if (known) return known;
-    let session: ReturnType<CredentialsProvider> | undefined;
-    const assume: CredentialsProvider = async (properties) => {
+    const credentials = renewingRoleSession(roleArn, async (properties) => {
       const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
       return fromTemporaryCredentials({
         params: { RoleArn: roleArn, RoleSessionName: REMEDIATION_SESSION, ...(externalId ? { ExternalId: externalId } : {}) },
         ...(options.credentials ? { masterCredentials: options.credentials } : {}),
         clientConfig: { region, ...endpoint, maxAttempts: settings.maxAttempts },
       })(properties);
-    };
-    const credentials: CredentialsProvider = async (properties) => {
-      session ??= assume(properties);
-      try {
-        const identity = await session;
-        if (identity.expiration && identity.expiration.getTime() - Date.now() < SESSION_RENEWAL_MS) session = undefined;
-        return identity;
-      } catch (err) {
-        // A refusal is not kept: the next call asks again.
-        session = undefined;
-        throw new RoleAssumptionFailed(roleArn, err);
-      }
-    };
+    });
     roles.set(roleArn, credentials);
     return credentials;
   }

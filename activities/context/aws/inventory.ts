@@ -26,6 +26,7 @@ import { EC2_FILTER_VALUES, prefixListIdsOf, readPrefixLists, readSecurityGroups
 import { awsResourceReaders, type AwsRegionSession, type AwsResourceReader } from './resources';
 import type { ContextQuery, InventoryProvider } from '../types';
 import type { AwsInventorySettings } from '.';
+import { renewingRoleSession } from './role-session';
 
 export type AwsAccount = AwsInventorySettings['accounts'][number];
 export type Credentials = NonNullable<EC2ClientConfig['credentials']>;
@@ -49,9 +50,6 @@ interface Wanted {
   interfaceIds: string[];
   addresses: string[];
 }
-
-// An assumed role's session is renewed this long before it ends (it lasts an hour).
-const SESSION_RENEWAL_MS = 5 * 60_000;
 
 /** `sg-1`, or the id at the end of an ARN (`arn:aws:ec2:…:security-group/sg-1`). */
 const idOf = (id: string) => (id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id);
@@ -194,24 +192,14 @@ export function createAwsInventory(settings: AwsInventorySettings, options: AwsI
   function roleCredentials(roleArn: string, region: string): Credentials {
     const cached = roleCredentialsByArn.get(roleArn);
     if (cached) return cached;
-    const assume = fromTemporaryCredentials({
-      params: { RoleArn: roleArn, RoleSessionName: 'vigil-inventory', ...(externalId ? { ExternalId: externalId } : {}) },
-      ...(options.credentials ? { masterCredentials: options.credentials } : {}),
-      clientConfig: { region, ...endpoint, ...retries },
-    });
-    let session: ReturnType<typeof assume> | undefined;
-    const credentials: Credentials = async (properties) => {
-      session ??= assume(properties);
-      try {
-        const identity = await session;
-        if (identity.expiration && identity.expiration.getTime() - Date.now() < SESSION_RENEWAL_MS) session = undefined;
-        return identity;
-      } catch (err) {
-        // A refusal is not kept: the next read asks again.
-        session = undefined;
-        throw new RoleAssumptionFailed(roleArn, err);
-      }
-    };
+    const credentials = renewingRoleSession(
+      roleArn,
+      fromTemporaryCredentials({
+        params: { RoleArn: roleArn, RoleSessionName: 'vigil-inventory', ...(externalId ? { ExternalId: externalId } : {}) },
+        ...(options.credentials ? { masterCredentials: options.credentials } : {}),
+        clientConfig: { region, ...endpoint, ...retries },
+      }),
+    );
     roleCredentialsByArn.set(roleArn, credentials);
     return credentials;
   }
