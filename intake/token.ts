@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveSecret, type Config } from '../lib/config';
+import { ConfigError, resolveSecret, type Config } from '../lib/config';
 import { writeFileAtomic } from '../lib/files';
 
 export async function resolveIntakeToken(
@@ -23,4 +23,19 @@ export async function resolveIntakeToken(
 export function resolveTrackerToken(config: Config, intakeToken: string): string {
   const configured = config.tracker.local.token;
   return configured ? resolveSecret(configured, 'tracker.local.token') : intakeToken;
+}
+
+/**
+ * The local tracker's people with their tokens resolved. A token is whose it is: two people sharing
+ * one (or one the tracker token) would sign one person's comments with another's name.
+ */
+export function resolveTrackerPeople(config: Config, trackerToken: string): { name: string; token: string }[] {
+  const people = config.tracker.local.people.map(({ name, token }, index) => ({ name, token: resolveSecret(token, `tracker.local.people.${index}.token`) }));
+  const problems = people.flatMap(({ name, token }, index) => {
+    if (token === trackerToken) return [`tracker.local.people.${index}.token: ${name}'s token is the tracker token: give each person a token of their own`];
+    const earlier = people.slice(0, index).find((other) => other.token === token);
+    return earlier ? [`tracker.local.people.${index}.token: ${name}'s token is ${earlier.name}'s too: give each person a token of their own`] : [];
+  });
+  if (problems.length > 0) throw new ConfigError('tracker.local.people', problems);
+  return people;
 }

@@ -242,6 +242,16 @@ const localTrackerSchema = z.strictObject({
     )
     .default([])
     .refine((people) => new Set(people.map((person) => person.name.toLowerCase())).size === people.length, 'each person once'),
+}).superRefine(({ token, people }, context) => {
+  // A token is whose it is: shared, one person's comments would carry another's name (tokens from the
+  // environment are compared when intake starts).
+  const literal = (secret: SecretSetting | undefined) => (typeof secret === 'string' ? secret : undefined);
+  people.forEach((person, index) => {
+    const own = literal(person.token);
+    if (own === undefined) return;
+    const holder = own === literal(token) ? 'the tracker token' : people.slice(0, index).find((other) => literal(other.token) === own)?.name;
+    if (holder) context.addIssue({ code: 'custom', path: ['people', index, 'token'], message: `${person.name}'s token is ${holder === 'the tracker token' ? holder : `${holder}'s too`}: give each person a token of their own` });
+  });
 });
 
 const trackerSchema = z.strictObject({

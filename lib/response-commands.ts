@@ -72,7 +72,9 @@ function readCommand(words: string, today: string): ResponseCommand | string {
     const [, reason, until] = match as unknown as [string, string, string];
     if (reason.trim() === '') return 'the reason is missing: `/vigil accept <reason> until <YYYY-MM-DD>`';
     if (reason.length > ACCEPT_REASON_MAX) return `the reason is ${reason.length} characters long: at most ${ACCEPT_REASON_MAX}`;
-    if (!isCalendarDate(until)) return `${code(until, 40)} is not a date written YYYY-MM-DD`;
+    if (!isCalendarDate(until)) {
+      return /^\d{4}-\d{2}-\d{2}$/.test(until) ? `${code(until, 40)} is not a day of the calendar` : `${code(until, 40)} is not a date written YYYY-MM-DD`;
+    }
     if (until < today) return `${until} has passed (today is ${today})`;
     return { verb: 'accept', reason, until };
   }

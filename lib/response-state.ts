@@ -82,7 +82,10 @@ export function validateCommand(response: ResponseProgress | undefined, request:
   const accepted = response?.accepted;
   switch (command.verb) {
     case 'remediate':
-      if (!ASKABLE.has(state)) return `${plan.id} is ${state}: only a proposed, expired, cancelled or failed plan can be asked for`;
+      // A dry run changed nothing: once dry run is off, the same plan is asked for again to be carried out.
+      if (!ASKABLE.has(state) && !(state === 'executed' && status.execution?.outcome === 'dry-run')) {
+        return `${plan.id} is ${state}: only a proposed, expired, cancelled or failed plan, or one carried out in dry run, can be asked for`;
+      }
       if (accepted) return `the risk is accepted until ${accepted.until} (by ${accepted.by}): nothing is remediated while it holds`;
       return undefined;
     case 'approve':

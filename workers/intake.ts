@@ -17,7 +17,7 @@ import type { S3QueueDeps } from '../intake/queues/s3-sqs';
 import { buildIntakeServer } from '../intake/server';
 import type { SigmaRuleSet, SkippedRule } from '../intake/sigma';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
-import { resolveTrackerToken } from '../intake/token';
+import { resolveTrackerPeople, resolveTrackerToken } from '../intake/token';
 import { resolveSecret, type Config, type GitHubSettings } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { configuredDecoder, createConfiguredDelivery } from './delivery';
@@ -105,7 +105,7 @@ export async function startIntake({ config, token, client, logger = createLogger
           intakeHost: config.intake.host,
           allowedHosts: config.tracker.local.allowedHosts,
           sessionTtlMs: msToNumber(config.tracker.local.sessionTtl),
-          people: config.tracker.local.people.map(({ name, token: secret }, index) => ({ name, token: resolveSecret(secret, `tracker.local.people[${index}].token`) })),
+          people: resolveTrackerPeople(config, resolveTrackerToken(config, token)),
           signalIssueChange,
           responseCommands: createResponseCommands({ client, config, tracker: localTracker }),
         }

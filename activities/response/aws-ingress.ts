@@ -251,12 +251,12 @@ async function currentRule(client: EC2Client, action: RevokeAction): Promise<Sec
   return SecurityGroupRules.find((rule) => rule.SecurityGroupRuleId === action.ruleId);
 }
 
-/** EC2's own dry run: the call is checked (the role may make it) and not made. */
-async function checkedOnly(send: () => Promise<unknown>): Promise<void> {
+/** EC2's own dry run: the call is checked (the role may make it) and not made; its request id is the proof. */
+async function checkedOnly(send: () => Promise<unknown>): Promise<string[]> {
   try {
     await send();
   } catch (err) {
-    if (isNamed(err, 'DryRunOperation')) return;
+    if (isNamed(err, 'DryRunOperation')) return requestIdOf(err as { $metadata?: { requestId?: string } });
     throw err;
   }
   throw new Error('EC2 carried out a call sent as a dry run');
@@ -275,8 +275,7 @@ export async function revokeIngress(sessions: AwsSessions, action: RevokeAction,
     const revoke = (DryRun: boolean) => client.send(new sdk.RevokeSecurityGroupIngressCommand({ GroupId: action.groupId, SecurityGroupRuleIds: [action.ruleId], ...(DryRun ? { DryRun } : {}) }));
     return refusing(sessions, where, 'ec2:RevokeSecurityGroupIngress', `${action.ruleId} of ${action.groupId}`, async (): Promise<ExecutionRecord> => {
       if (dryRun) {
-        await checkedOnly(() => revoke(true));
-        return { outcome: 'dry-run', apiCall, requestIds: [], at: now() };
+        return { outcome: 'dry-run', apiCall, requestIds: await checkedOnly(() => revoke(true)), at: now() };
       }
       const before = current ? { before: permissionOf(current) } : {};
       try {
@@ -325,8 +324,7 @@ export async function restoreIngress(sessions: AwsSessions, planned: RevokeActio
       const authorize = (DryRun: boolean) =>
         client.send(new sdk.AuthorizeSecurityGroupIngressCommand({ GroupId: action.groupId, IpPermissions: [ipPermissionOf(action.permission)], ...(DryRun ? { DryRun } : {}) }));
       if (dryRun) {
-        await checkedOnly(() => authorize(true));
-        return { outcome: 'dry-run', apiCall, requestIds: [], at: now() };
+        return { outcome: 'dry-run', apiCall, requestIds: await checkedOnly(() => authorize(true)), at: now() };
       }
       try {
         const output = await authorize(false);

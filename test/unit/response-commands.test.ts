@@ -54,9 +54,9 @@ describe('reading a command from a comment', () => {
     ['/vigil deploy p1', "is not a command of Vigil's"],
     ['/vigil accept forever', 'takes a reason and the last day'],
     ['/vigil accept  until 2027-01-01', 'the reason is missing'],
-    ['/vigil accept fine until 2027-02-29', 'is not a date'],
-    ['/vigil accept fine until 2027-13-01', 'is not a date'],
-    ['/vigil accept fine until 31/01/2027', 'is not a date'],
+    ['/vigil accept fine until 2027-02-29', 'is not a day of the calendar'],
+    ['/vigil accept fine until 2027-13-01', 'is not a day of the calendar'],
+    ['/vigil accept fine until 31/01/2027', 'is not a date written YYYY-MM-DD'],
     ['/vigil accept fine until 2026-11-30', 'has passed (today is 2026-12-01)'],
     [`/vigil accept ${'x'.repeat(501)} until 2027-01-01`, 'at most 500'],
   ])('cannot read %j, and says why', (body, why) => {

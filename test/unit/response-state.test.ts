@@ -166,16 +166,24 @@ describe('what each state allows', () => {
 
   it('asks again for an expired, cancelled or failed plan, never one requested, executed or undone', () => {
     const response = requested();
-    expect(validateCommand(response, request(plan('remediate'), 'carol', asker), NOW, open)).toBe('p1 is requested: only a proposed, expired, cancelled or failed plan can be asked for');
+    expect(validateCommand(response, request(plan('remediate'), 'carol', asker), NOW, open)).toBe('p1 is requested: only a proposed, expired, cancelled or failed plan, or one carried out in dry run, can be asked for');
     for (const state of ['expired', 'cancelled', 'failed'] as const) {
       expect(validateCommand(withP1(response, (s) => ({ ...s, state })), request(plan('remediate'), 'carol', asker), NOW, open)).toBeUndefined();
     }
     expect(validateCommand(withP1(response, (s) => ({ ...s, state: 'undone' })), request(plan('remediate'), 'carol', asker), NOW, open)).toBe(
-      'p1 is undone: only a proposed, expired, cancelled or failed plan can be asked for',
+      'p1 is undone: only a proposed, expired, cancelled or failed plan, or one carried out in dry run, can be asked for',
     );
     expect(validateCommand(withP1(response, (s) => executed(s, record('changed'))), request(plan('remediate'), 'carol', asker), NOW, open)).toBe(
-      'p1 is executed: only a proposed, expired, cancelled or failed plan can be asked for',
+      'p1 is executed: only a proposed, expired, cancelled or failed plan, or one carried out in dry run, can be asked for',
     );
+  });
+
+  it('asks again for a plan carried out in dry run, which changed nothing, as a request afresh', () => {
+    const dryRun = withP1(requested(), (s) => executed(s, record('dry-run')));
+    expect(validateCommand(dryRun, request(plan('remediate'), 'carol', asker), NOW, open)).toBeUndefined();
+    const again = applyCommand(dryRun, request(plan('remediate'), 'carol', asker), NOW, TTL).response.plans[0]!;
+    expect(again).toMatchObject({ state: 'requested', requestedBy: 'carol' });
+    expect(again.execution).toBeUndefined();
   });
 
   it('cancels only a requested plan', () => {
