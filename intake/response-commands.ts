@@ -9,6 +9,7 @@ import type { Tracker } from '../activities/tracker/types';
 import type { ResponseSettings } from '../lib/config';
 import { responseCommand, type ResponseRequest } from '../lib/response';
 import { code } from '../lib/markdown';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { inertProse, parseCommentCommand, refusalAnswer } from '../lib/response-commands';
 
 /** A comment on one of Vigil's issues. */
@@ -46,7 +47,7 @@ export interface ResponseCommands {
 
 export interface ResponseCommandsDeps {
   client: Client;
-  config: { response: Pick<ResponseSettings, 'askers' | 'approvers' | 'selfApproval'>; intake: { dispatchTimeoutMs: number } };
+  config: { response: Pick<ResponseSettings, 'askers' | 'approvers' | 'selfApproval' | 'maxAcceptance'>; intake: { dispatchTimeoutMs: number } };
   /** Where answers go. */
   tracker: Pick<Tracker, 'upsertComment'>;
   /** GitHub, for `@org/team` entries: without it, team entries match no one. */
@@ -80,7 +81,9 @@ export function createResponseCommands({ client, config, tracker, github }: Resp
   return {
     async handle(comment, { sayUndelivered = false } = {}) {
       if (comment.byBot || vigilMarker.test(comment.body)) return 'ignored';
-      const read = parseCommentCommand(comment.body, new Date().toISOString().slice(0, 10));
+      const now = Date.now();
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const read = parseCommentCommand(comment.body, { today: day(now), latest: day(now + msToNumber(config.response.maxAcceptance)) });
       if (!read) return 'none';
       const answer = async (reason: string, usage = false) => {
         try {

@@ -412,6 +412,8 @@ const responseSchema = z.strictObject({
   approvers: z.array(responderSchema).default([]),
   /** Whether the person who asked may also approve (a second person by default). */
   selfApproval: z.boolean().default(false),
+  /** How far ahead `/vigil accept … until <day>` may reach: an accepted risk is looked at again at least this often. */
+  maxAcceptance: duration.default('90d'),
   /** The remediation's own AWS identity: a narrow role assumed in the resource's account (docs/response.md gives its policy). */
   aws: z
     .strictObject({

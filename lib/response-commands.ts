@@ -58,7 +58,13 @@ function isCalendarDate(date: string): boolean {
   return parsed.getUTCFullYear() === year && parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
 }
 
-function readCommand(words: string, today: string): ResponseCommand | string {
+/** The days a command is read on: `latest`, the last day an acceptance may run to (`response.maxAcceptance` on). */
+export interface CommandDays {
+  today: string;
+  latest: string;
+}
+
+function readCommand(words: string, { today, latest }: CommandDays): ResponseCommand | string {
   const [verbWord = '', ...rest] = words.split(/\s+/);
   const verb = verbWord.toLowerCase();
   if (planVerbs.has(verb)) {
@@ -76,6 +82,7 @@ function readCommand(words: string, today: string): ResponseCommand | string {
       return /^\d{4}-\d{2}-\d{2}$/.test(until) ? `${code(until, 40)} is not a day of the calendar` : `${code(until, 40)} is not a date written YYYY-MM-DD`;
     }
     if (until < today) return `${until} has passed (today is ${today})`;
+    if (until > latest) return `${until} is further than response.maxAcceptance allows: accept it until ${latest} at the latest, and again then if it still holds`;
     return { verb: 'accept', reason, until };
   }
   return verb ? `${code(verbWord, 40)} is not a command of Vigil's` : 'the command is missing';
@@ -85,11 +92,11 @@ function readCommand(words: string, today: string): ResponseCommand | string {
  * The comment's command, its unreadable `/vigil` line with the reason, or undefined when it has none.
  * `today` (YYYY-MM-DD, UTC) is the earliest day an acceptance may run until.
  */
-export function parseCommentCommand(body: string, today: string): CommentCommand | undefined {
+export function parseCommentCommand(body: string, days: CommandDays): CommentCommand | undefined {
   for (const line of readableLines(body)) {
     const match = commandLine.exec(line);
     if (!match) continue;
-    const read = readCommand((match[1] ?? '').trim(), today);
+    const read = readCommand((match[1] ?? '').trim(), days);
     return typeof read === 'string' ? { line: line.trim(), error: read } : { line: line.trim(), command: read };
   }
   return undefined;

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { inertProse, parseCommentCommand, refusalAnswer } from '../../lib/response-commands';
 
 const today = '2026-12-01';
-const parse = (body: string) => parseCommentCommand(body, today);
+const latest = '2027-03-01';
+const parse = (body: string) => parseCommentCommand(body, { today, latest });
 
 describe('reading a command from a comment', () => {
   it.each([
@@ -16,7 +17,7 @@ describe('reading a command from a comment', () => {
     ['Looks right to me.\n\n/vigil undo p3\n/vigil approve p1', { verb: 'undo', plan: 'p3' }],
     ['/vigil accept staging box, firewalled upstream until 2027-01-31', { verb: 'accept', reason: 'staging box, firewalled upstream', until: '2027-01-31' }],
     ['/vigil accept kept open until the migration until 2026-12-01', { verb: 'accept', reason: 'kept open until the migration', until: '2026-12-01' }],
-    ['/vigil accept known\tand UNTIL 2028-02-29', { verb: 'accept', reason: 'known\tand', until: '2028-02-29' }],
+    ['/vigil accept known\tand UNTIL 2027-02-28', { verb: 'accept', reason: 'known\tand', until: '2027-02-28' }],
   ])('reads %j', (body, command) => {
     expect(parse(body)).toEqual({ line: body.split('\n').find((line) => /^\s*\/vigil/i.test(line))!.trim(), command });
   });
@@ -59,6 +60,7 @@ describe('reading a command from a comment', () => {
     ['/vigil accept fine until 31/01/2027', 'is not a date written YYYY-MM-DD'],
     ['/vigil accept fine until 2026-11-30', 'has passed (today is 2026-12-01)'],
     [`/vigil accept ${'x'.repeat(501)} until 2027-01-01`, 'at most 500'],
+    ['/vigil accept forever until 9999-12-31', 'accept it until 2027-03-01 at the latest'],
   ])('cannot read %j, and says why', (body, why) => {
     const read = parse(body);
     expect(read).toMatchObject({ line: body.trim(), error: expect.stringContaining(why) });
@@ -91,13 +93,14 @@ describe('reading a command from a comment', () => {
     );
   });
 
-  it('accepts every calendar day from today on, and none before', () => {
+  it('accepts every calendar day from today to the latest, and none before or after', () => {
     const day = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10));
     fc.assert(
       fc.property(day, (until) => {
         const read = parse(`/vigil accept reason until ${until}`);
-        if (until >= today) expect(read).toEqual({ line: `/vigil accept reason until ${until}`, command: { verb: 'accept', reason: 'reason', until } });
-        else expect(read).toMatchObject({ error: expect.stringContaining('has passed') });
+        if (until < today) expect(read).toMatchObject({ error: expect.stringContaining('has passed') });
+        else if (until > latest) expect(read).toMatchObject({ error: expect.stringContaining('further than response.maxAcceptance allows') });
+        else expect(read).toEqual({ line: `/vigil accept reason until ${until}`, command: { verb: 'accept', reason: 'reason', until } });
       }),
     );
   });
