@@ -1,7 +1,8 @@
 // Reading `/vigil` commands out of issue comments, and the words of Vigil's answer when one is refused.
-// A comment holds at most one command: its first line that starts with `/vigil`, outside fenced code
-// and quotes (quoting someone's command, or showing one in an example, gives none). Pure functions:
+// A comment holds at most one command: its first line that starts with `/vigil` in one of its own
+// paragraphs (quoting someone's command, or showing one in an example, gives none). Pure functions:
 // intake reads comments with them; the investigation validates what they produce.
+import MarkdownIt from 'markdown-it';
 import { code } from './markdown';
 import type { ResponseCommand } from './response';
 
@@ -19,33 +20,22 @@ export const RESPONSE_USAGE = [
 ].join('\n');
 
 const commandLine = /^\s*\/vigil(?:\s+(.*))?$/i;
-const fenceOpening = /^\s*(`{3,}|~{3,})/;
-const quoted = /^\s*>/;
 const planId = /^p[1-9]\d{0,5}$/i;
 const planVerbs = new Set(['remediate', 'approve', 'cancel', 'undo']);
+// As GitHub reads a comment: HTML blocks (comments among them) are not text anyone sees.
+const markdown = new MarkdownIt({ html: true });
 
 /**
- * The lines that count: those outside fenced code blocks and quotes. A quote goes on to the next blank
- * line, as Markdown renders it: a line right under a `>` line without one continues the quote.
+ * The lines that count: those of the comment's own paragraphs, as Markdown reads them. Code (fenced or
+ * indented), quotes (a line right under a `>` line continues the quote), lists, headings and HTML
+ * (an invisible `<!-- … -->` among it) hold none: quoting someone's command, or showing one in an
+ * example, gives none, and no command hides where a reader does not see it.
  */
 function* readableLines(body: string): Generator<string> {
-  let fence: { char: string; length: number } | undefined;
-  let inQuote = false;
-  for (const line of body.split(/\r\n|\r|\n/)) {
-    const marker = fenceOpening.exec(line)?.[1];
-    if (fence) {
-      // Closed by a fence of the same character, at least as long, with nothing after it.
-      if (marker && marker[0] === fence.char && marker.length >= fence.length && line.trim() === marker) fence = undefined;
-      continue;
-    }
-    // A backtick fence's info string cannot hold a backtick: "```a`b" is inline code, not a fence.
-    if (marker && !(marker[0] === '`' && line.trim().slice(marker.length).includes('`'))) {
-      fence = { char: marker[0]!, length: marker.length };
-      continue;
-    }
-    if (quoted.test(line)) inQuote = true;
-    else if (line.trim() === '') inQuote = false;
-    else if (!inQuote) yield line;
+  const tokens = markdown.parse(body, {});
+  for (const [index, token] of tokens.entries()) {
+    const opening = tokens[index - 1];
+    if (token.type === 'inline' && opening?.type === 'paragraph_open' && opening.level === 0) yield* token.content.split('\n');
   }
 }
 

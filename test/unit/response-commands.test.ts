@@ -74,13 +74,30 @@ describe('reading a command from a comment', () => {
   const verb = fc.constantFrom('remediate', 'approve', 'cancel', 'undo');
   const mixedCase = (word: string) => fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((upper) => [...word].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
 
-  it('finds a plan command among any other lines, in any case, indented or not', () => {
+  // Prose: what a person writes around a command (Markdown's blocks are tried on their own below).
+  const proseLine = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ,.]{0,39}$/);
+
+  it('finds a plan command among any other lines, in any case, indented up to three spaces', () => {
     fc.assert(
-      fc.property(fc.array(otherLine, { maxLength: 5 }), verb.chain((v) => fc.tuple(fc.constant(v), mixedCase(v))), fc.integer({ min: 1, max: 999 }), fc.nat(6), (before, [v, typed], n, indent) => {
-        const body = [...before.filter((line) => !/^\s*>/.test(line)), `${' '.repeat(indent)}/vigil ${typed} p${n}`, '/vigil approve p999'].join('\n');
+      fc.property(fc.array(proseLine, { maxLength: 5 }), verb.chain((v) => fc.tuple(fc.constant(v), mixedCase(v))), fc.integer({ min: 1, max: 999 }), fc.nat(3), (before, [v, typed], n, indent) => {
+        const body = [...before, `${' '.repeat(indent)}/vigil ${typed} p${n}`, '/vigil approve p999'].join('\n');
         expect(parse(body)).toEqual({ line: `/vigil ${typed} p${n}`, command: { verb: v, plan: `p${n}` } });
       }),
     );
+  });
+
+  it.each([
+    ['an HTML comment, which no reader sees', 'Looks fine to me.\n\n<!--\n/vigil remediate p1\n-->'],
+    ['an HTML block', '<details>\n/vigil remediate p1\n</details>'],
+    ['an indented code block', 'An example:\n\n    /vigil remediate p1'],
+    ['a list', '- /vigil remediate p1'],
+    ['a heading', '# /vigil remediate p1'],
+  ])('reads no command in %s', (_, body) => {
+    expect(parse(body)).toBeUndefined();
+  });
+
+  it('reads the command under a fence indented four spaces, which is code and opens no fence', () => {
+    expect(parse('    ```\n/vigil remediate p1')).toMatchObject({ command: { verb: 'remediate', plan: 'p1' } });
   });
 
   it('never reads a command that is quoted or inside a fenced block', () => {
