@@ -13,10 +13,15 @@ export interface IssueFilter {
 }
 
 const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
+/** For people's comments: no images either (each would be a request the reader's browser makes). */
+const peoplesMarkdown = new MarkdownIt({ html: false, linkify: false, typographer: false }).disable('image');
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-/** `details()` blocks stand alone as paragraphs; a code span that mentions them starts with <code>. */
+/**
+ * Vigil's own text: its `details()` blocks stand alone as paragraphs (a code span that mentions them
+ * starts with <code>), turned back into HTML. A person's text is rendered as written, never so.
+ */
 const render = (text: string) =>
   markdown
     .render(text)
@@ -48,7 +53,7 @@ function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames,
   const comments = issue.comments
     .map(
       (comment) =>
-        `<article class="comment" id="comment-${escapeHtml(comment.id)}"><div class="meta">${comment.author ? `<b>${escapeHtml(comment.author)}</b> · ` : ''}${escapeHtml(comment.updatedAt)}</div>${render(comment.body)}</article>`,
+        `<article class="comment" id="comment-${escapeHtml(comment.id)}"><div class="meta">${comment.author ? `<b>${escapeHtml(comment.author)}</b> · ` : ''}${escapeHtml(comment.updatedAt)}</div>${comment.author ? peoplesMarkdown.render(comment.body) : render(comment.body)}</article>`,
     )
     .join('\n');
   const suppressed = issue.labels.includes(names.suppress);
