@@ -417,7 +417,7 @@ const responseSchema = z.strictObject({
   /** The remediation's own AWS identity: a narrow role assumed in the resource's account (docs/response.md gives its policy). */
   aws: z
     .strictObject({
-      roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('VigilRemediation'),
+      roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'expected a role name (VigilRemediation), not an ARN: the role is assumed in the account of each resource').default('VigilRemediation'),
       externalId: secretSchema.optional(),
       /** Use the worker's own credentials instead of assuming the role (one account, or tests). */
       useOwnCredentials: z.boolean().default(false),
