@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectRefs, isObject, type Json, type JsonObject } from './json-refs';
 
 /**
  * The operations `activities/tracker/github.ts` calls, and intake's look-up of a commenter's team
@@ -47,12 +48,6 @@ export const trackerOperations = [
 const specFile = 'generated/api.github.com.json';
 const httpMethods = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const isObject = (value: Json | undefined): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function lookup(document: JsonObject, ref: string): Json {
   if (!ref.startsWith('#/')) throw new Error(`only local references are expected, found ${ref}`);
   let node: Json | undefined = document;
@@ -68,27 +63,6 @@ function withoutExamples(node: Json): Json {
   if (Array.isArray(node)) return node.map(withoutExamples);
   if (!isObject(node)) return node;
   return Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'examples').map(([key, value]) => [key, withoutExamples(value)]));
-}
-
-/** Every `$ref` reached from `roots`, following references into the components. */
-function collectRefs(document: JsonObject, roots: Json[]): Set<string> {
-  const found = new Set<string>();
-  const visit = (node: Json) => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (!isObject(node)) return;
-    for (const [key, value] of Object.entries(node)) {
-      if (key === '$ref' && typeof value === 'string') {
-        if (!found.has(value)) {
-          found.add(value);
-          visit(withoutExamples(lookup(document, value)));
-        }
-      } else {
-        visit(value);
-      }
-    }
-  };
-  roots.forEach(visit);
-  return found;
 }
 
 export function extractSubset(spec: JsonObject, operationIds: readonly string[], source: { version: string; file: string }): JsonObject {
@@ -108,7 +82,7 @@ export function extractSubset(spec: JsonObject, operationIds: readonly string[],
   if (wanted.size) throw new Error(`operations not found in ${source.file}: ${[...wanted].join(', ')}`);
 
   const components: Record<string, JsonObject> = {};
-  for (const ref of [...collectRefs(spec, [paths])].sort()) {
+  for (const ref of [...collectRefs([paths], (ref) => withoutExamples(lookup(spec, ref)))].sort()) {
     const [, , kind, name] = ref.split('/');
     if (!kind || !name) throw new Error(`unexpected reference ${ref}`);
     (components[kind] ??= {})[name] = withoutExamples(lookup(spec, ref));

@@ -14,17 +14,13 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectRefs, isObject, type JsonObject } from './json-refs';
 
 /** The methods the executor calls, by API (the Discovery document's `name`). Add one here when it needs it. */
 export const executorMethods = {
   compute: ['compute.firewalls.get', 'compute.firewalls.patch', 'compute.globalOperations.get', 'compute.globalOperations.wait'],
   storage: ['storage.buckets.get', 'storage.buckets.patch'],
 } as const;
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `resources.<a>.resources.<b>.methods.<m>` of a document: every method, by its `id`, with where it sits. */
 function methodsOf(resources: JsonObject, at: string[] = []): Map<string, { path: string[]; method: JsonObject }> {
@@ -36,25 +32,6 @@ function methodsOf(resources: JsonObject, at: string[] = []): Map<string, { path
     }
     if (isObject(resource.resources)) for (const [id, entry] of methodsOf(resource.resources, [...at, name])) found.set(id, entry);
   }
-  return found;
-}
-
-/** Every schema id reached from `roots` through `$ref`s, following them into the schemas. */
-function collectRefs(schemas: JsonObject, roots: Json[]): Set<string> {
-  const found = new Set<string>();
-  const visit = (node: Json) => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (!isObject(node)) return;
-    for (const [key, value] of Object.entries(node)) {
-      if (key === '$ref' && typeof value === 'string') {
-        if (found.has(value)) continue;
-        if (!isObject(schemas[value])) throw new Error(`unresolvable reference ${value}`);
-        found.add(value);
-        visit(schemas[value]);
-      } else visit(value);
-    }
-  };
-  roots.forEach(visit);
   return found;
 }
 
@@ -72,7 +49,10 @@ export function extractSubset(document: JsonObject, methodIds: readonly string[]
     }
   }
   const schemas = document.schemas as JsonObject;
-  const kept = Object.fromEntries([...collectRefs(schemas, [resources])].sort().map((id) => [id, schemas[id]!]));
+  const kept = Object.fromEntries([...collectRefs([resources], (id) => {
+    if (!isObject(schemas[id])) throw new Error(`unresolvable reference ${id}`);
+    return schemas[id];
+  })].sort().map((id) => [id, schemas[id]!]));
   const pick = (...keys: string[]) => Object.fromEntries(keys.filter((key) => key in document).map((key) => [key, document[key]!]));
   return { ...pick('kind', 'id', 'name', 'version', 'revision', 'title', 'rootUrl', 'servicePath', 'batchPath', 'protocol', 'parameters'), resources: resources.resources!, schemas: kept };
 }
