@@ -106,7 +106,9 @@ export function inertProse(text: string, max = 1000): string {
     .replace(/[\\`*_[\]()<>!|~&/]/g, (char) => `\\${char}`)
     // A line that opens with a list item's or a heading's marker (`-`, `+`, `1.`, `2)`, `---`) would be one.
     .replace(/^([-+=]|\d{1,9}(?=[.)]))/, (marker) => (/^\d/.test(marker) ? `${marker}\\` : `\\${marker}`))
-    .replace(/([@#])/g, '$1\u2060')
+    // A joiner on both sides of `@`: after it no mention, before it no e-mail address (whose name is ASCII only).
+    .replace(/@/g, '\u2060@\u2060')
+    .replace(/#/g, '#\u2060')
     .replace(/:\\\//g, ':\u2060\\/')
     .replace(/\bwww\./gi, (www) => `${www.slice(0, 3)}\u2060.`);
 }

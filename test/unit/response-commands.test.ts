@@ -151,6 +151,12 @@ describe("the answer's text", () => {
     );
   });
 
+  it('makes no e-mail link of an address in a reason', () => {
+    for (const reason of ['p1@adminwww.evil.example', 'a.b@evil.com', 'mail alice@example.com now']) {
+      expect(markdown.render(inertProse(reason)), reason).not.toContain('<a');
+    }
+  });
+
   it('never makes a list, a heading or a rule of a reason that opens with their marker', () => {
     for (const reason of ['-', '- item', '+ item', '* item', '1. item', '2) item', '---', '# title', '=']) {
       const html = markdown.render(refusalAnswer({ line: '/vigil approve p1', author: 'alice', reason: inertProse(reason) }));
