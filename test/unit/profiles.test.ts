@@ -1,0 +1,158 @@
+// Configuration profiles: `profiles.<name>` merged over the top level when selected, a data folder
+// and a namespace of its own unless it sets them, and nothing of production's taken by accident.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config';
+
+async function configFile(text: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-profiles-'));
+  const file = path.join(dir, 'vigil.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+const production = `
+dataDir: /srv/vigil/data
+temporal:
+  address: temporal.internal:7233
+  namespace: vigil
+intake:
+  port: 8787
+  maxBodyBytes: 2097152
+  mirror:
+    url: http://staging.internal:8788
+    token: { env: STAGING_TOKEN }
+profiles:
+  staging:
+    intake:
+      port: 8788
+    watch:
+      enabled: false
+`;
+
+describe('configuration profiles', () => {
+  it('leaves the top level as it is when no profile is selected', async () => {
+    const config = loadConfig({ file: await configFile(production), env: {} });
+    expect(config).toMatchObject({ dataDir: '/srv/vigil/data', temporal: { namespace: 'vigil' }, intake: { port: 8787, mirror: { url: 'http://staging.internal:8788' } }, watch: { enabled: true } });
+    expect(config).not.toHaveProperty('profiles');
+  });
+
+  it('merges the selected profile over the top level, with a data folder and namespace of its own', async () => {
+    const file = await configFile(production);
+    for (const config of [loadConfig({ file, env: {}, profile: 'staging' }), loadConfig({ file, env: { VIGIL_PROFILE: 'staging' } })]) {
+      expect(config.dataDir).toBe('/srv/vigil/data/profiles/staging');
+      expect(config.temporal).toMatchObject({ address: 'temporal.internal:7233', namespace: 'vigil-staging' });
+      // Merged key by key: what the profile does not set is the top level's.
+      expect(config.intake).toMatchObject({ port: 8788, maxBodyBytes: 2097152 });
+      expect(config.watch.enabled).toBe(false);
+      // Staging does not mirror to itself.
+      expect(config.intake.mirror).toBeUndefined();
+    }
+  });
+
+  it('takes what the profile sets for the data folder, namespace, archive and mirror', async () => {
+    const file = await configFile(`
+archive: { kind: s3, bucket: vigil-archive, prefix: prod/ }
+profiles:
+  staging:
+    dataDir: /srv/staging
+    temporal: { namespace: staging }
+  qa:
+    archive: { kind: local }
+    intake: { mirror: { url: 'http://127.0.0.1:9999', token: qa-token-0123456789abcdef } }
+`);
+    const staging = loadConfig({ file, env: {}, profile: 'staging' });
+    expect(staging).toMatchObject({ dataDir: '/srv/staging', temporal: { namespace: 'staging' } });
+    // An S3 archive not set by the profile gets a prefix of its own.
+    expect(staging.archive).toMatchObject({ kind: 's3', bucket: 'vigil-archive', prefix: 'prod/staging/' });
+    const qa = loadConfig({ file, env: {}, profile: 'qa' });
+    expect(qa).toMatchObject({ archive: { kind: 'local' }, temporal: { namespace: 'default-qa' }, intake: { mirror: { url: 'http://127.0.0.1:9999' } } });
+    expect(qa.dataDir).toBe(path.resolve('.data/profiles/qa'));
+  });
+
+  it('derives from the environment, which the profile overrides', async () => {
+    const file = await configFile(production);
+    const config = loadConfig({ file, env: { VIGIL_DATA_DIR: '/var/vigil', TEMPORAL_NAMESPACE: 'prod', VIGIL_PORT: '9000' }, profile: 'staging' });
+    expect(config).toMatchObject({ dataDir: '/var/vigil/profiles/staging', temporal: { namespace: 'prod-staging' }, intake: { port: 8788 } });
+  });
+
+  it('names a key the profile got wrong as profiles.<name>.<key>, and one of the top level as itself', async () => {
+    const file = await configFile(`
+intake: { hots: x }
+profiles:
+  staging:
+    intake: { port: eighty, prot: 1 }
+    temporal: { adress: x }
+`);
+    expect(problemsOf(() => loadConfig({ file, env: {}, profile: 'staging' })).sort()).toEqual([
+      'intake.hots: unknown key (misspelt, or not a Vigil setting)',
+      'profiles.staging.intake.port: Invalid input: expected number, received string',
+      'profiles.staging.intake.prot: unknown key (misspelt, or not a Vigil setting)',
+      'profiles.staging.temporal.adress: unknown key (misspelt, or not a Vigil setting)',
+    ]);
+  });
+
+  it('says which profiles there are when the one asked for is not defined', async () => {
+    const file = await configFile(production.replace('profiles:', 'profiles:\n  qa: {}'));
+    expect(problemsOf(() => loadConfig({ file, env: {}, profile: 'stagign' }))).toEqual(['profile "stagign" is not defined: the file defines qa, staging']);
+    expect(problemsOf(() => loadConfig({ env: { VIGIL_PROFILE: 'staging' } }))).toEqual([
+      'profile "staging" is not defined: the file defines no profiles (add `profiles: {<name>: {…}}`)',
+    ]);
+  });
+
+  it('refuses names that cannot be a namespace suffix or a folder, and profiles that are not mappings', async () => {
+    const file = await configFile('profiles:\n  Staging/1: {}\n  qa: 3\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([
+      'profiles.Staging/1: a profile name is lower-case letters, digits and inner hyphens (it goes into a namespace and a folder name)',
+    ]);
+    const notMapping = await configFile('profiles:\n  qa: 3\n');
+    expect(problemsOf(() => loadConfig({ file: notMapping, env: {}, profile: 'qa' }))).toEqual(['profiles.qa: expected a mapping of settings']);
+    const list = await configFile('profiles: [qa]\n');
+    expect(problemsOf(() => loadConfig({ file: list, env: {} }))).toEqual([
+      'profiles: expected a mapping of profile names to settings, for example {staging: {…}}',
+    ]);
+  });
+
+  it("does not let a profile inherit production's GitHub repository or queues", async () => {
+    const file = await configFile(`
+tracker:
+  kind: github
+  github: { owner: acme, repo: security, auth: { token: { env: GITHUB_TOKEN } } }
+intake:
+  queues: [{ kind: s3-sqs, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/trail', region: eu-west-1 }]
+profiles:
+  staging: {}
+  rehearsal:
+    tracker: { kind: local }
+    intake: { queues: [] }
+`);
+    expect(problemsOf(() => loadConfig({ file, env: {}, profile: 'staging' }))).toEqual([
+      "profiles.staging.tracker: set the profile's own tracker (another repository, or {kind: local}): the top level's GitHub repository would get this profile's issues",
+      "profiles.staging.intake.queues: set the profile's own queues ([] for none): the top level's would have this profile take production's messages off them",
+    ]);
+    expect(loadConfig({ file, env: {}, profile: 'rehearsal' })).toMatchObject({ tracker: { kind: 'local' }, intake: { queues: [] } });
+    expect(loadConfig({ file, env: {} }).tracker.kind).toBe('github');
+  });
+
+  it('checks the mirror settings', async () => {
+    const file = await configFile('intake:\n  mirror: { url: ftp://x, token: short, queueSize: 0, extra: 1 }\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} })).sort()).toEqual([
+      'intake.mirror.extra: unknown key (misspelt, or not a Vigil setting)',
+      'intake.mirror.queueSize: Too small: expected number to be >=1',
+      expect.stringMatching(/^intake\.mirror\.token: /),
+      expect.stringMatching(/^intake\.mirror\.url: /),
+    ]);
+  });
+});
