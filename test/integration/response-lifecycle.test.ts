@@ -26,6 +26,7 @@ import { locatePrerequisite } from '../../scripts/prerequisites';
 import { createMainWorker } from '../../workers/main-worker';
 import { startMoto, type Moto } from '../helpers/moto';
 import { startMotoFront } from '../helpers/moto-front';
+import { terminateWhenIdle } from '../helpers/time-skipping';
 import { loopbackOnlyProbes } from '../helpers/vigil';
 
 let env: TestWorkflowEnvironment;
@@ -126,7 +127,7 @@ async function investigate(settings: Record<string, unknown>, alert: Omit<Normal
     },
     async stop() {
       // A run left waiting would hold the test server's clock for the next test.
-      await handle.terminate('test over').catch(() => undefined);
+      await terminateWhenIdle(handle);
       worker.shutdown();
       await running;
       await cleanup();

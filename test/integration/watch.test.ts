@@ -24,6 +24,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { alertReceived, issueChanged, progressQuery, recheckNow, type InvestigationProgress } from '../../lib/investigation';
 import { createIssueSignaller } from '../../intake/issue-signals';
 import { VigilFailure } from '../../lib/search-attributes';
+import { terminateWhenIdle } from '../helpers/time-skipping';
 import { loopbackOnlyProbes } from '../helpers/vigil';
 
 let env: TestWorkflowEnvironment;
@@ -138,8 +139,8 @@ async function startWatched(watch: Record<string, unknown>, interceptors?: Worke
     state: async () => (await tracker.getIssue(1)).state,
     progress: () => handle.query(progressQuery),
     async stop() {
-      // A watch left running would hold the test server's clock for the next test.
-      await handle.terminate('test over').catch(() => undefined);
+      // A run left waiting would hold the test server's clock for the next test.
+      await terminateWhenIdle(handle);
       worker.shutdown();
       await running;
       await Promise.all(servers.map((server) => server.listening && close(server)));
