@@ -37,6 +37,9 @@ export interface Mirror {
   close(): void;
 }
 
+/** Names the production record a mirrored alert is; archived with it by the staging intake. */
+const MIRRORED_FROM = 'x-vigil-mirrored-from';
+
 /** Headers that describe the connection or the body's framing, which fetch sets itself. */
 const notForwarded = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'host', 'expect', 'te', 'trailer', 'upgrade']);
 
@@ -68,7 +71,7 @@ export function createMirror(settings: MirrorSettings, logger: Logger, env: Node
     try {
       const response = await fetch(alertRouteUrl(settings.url, alert.source), {
         method: 'POST',
-        headers: forwardedHeaders(alert.headers, token, { 'x-vigil-mirrored-from': alert.archiveId }),
+        headers: forwardedHeaders(alert.headers, token, { [MIRRORED_FROM]: alert.archiveId }),
         body: alert.body,
         signal: controller.signal,
       });
@@ -107,7 +110,8 @@ export function createMirror(settings: MirrorSettings, logger: Logger, env: Node
 
   return {
     forward(alert) {
-      if (closed) return;
+      // A mirrored alert is not mirrored again: an intake mirroring to itself, or two to each other, would loop.
+      if (closed || MIRRORED_FROM in alert.headers) return;
       queue.push(alert);
       queuedBytes += alert.body.length;
       while (queue.length > settings.queueSize || (queuedBytes > settings.maxQueueBytes && queue.length > 1)) {

@@ -155,6 +155,15 @@ describe('the mirror queue', () => {
     }
   });
 
+  it('does not mirror an alert that was mirrored to it (an intake mirroring to itself would loop)', async () => {
+    const hanging = await stagingStub('hang');
+    stops.push(() => hanging.stop());
+    const mirror = createMirror({ url: hanging.url, token: stagingToken, queueSize: 10, maxQueueBytes: 1024 * 1024, concurrency: 1, timeoutMs: 300_000 }, logger);
+    stops.push(async () => mirror.close());
+    mirror.forward({ source: 'generic', body: Buffer.from('{}'), headers: { 'x-vigil-mirrored-from': '2026/12/01/generic/' + 'a'.repeat(64) }, archiveId: 'b' });
+    expect(mirror.stats()).toEqual({ queued: 0, inFlight: 0, forwarded: 0, failed: 0, dropped: 0 });
+  });
+
   it('bounds the queued bytes too', async () => {
     const hanging = await stagingStub('hang');
     stops.push(() => hanging.stop());
