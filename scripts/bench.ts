@@ -24,6 +24,7 @@ import { benchIdleWorker } from './bench-memory';
 import { benchScreenshots } from './bench-screenshots';
 import { benchSigma } from './bench-sigma';
 import { benchTcpSweep } from './bench-tcp';
+import { progress } from './progress';
 import { startStack } from './stack';
 
 export interface BenchOptions {
@@ -33,9 +34,14 @@ export interface BenchOptions {
 }
 
 export async function runBench({ deliveries, concurrency, latencySamples }: BenchOptions): Promise<Record<string, number | string>> {
+  // On a terminal, each part says when it starts (stderr: stdout carries the figures).
+  const shown = progress(8); // one step for each part below
   // Neither needs Temporal: measured first, on a quiet machine.
+  shown.step('TCP sweep of 1,000 loopback endpoints');
   const tcp = await benchTcpSweep();
+  shown.step('Rule evaluation over 10,000 rules and 5,000 instances');
   const evaluation = benchEvaluation();
+  shown.step('100 Sigma rules over 10,000 CloudTrail records');
   const sigma = benchSigma();
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
@@ -52,6 +58,7 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
   // What the worker processes the bench starts read: the same stack.
   const configFile = path.join(dataDir, 'bench-config.json');
   await writeFile(configFile, JSON.stringify(rawConfig));
+  shown.step('Starting a throwaway stack (Temporal dev server, worker, intake)');
   const stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-bench', 'warn') });
   try {
     const alert = (run: string, n: number) => ({ id: `bench/${run}/${n}`, title: `bench ${run} ${n}`, severity: 'low' });
@@ -64,6 +71,7 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
       if (response.status !== 202) throw new Error(`intake answered ${response.status}`);
     };
 
+    shown.step(`Intake throughput: ${deliveries} deliveries against a bare signalWithStart loop`);
     // Warm both paths (connections, JIT) before timing them.
     await inParallel(50, concurrency, (n) => post(alert('warm', n)));
 
@@ -93,6 +101,7 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
 
     // Latency, one alert at a time on a settled system (every alert above reported): until its
     // summary comment is on its issue.
+    shown.step(`Alert → first comment latency, ${latencySamples} alerts one at a time`);
     const tracker = createLocalTracker({ root: localTrackerRoot(config) });
     const reported = async (fingerprint: string) => ((await tracker.findIssue(fingerprint))?.comments.length ?? 0) > 0;
     for (let n = 0; n < rounds * perRound; n += 1) {
@@ -112,7 +121,9 @@ export async function runBench({ deliveries, concurrency, latencySamples }: Benc
 
     const baselinePerSecond = (rounds * perRound) / baselineSeconds;
     const intakePerSecond = (rounds * perRound) / intakeSeconds;
+    shown.step('Screenshots through the browser queue');
     const screenshots = await benchScreenshots({ client: stack.client, config, rawConfig, dataDir });
+    shown.step('Idle worker memory');
     const memory = await benchIdleWorker(stack.client, config, configFile);
     return {
       baselineSignalWithStartPerSecond: Math.round(baselinePerSecond),

@@ -14,6 +14,7 @@ import {
   ReleaseAddressCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { staticAddresses } from './demo-services';
 import { startMotoServer } from './moto-server';
 
 /** The account and region of every demo alert: moto files what the demo makes under this account. */
@@ -42,8 +43,8 @@ export interface DemoAws {
   stop(): Promise<void>;
 }
 
-/** Addresses the demo's other machines use (the staging admin panel is on 127.0.0.2), or no host can take. */
-const unusable = (address: string) => ['127.0.0.1', '127.0.0.2'].includes(address) || /\.(0|255)$/.test(address);
+/** Addresses the demo's other machines use (the static inventory's), or no host can take. */
+const unusable = (address: string) => staticAddresses.includes(address) || /\.(0|255)$/.test(address);
 
 async function seedMachine(ec2: EC2Client): Promise<DemoMachine> {
   const groupName = 'billing-dashboard';

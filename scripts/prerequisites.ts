@@ -1,8 +1,9 @@
 // What Vigil needs outside node_modules, where each comes from, and how to get it. `vigil setup`
 // installs what is missing and `vigil doctor` reports it; both read this one list.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
+import { progress } from './progress';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 export const toolsDir = path.resolve(process.env.VIGIL_TOOLS_DIR ?? path.join(projectRoot, '.tools'));
@@ -112,15 +113,30 @@ export function locatePrerequisite(name: string): string {
   throw new Error(`${prerequisite.purpose}: ${found.problem}. Fix: ${prerequisite.fix}`);
 }
 
-function run(command: string, args: string[], quiet: boolean): void {
-  if (!quiet) console.log(`$ ${[command, ...args].join(' ')}`);
-  const result = spawnSync(command, args, {
-    stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+/** How much of a failed command's output `vigil setup` shows: its end says what went wrong. */
+const FAILURE_TAIL_LINES = 40;
+
+/**
+ * Runs a package manager. Verbose: as it is, its output on the terminal. Otherwise its output (apt's
+ * and debconf's notices, pip's) is kept out of the terminal and only its tail is shown if it fails.
+ */
+export async function runPackageManager(command: string, args: string[], verbose: boolean): Promise<void> {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (verbose) console.log(`$ ${[command, ...args].join(' ')}`);
+  // Quiet: stderr joins stdout in one pipe (through sh), so that its end reads in the order written.
+  const child = verbose
+    ? spawn(command, args, { stdio: 'inherit', env })
+    : spawn('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', command, ...args], { stdio: ['ignore', 'pipe', 'ignore'], env });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-65_536)));
+  const [status, error] = await new Promise<[number | null, Error?]>((resolve) => {
+    child.once('error', (err) => resolve([null, err]));
+    child.once('close', (code) => resolve([code]));
   });
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`);
-  }
+  if (status === 0) return;
+  const tail = output.trimEnd().split('\n').slice(-FAILURE_TAIL_LINES).join('\n');
+  if (tail) console.error(`${command}'s output, its last ${FAILURE_TAIL_LINES} lines at most:\n${tail}`);
+  throw new Error(`${command} ${args.join(' ')} failed (${error?.message ?? `exit ${status}`})`);
 }
 
 function python(): string {
@@ -129,23 +145,58 @@ function python(): string {
   return found;
 }
 
-/** Installs every missing prerequisite; one that is already there is left alone. */
-export function installMissing({ quiet = false } = {}): void {
-  const missing = prerequisites.filter((prerequisite) => !('path' in prerequisite.locate()));
+interface SetupStep {
+  /** What a person is told while it runs. */
+  what: string;
+  /** What `--quiet` prints once it is done: what was installed. */
+  installed?: string;
+  command: string;
+  args: string[];
+}
+
+function setupSteps(missing: Prerequisite[]): SetupStep[] {
+  const steps: SetupStep[] = [];
   const pipPackages = missing.flatMap(({ install }) => ('pip' in install ? [install.pip] : []));
   if (pipPackages.length > 0) {
-    if (!existsSync(venvBin('pip'))) run(python(), ['-m', 'venv', venvDir], quiet);
-    run(venvBin('pip'), ['install', '--quiet', '--disable-pip-version-check', ...pipPackages], quiet);
+    if (!existsSync(venvBin('pip'))) steps.push({ what: `Creating the Python tools folder ${venvDir}`, command: python(), args: ['-m', 'venv', venvDir] });
+    steps.push({
+      what: `Installing Python packages: ${pipPackages.join(', ')}`,
+      installed: pipPackages.join(', '),
+      command: venvBin('pip'),
+      args: ['install', '--quiet', '--disable-pip-version-check', ...pipPackages],
+    });
   }
-  const aptPackages = missing.flatMap(({ install }) => ('apt' in install ? [install.apt] : []));
-  if (aptPackages.length > 0) {
-    if (process.getuid?.() !== 0 || !onPath(['apt-get'])) {
-      for (const prerequisite of missing.filter(({ install }) => 'apt' in install)) {
-        console.warn(`missing: ${prerequisite.purpose}. Install it yourself: ${prerequisite.fix}`);
-      }
-    } else {
-      run('apt-get', ['update', '-qq'], quiet);
-      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...aptPackages], quiet);
-    }
+  const aptMissing = missing.filter(({ install }) => 'apt' in install);
+  if (aptMissing.length === 0) return steps;
+  if (process.getuid?.() !== 0 || !onPath(['apt-get'])) {
+    for (const prerequisite of aptMissing) console.warn(`missing: ${prerequisite.purpose}. Install it yourself: ${prerequisite.fix}`);
+    return steps;
+  }
+  const aptPackages = aptMissing.flatMap(({ install }) => ('apt' in install ? [install.apt] : []));
+  steps.push(
+    { what: "Updating apt's package lists", command: 'apt-get', args: ['update', '-qq'] },
+    {
+      what: `Installing system packages: ${aptPackages.join(', ')}`,
+      installed: aptPackages.join(', '),
+      command: 'apt-get',
+      args: ['install', '-y', '-qq', '--no-install-recommends', ...aptPackages],
+    },
+  );
+  return steps;
+}
+
+/**
+ * Installs every missing prerequisite; one that is already there is left alone. On a terminal each
+ * step shows as `[n/m] …` (not with `quiet`: then only what was installed is printed); `verbose` shows
+ * the package managers' own output.
+ */
+export async function installMissing({ quiet = false, verbose = false } = {}): Promise<void> {
+  const steps = setupSteps(prerequisites.filter((prerequisite) => !('path' in prerequisite.locate())));
+  const shown = progress(steps.length);
+  for (const { what, installed, command, args } of steps) {
+    if (verbose) console.log(what);
+    else if (!quiet) shown.step(what);
+    await runPackageManager(command, args, verbose);
+    if (installed) console.log(`installed: ${installed}`);
   }
 }

@@ -2,6 +2,7 @@
 // autolinks off, so the inert rendering done for GitHub holds here too (people's comments included);
 // only the collapsible blocks Vigil itself writes are turned back into HTML. Every form carries the
 // session's CSRF token. A person logged in with their own token gets a comment form on each issue.
+// Issues are listed one line each, opened with a click; long lines wrap.
 import { createHash } from 'node:crypto';
 import MarkdownIt from 'markdown-it';
 import type { LocalIssue } from '../../lib/local-issues';
@@ -63,24 +64,27 @@ function issueSection(issue: LocalIssue, filter: IssueFilter, names: LabelNames,
       ? actionButton(issue.number, 'unsuppress', 'Unsuppress', csrf)
       : actionButton(issue.number, 'suppress', 'Suppress comments', csrf),
   ].join('');
-  return `<section class="issue ${issue.state}" id="issue-${issue.number}">
-<h2><a href="#issue-${issue.number}">#${issue.number}</a> ${escapeHtml(issue.title)} <span class="state">${issue.state}</span></h2>
-<div class="labels">${labels}</div><div class="actions">${actions}</div>
+  // One line per issue, opened with a click (no script: the page's CSP allows none).
+  return `<details class="issue ${issue.state}" id="issue-${issue.number}">
+<summary><span class="number">#${issue.number}</span> <span class="title">${escapeHtml(issue.title)}</span> <span class="state">${issue.state}</span> <span class="labels">${labels}</span> <time datetime="${escapeHtml(issue.updatedAt)}">${escapeHtml(issue.updatedAt)}</time></summary>
+<div class="actions">${actions}</div>
 <div class="body">${render(issue.body)}</div>
 ${comments}
 ${commentForm(issue.number, csrf, person)}
-</section>`;
+</details>`;
 }
 
+// Long lines (addresses, ARNs, code) wrap rather than widen the page: no horizontal scrolling.
 const style = `
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
-h1{font-size:1.4rem}.issue{border:1px solid #d0d7de;border-radius:6px;padding:0 1rem 1rem;margin:1.5rem 0}
-.issue.closed{opacity:.7}h2{font-size:1.1rem}h2 a{color:#57606a;text-decoration:none}
+body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328;overflow-wrap:anywhere}
+h1{font-size:1.4rem}.issue{border:1px solid #d0d7de;border-radius:6px;padding:0 1rem;margin:.5rem 0}
+.issue[open]{padding-bottom:1rem}.issue.closed{opacity:.7}summary{cursor:pointer;padding:.4rem 0}
+.number{color:#57606a}.issue[open] .title{font-weight:600}time{color:#57606a;font-size:.8rem}
 .state{font-size:.75rem;border-radius:1em;padding:.1em .6em;background:#1f883d;color:#fff;vertical-align:middle}
 .closed .state{background:#8250df}.label{font-size:.75rem;background:#ddf4ff;border-radius:1em;padding:.1em .6em;text-decoration:none;color:#0969da}
 .actions form{display:inline;margin-right:.5rem}.actions{margin:.5rem 0}
 .comment{border-top:1px solid #d0d7de;margin-top:1rem}.meta{color:#57606a;font-size:.8rem;padding-top:.5rem}
-code,pre{background:#f6f8fa;border-radius:4px}pre{padding:.5rem;overflow:auto}table{border-collapse:collapse}
+code,pre{background:#f6f8fa;border-radius:4px;white-space:pre-wrap}pre{padding:.5rem}table{border-collapse:collapse;max-width:100%}
 td,th{border:1px solid #d0d7de;padding:.2rem .5rem}img{max-width:100%;border:1px solid #d0d7de}
 .error{color:#cf222e}.comment-form textarea{width:100%;box-sizing:border-box;font:inherit}
 `;

@@ -16,6 +16,9 @@ interface DemoIssue {
   evidence: { path: string; contentType: string }[];
 }
 
+/** moto, Temporal, the worker and Chromium start and stop within it even on a busy 2-core machine. */
+const DEMO_TIMEOUT_MS = 300_000;
+
 async function runDemo(args: string[]) {
   const demo = runVigil(['demo', '--once', '--json', ...args]);
   let children: number[] = [];
@@ -26,14 +29,33 @@ async function runDemo(args: string[]) {
   const code = await demo.exited;
   clearInterval(sampler);
   const output = demo.output();
-  const json = output.slice(output.indexOf('{\n  "issues"'));
-  return { code, output, children, issues: (JSON.parse(json) as { issues: DemoIssue[] }).issues };
+  // A demo that failed prints no JSON: what it printed says why.
+  expect(code, `vigil demo exited with ${code}; its output:\n${output}`).toBe(0);
+  const json = output.indexOf('{\n  "issues"');
+  expect(json, `vigil demo printed no JSON; its output:\n${output}`).toBeGreaterThanOrEqual(0);
+  return { output, children, issues: (JSON.parse(output.slice(json)) as { issues: DemoIssue[] }).issues };
+}
+
+/** Every exposure issue is about a machine of the demo's inventory, probed on loopback, with evidence. */
+function expectProbedMachines(issues: DemoIssue[]): void {
+  const exposures = issues.filter((issue) => issue.labels.includes('kind:exposure'));
+  expect(exposures.length).toBeGreaterThanOrEqual(7);
+  for (const { title, comments, evidence } of exposures) {
+    const bodies = comments.map((comment) => comment.body);
+    expect(bodies.join('\n'), title).not.toContain('Nothing was probed');
+    expect(bodies.find((body) => body.startsWith('### Affected resources')), title).toMatch(/^### Affected resources\n\n\d+ machine\(s\) in the inventory/);
+    const checks = bodies.find((body) => body.startsWith('### Exposure checks'));
+    expect(checks, title).toMatch(/^### Exposure checks\n\n\d+ endpoint\(s\) probed: \*\*[1-9]\d* open\*\*/);
+    // Every endpoint probed is on loopback, and every web page that answered has its screenshot.
+    for (const [, address] of checks!.matchAll(/^\| `([\d.]+):\d+` \| `open` \|/gm)) expect(address, title).toMatch(/^127\./);
+    const pages = [...checks!.matchAll(/^\| `[\d.:]+` \| `answered` \| `http` \|/gm)].length;
+    expect(evidence.filter(({ contentType }) => contentType === 'image/png').length, title).toBe(pages);
+  }
 }
 
 describe('vigil demo --once --json', () => {
   it('reports every bundled demo alert, prints the issues and leaves nothing running', async () => {
-    const { code, output, children, issues } = await runDemo([]);
-    expect(code).toBe(0);
+    const { output, children, issues } = await runDemo([]);
     expect(output).toMatch(/Issues: {7}(http:\/\/127\.0\.0\.1:\d+)\/issues {2}\(log in at \1\/login with the intake token below\)/);
     expect(children.length).toBeGreaterThan(0);
     expect(await survivors(children)).toEqual([]);
@@ -42,6 +64,7 @@ describe('vigil demo --once --json', () => {
       expect(issue.state).toBe('open');
       expect(issue.comments.length).toBeGreaterThan(0);
     }
+    expectProbedMachines(issues);
     // The SSH exposure alert, aimed at the billing dashboard in the demo's AWS account (moto): a web
     // page and an SSH server on its Elastic IP (on loopback), and a metadata address the static
     // inventory puts behind the same group, which must be skipped.
@@ -118,14 +141,13 @@ describe('vigil demo --once --json', () => {
     const dataDir = /data folder is kept: (\S+)/.exec(output)?.[1];
     expect(dataDir && existsSync(path.join(dataDir, 'tracker', 'issues', '1.json'))).toBe(true);
     await rm(dataDir!, { recursive: true, force: true });
-  });
+  }, DEMO_TIMEOUT_MS);
 
   it('sends the files of --alerts DIR instead, detecting their source', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-demo-alerts-'));
     await writeFile(path.join(dir, 'mine.json'), JSON.stringify({ title: 'My own alert', severity: 'critical' }));
     await writeFile(path.join(dir, 'notes.txt'), 'not an alert file');
-    const { code, issues } = await runDemo(['--alerts', dir]);
-    expect(code).toBe(0);
+    const { issues } = await runDemo(['--alerts', dir]);
     expect(issues.map((issue) => issue.title)).toEqual(['[critical] My own alert']);
-  });
+  }, DEMO_TIMEOUT_MS);
 });

@@ -34,3 +34,26 @@ describe("the issues page and people's comments", () => {
     expect(html).toContain('&lt;details&gt;');
   });
 });
+
+describe('the issues list', () => {
+  const listed = (issues: LocalIssue[]) => issuesPage(issues, { labels: [] }, configSchema.parse({}).tracker.labels, 'csrf');
+  const second: LocalIssue = { ...issue([]), number: 2, title: 'A <b>closed</b> one', state: 'closed', labels: ['kind:exposure'], updatedAt: '2026-12-01T11:00:00.000Z' };
+
+  it('shows each issue collapsed, as one line: number, title, state, labels and latest change', () => {
+    const html = listed([issue([]), second]);
+    expect(html.match(/<details class="issue /g)).toHaveLength(2);
+    expect(html).not.toMatch(/<details class="issue [^"]*" [^>]*open/);
+    expect(html).toContain(
+      '<summary><span class="number">#2</span> <span class="title">A &#60;b&#62;closed&#60;/b&#62; one</span> <span class="state">closed</span> <span class="labels"><a class="label" href="/issues?label=kind%3Aexposure">kind:exposure</a></span> <time datetime="2026-12-01T11:00:00.000Z">2026-12-01T11:00:00.000Z</time></summary>',
+    );
+    // Newest first.
+    expect(html.indexOf('id="issue-2"')).toBeLessThan(html.indexOf('id="issue-1"'));
+  });
+
+  it('wraps long lines and code, with no script on the page', () => {
+    const html = listed([issue([])]);
+    expect(html).toMatch(/body\{[^}]*overflow-wrap:anywhere/);
+    expect(html).toMatch(/code,pre\{[^}]*white-space:pre-wrap/);
+    expect(html).not.toContain('<script');
+  });
+});
