@@ -155,6 +155,7 @@ export async function runStagingReplay(args: StagingReplayArguments, configurati
   const config = args.to && args.tokenEnv ? undefined : configuration();
   const token = args.tokenEnv ? process.env[args.tokenEnv] : (await resolveIntakeToken(config!, { generate: false })).token;
   if (!token) throw new Error(`--token-env ${args.tokenEnv}: the environment variable is not set`);
+  if (args.to && !/^https?:\/\/[^/\s]+/.test(args.to)) throw new Error(`--to: expected the intake's base URL, like http://vigil-staging.internal:8787, not ${JSON.stringify(args.to)}`);
   const concurrency = Number(args.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency: expected a whole number of at least 1, not ${JSON.stringify(args.concurrency)}`);
   const summary = await replayIntoStaging({
