@@ -5,6 +5,7 @@ import { mapConcurrent } from '../lib/concurrency';
 import type { NormalizedAlert } from '../lib/alert';
 import type { AcceptedAlert, DeliveredRecord, Delivery, DeliveryOutcome, Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
+import { alertsDispatched, alertsRejected, alertsUndispatched, alertsUnparsed } from '../lib/metrics';
 import { investigationWorkflowId } from '../lib/workflow-id';
 import type { Decoder, ReadOutcome } from './decoder';
 
@@ -25,16 +26,20 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   // The body is decoded and its place in the bound given back: dispatching holds neither.
   async function dispatchAlerts(record: DeliveredRecord, read: ReadOutcome): Promise<DeliveryOutcome> {
     if ('rejected' in read) {
+      alertsRejected.inc({ source: record.source, reason: 'malformed' });
       await archive.markRejected(record.id, read.rejected);
       return read;
     }
     const dispatchOne = async (alert: NormalizedAlert): Promise<AcceptedAlert> => {
       const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
+      if (alert.kind === 'unparsed') alertsUnparsed.inc({ source: record.source });
       const outcome = await dispatch(alert, workflowId).catch((err: unknown) => {
         logger.warn({ err, archiveId: record.id, workflowId }, 'not dispatched; the sweeper will retry');
         return undefined;
       });
       const merged = typeof outcome === 'object';
+      if (outcome === undefined) alertsUndispatched.inc({ source: record.source });
+      else alertsDispatched.inc({ source: record.source, alert_source: alert.source, outcome: merged ? 'merged' : outcome });
       return {
         id: `${record.id}#${alert.index ?? 0}`,
         fingerprint: alert.fingerprint,

@@ -19,6 +19,7 @@ export async function runDev(config: Config): Promise<void> {
       `  Intake token: ${token}`,
       `  Issues:       ${stack.issuesUrl}  (log in at ${stack.intakeUrl}/login with ${config.tracker.local.token ? 'the tracker token, tracker.local.token' : 'the intake token'})`,
       `  Temporal:     ${temporal}`,
+      ...(stack.metricsUrl ? [`  Metrics:      ${stack.metricsUrl}  (Prometheus: intake, worker and Temporal SDK)`] : []),
       ...(stack.temporalUiUrl ? [`  Temporal UI:  ${stack.temporalUiUrl}`] : []),
       'Press Ctrl-C to stop.',
     ].join('\n'),

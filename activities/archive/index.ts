@@ -1,6 +1,7 @@
 // The registry of archive backends: the one place a new backend is added.
 import path from 'node:path';
 import type { Config } from '../../lib/config';
+import { alertsArchived, archiveFailures, countingCalls } from '../../lib/metrics';
 import { createLocalArchive, localBlobStore } from './local';
 import type { BlobStore, RecordStore } from './records';
 import { createObjectStore, type ObjectStore } from './objects';
@@ -9,6 +10,10 @@ import type { Archive } from './types';
 
 /** `objects`: records of CloudTrail log files read from their trail bucket are read back from there. */
 export function createArchive(config: Config, objects: ObjectStore = createObjectStore()): Archive {
+  return counted(backendArchive(config, objects));
+}
+
+function backendArchive(config: Config, objects: ObjectStore): Archive {
   const settings = config.archive;
   switch (settings.kind) {
     case 'local':
@@ -16,6 +21,19 @@ export function createArchive(config: Config, objects: ObjectStore = createObjec
     case 's3':
       return createS3Archive(settings, undefined, objects.read);
   }
+}
+
+/** Every backend's failures counted by operation, and what it archived by source. */
+function counted(archive: Archive): Archive {
+  const observed = countingCalls(archive, { onError: (operation) => archiveFailures.inc({ operation }) });
+  return {
+    ...observed,
+    put: async (input) => {
+      const ref = await observed.put(input);
+      alertsArchived.inc({ source: input.source });
+      return ref;
+    },
+  };
 }
 
 /**

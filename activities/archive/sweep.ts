@@ -8,6 +8,7 @@
 // costs what is pending, not what the archive holds.
 import { heartbeat, log } from '@temporalio/activity';
 import type { Delivery, DeliveryOutcome } from '../../lib/delivery';
+import { sweeperRedeliveries } from '../../lib/metrics';
 import { ObjectGoneError } from './objects';
 import type { Archive, ArchiveRecordMeta } from './types';
 
@@ -51,10 +52,13 @@ export function createSweepActivities({ archive, delivery }: { archive: Archive;
         } catch (err) {
           log.warn('archived record not delivered; the next pass tries it again', { archiveId: meta.id, error: (err as Error).message });
           summary.stillUndispatched += 1;
+          sweeperRedeliveries.inc({ result: 'failed' });
           continue;
         }
-        if ('rejected' in result) summary.rejected += 1;
-        else if (result.alerts.every((alert) => alert.dispatched)) summary.dispatched += 1;
+        const outcome = 'rejected' in result ? 'rejected' : result.alerts.every((alert) => alert.dispatched) ? 'dispatched' : 'undispatched';
+        sweeperRedeliveries.inc({ result: outcome });
+        if (outcome === 'rejected') summary.rejected += 1;
+        else if (outcome === 'dispatched') summary.dispatched += 1;
         else summary.stillUndispatched += 1;
       }
       return summary;

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Bottleneck from 'bottleneck';
 import { writeFileAtomic } from '../../lib/files';
+import { intelLookups, type IntelResult } from '../../lib/metrics';
 import type { ProviderDefinition } from './providers/definition';
 import { ProviderHttpError, UnreadableAnswerError } from './providers/http';
 import type { ActorTarget, SourceResult } from './types';
@@ -133,10 +134,19 @@ export function createProviderRunner(options: ProviderRunnerOptions): ProviderRu
           runOne(settings, target).catch((error: unknown) => failure(settings.definition.name, error, '', timeoutMs, now())),
         ),
       );
+      for (const result of results) intelLookups.inc({ provider: result.source, result: lookupResult(result) });
       const keys = options.providers.map((settings) => settings.key).filter((key): key is string => Boolean(key));
       return results.map((result) => redact(result, keys));
     },
   };
+}
+
+/** What a lookup came to, for the metric: a spent quota and a rate limit are told apart from other failures by the evidence runOne and failure() write. */
+function lookupResult({ status, evidence }: SourceResult): IntelResult {
+  if (status === 'listed' || status === 'not-listed' || status === 'misconfigured') return status;
+  if (evidence?.startsWith('daily quota of ')) return 'quota';
+  if (evidence?.startsWith('rate-limited')) return 'rate-limited';
+  return 'failed';
 }
 
 /** Maps what went wrong to a result a person can act on; never `not-listed`. */

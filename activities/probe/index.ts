@@ -7,6 +7,7 @@ import type { Finding } from '../../lib/finding';
 import { checksFor, serviceChecks } from './checks';
 import { webPageOf } from './checks/http';
 import { mapConcurrent } from '../../lib/concurrency';
+import { probeFindings, probeSkipped } from '../../lib/metrics';
 import { OutOfScopeError, resolveInScope, type ProbeScope } from './scope';
 import { sweep } from './tcp';
 import { endpoint, type CheckContext, type OpenPort, type ProbeReport, type ProbeTarget, type ServiceCheck, type SkippedTarget } from './types';
@@ -73,6 +74,7 @@ export function createProbeActivities(settings: ProbeSettings, scope: ProbeScope
   return {
     async probeTargets({ targets }: { targets: ProbeTarget[] }): Promise<ProbeReport> {
       if (!settings.enabled) {
+        probeSkipped.inc(targets.length);
         return { findings: [], skipped: targets.map((t) => ({ target: endpoint(t.address, t.port), reason: 'probing is off (probe.enabled: false)' })), webPages: [] };
       }
       const activity = activityContext();
@@ -112,6 +114,8 @@ export function createProbeActivities(settings: ProbeSettings, scope: ProbeScope
           return instance || rule ? { ...finding, detail: { ...finding.detail, ...(instance ? { instance } : {}), ...(rule ? { rule } : {}) } } : finding;
         });
         const webPages = [...new Set(findings.map(webPageOf).filter((page) => page !== undefined))];
+        for (const { check, status } of findings) probeFindings.inc({ check, status });
+        probeSkipped.inc(skipped.length);
         return { findings, skipped, webPages };
       });
     },

@@ -5,8 +5,9 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import stableJson from 'safe-stable-stringify';
 import type { LabelNames, ResponseSettings } from '../../lib/config';
+import { remediations } from '../../lib/metrics';
 import { proposalComment, stepComment } from '../../lib/render/response';
-import type { RemediationAction, RemediationKind } from '../../lib/response';
+import type { ExecutionRecord, RemediationAction, RemediationKind } from '../../lib/response';
 import type { BlobStore } from '../archive/records';
 import { reportKey } from '../tracker/report';
 import type { Tracker } from '../tracker/types';
@@ -48,6 +49,18 @@ function cancellable<T>(work: Promise<T>): Promise<T> {
   return context ? Promise.race([work, context.cancelled]) : work;
 }
 
+/** An execution or undo counted by its outcome (changed, already, dry-run), or as failed. */
+async function counted(operation: 'execute' | 'undo', action: RemediationKind, work: Promise<ExecutionRecord>): Promise<ExecutionRecord> {
+  try {
+    const record = await work;
+    remediations.inc({ operation, action, outcome: record.outcome });
+    return record;
+  } catch (err) {
+    remediations.inc({ operation, action, outcome: 'failed' });
+    throw err;
+  }
+}
+
 export function createResponseActivities({ settings, executors, tracker, labels, audit, accepted: risks }: ResponseDeps): ResponseActivities {
   const executorFor = (kind: RemediationKind) => {
     const executor = executors.find((candidate) => candidate.kinds.includes(kind));
@@ -85,11 +98,11 @@ export function createResponseActivities({ settings, executors, tracker, labels,
     async executeRemediation({ plan }) {
       // Switched off after the plan was approved (an operator's emergency stop): nothing changes.
       if (!settings.enabled) throw ApplicationFailure.nonRetryable('response.enabled is false: remediations are not carried out', 'RemediationRefused');
-      return cancellable(executorFor(plan.action.kind).execute(plan.action, settings.dryRun));
+      return counted('execute', plan.action.kind, cancellable(executorFor(plan.action.kind).execute(plan.action, settings.dryRun)));
     },
 
     async undoRemediation({ plan, execution }) {
-      return cancellable(executorFor(plan.action.kind).undo(plan.action, execution, settings.dryRun));
+      return counted('undo', plan.action.kind, cancellable(executorFor(plan.action.kind).undo(plan.action, execution, settings.dryRun)));
     },
 
     async reportResponse({ entry: said, plans, status, accepted, suppressed = false, ...run }) {

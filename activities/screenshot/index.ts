@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { errors } from 'playwright-core';
 import type { ScreenshotSettings } from '../../lib/config';
 import type { FieldValue, Finding } from '../../lib/finding';
+import { screenshots } from '../../lib/metrics';
 import type { BlobStore } from '../archive/records';
 import { OutOfScopeError, resolveInScope, type ProbeScope } from '../probe/scope';
 import { BrowserGoneError, PageTimeoutError, type BlockedRequest, type BrowserPool } from './browser-pool';
@@ -127,7 +128,13 @@ export function createScreenshotActivities({ settings, scope, artifacts, pool }:
       const context = Context.current();
       const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
-        return await capture(url, context.cancellationSignal);
+        // An error (the browser gone, a page past its timeout) is retried by the activity: counted as such.
+        const result = await capture(url, context.cancellationSignal).catch((err: unknown) => {
+          screenshots.inc({ result: 'error' });
+          throw err;
+        });
+        screenshots.inc({ result: result.finding.status });
+        return result;
       } finally {
         clearInterval(heartbeats);
       }

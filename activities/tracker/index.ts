@@ -1,6 +1,7 @@
 // The registry of trackers: the one place a new tracker kind is added.
 import path from 'node:path';
 import type { Config } from '../../lib/config';
+import { countingCalls, trackerCalls, trackerErrors } from '../../lib/metrics';
 import { createArtifactStore } from '../archive';
 import { createGitHubTracker } from './github';
 import { createLocalTracker } from './local';
@@ -16,6 +17,11 @@ export function localTrackerRoot(config: Config): string {
   return path.join(config.dataDir, 'tracker');
 }
 
+/** The configured tracker, each call and failure counted by operation. */
 export function createTracker(config: Config): Tracker {
-  return trackerFactories[config.tracker.kind](config);
+  const tracker = config.tracker.kind;
+  return countingCalls(trackerFactories[tracker](config), {
+    onCall: (operation) => trackerCalls.inc({ tracker, operation }),
+    onError: (operation) => trackerErrors.inc({ tracker, operation }),
+  });
 }

@@ -5,6 +5,7 @@ import type { LabelNames } from '../../lib/config';
 import type { ContextProblem, ResourceContext } from '../../lib/context';
 import type { FindingsDiff } from '../../lib/finding';
 import type { ActorReport } from '../../lib/intel';
+import { exposuresRemediated, investigationsStarted } from '../../lib/metrics';
 import { actorsComment } from '../../lib/render/actors';
 import { alertLabels, alertSummary, issueTitle, occurrencesComment } from '../../lib/render/alert-summary';
 import { contextComment } from '../../lib/render/context';
@@ -104,10 +105,14 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
         body: currentIssueBody({ alert, workflowId, state: { occurrences: 0 }, endpoints: [], related: [] }),
         labels: alertLabels(alert, labels),
       });
-      if (created) return { issue, reopened: false, suppressed: false, alreadyReported: false };
+      if (created) {
+        investigationsStarted.inc({ kind: alert.kind, issue: 'created' });
+        return { issue, reopened: false, suppressed: false, alreadyReported: false };
+      }
       const alreadyReported = await tracker.hasComment(issue.number, deliveryKey(workflowId, alert));
       if (state === 'closed' && !alreadyReported) await tracker.reopenIssue(issue.number);
       const { labels: current } = await tracker.getIssue(issue.number);
+      investigationsStarted.inc({ kind: alert.kind, issue: alreadyReported ? 'already_reported' : state === 'closed' ? 'reopened' : 'existing' });
       return { issue, reopened: state === 'closed' && !alreadyReported, suppressed: current.includes(labels.suppress), alreadyReported };
     },
 
@@ -179,6 +184,7 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
       const remove = [labels.exposureOpen, labels.exposureUnconfirmed, labels.exposureRemediated].filter((label) => label !== add);
       await tracker.updateLabels(issue.number, { ...(add ? { add: [add] } : {}), remove });
       if (close) await tracker.closeIssue(issue.number);
+      if (state === 'remediated') exposuresRemediated.inc();
     },
 
     /** A later delivery was worse: the issue's severity label follows the worst. */
