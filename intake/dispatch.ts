@@ -5,7 +5,8 @@ import { RESCAN_SOURCE, type NormalizedAlert } from '../lib/alert';
 import type { Dispatch } from '../lib/delivery';
 import type { Logger } from '../lib/logger';
 import { alertReceived, INVESTIGATE_ALERT, recheckNow } from '../lib/investigation';
-import { investigationSummary, issueTitle } from '../lib/render/alert-summary';
+import { investigationStaticDetails, investigationSummary } from '../lib/investigation-details';
+import { issueTitle } from '../lib/render/alert-summary';
 import { listExecutions } from '../lib/visibility';
 import { alertSearchAttributes, literal, mergedKeyword, relatedQuery, resourceKeywords, TITLE_MEMO, VigilIssueState, VigilKind, VigilMerged } from '../lib/search-attributes';
 
@@ -141,6 +142,7 @@ export function createDispatcher(client: Client, { taskQueue, timeoutMs, logger 
         signalArgs: [alert],
         typedSearchAttributes: alertSearchAttributes(alert),
         staticSummary: investigationSummary(alert),
+        staticDetails: investigationStaticDetails(alert),
         memo: { [TITLE_MEMO]: issueTitle(alert) },
       });
       return 'signalled';

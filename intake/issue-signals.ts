@@ -4,7 +4,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { INVESTIGATE_ALERT, issueChanged, type CarriedInvestigation, type IssueChange } from '../lib/investigation';
 import { resumes } from '../lib/investigation-state';
-import { investigationSummary } from '../lib/render/alert-summary';
+import { investigationStaticDetails, investigationSummary } from '../lib/investigation-details';
 import { alertSearchAttributes, vigilSearchAttributeKeys } from '../lib/search-attributes';
 
 /** Vigil's own attributes only: the server's (a patch's change versions) are not the start's to set. */
@@ -54,6 +54,7 @@ export function createIssueSignaller(client: Client, { taskQueue, timeoutMs }: I
         signalArgs: [change],
         typedSearchAttributes: [...alertSearchAttributes(carried.alert).filter(({ key }) => !kept.has(key.name)), ...carriedOver],
         staticSummary: investigationSummary(carried.alert),
+        staticDetails: investigationStaticDetails(carried.alert),
         ...(last.memo ? { memo: last.memo } : {}),
       });
       return 'resumed';

@@ -1,11 +1,12 @@
 // The investigation runbook for one alert identity (workflow id `alert/<source>/<fingerprint>`).
-import { ActivityFailure, condition, continueAsNew, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, continueAsNew, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ScreenshotOutcome } from '../activities/tracker/report';
 import { occurrenceKey, type NormalizedAlert } from '../lib/alert';
 import { mergeAlerts } from '../lib/alert-merge';
 import { emptyContext, inventoryFindings, isResourceFinding, keepUnread, PROOF_CHECKS, type ResourceContext } from '../lib/context';
 import { compactFindings, diffFindings, isEmptyDiff, type Finding } from '../lib/finding';
 import { worstVerdict } from '../lib/intel';
+import { investigationCurrentDetails, waitSummary } from '../lib/investigation-details';
 import { alertReceived, issueChanged, progressQuery, recheckNow, relatedFound, type CarriedInvestigation, type ExposureState, type InvestigationProgress } from '../lib/investigation';
 import { afterRecheck, carriedProgress, exposureEvidence, exposureState, isNewDelivery, provenPublic, latestDelivery, newActors, recordDeliveries, resumes, sharedPublicly, startWatch, watchEnding } from '../lib/investigation-state';
 import { linkRelated, recordVerdicts } from '../lib/correlation';
@@ -93,6 +94,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (resumes(progress, change)) recheckRequested = true;
     markIssueState(change.state, change.suppressed);
     Object.assign(progress, { issueState: change.state, suppressed: change.suppressed });
+    showProgress();
   });
   setHandler(relatedFound, (related) => {
     if (correlating && linkRelated(progress, [related])) bodyStale = true;
@@ -104,6 +106,11 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   const isClosed = () => progress.issueState === 'closed';
   const watching = () => progress.watch?.state === 'watching';
   const reported = (alerts: NormalizedAlert[]) => Object.assign(progress, recordDeliveries(progress, alerts));
+  /**
+   * Where things stand, as the Temporal UI's current details: written wherever the progress changes
+   * (the UI reads them with a query; they make no command, so replay is unaffected).
+   */
+  const showProgress = () => setCurrentDetails(investigationCurrentDetails(progress, watching() && progress.nextCheckDue ? { nextCheck: progress.nextCheckDue } : {}));
   /** A risk accepted: the watch is silent and the issue stays closed until it runs out. */
   const paused = () => responding && progress.response?.accepted !== undefined;
   /** A request or an acceptance that runs out on a timer: the run waits for it, however idle. */
@@ -157,6 +164,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
       if (!(err instanceof ActivityFailure)) throw err;
       progress.failedSteps = [...new Set([...(progress.failedSteps ?? []), step])];
       upsertSearchAttributes([{ key: VigilFailure, value: step }]);
+      showProgress();
       await reportFailure({ ...run(), step, attempt, reason: (err.cause ?? err).message.slice(0, 2000), comment: !progress.suppressed });
       return undefined;
     }
@@ -190,6 +198,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (state !== progress.exposure || close) await markExposure({ issue: progress.issue!, state, close });
     progress.exposure = state;
     upsertSearchAttributes([{ key: VigilExposure, value: state }]);
+    showProgress();
   };
 
   /** Probes, then screenshots of the web pages that answered; the inventory's exposures as findings too. */
@@ -223,6 +232,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     progress.verdict = worstVerdict([...(progress.verdict ? [progress.verdict] : []), ...reports.map((report) => report.verdict)]);
     recordVerdicts(progress, reports);
     upsertSearchAttributes([{ key: VigilVerdict, value: progress.verdict }]);
+    showProgress();
     if (!progress.suppressed) await commentActors({ ...run(), reports, ...(repeat ? { repeat } : {}) });
   };
 
@@ -285,6 +295,7 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     //    has silenced the issue.
     const { issue, suppressed, reopened, alreadyReported } = await openIssueForAlert({ alert: subject, workflowId });
     Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
+    showProgress();
     if (alreadyReported) return carry(); // A redelivery of what an earlier investigation reported.
     if (correlating) upsertSearchAttributes([{ key: VigilIssue, value: String(issue.number) }, { key: VigilIssueState, value: issueStateOf('open', progress.suppressed)! }]);
     if (!progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
@@ -541,9 +552,13 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     const untilResponse = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
     const untilWatch = watching() ? untilCheck : untilQuiet;
     const timeout = untilResponse === undefined ? untilWatch : paused() || !watching() ? untilResponse : Math.min(untilResponse, untilCheck);
+    const endsAt = Date.now() + (typeof timeout === 'number' ? timeout : REPEAT_WINDOW_MS);
+    const waitingFor = timeout === untilResponse ? 'response deadline' : watching() ? 'next check' : 'quiet';
+    showProgress();
     const woken = await condition(
       () => inbox.length > 0 || recheckRequested || bodyStale || (watching() && !paused() && (isClosed() || progress.suppressed)) || responseDue(),
       timeout,
+      { summary: waitSummary(waitingFor, endsAt) },
     );
     if (inbox.length > 0 || responseDue()) continue;
     if (!woken && timeout === untilResponse) continue;

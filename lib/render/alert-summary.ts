@@ -18,11 +18,6 @@ export function alertLabels(alert: NormalizedAlert, names: LabelNames): string[]
   ];
 }
 
-/** A plain-language line for the Temporal UI's summary of the investigation. */
-export function investigationSummary(alert: NormalizedAlert): string {
-  return plainTitle(`${alert.severity} ${alert.kind} alert from ${alert.source}: ${alert.title}`, 240);
-}
-
 export const portText = ({ from, to }: PortRange) => (from === to ? String(from) : `${from}-${to}`);
 
 const list = (values: readonly (string | number)[]) =>

@@ -58,13 +58,13 @@ const exposureWords: Record<ExposureState, string> = {
 const verdictWords: Record<Verdict, string> = { malicious: '**malicious**', suspicious: '**suspicious**', 'known-benign': 'known benign', unknown: 'unknown' };
 
 /** `2026-11-28 09:00 UTC` from an ISO time Vigil wrote. */
-const when = (iso: string) => {
+export const when = (iso: string) => {
   const time = Date.parse(iso);
   return Number.isNaN(time) ? code(iso, 40) : `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 };
 
 /** A link to a related issue, when its address is one (it comes from the tracker, but the check is cheap). */
-const issueLink = ({ number, url }: { number: number; url: string }) => (/^(https?:\/\/[\w.:-]+)?\/[\w./#-]*$/.test(url) ? `[#${number}](${url})` : `#${number}`);
+export const issueLink = ({ number, url }: { number: number; url: string }) => (/^(https?:\/\/[\w.:-]+)?\/[\w./#-]*$/.test(url) ? `[#${number}](${url})` : `#${number}`);
 
 const more = (count: number) => (count > LISTED ? [`- … and ${count - LISTED} more`] : []);
 

@@ -52,6 +52,8 @@ export interface TestVigilOptions {
   sigma?: string[];
   /** Response settings (askers, approvers, self-approval). */
   response?: Record<string, unknown>;
+  /** A Temporal server of the test's own (one with the Web UI) instead of the run's shared one. */
+  temporal?: { address: string; namespace: string };
 }
 
 /** Tests probe loopback and nothing else, whatever an inventory or alert says. */
@@ -62,7 +64,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-test-'));
   const config = configSchema.parse({
     dataDir,
-    temporal: { address: inject('temporalAddress'), namespace: await claimNamespace(), taskQueue: `test-${randomUUID()}` },
+    temporal: { ...(options.temporal ?? { address: inject('temporalAddress'), namespace: await claimNamespace() }), taskQueue: `test-${randomUUID()}` },
     // A busy machine may take seconds to answer a dispatch, and `dispatched: false` would then be a
     // matter of timing; only an intake pointed where nothing answers gives up quickly.
     intake: { port: 0, maxBodyBytes: 64 * 1024, dispatchTimeoutMs: options.intakeTemporalAddress ? 1000 : 60_000, ...options.intake },

@@ -61,7 +61,7 @@ describe('walking skeleton', () => {
     expect(description.typedSearchAttributes.get(VigilSeverity)).toBe('high');
     expect(description.typedSearchAttributes.get(VigilKind)).toBe('exposure');
     expect(description.typedSearchAttributes.get(VigilFingerprint)).toBe('host-1');
-    expect(await description.staticSummary()).toBe('high exposure alert from generic: SSH open on host-1');
+    expect(await description.staticSummary()).toBe('exposure · high · `SSH open on host-1`');
     expect((await handle.query(progressQuery)).issue?.number).toBe(issue.number);
 
     const listed = (await vigil.read(`/v1/issues/${issue.number}`).then((r) => r.json())) as { comments: { body: string }[] };
