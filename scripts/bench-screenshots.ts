@@ -8,10 +8,11 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { chromium } from 'playwright-core';
 import type { Config } from '../lib/config';
 import { browserTaskQueue } from '../lib/task-queues';
+import { connectTemporalWorker } from '../lib/temporal-connection';
 import { close, listen } from '../test/helpers/loopback';
 import { survivors } from '../test/helpers/processes';
 import { inParallel, MiB, processTree, pssBytes, round, rssBytes, spawnVigil, type VigilProcess } from './bench-common';
@@ -111,7 +112,7 @@ export interface ScreenshotBenchOptions {
 
 export async function benchScreenshots({ client, config, rawConfig, dataDir }: ScreenshotBenchOptions): Promise<Record<string, number>> {
   const { server, urls } = await startPages();
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalWorker(config.temporal);
   let browserWorker: VigilProcess | undefined;
   let sampler: ReturnType<typeof sampleTree> | undefined;
   try {

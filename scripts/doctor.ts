@@ -1,4 +1,5 @@
-// `vigil doctor`: each prerequisite as ok / missing, with the command that fixes it.
+// `vigil doctor`: each prerequisite as ok / missing, with the command that fixes it; then the
+// configured queues and the Temporal connection, each ok / failed with the reason and the fix.
 import { ConfigError, type Config } from '../lib/config';
 import { checkConfig } from './check-config';
 import { prerequisites } from './prerequisites';
@@ -29,7 +30,20 @@ export async function runDoctor(configFile?: string): Promise<boolean> {
     console.log(`missing  configuration: ${err.message}`);
   }
   if (config) healthy = (await checkQueues(config)) && healthy;
+  if (config) healthy = (await checkTemporal(config)) && healthy;
   return healthy;
+}
+
+/** The Temporal connection as the workers make it, with the reason and the setting to fix when it fails. */
+async function checkTemporal(config: Config): Promise<boolean> {
+  const { checkTemporalConnection } = await import('../lib/temporal-connection-check');
+  const check = await checkTemporalConnection(config.temporal);
+  console.log(
+    check.ok
+      ? `ok       temporal ${check.summary}${check.note ? `\n         note: ${check.note}` : ''}`
+      : `failed   temporal ${check.summary}: ${check.problem}\n         fix: ${check.fix}`,
+  );
+  return check.ok;
 }
 
 /** intake.queues, each reached as intake would reach it: a wrong one otherwise only shows in intake's log. */

@@ -1,12 +1,13 @@
 // `vigil replay`: delivers archived alerts again, idempotently (a replayed record is the same
 // delivery, so it comments nothing twice), with a progress bar and a summary.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { SingleBar, Presets } from 'cli-progress';
 import { createArchive } from '../activities/archive';
 import type { ArchiveRecordMeta } from '../activities/archive/types';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { connectTemporal } from '../lib/temporal-connection';
 import { configuredDecoder, createConfiguredDelivery } from '../workers/delivery';
 
 export interface ReplayOptions {
@@ -45,7 +46,7 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
   const bar = new SingleBar({ stream: process.stderr, format: 'replay [{bar}] {value}/{total} records', hideCursor: true }, Presets.shades_classic);
   bar.start(records.length, 0);
 
-  const connection = options.dryRun ? undefined : await Connection.connect({ address: config.temporal.address });
+  const connection = options.dryRun ? undefined : await connectTemporal(config.temporal);
   try {
     const client = connection && new Client({ connection, namespace: config.temporal.namespace });
     const delivery =
