@@ -1,8 +1,10 @@
 // A TLS terminator on loopback in front of the run's (plain) Temporal dev server, standing in for a
 // TLS-protected cluster or Temporal Cloud: HTTP/2 over TLS outside, each gRPC stream passed through
 // to the dev server as is. It can ask for a client certificate (mutual TLS) and for an API key
-// (`authorization: Bearer <key>`), answering gRPC UNAUTHENTICATED to a call without the right one.
+// (`authorization: Bearer <key>`), answering gRPC UNAUTHENTICATED to a call without the right one,
+// and it can refuse chosen methods with PERMISSION_DENIED.
 import http2 from 'node:http2';
+import { status } from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
 import type { TestCertificate } from './certificates';
 
@@ -15,6 +17,8 @@ export interface TerminatorOptions {
   clientCa?: string;
   /** The API key every call must carry. */
   apiKey?: string;
+  /** Methods (`DescribeNamespace`) answered PERMISSION_DENIED, as to an identity without access. */
+  deniedMethods?: string[];
 }
 
 export interface TlsTerminator {
@@ -22,9 +26,9 @@ export interface TlsTerminator {
   close(): Promise<void>;
 }
 
-const { HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_SCHEME, HTTP2_HEADER_STATUS, NGHTTP2_CANCEL } = http2.constants;
+const { HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_PATH, HTTP2_HEADER_SCHEME, HTTP2_HEADER_STATUS, NGHTTP2_CANCEL } = http2.constants;
 
-export async function startTlsTerminator({ upstream, server: certificate, clientCa, apiKey }: TerminatorOptions): Promise<TlsTerminator> {
+export async function startTlsTerminator({ upstream, server: certificate, clientCa, apiKey, deniedMethods = [] }: TerminatorOptions): Promise<TlsTerminator> {
   const backend = http2.connect(`http://${upstream}`);
   backend.on('error', () => {});
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -39,10 +43,10 @@ export async function startTlsTerminator({ upstream, server: certificate, client
   });
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {});
-    if (apiKey !== undefined && headers.authorization !== `Bearer ${apiKey}`) {
-      stream.respond({ [HTTP2_HEADER_STATUS]: 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'API key refused' }, { endStream: true });
-      return;
-    }
+    const refuse = (status: number, message: string) =>
+      stream.respond({ [HTTP2_HEADER_STATUS]: 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': message }, { endStream: true });
+    if (apiKey !== undefined && headers.authorization !== `Bearer ${apiKey}`) return refuse(status.UNAUTHENTICATED, 'API key refused');
+    if (deniedMethods.some((method) => String(headers[HTTP2_HEADER_PATH]).endsWith(`/${method}`))) return refuse(status.PERMISSION_DENIED, 'Request unauthorized');
     const forwarded = { ...headers };
     delete forwarded[HTTP2_HEADER_AUTHORITY];
     delete forwarded[HTTP2_HEADER_SCHEME];

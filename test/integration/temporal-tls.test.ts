@@ -1,7 +1,8 @@
 // Vigil against a TLS-protected Temporal: the run's dev server behind a TLS terminator on loopback,
 // once asking for a client certificate (a self-hosted cluster with mutual TLS) and once for an API
 // key (Temporal Cloud). A client and an investigation-capable worker connect and run a real
-// workflow; each way of getting it wrong fails and `vigil doctor`'s check names the cause.
+// workflow; each way of getting it wrong (certificate, server name, client certificate, API key,
+// namespace, permission, address) fails and `vigil doctor`'s check names the cause.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +31,7 @@ let files: { ca: string; otherCa: string; cert: string; key: string; strangerCer
 let clientPem: { cert: string; key: string };
 let mtls: TlsTerminator;
 let cloud: TlsTerminator;
+let readOnly: TlsTerminator;
 let namespace: string;
 
 beforeAll(async () => {
@@ -64,11 +66,12 @@ beforeAll(async () => {
   const upstream = inject('temporalAddress');
   mtls = await startTlsTerminator({ upstream, server, clientCa: clientCa.cert });
   cloud = await startTlsTerminator({ upstream, server, apiKey: API_KEY });
+  readOnly = await startTlsTerminator({ upstream, server, apiKey: API_KEY, deniedMethods: ['DescribeNamespace'] });
   namespace = await claimNamespace();
 });
 
 afterAll(async () => {
-  await Promise.all([mtls?.close(), cloud?.close()]);
+  await Promise.all([mtls?.close(), cloud?.close(), readOnly?.close()]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -153,6 +156,11 @@ describe('a TLS-protected cluster (mutual TLS)', () => {
 });
 
 describe('vigil doctor', () => {
+  it('passes a fresh checkout, where nothing runs yet at the default local address, with a note', async () => {
+    const check = await checkTemporalConnection(temporal({ address: `127.0.0.1:${await getPort()}` }));
+    expect(check).toMatchObject({ ok: true, note: expect.stringMatching(/vigil dev/) });
+  });
+
   it('fails on a Temporal it cannot trust, saying which setting to fix', async () => {
     const file = path.join(dir, 'doctor.yaml');
     await writeFile(file, JSON.stringify({ dataDir: path.join(dir, 'doctor-data'), temporal: { address: mtls.address, namespace, tls: { ...mutualTls(), caFile: files.otherCa } } }));
@@ -193,5 +201,10 @@ describe('Temporal Cloud (an API key)', () => {
     const check = await checkTemporalConnection(temporal({ address: cloud.address, apiKey: wrongKey, tls: { caFile: files.ca, serverName: SERVER_NAME } }));
     expect(check).toMatchObject({ ok: false, problem: expect.stringMatching(/^the API key was refused/), fix: expect.stringMatching(/temporal\.apiKey \(TEMPORAL_API_KEY\)/) });
     expect(JSON.stringify(check)).not.toContain(wrongKey);
+  });
+
+  it('says when the key may not use the namespace', async () => {
+    const check = await checkTemporalConnection(temporal({ address: readOnly.address, apiKey: API_KEY, tls: { caFile: files.ca, serverName: SERVER_NAME } }));
+    expect(check).toMatchObject({ ok: false, problem: expect.stringMatching(new RegExp(`^permission denied in namespace ${namespace}`)), fix: expect.stringMatching(/access to/) });
   });
 });
