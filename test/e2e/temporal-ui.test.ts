@@ -6,8 +6,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import getPort from 'get-port';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { when } from '../../lib/render/issue-body';
 import { VigilIssue, VigilResources } from '../../lib/search-attributes';
 import { locatePrerequisite } from '../../scripts/prerequisites';
 import { startTemporalDevServer, type DevServer } from '../../scripts/temporal-dev-server';
@@ -80,6 +82,16 @@ describe('the Temporal Web UI', () => {
     const described = await vigil.client.workflow.getHandle(workflowId).describe();
     expect(described.typedSearchAttributes.get(VigilIssue)).toBe(String(issue.number));
     expect(described.typedSearchAttributes.get(VigilResources)).toContain(`aws:ec2:security-group:${GROUP}`);
+
+    // Each activity and the watch's wait say what they do, in the history the UI shows.
+    const nextCheck = `next check ${when(progress.nextCheckDue!)}`;
+    const summaries = await eventually(async () => {
+      const { events } = await vigil.client.workflow.getHandle(workflowId).fetchHistory();
+      const said = (events ?? []).flatMap(({ userMetadata }) => (userMetadata?.summary ? [defaultPayloadConverter.fromPayload<string>(userMetadata.summary)] : []));
+      return said.includes(nextCheck) ? said : undefined;
+    });
+    expect(summaries).toContain('probe 1 exposure on 1 machine');
+    expect(summaries).toContain(`comment exposure · issue #${issue.number}`);
 
     // Every filter docs/operations.md gives, as a person pastes it, finds this investigation or
     // (for what did not happen to it) is a query the server takes.
