@@ -24,7 +24,13 @@ export function demoResponders(): DemoResponders {
   return { asker: person('demo-alice'), approver: person('demo-bob') };
 }
 
-async function waitFor<T>(stack: Stack, workflowId: string, what: string, found: (progress: InvestigationProgress) => T | undefined, timeoutMs = 60_000): Promise<T> {
+/**
+ * How long one step of the demo may take: generous, because CI runs it beside another test file on
+ * two cores, and a step cut short leaves the demo with no result to print.
+ */
+export const DEMO_STEP_TIMEOUT_MS = 120_000;
+
+async function waitFor<T>(stack: Stack, workflowId: string, what: string, found: (progress: InvestigationProgress) => T | undefined, timeoutMs = DEMO_STEP_TIMEOUT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const progress = await progressOf(stack, workflowId);
@@ -76,9 +82,9 @@ export async function showRemediation(stack: Stack, workflowId: string, { asker,
   const executed = await waitFor(stack, workflowId, `the execution of ${id}`, inState(id, ['executed', 'failed']));
   if (executed.state === 'failed') throw new Error(`${id} failed: ${executed.reason ?? 'no reason given'}`);
   // The audit comment is written after the plan's state changes: the issue shows the step once it is there.
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + DEMO_STEP_TIMEOUT_MS;
   while (!(await hasComment(stack, issue, `### Remediation \`${id}\`: executed`))) {
-    if (Date.now() > deadline) throw new Error(`issue #${issue} shows no execution of ${id} within 60 s`);
+    if (Date.now() > deadline) throw new Error(`issue #${issue} shows no execution of ${id} within ${DEMO_STEP_TIMEOUT_MS / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return executed;

@@ -50,7 +50,15 @@ const page = `<!doctype html>
  */
 const otherMachines = [
   // securityhub EC2.19: Postgres open to the world; its web console answers.
-  { id: 'i-0demo0000000000d4', name: 'reporting-db', account: '111122223333', address: '127.0.0.3', refs: ['sg-0c0ffee0c0ffee000'], rule: 'sg-0c0ffee0c0ffee000 postgres console', page: 'Reporting DB — pgweb console' },
+  {
+    id: 'i-0demo0000000000d4',
+    name: 'reporting-db',
+    account: '111122223333',
+    address: '127.0.0.3',
+    refs: ['sg-0c0ffee0c0ffee000'],
+    rule: 'sg-0c0ffee0c0ffee000 postgres console',
+    page: 'Reporting DB — pgweb console',
+  },
   // prowler's SSH group and securityhub EC2.21's network ACL.
   {
     id: 'i-0demo0000000000e5',

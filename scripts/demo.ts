@@ -10,7 +10,7 @@ import { configSchema } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { recheckNow } from '../lib/investigation';
 import { aimSshAlert, DEMO_ACCOUNT, DEMO_CREDENTIALS, DEMO_REGION, startDemoAws } from './demo-aws';
-import { demoResponders, showRemediation } from './demo-response';
+import { DEMO_STEP_TIMEOUT_MS, demoResponders, showRemediation } from './demo-response';
 import { startDemoServices, type DemoServices } from './demo-services';
 import { projectRoot } from './prerequisites';
 import { recordHistories } from './record-histories';
@@ -63,7 +63,7 @@ async function sendAlert(stack: Stack, file: string): Promise<Sent> {
 }
 
 /** Waits until every investigation has reported its delivery on its issue. */
-async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 120_000): Promise<void> {
+async function waitForFirstReports(stack: Stack, sent: Sent[], timeoutMs = 2 * DEMO_STEP_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = sent.flatMap(({ investigations }) => investigations);
   while (pending.length > 0) {
@@ -97,11 +97,11 @@ async function showRecheck(stack: Stack, services: DemoServices, workflowId: str
   await services.revokeAdminPanel();
   for (const round of [1, 2]) {
     await handle.signal(recheckNow);
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + DEMO_STEP_TIMEOUT_MS;
     for (;;) {
       const progress = await progressOf(stack, workflowId);
       if ((progress?.watch?.checks ?? 0) >= round) break;
-      if (Date.now() > deadline) throw new Error(`re-check ${round} of ${workflowId} did not finish within 60 s`);
+      if (Date.now() > deadline) throw new Error(`re-check ${round} of ${workflowId} did not finish within ${DEMO_STEP_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -17,7 +17,7 @@ interface DemoIssue {
 }
 
 /** moto, Temporal, the worker and Chromium start and stop within it even on a busy 2-core machine. */
-const DEMO_TIMEOUT_MS = 300_000;
+const DEMO_TIMEOUT_MS = 360_000;
 
 async function runDemo(args: string[]) {
   const demo = runVigil(['demo', '--once', '--json', ...args]);
@@ -26,7 +26,10 @@ async function runDemo(args: string[]) {
   const sampler = setInterval(() => {
     children = [...new Set([...children, ...descendants(demo.child.pid!)])];
   }, 200);
+  // Stopped before the test's own timeout, so that a demo stuck on a step still shows its output.
+  const stuck = setTimeout(() => demo.child.kill('SIGTERM'), DEMO_TIMEOUT_MS - 30_000);
   const code = await demo.exited;
+  clearTimeout(stuck);
   clearInterval(sampler);
   const output = demo.output();
   // A demo that failed prints no JSON: what it printed says why.
