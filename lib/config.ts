@@ -6,8 +6,37 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
+import { selectProfile } from './profiles';
 
 const port = z.int().min(1).max(65535);
+
+/** A secret in the file, or (better) the name of the environment variable that holds it. */
+export const secretSchema = z.union([z.string().min(16, 'use at least 16 characters'), z.strictObject({ env: z.string().min(1) })]);
+export type SecretSetting = z.infer<typeof secretSchema>;
+
+/**
+ * Each PEM from a file (`…File`) or as text (`ca`, `cert`, `key`: in the file, or `{env: NAME}`), not
+ * both. A certificate without its key is refused where the connection is made (lib/temporal-connection.ts):
+ * each of the pair may come from its own environment variable.
+ */
+const temporalTlsSchema = z
+  .strictObject({
+    /** The CA that signed the server's certificate, when the system does not trust it already. */
+    caFile: z.string().min(1).optional(),
+    ca: z.union([z.string().min(1), z.strictObject({ env: z.string().min(1) })]).optional(),
+    /** The client certificate and its private key, for a cluster that asks for one (mutual TLS). */
+    certFile: z.string().min(1).optional(),
+    cert: z.union([z.string().min(1), z.strictObject({ env: z.string().min(1) })]).optional(),
+    keyFile: z.string().min(1).optional(),
+    key: secretSchema.optional(),
+    /** The name the server's certificate must carry, when not the host of `temporal.address`. */
+    serverName: z.string().min(1).optional(),
+  })
+  .superRefine((tls, context) => {
+    for (const [file, text] of [['caFile', 'ca'], ['certFile', 'cert'], ['keyFile', 'key']] as const) {
+      if (tls[file] !== undefined && tls[text] !== undefined) context.addIssue({ code: 'custom', path: [text], message: `give ${file} or ${text}, not both` });
+    }
+  });
 
 const temporalSchema = z.strictObject({
   address: z
@@ -18,11 +47,14 @@ const temporalSchema = z.strictObject({
   taskQueue: z.string().min(1).default('vigil'),
   /** Port of the web UI when `vigil dev` starts the dev server itself. */
   uiPort: port.default(8233),
+  /** `true` for TLS with the system's CAs; an object for a CA, a client certificate or a server name of its own. */
+  tls: z.union([z.boolean(), temporalTlsSchema]).optional(),
+  /** A Temporal Cloud API key, sent as `Authorization: Bearer`; implies TLS. */
+  apiKey: secretSchema.optional(),
+}).refine((temporal) => !(temporal.apiKey && temporal.tls === false), {
+  path: ['tls'],
+  message: 'an API key is only sent over TLS: remove `tls: false` (an API key turns TLS on by itself)',
 });
-
-/** A secret in the file, or (better) the name of the environment variable that holds it. */
-export const secretSchema = z.union([z.string().min(16, 'use at least 16 characters'), z.strictObject({ env: z.string().min(1) })]);
-export type SecretSetting = z.infer<typeof secretSchema>;
 
 const authMethodSchema = z.discriminatedUnion('kind', [
   /** `Authorization: Bearer <intake token>`. */
@@ -137,6 +169,26 @@ const intakeSchema = z.strictObject({
   trustProxy: z.union([z.boolean(), z.array(proxyAddress)]).default(false),
   /** Queues read for alerts besides the HTTP routes (CloudTrail log files through S3 notifications). */
   queues: z.array(queueSchema).default([]),
+  /**
+   * Forwards every alert accepted on the HTTP routes, once archived, to another intake (staging), in
+   * the background: a bounded queue that drops the oldest when full; production never waits for it.
+   */
+  mirror: z
+    .strictObject({
+      /** The staging intake's base URL; alerts go to `<url>/v1/alerts/<source>`. */
+      url: z.url({ protocol: /^https?$/ }),
+      /** The staging intake's bearer token. */
+      token: secretSchema,
+      /** Alerts waiting to be forwarded; past it the oldest is dropped (and counted). */
+      queueSize: z.int().min(1).max(100_000).default(1000),
+      /** Bytes of the bodies waiting; past it the oldest is dropped too. */
+      maxQueueBytes: z.int().min(1024).default(64 * 1024 * 1024),
+      /** Alerts forwarded at once. */
+      concurrency: z.int().min(1).max(64).default(2),
+      /** How long one forward may take; a slower staging intake counts it as failed. */
+      timeoutMs: z.int().min(100).max(300_000).default(10_000),
+    })
+    .optional(),
 });
 
 const archiveSchema = z.discriminatedUnion('kind', [
@@ -464,6 +516,25 @@ const detectionsSchema = z.strictObject({
 });
 export type DetectionSettings = z.infer<typeof detectionsSchema>;
 
+/**
+ * The Prometheus endpoint (GET /metrics) of each process: its own counters and the Temporal SDK's
+ * (docs/operations.md). On loopback by default: metrics say what is being investigated, so they
+ * are published beyond this machine only on purpose (`host: 0.0.0.0` in a container).
+ */
+const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** One port per process kind, so that they can share a machine; 0 takes a free one. `vigil dev` serves all on the intake's. */
+  ports: z
+    .strictObject({
+      intake: z.int().min(0).max(65535).default(9464),
+      worker: z.int().min(0).max(65535).default(9465),
+      browserWorker: z.int().min(0).max(65535).default(9466),
+    })
+    .prefault({}),
+});
+export type MetricsSettings = z.infer<typeof metricsSchema>;
+
 export const configSchema = z.strictObject({
   /** Folder for the archive, the local tracker, the dev server's state and the intake token. */
   dataDir: z.string().min(1).default('.data'),
@@ -491,6 +562,8 @@ export const configSchema = z.strictObject({
   detections: detectionsSchema.prefault({}),
   /** Remediation from the issue, with approval, audited and reversible (docs/response.md). */
   response: responseSchema.prefault({}),
+  /** The Prometheus endpoint of each process (docs/operations.md). */
+  metrics: metricsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -501,8 +574,18 @@ const envOverrides: Record<string, { key: string[]; number?: boolean }> = {
   VIGIL_HOST: { key: ['intake', 'host'] },
   VIGIL_PORT: { key: ['intake', 'port'], number: true },
   VIGIL_INTAKE_TOKEN: { key: ['intake', 'token'] },
+  VIGIL_METRICS_HOST: { key: ['metrics', 'host'] },
   TEMPORAL_ADDRESS: { key: ['temporal', 'address'] },
   TEMPORAL_NAMESPACE: { key: ['temporal', 'namespace'] },
+  // The temporal CLI's own names, so one environment serves both.
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: { key: ['temporal', 'tls', 'caFile'] },
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: { key: ['temporal', 'tls', 'ca'] },
+  TEMPORAL_TLS_CLIENT_CERT_PATH: { key: ['temporal', 'tls', 'certFile'] },
+  TEMPORAL_TLS_CLIENT_CERT_DATA: { key: ['temporal', 'tls', 'cert'] },
+  TEMPORAL_TLS_CLIENT_KEY_PATH: { key: ['temporal', 'tls', 'keyFile'] },
+  TEMPORAL_TLS_CLIENT_KEY_DATA: { key: ['temporal', 'tls', 'key'] },
+  TEMPORAL_TLS_SERVER_NAME: { key: ['temporal', 'tls', 'serverName'] },
+  TEMPORAL_API_KEY: { key: ['temporal', 'apiKey'] },
 };
 
 /** The value of a secret setting; `key` names it in the error when its variable is unset. */
@@ -543,6 +626,8 @@ export interface LoadConfigOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** A profile of the file's `profiles` to merge over its top level (lib/profiles.ts); otherwise VIGIL_PROFILE. */
+  profile?: string;
 }
 
 export function configFilePath({ file, env = process.env, cwd = process.cwd() }: LoadConfigOptions): string | undefined {
@@ -591,10 +676,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     setPath(merged, key, number && /^\d+$/.test(value) ? Number(value) : value);
     fromEnv.set(key.join('.'), name);
   }
-  const result = configSchema.safeParse(merged);
+  const selected = selectProfile(merged, options.profile ?? env.VIGIL_PROFILE);
+  if (selected.problems.length > 0) throw new ConfigError(file ?? 'environment', selected.problems);
+  const result = configSchema.safeParse(selected.settings);
   if (!result.success) {
     const origin = (key: string) => (fromEnv.has(key) ? ` (from ${fromEnv.get(key)})` : '');
-    throw new ConfigError(file ?? 'environment', settingsProblems(result.error.issues, [], origin));
+    throw new ConfigError(file ?? 'environment', settingsProblems(result.error.issues.flatMap(selected.locate), [], origin));
   }
   const config = result.data;
   config.dataDir = path.resolve(cwd, config.dataDir);

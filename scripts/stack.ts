@@ -1,16 +1,18 @@
 // Vigil on one machine: the Temporal dev server (unless one is already there), the main worker and
 // intake, in this process. Used by `vigil dev` and `vigil demo`; `stop()` ends all it started.
 import { mkdir } from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, type LogLevel } from '@temporalio/worker';
 import type { Config } from '../lib/config';
 import { progressQuery, type InvestigationProgress } from '../lib/investigation';
 import { createLogger, type Logger } from '../lib/logger';
+import { connectTemporal, connectTemporalWorker } from '../lib/temporal-connection';
 import { prepareTemporal } from '../lib/temporal-setup';
 import { resolveIntakeToken, resolveTrackerToken } from '../intake/token';
 import { startIntake } from '../workers/intake';
 import { createBrowserWorker } from '../workers/browser-worker';
 import { createMainWorker, startSchedules } from '../workers/main-worker';
+import { installTemporalRuntime, startMetricsEndpoint } from '../workers/metrics';
 import { isListening, startTemporalDevServer } from './temporal-dev-server';
 
 export interface StackOptions {
@@ -32,12 +34,14 @@ export interface Stack {
   tokenGenerated: boolean;
   /** What the issues page and API take: the intake token unless `tracker.local.token` is set. */
   trackerToken: string;
+  /** The one Prometheus endpoint of intake and workers (on the intake's metrics port), unless off or its port was taken. */
+  metricsUrl?: string;
   client: Client;
   stop(): Promise<void>;
 }
 
 /** Temporal's own signal handling is off: the stack stops its parts in order itself. */
-function installRuntime(logger: Logger): void {
+async function installRuntime(config: Config, logger: Logger): Promise<void> {
   const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
     TRACE: 'trace',
     DEBUG: 'debug',
@@ -45,14 +49,11 @@ function installRuntime(logger: Logger): void {
     WARN: 'warn',
     ERROR: 'error',
   };
-  try {
-    Runtime.install({
-      shutdownSignals: [],
-      logger: new DefaultLogger('WARN', ({ level, message, meta }) => logger[levels[level]](meta ?? {}, message)),
-    });
-  } catch {
-    // Already installed by an earlier stack in this process.
-  }
+  // Installed already by an earlier stack in this process, it is kept.
+  await installTemporalRuntime(config, {
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => logger[levels[level]](meta ?? {}, message)),
+  });
 }
 
 async function retry<T>(what: () => Promise<T>, timeoutMs: number): Promise<T> {
@@ -68,7 +69,7 @@ async function retry<T>(what: () => Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 export async function startStack({ config, reuseTemporal, logger = createLogger('vigil') }: StackOptions): Promise<Stack> {
-  installRuntime(logger);
+  await installRuntime(config, logger);
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -94,12 +95,12 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
       temporalUiUrl = server.uiUrl;
     }
 
-    const connection = await retry(() => Connection.connect({ address: config.temporal.address }), 30_000);
+    const connection = await retry(() => connectTemporal(config.temporal), 30_000);
     cleanups.push(() => connection.close());
     await retry(() => prepareTemporal(connection, config.temporal.namespace), 30_000);
     const client = new Client({ connection, namespace: config.temporal.namespace });
 
-    const workerConnection = await NativeConnection.connect({ address: config.temporal.address });
+    const workerConnection = await connectTemporalWorker(config.temporal);
     cleanups.push(() => workerConnection.close());
     const worker = await createMainWorker({ config, connection: workerConnection, client, logger });
     // A worker that fails is logged here; stop() still waits for it to have ended.
@@ -124,6 +125,13 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
 
     const intake = await startIntake({ config, token, client, logger: logger.child({ component: 'intake' }) });
     cleanups.push(() => intake.app.close());
+    // One endpoint for everything this process runs. On one machine a port already taken (a second
+    // `vigil dev`, a demo) costs the metrics only, not the stack.
+    const metrics = await startMetricsEndpoint(config, 'intake', logger).catch((err: unknown) => {
+      logger.warn({ err: (err as Error).message }, 'no metrics endpoint: set metrics.ports.intake (0 takes a free port)');
+      return undefined;
+    });
+    if (metrics) cleanups.push(() => metrics.close());
 
     return {
       intakeUrl: intake.url,
@@ -135,6 +143,7 @@ export async function startStack({ config, reuseTemporal, logger = createLogger(
       tokenFile: file,
       tokenGenerated: generated,
       trackerToken: resolveTrackerToken(config, token),
+      metricsUrl: metrics?.url,
       client,
       stop,
     };

@@ -6,11 +6,18 @@ import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { ConfigError, configFilePath, loadConfig, type Config } from '../lib/config';
 import { projectRoot } from './prerequisites';
+import type { StagingReplayArguments } from './replay-staging';
 
 const program = new Command('vigil')
   .description('Durable investigation of cloud security alerts on Temporal')
   .option('-c, --config <file>', 'configuration file (default: $VIGIL_CONFIG, else ./vigil.yaml when present)')
-  .showHelpAfterError();
+  .option('-p, --profile <name>', "the file's profiles.<name> merged over its top level, with a data folder and namespace of its own (default: $VIGIL_PROFILE)")
+  .showHelpAfterError()
+  // Through the environment, so that every configuration read (doctor, config check) takes it.
+  .hook('preAction', () => {
+    const { profile } = program.opts<{ profile?: string }>();
+    if (profile) process.env.VIGIL_PROFILE = profile;
+  });
 
 const configOption = () => loadConfig({ file: program.opts<{ config?: string }>().config });
 
@@ -18,7 +25,8 @@ program
   .command('setup')
   .description('install what is missing outside node_modules: Temporal CLI, Chromium, test tools (idempotent)')
   .option('-q, --quiet', 'print only what is installed')
-  .action(async ({ quiet }: { quiet?: boolean }) => (await import('./prerequisites')).installMissing({ quiet }));
+  .option('-v, --verbose', "show the package managers' own output (apt, pip); otherwise only its end, if one fails")
+  .action(async (options: { quiet?: boolean; verbose?: boolean }) => (await import('./prerequisites')).installMissing(options));
 
 program
   .command('doctor')
@@ -53,7 +61,8 @@ program
   .action(async (file?: string) => {
     const chosen = file ?? configFilePath({ file: program.opts<{ config?: string }>().config });
     (await import('./check-config')).checkConfig(chosen);
-    console.log(`ok: ${chosen ?? 'defaults and environment'} is a valid configuration`);
+    const profile = process.env.VIGIL_PROFILE ? ` with its profile ${process.env.VIGIL_PROFILE}` : '';
+    console.log(`ok: ${chosen ?? 'defaults and environment'}${profile} is a valid configuration`);
   });
 
 const alert = program.command('alert').description('try alert files: see how Vigil understands them, or send them');
@@ -117,7 +126,19 @@ program
   .option('--until <when>', 'ISO date, or a duration ago (default: now)')
   .option('-s, --source <source>', 'only this source')
   .option('--dry-run', 'parse and count, dispatch nothing')
-  .action(async (options: { since: string; until?: string; source?: string; dryRun?: boolean }) => {
+  .option('--from-archive <archive>', "instead: post another Vigil's archived alerts (production's <dataDir>/archive, or s3://bucket/prefix), read only, to the intake --to")
+  .option('--to <url>', 'with --from-archive: the intake (staging) to post to (default: the configured one, as with --profile staging)')
+  .option('--token-env <name>', "with --from-archive: the environment variable holding that intake's token (default: the configured token)")
+  .option('--concurrency <n>', 'with --from-archive: records posted at once', '2')
+  .option('--s3-region <region>', 'with --from-archive s3://…: the bucket\'s region', process.env.AWS_REGION ?? 'us-east-1')
+  .option('--s3-endpoint <url>', 'with --from-archive s3://…: an S3-compatible endpoint')
+  .option('--json', 'with --from-archive: print the summary as JSON')
+  .action(async (options: { since: string; until?: string; source?: string; dryRun?: boolean; fromArchive?: string } & Omit<StagingReplayArguments, 'fromArchive'>) => {
+    if (options.fromArchive) {
+      if (options.dryRun) throw new Error('--dry-run does not go with --from-archive: nothing is dispatched here, the staging intake does it');
+      process.exitCode = await (await import('./replay-staging')).runStagingReplay({ ...options, fromArchive: options.fromArchive }, configOption);
+      return;
+    }
     const { replay } = await import('./replay');
     const summary = await replay(configOption(), { ...options, dryRun: options.dryRun ?? false });
     console.log(JSON.stringify(summary, null, 2));
@@ -138,9 +159,9 @@ const schedules = program.command('schedules').description("Vigil's Temporal Sch
 
 /** A client for one command's work, closed afterwards. */
 async function withClient<T>(work: (client: Client, config: Config) => Promise<T>): Promise<T> {
-  const { Client, Connection } = await import('@temporalio/client');
+  const [{ Client }, { connectTemporal }] = await Promise.all([import('@temporalio/client'), import('../lib/temporal-connection')]);
   const config = configOption();
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await connectTemporal(config.temporal);
   try {
     return await work(new Client({ connection, namespace: config.temporal.namespace }), config);
   } finally {
@@ -225,14 +246,14 @@ program
   .command('worker')
   .description('run the main worker (production: one process per role)')
   .action(async () => {
-    const [{ Connection }, { prepareTemporal }, { createLogger }, { runMainWorker }] = await Promise.all([
-      import('@temporalio/client'),
+    const [{ connectTemporal }, { prepareTemporal }, { createLogger }, { runMainWorker }] = await Promise.all([
+      import('../lib/temporal-connection'),
       import('../lib/temporal-setup'),
       import('../lib/logger'),
       import('../workers/main-worker'),
     ]);
     const config = configOption();
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const connection = await connectTemporal(config.temporal);
     try {
       await prepareTemporal(connection, config.temporal.namespace);
     } catch (err) {

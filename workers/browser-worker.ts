@@ -1,13 +1,15 @@
 // The browser worker: screenshots only, on a task queue of their own, so that a slow or crashing
 // Chromium never holds up investigations, and the browser runs only where it is installed.
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createArtifactStore } from '../activities/archive';
 import { createScreenshotActivities } from '../activities/screenshot';
 import { createBrowserPool, type BrowserPool } from '../activities/screenshot/browser-pool';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
+import { connectTemporalWorker } from '../lib/temporal-connection';
 import { browserTaskQueue } from '../lib/task-queues';
 import { locatePrerequisite } from '../scripts/prerequisites';
+import { installTemporalRuntime, startMetricsEndpoint } from './metrics';
 
 export interface BrowserWorkerOptions {
   config: Config;
@@ -44,7 +46,9 @@ export async function createBrowserWorker({ config, connection, pool, logger = c
  */
 export async function runBrowserWorker(config: Config): Promise<void> {
   const logger = createLogger('browser-worker');
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  await installTemporalRuntime(config);
+  const metrics = await startMetricsEndpoint(config, 'browserWorker', logger);
+  const connection = await connectTemporalWorker(config.temporal);
   try {
     const { worker, pool } = await createBrowserWorker({ config, connection, logger });
     try {
@@ -59,5 +63,6 @@ export async function runBrowserWorker(config: Config): Promise<void> {
     }
   } finally {
     await connection.close();
+    await metrics?.close();
   }
 }

@@ -1,6 +1,6 @@
 // The intake server as a process: connects to Temporal and serves the webhook endpoints.
 import type { FastifyInstance } from 'fastify';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { createArchive } from '../activities/archive';
 import { createObjectStore } from '../activities/archive/objects';
@@ -14,13 +14,16 @@ import { createResponseCommands, type ResponseCommands } from '../intake/respons
 import { configuredSecrets } from '../intake/archived-headers';
 import type { QueueConsumer } from '../intake/queues';
 import type { S3QueueDeps } from '../intake/queues/s3-sqs';
+import { createMirror } from '../intake/mirror';
 import { buildIntakeServer } from '../intake/server';
 import type { SigmaRuleSet, SkippedRule } from '../intake/sigma';
 import { defaultMaxBodyBytes, knownSourceNames } from '../intake/sources';
 import { resolveTrackerPeople, resolveTrackerToken } from '../intake/token';
 import { resolveSecret, type Config, type GitHubSettings } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
+import { lazyTemporalConnection } from '../lib/temporal-connection';
 import { configuredDecoder, createConfiguredDelivery } from './delivery';
+import { startMetricsEndpoint } from './metrics';
 
 export interface StartIntakeOptions {
   config: Config;
@@ -79,6 +82,7 @@ export async function startIntake({ config, token, client, logger = createLogger
   const github = config.tracker.kind === 'github' ? config.tracker.github : undefined;
   // Started after the server is built (a listen that fails closes them), read by /healthz meanwhile.
   const started: { queues?: QueueConsumer } = {};
+  const mirror = config.intake.mirror && createMirror(config.intake.mirror, logger.child({ component: 'mirror' }));
   const app = buildIntakeServer({
     token,
     queues: () => started.queues?.health() ?? [],
@@ -88,6 +92,7 @@ export async function startIntake({ config, token, client, logger = createLogger
     sources: sourceRoutes(config),
     otherSecrets: configuredSecrets(config),
     trustProxy: config.intake.trustProxy,
+    mirror,
     githubWebhook: github?.webhookSecret
       ? {
           secret: resolveSecret(github.webhookSecret, 'tracker.github.webhookSecret'),
@@ -114,6 +119,7 @@ export async function startIntake({ config, token, client, logger = createLogger
   started.queues = await startQueues(config, { archive, delivery, objects, logger });
   // Closing intake (vigil intake, vigil dev, tests, or a listen that failed) stops its queues too.
   app.addHook('onClose', async () => started.queues?.stop());
+  app.addHook('onClose', async () => mirror?.close());
   try {
     await app.listen({ host: config.intake.host, port: config.intake.port });
   } catch (err) {
@@ -151,13 +157,15 @@ async function startQueues(config: Config, deps: Omit<S3QueueDeps, 'maxBodyBytes
 /** Intake as a process of its own (`vigil intake`): stops on SIGINT/SIGTERM. */
 export async function runIntake(config: Config, token: string): Promise<void> {
   // Lazy: intake answers (202, undispatched) even while Temporal is away.
-  const connection = Connection.lazy({ address: config.temporal.address });
+  const connection = lazyTemporalConnection(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const { app, url } = await startIntake({ config, token, client });
   app.log.info({ url }, 'intake listening');
+  const metrics = await startMetricsEndpoint(config, 'intake', createLogger('intake'));
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
   await app.close();
   await connection.close();
+  await metrics?.close();
 }

@@ -1,7 +1,7 @@
 // The main worker: runs the investigation, sweeper and re-scan workflows and their activities.
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createAcceptedRiskStore, createArchive, createArtifactStore, createAuditStore } from '../activities/archive';
 import { createInventoryProviders } from '../activities/context';
@@ -16,7 +16,9 @@ import { createTracker } from '../activities/tracker';
 import { createSweepActivities } from '../activities/archive/sweep';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
+import { connectTemporal, connectTemporalWorker } from '../lib/temporal-connection';
 import { createConfiguredDelivery } from './delivery';
+import { countWatchingFromVisibility, installTemporalRuntime, startMetricsEndpoint } from './metrics';
 import { applySchedules, rescanFollower, runSchedulesNow } from './schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -39,6 +41,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
   const delivery = createConfiguredDelivery(config, client, logger, { archive });
   const tracker = createTracker(config);
   const accepted = acceptedRisks(createAcceptedRiskStore(config));
+  countWatchingFromVisibility(client);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -80,8 +83,10 @@ export async function startSchedules(client: Client, config: Config): Promise<vo
 /** The worker as a process of its own (`vigil worker`): stops on SIGINT/SIGTERM. */
 export async function runMainWorker(config: Config): Promise<void> {
   const logger = createLogger('worker');
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  await installTemporalRuntime(config);
+  const metrics = await startMetricsEndpoint(config, 'worker', logger);
+  const connection = await connectTemporalWorker(config.temporal);
+  const clientConnection = await connectTemporal(config.temporal);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   try {
     const worker = await createMainWorker({ config, connection, client, logger });
@@ -90,5 +95,6 @@ export async function runMainWorker(config: Config): Promise<void> {
   } finally {
     await clientConnection.close();
     await connection.close();
+    await metrics?.close();
   }
 }

@@ -5,7 +5,9 @@ import type { Archive } from '../../activities/archive/types';
 import type { AuthMethod, SourceSettings } from '../../lib/config';
 import { archivableHeaders } from '../archived-headers';
 import { createAuthenticator, type Authenticator } from '../auth';
+import type { Mirror } from '../mirror';
 import type { Delivery } from '../../lib/delivery';
+import { alertsReceived, alertsRejected, type RejectionReason } from '../../lib/metrics';
 import { knownSourceNames } from '../sources';
 
 export interface AlertRouteDeps {
@@ -15,6 +17,8 @@ export interface AlertRouteDeps {
   sources: { name: string; settings: SourceSettings; maxBodyBytes: number }[];
   /** The other configured secrets, kept out of the archive wherever a sender puts them (archived-headers.ts). */
   otherSecrets?: readonly string[];
+  /** intake.mirror: accepted alerts forwarded to a staging intake, in the background. */
+  mirror?: Mirror;
 }
 
 const defaultAuth: AuthMethod[] = [{ kind: 'bearer' }];
@@ -28,7 +32,19 @@ const unauthorized = (reply: FastifyReply, reason: string) =>
 declare module 'fastify' {
   interface FastifyRequest {
     vigilAuthenticated?: boolean;
+    /** Why the route refused the body, where its status alone does not say (two kinds of 503). */
+    vigilRefusal?: RejectionReason;
   }
+}
+
+/**
+ * Why a response refused the body, for the rejection counter. A 400 is delivery's rejection of a
+ * malformed body, which intake/deliver.ts counts on every path (queues and the sweeper too).
+ */
+function refusalOf(request: FastifyRequest, status: number): RejectionReason | undefined {
+  if (request.vigilRefusal) return request.vigilRefusal;
+  const byStatus: Record<number, RejectionReason> = { 401: 'unauthenticated', 413: 'too_large', 415: 'unsupported_media_type' };
+  return byStatus[status] ?? (status >= 500 ? 'error' : undefined);
 }
 
 function authHooks(auth: Authenticator) {
@@ -54,7 +70,12 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
 
   for (const { name: source, settings, maxBodyBytes } of deps.sources) {
     const auth = createAuthenticator(settings.auth ?? defaultAuth, token, `intake.sources.${source}.auth`);
-    app.post(`/v1/alerts/${source}`, { bodyLimit: maxBodyBytes, ...authHooks(auth) }, async (request, reply) => {
+    const onResponse = async (request: FastifyRequest, reply: FastifyReply) => {
+      alertsReceived.inc({ source });
+      const reason = refusalOf(request, reply.statusCode);
+      if (reason) alertsRejected.inc({ source, reason });
+    };
+    app.post(`/v1/alerts/${source}`, { bodyLimit: maxBodyBytes, ...authHooks(auth), onResponse }, async (request, reply) => {
       const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
       // Refused before archiving when decoding is at its bound: the sender still holds the body and
       // retries (nothing is lost), a 202 keeps meaning archived and decoded (it lists the alerts, and
@@ -62,6 +83,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
       // lands on the sweeper. See docs/intake.md, "Under load".
       const admitted = delivery.admit(body);
       if (!admitted) {
+        request.vigilRefusal = 'busy';
         return reply.code(503).header('retry-after', BUSY_RETRY_AFTER_SECONDS).send({ error: 'intake is busy decoding other deliveries; retry later' });
       }
       let record;
@@ -75,9 +97,11 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
       } catch (err) {
         admitted.cancel();
         request.log.error({ err }, 'archive write failed');
+        request.vigilRefusal = 'archive_unavailable';
         return reply.code(503).header('retry-after', '10').send({ error: 'the archive is unavailable; retry later' });
       }
 
+      deps.mirror?.forward({ source, body, headers: headersToArchive(source, request.headers), archiveId: record.id });
       const outcome = await admitted.deliver({ ...record, source });
       if ('rejected' in outcome) return reply.code(400).send({ error: outcome.rejected, archiveId: record.id });
       return reply.code(202).send({ archiveId: record.id, alerts: outcome.alerts, ...(outcome.unmatched ? { unmatched: outcome.unmatched } : {}) });
