@@ -133,6 +133,8 @@ function configDefaults(): Map<string, unknown> {
       config: { intake: { sources: { '<source>': {} } }, intel: { feeds: { '<feed>': {} }, providers: { '<provider>': {} } } },
       given: ['intake.sources.<source>'],
     },
+    // An optional object without defaults of its own: its other keys' defaults show only once it is set.
+    { config: { intake: { mirror: { url: 'http://127.0.0.1:1', token: 'docs-test-token-0123456789' } } }, given: ['intake.mirror.url', 'intake.mirror.token'] },
   ];
   const defaults = new Map<string, unknown>();
   for (const { config, given } of variants) {
