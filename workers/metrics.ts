@@ -17,13 +17,22 @@ export type MetricsRole = keyof Config['metrics']['ports'];
 /** Where the SDK core's exporter listens, once this process installed the runtime with it. */
 let sdkMetricsAddress: string | undefined;
 
-/** A port nothing listens on now, on loopback, for the SDK core's exporter (its bind address takes no port 0). */
+/**
+ * A port nothing listens on now, on loopback, for the SDK core's exporter (its bind address takes no
+ * port 0). Drawn below the system's ephemeral range (32768 and up on Linux): a port the system hands
+ * out to `listen(0)` may have just been handed to another program (a test, a second stack) that has
+ * not bound it yet, and the exporter would take it from under it.
+ */
 async function freeLoopbackPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => probe.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+    if (free) {
+      await new Promise((resolve) => probe.close(resolve));
+      return port;
+    }
+  }
 }
 
 /**

@@ -83,6 +83,17 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
     if (correlating && progress.issue && value && value !== issueStateOf(progress.issueState, progress.suppressed)) upsertSearchAttributes([{ key: VigilIssueState, value }]);
   };
 
+  // Read through functions: the signal handlers change them between awaits. Defined before the
+  // handlers, which run as soon as they are set for a signal that started the run.
+  const isClosed = () => progress.issueState === 'closed';
+  const watching = () => progress.watch?.state === 'watching';
+  const reported = (alerts: NormalizedAlert[]) => Object.assign(progress, recordDeliveries(progress, alerts));
+  /**
+   * Where things stand, as the Temporal UI's current details: written wherever the progress changes
+   * (the UI reads them with a query; they make no command, so replay is unaffected).
+   */
+  const showProgress = () => setCurrentDetails(investigationCurrentDetails(progress, watching() && progress.nextCheckDue ? { nextCheck: progress.nextCheckDue } : {}));
+
   setHandler(alertReceived, (alert) => {
     if (!isNewDelivery(progress, inbox, alert)) return;
     inbox.push(alert);
@@ -102,15 +113,6 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   setHandler(recheckNow, () => {
     recheckRequested = true;
   });
-  // Read through functions: the signal handlers change them between awaits.
-  const isClosed = () => progress.issueState === 'closed';
-  const watching = () => progress.watch?.state === 'watching';
-  const reported = (alerts: NormalizedAlert[]) => Object.assign(progress, recordDeliveries(progress, alerts));
-  /**
-   * Where things stand, as the Temporal UI's current details: written wherever the progress changes
-   * (the UI reads them with a query; they make no command, so replay is unaffected).
-   */
-  const showProgress = () => setCurrentDetails(investigationCurrentDetails(progress, watching() && progress.nextCheckDue ? { nextCheck: progress.nextCheckDue } : {}));
   /** A risk accepted: the watch is silent and the issue stays closed until it runs out. */
   const paused = () => responding && progress.response?.accepted !== undefined;
   /** A request or an acceptance that runs out on a timer: the run waits for it, however idle. */
