@@ -37,10 +37,12 @@ export async function survivors(pids: number[], graceMs = 3000): Promise<string[
   const deadline = Date.now() + graceMs;
   while (pids.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   // Named with their command line, so a failure says what was left behind.
-  return pids.filter(isAlive).map((pid) => {
-    const command = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
-    return `${pid} ${command}`;
-  });
+  return pids.filter(isAlive).map((pid) => `${pid} ${commandOf(pid)}`);
+}
+
+/** A process's command line ('' once it has ended). */
+export function commandOf(pid: number): string {
+  return spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
 }
 
 export interface RunningCommand {
