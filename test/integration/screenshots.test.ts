@@ -374,7 +374,7 @@ describe('the browser worker', () => {
       await runBrowserWorker(loadConfig());`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
       cwd: projectRoot,
-      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: namespace, VIGIL_DATA_DIR: workDir, VIGIL_CHROMIUM: '/usr/bin/chromium', VIGIL_LOG_LEVEL: 'info', VIGIL_CONFIG: '' },
+      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: namespace, VIGIL_DATA_DIR: workDir, VIGIL_CHROMIUM: '/usr/bin/chromium', VIGIL_LOG_LEVEL: 'info', VIGIL_CONFIG: '', VIGIL_METRICS_PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let output = '';

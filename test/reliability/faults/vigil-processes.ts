@@ -70,6 +70,8 @@ export async function prepareVigil({
       intel: { feedRefresh: { enabled: false } },
       rescan: { enabled: false },
       screenshots: { enabled: false },
+      // Free ports: roles of two tests (or a developer's `vigil dev`) may run side by side.
+      metrics: { ports: { intake: 0, worker: 0, browserWorker: 0 } },
     },
     extra,
   );
