@@ -2,8 +2,8 @@
 // credential in it, and what a credential is called is configuration (an API key may travel in
 // `x-vendor-auth`), so each source drops the headers its own methods read. Names that usually carry
 // a credential are dropped too, for the ones a sender adds that no method reads; and a header whose
-// value holds any configured secret (intake's, the tracker's, GitHub's, a provider's) is dropped
-// whatever its name, should a sender put one elsewhere.
+// value holds any configured secret (intake's, the tracker's, GitHub's, a provider's, Temporal's, the
+// mirror's) is dropped whatever its name, should a sender put one elsewhere.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthMethod, Config, SecretSetting } from '../lib/config';
 import { credentialOf } from './auth';
@@ -17,12 +17,14 @@ export type ArchivableHeaders = (source: string, headers: IncomingHttpHeaders) =
 /**
  * The secrets configured besides intake's own (the token and the sources' methods, which
  * `archivableHeaders` reads itself): the tracker token, GitHub's token, App private key and webhook
- * secret, and the intel providers' keys. A private key also by each line of its base64, since a header
- * cannot hold it whole. A variable that is not set holds nothing to keep out.
+ * secret, the intel providers' keys, Temporal's API key and client key, and the staging intake's
+ * token (archived headers are forwarded there by the mirror). A private key also by each line of its
+ * base64, since a header cannot hold it whole. A variable that is not set holds nothing to keep out.
  */
 export function configuredSecrets(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
   const { local, github } = config.tracker;
   const auth = github?.auth;
+  const temporalTls = config.temporal.tls;
   const settings: (SecretSetting | undefined)[] = [
     local.token,
     ...local.people.map((person) => person.token),
@@ -30,6 +32,9 @@ export function configuredSecrets(config: Config, env: NodeJS.ProcessEnv = proce
     auth && 'token' in auth ? auth.token : undefined,
     auth && 'privateKey' in auth ? auth.privateKey : undefined,
     ...Object.values(config.intel.providers).map((provider) => provider.key),
+    config.temporal.apiKey,
+    typeof temporalTls === 'object' ? temporalTls.key : undefined,
+    config.intake.mirror?.token,
   ];
   return settings.flatMap((setting) => {
     const value = typeof setting === 'object' ? env[setting.env] : setting;

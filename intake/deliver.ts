@@ -23,16 +23,17 @@ const DISPATCH_CONCURRENCY = 16;
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const { archive, decoder, dispatch, logger } = deps;
 
-  // The body is decoded and its place in the bound given back: dispatching holds neither.
-  async function dispatchAlerts(record: DeliveredRecord, read: ReadOutcome): Promise<DeliveryOutcome> {
+  // The body is decoded and its place in the bound given back: dispatching holds neither. A
+  // redelivery (the sweeper's, replay's) is the same delivery again: its body was counted the first time.
+  async function dispatchAlerts(record: DeliveredRecord, read: ReadOutcome, redelivery: boolean): Promise<DeliveryOutcome> {
     if ('rejected' in read) {
-      alertsRejected.inc({ source: record.source, reason: 'malformed' });
+      if (!redelivery) alertsRejected.inc({ source: record.source, reason: 'malformed' });
       await archive.markRejected(record.id, read.rejected);
       return read;
     }
     const dispatchOne = async (alert: NormalizedAlert): Promise<AcceptedAlert> => {
       const workflowId = investigationWorkflowId(alert.source, alert.fingerprint);
-      if (alert.kind === 'unparsed') alertsUnparsed.inc({ source: record.source });
+      if (alert.kind === 'unparsed' && !redelivery) alertsUnparsed.inc({ source: record.source });
       const outcome = await dispatch(alert, workflowId).catch((err: unknown) => {
         logger.warn({ err, archiveId: record.id, workflowId }, 'not dispatched; the sweeper will retry');
         return undefined;
@@ -65,14 +66,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     return read.unmatched ? { alerts, unmatched: read.unmatched } : { alerts };
   }
 
-  const deliver = async (record: DeliveredRecord, body: Buffer) => dispatchAlerts(record, await decoder.readAlerts(record, body));
+  const deliver = async (record: DeliveredRecord, body: Buffer, redelivery = false) => dispatchAlerts(record, await decoder.readAlerts(record, body), redelivery);
 
   return {
-    deliver,
-    redeliver: async (record) => deliver(record, (await archive.read(record.id)).body),
+    deliver: (record, body) => deliver(record, body),
+    redeliver: async (record) => deliver(record, (await archive.read(record.id)).body, true),
     admit(body) {
       const admitted = decoder.admit(body);
-      return admitted && { deliver: async (record) => dispatchAlerts(record, await admitted.readAlerts(record)), cancel: admitted.cancel };
+      return admitted && { deliver: async (record) => dispatchAlerts(record, await admitted.readAlerts(record), false), cancel: admitted.cancel };
     },
   };
 }

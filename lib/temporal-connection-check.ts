@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError } from './config';
+import { ConfigError, configSchema } from './config';
 import { describeProtection, temporalConnectionOptions, type TemporalConnectionOptions, type TemporalSettings } from './temporal-connection';
 
 export type TemporalCheck =
@@ -21,7 +21,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const setting = {
   address: 'temporal.address (TEMPORAL_ADDRESS)',
   namespace: 'temporal.namespace (TEMPORAL_NAMESPACE)',
-  ca: 'temporal.tls.caFile (TEMPORAL_TLS_SERVER_CA_CERT_PATH)',
+  caFile: 'temporal.tls.caFile (TEMPORAL_TLS_SERVER_CA_CERT_PATH)',
+  caText: 'temporal.tls.ca (TEMPORAL_TLS_SERVER_CA_CERT_DATA)',
   serverName: 'temporal.tls.serverName (TEMPORAL_TLS_SERVER_NAME)',
   clientCert: 'temporal.tls.certFile and keyFile (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH)',
   apiKey: 'temporal.apiKey (TEMPORAL_API_KEY)',
@@ -41,12 +42,24 @@ const UNTRUSTED = new Set([
 const CLIENT_CERT_REFUSED = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|HANDSHAKE_FAILURE)/;
 const NOT_TLS = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE/;
 
-function splitAddress(address: string): { host: string; port: number } {
+/** `host:port`, the host of `[::1]:7233` without its brackets (a socket takes the bare address). */
+export function splitAddress(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+  const host = address.slice(0, at);
+  return { host: /^\[.*\]$/.test(host) ? host.slice(1, -1) : host, port: Number(address.slice(at + 1)) };
 }
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+/** Where `vigil dev` starts its server when nothing is configured: temporal.address's default. */
+const DEV_SERVER_ADDRESS = configSchema.shape.temporal.parse({}).address;
+
+/**
+ * Whether nothing listening at the address is expected: a fresh checkout, with no configuration
+ * file and the default address, where `vigil dev` has not started the dev server yet. Anywhere else
+ * (compose's Temporal, a cluster) nothing listening is a Temporal that is down.
+ */
+export function awaitsDevServer(temporal: TemporalSettings, configFile: string | undefined): boolean {
+  return configFile === undefined && temporal.address === DEV_SERVER_ADDRESS && !temporal.tls && !temporal.apiKey;
+}
 
 /**
  * One HTTP/2 session up to the server's first SETTINGS frame: the TLS handshake, client certificate
@@ -92,7 +105,8 @@ function openSession(options: TemporalConnectionOptions): Promise<NodeJS.ErrnoEx
   });
 }
 
-function transportFailure(err: NodeJS.ErrnoException, options: TemporalConnectionOptions): Failure {
+/** `caSetting`: the setting the CA came from, to name in a fix. */
+function transportFailure(err: NodeJS.ErrnoException, options: TemporalConnectionOptions, caSetting: string): Failure {
   const code = err.code ?? '';
   if (UNREACHABLE.has(code)) {
     return { problem: `not reachable: nothing answers at ${options.address} (${err.message})`, fix: `check ${setting.address}, and that the cluster's frontend is up and reachable from this machine` };
@@ -107,8 +121,8 @@ function transportFailure(err: NodeJS.ErrnoException, options: TemporalConnectio
     return {
       problem: `the server's certificate is not trusted (${code})`,
       fix: options.tls.serverRootCACertificate
-        ? `${setting.ca} is not the CA that signed the server's certificate: give the cluster's CA`
-        : `set ${setting.ca} to the CA that signed the server's certificate`,
+        ? `${caSetting} is not the CA that signed the server's certificate: give the cluster's CA`
+        : `set ${setting.caFile} to the CA that signed the server's certificate`,
     };
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -180,7 +194,13 @@ async function talk(options: TemporalConnectionOptions, namespace: string): Prom
   return undefined;
 }
 
-export async function checkTemporalConnection(temporal: TemporalSettings, env: NodeJS.ProcessEnv = process.env): Promise<TemporalCheck> {
+export interface CheckOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Nothing listening is then fine, with a note (`awaitsDevServer`). */
+  awaitsDevServer?: boolean;
+}
+
+export async function checkTemporalConnection(temporal: TemporalSettings, { env = process.env, awaitsDevServer = false }: CheckOptions = {}): Promise<TemporalCheck> {
   const target = `${temporal.address} namespace ${temporal.namespace}`;
   let options: TemporalConnectionOptions;
   try {
@@ -191,10 +211,11 @@ export async function checkTemporalConnection(temporal: TemporalSettings, env: N
   }
   const summary = `${target} (${describeProtection(options)})`;
   const transportError = await openSession(options);
-  if (transportError?.code === 'ECONNREFUSED' && !options.tls && isLoopback(splitAddress(options.address).host)) {
+  if (transportError?.code === 'ECONNREFUSED' && awaitsDevServer) {
     // A fresh checkout: nothing runs yet, and `vigil dev` will start the dev server right there.
     return { ok: true, summary, note: 'nothing listens there yet; `npx vigil dev` starts a local dev server' };
   }
-  const failure = transportError ? transportFailure(transportError, options) : await talk(options, temporal.namespace);
+  const caSetting = typeof temporal.tls === 'object' && temporal.tls.ca !== undefined ? setting.caText : setting.caFile;
+  const failure = transportError ? transportFailure(transportError, options, caSetting) : await talk(options, temporal.namespace);
   return failure ? { ok: false, summary, ...failure } : { ok: true, summary };
 }

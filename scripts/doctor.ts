@@ -1,6 +1,6 @@
 // `vigil doctor`: each prerequisite as ok / missing, with the command that fixes it; then the
 // configured queues and the Temporal connection, each ok / failed with the reason and the fix.
-import { ConfigError, type Config } from '../lib/config';
+import { ConfigError, configFilePath, type Config } from '../lib/config';
 import { checkConfig } from './check-config';
 import { prerequisites } from './prerequisites';
 
@@ -30,14 +30,14 @@ export async function runDoctor(configFile?: string): Promise<boolean> {
     console.log(`missing  configuration: ${err.message}`);
   }
   if (config) healthy = (await checkQueues(config)) && healthy;
-  if (config) healthy = (await checkTemporal(config)) && healthy;
+  if (config) healthy = (await checkTemporal(config, configFilePath({ file: configFile }))) && healthy;
   return healthy;
 }
 
 /** The Temporal connection as the workers make it, with the reason and the setting to fix when it fails. */
-async function checkTemporal(config: Config): Promise<boolean> {
-  const { checkTemporalConnection } = await import('../lib/temporal-connection-check');
-  const check = await checkTemporalConnection(config.temporal);
+async function checkTemporal(config: Config, configFile: string | undefined): Promise<boolean> {
+  const { awaitsDevServer, checkTemporalConnection } = await import('../lib/temporal-connection-check');
+  const check = await checkTemporalConnection(config.temporal, { awaitsDevServer: awaitsDevServer(config.temporal, configFile) });
   console.log(
     check.ok
       ? `ok       temporal ${check.summary}${check.note ? `\n         note: ${check.note}` : ''}`

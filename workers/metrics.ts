@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { Runtime, type RuntimeOptions } from '@temporalio/worker';
+import { IllegalStateError, Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { collectDefaultMetrics } from 'prom-client';
 import { ConfigError, type Config } from '../lib/config';
 import { countWatchingWith, registry } from '../lib/metrics';
@@ -44,8 +44,11 @@ export async function installTemporalRuntime(config: Config, options: Omit<Runti
   const bindAddress = config.metrics.enabled ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
   try {
     Runtime.install({ ...options, ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}) });
-  } catch {
-    return false;
+  } catch (err) {
+    // Only "installed (or instantiated) already" means another runtime serves: any other error (options
+    // the core refuses, an exporter that cannot bind) is the start's to fail.
+    if (err instanceof IllegalStateError && /^Runtime singleton has already been/.test(err.message)) return false;
+    throw err;
   }
   sdkMetricsAddress = bindAddress;
   return true;
@@ -115,6 +118,11 @@ export async function startMetricsEndpoint(config: Config, role: MetricsRole, lo
 
 /** How often the watching gauge asks visibility at most: a scrape every few seconds must not. */
 const WATCHING_TTL_MS = 30_000;
+/**
+ * How long a scrape waits for visibility: a Temporal that hangs must not hang /metrics, which
+ * liveness probes read (a probe that times out restarts a process that is fine).
+ */
+const WATCHING_DEADLINE_MS = 5_000;
 
 /** The watching gauge from Temporal visibility: running investigations whose exposure is open. */
 export function countWatchingFromVisibility(client: Client): void {
@@ -123,11 +131,11 @@ export function countWatchingFromVisibility(client: Client): void {
   countWatchingWith(async () => {
     if (cached && Date.now() - cached.at < WATCHING_TTL_MS) return cached.count;
     try {
-      const { count } = await client.workflow.count(query);
+      const { count } = await client.withDeadline(Date.now() + WATCHING_DEADLINE_MS, () => client.workflow.count(query));
       cached = { at: Date.now(), count };
       return count;
     } catch {
-      // Visibility away or unsupported: the gauge keeps its last value rather than failing the scrape.
+      // Visibility away, too slow or unsupported: the gauge keeps its last value rather than failing the scrape.
       return cached?.count;
     }
   });

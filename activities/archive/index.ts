@@ -23,16 +23,18 @@ function backendArchive(config: Config, objects: ObjectStore): Archive {
   }
 }
 
-/** Every backend's failures counted by operation, and what it archived by source. */
+/** Every backend's failures counted by operation, and the records it wrote by source (a resent body is not one). */
 function counted(archive: Archive): Archive {
   const observed = countingCalls(archive, { onError: (operation) => archiveFailures.inc({ operation }) });
   return {
     ...observed,
-    put: async (input) => {
-      const ref = await observed.put(input);
-      alertsArchived.inc({ source: input.source });
-      return ref;
-    },
+    put: (input, options) =>
+      observed.put(input, {
+        onCreated: () => {
+          alertsArchived.inc({ source: input.source });
+          options?.onCreated?.();
+        },
+      }),
   };
 }
 

@@ -123,7 +123,7 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
   return {
     location: store.location,
 
-    async put(input): Promise<ArchiveRef> {
+    async put(input, { onCreated } = {}): Promise<ArchiveRef> {
       const { object, ...rest } = input;
       const meta: ArchiveRecordMeta = { ...newRecordMeta(rest), ...(object ? { object } : {}) };
       // A resent body on the same day is the same delivery: keep the first record as it was.
@@ -132,6 +132,7 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
       await mark(meta.id);
       if (!object) await store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream');
       await writeMeta(meta);
+      onCreated?.();
       return { id: meta.id, sha256: meta.sha256, receivedAt: meta.receivedAt };
     },
 

@@ -51,7 +51,11 @@ export interface ListOptions {
 export interface Archive {
   /** Where records are kept, for messages: a folder or an s3:// URL. */
   location: string;
-  put(input: ArchiveInput): Promise<ArchiveRef>;
+  /**
+   * A resent body on the same day is the same delivery: the first record is kept and returned.
+   * `onCreated` is called only when this put wrote a new record (what `vigil_alerts_archived_total` counts).
+   */
+  put(input: ArchiveInput, options?: { onCreated?: () => void }): Promise<ArchiveRef>;
   markDispatched(id: string, workflowIds: string[]): Promise<void>;
   markRejected(id: string, reason: string): Promise<void>;
   /** The body (from S3 for a record that refers to an object) and the metadata. */

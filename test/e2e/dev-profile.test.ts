@@ -1,7 +1,7 @@
 // `vigil dev --profile staging` on a Temporal server already running: the staging namespace is
 // registered there, and staging keeps its state in a data folder of its own.
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -59,5 +59,6 @@ it('runs the staging profile in its own namespace and data folder', async () => 
   } finally {
     dev.child.kill('SIGINT');
     await dev.exited;
+    await rm(dataDir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 // Throwaway test certificates made with the openssl CLI at test time (nothing secret is committed).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -22,6 +22,15 @@ const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, {
 /** A self-signed P-256 certificate and its key, as PEM. */
 export function makeCertificate({ commonName, subjectAltName, expired = false }: CertificateOptions): TestCertificate {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-cert-'));
+  try {
+    return makeCertificateIn(dir, { commonName, subjectAltName, expired });
+  } finally {
+    // It holds the private key.
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function makeCertificateIn(dir: string, { commonName, subjectAltName, expired = false }: CertificateOptions): TestCertificate {
   const subject = ['-subj', `/CN=${commonName}`, '-addext', `subjectAltName=${subjectAltName}`];
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem'];
   if (!expired) {

@@ -4,7 +4,8 @@
 // workflow; each way of getting it wrong (certificate, server name, client certificate, API key,
 // namespace, permission, address) fails and `vigil doctor`'s check names the cause.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -131,9 +132,15 @@ describe('a TLS-protected cluster (mutual TLS)', () => {
     ['the CA is not the one that signed the server certificate', () => ({ ...mutualTls(), caFile: files.otherCa }), /not trusted/, /temporal\.tls\.caFile/],
     ['the server name is not the certificate’s', () => ({ ...mutualTls(), serverName: 'elsewhere.vigil.test' }), /wrong server name/, /temporal\.tls\.serverName \(TEMPORAL_TLS_SERVER_NAME\)/],
     ['no client certificate is given', () => ({ caFile: files.ca, serverName: SERVER_NAME }), /asks for a client certificate and none is set/, /temporal\.tls\.certFile/],
+    [
+      'the CA given as PEM text is not the one that signed the server certificate',
+      async () => ({ ca: await readFile(files.otherCa, 'utf8'), certFile: files.cert, keyFile: files.key, serverName: SERVER_NAME }),
+      /not trusted/,
+      /temporal\.tls\.ca \(TEMPORAL_TLS_SERVER_CA_CERT_DATA\)/,
+    ],
     ['the client certificate is from a CA the cluster does not trust', () => ({ ...mutualTls(), certFile: files.strangerCert, keyFile: files.strangerKey }), /refused the client certificate/, /temporal\.tls\.certFile/],
   ])('fails, saying so, when %s', async (_case, tls, problem, fix) => {
-    const settings = temporal({ address: mtls.address, tls: tls() });
+    const settings = temporal({ address: mtls.address, tls: await tls() });
     await expect(connectTemporal(settings, { connectTimeout: 1000 })).rejects.toThrow();
     const check = await checkTemporalConnection(settings);
     expect(check).toMatchObject({ ok: false, problem: expect.stringMatching(problem), fix: expect.stringMatching(fix) });
@@ -157,8 +164,33 @@ describe('a TLS-protected cluster (mutual TLS)', () => {
 
 describe('vigil doctor', () => {
   it('passes a fresh checkout, where nothing runs yet at the default local address, with a note', async () => {
-    const check = await checkTemporalConnection(temporal({ address: `127.0.0.1:${await getPort()}` }));
+    const check = await checkTemporalConnection(temporal({ address: `127.0.0.1:${await getPort()}` }), { awaitsDevServer: true });
     expect(check).toMatchObject({ ok: true, note: expect.stringMatching(/vigil dev/) });
+  });
+
+  it('fails when nothing listens at a configured local address (a local Temporal that is down)', async () => {
+    const check = await checkTemporalConnection(temporal({ address: `127.0.0.1:${await getPort()}` }));
+    expect(check).toMatchObject({ ok: false, problem: expect.stringMatching(/^not reachable/), fix: expect.stringMatching(/TEMPORAL_ADDRESS/) });
+  });
+
+  it('reaches a Temporal at a bracketed IPv6 address', async () => {
+    // The suite's server, forwarded from ::1.
+    const [upstreamHost, upstreamPort] = inject('temporalAddress').split(':');
+    const forwarder = net.createServer((socket) => {
+      const upstream = net.connect({ host: upstreamHost, port: Number(upstreamPort) });
+      socket.pipe(upstream).pipe(socket);
+      const end = () => (socket.destroy(), upstream.destroy());
+      socket.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '::1', resolve));
+    try {
+      // The configuration's pattern takes no brackets yet; the check must not be the reason.
+      const settings = { ...temporal({}), address: `[::1]:${(forwarder.address() as net.AddressInfo).port}` };
+      expect(await checkTemporalConnection(settings)).toMatchObject({ ok: true });
+    } finally {
+      await new Promise((resolve) => forwarder.close(resolve));
+    }
   });
 
   it('fails on a Temporal it cannot trust, saying which setting to fix', async () => {

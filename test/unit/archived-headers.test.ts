@@ -42,6 +42,20 @@ describe('the archived headers', () => {
     expect(appKeep('generic', headersWith([lines[5]!, body]))).toEqual({ 'x-request-id': 'kept' });
   });
 
+  it("drop a header holding Temporal's API key or client key, or the staging intake's token", () => {
+    const temporalKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const apiKey = 'temporal-api-key-0123456789abcdef';
+    const stagingToken = 'staging-token-0123456789abcdef';
+    const config = configSchema.parse({
+      temporal: { apiKey: { env: 'VIGIL_TEST_TEMPORAL_API_KEY' }, tls: { cert: '-----BEGIN CERTIFICATE-----', key: { env: 'VIGIL_TEST_TEMPORAL_KEY' } } },
+      intake: { mirror: { url: 'http://127.0.0.1:1', token: stagingToken } },
+    });
+    const env = { VIGIL_TEST_TEMPORAL_API_KEY: apiKey, VIGIL_TEST_TEMPORAL_KEY: temporalKey };
+    const keep = archivableHeaders([{ name: 'generic', methods: [{ kind: 'bearer' }] }], token, configuredSecrets(config, env));
+    const keyBody = temporalKey.trim().split('\n').slice(1, -1).join('');
+    expect(keep('generic', headersWith([apiKey, stagingToken, keyBody]))).toEqual({ 'x-request-id': 'kept' });
+  });
+
   it('leave the headers alone when a secret named by an unset variable holds nothing', () => {
     const config = configSchema.parse({ tracker: { local: { token: { env: 'VIGIL_TEST_UNSET_VARIABLE' } } } });
     expect(configuredSecrets(config, {})).toEqual([]);

@@ -12,6 +12,7 @@ import { createDelivery } from '../../intake/deliver';
 import type { NormalizedAlert } from '../../lib/alert';
 import type { Dispatch } from '../../lib/delivery';
 import { createLogger } from '../../lib/logger';
+import { alertsUnparsed } from '../../lib/metrics';
 import { investigationWorkflowId } from '../../lib/workflow-id';
 
 const prowlerScan = path.resolve(import.meta.dirname, '../fixtures/prowler/vigil-exposure.ocsf.json');
@@ -94,5 +95,15 @@ describe('the delivery path', () => {
     const outcome = await delivery().deliver(record, body);
     expect(outcome).toEqual({ alerts: [expect.objectContaining({ kind: 'unparsed', dispatched: true })] });
     expect(dispatched[0]!.alert.title).toBe('Unparsed alert from generic');
+  });
+
+  it('counts an unparsed alert once: the sweeper delivering its record again is the same delivery', async () => {
+    const counted = async () => (await alertsUnparsed.get()).values.find((value) => value.labels.source === 'generic')?.value ?? 0;
+    const before = await counted();
+    const { record, body } = await archived('generic', Buffer.from('{"unparsed": "once"}'));
+    await delivery(() => true).deliver(record, body);
+    await delivery().redeliver((await archive.read(record.id)).meta);
+    expect(dispatched.map(({ alert }) => alert.kind)).toEqual(['unparsed']);
+    expect((await counted()) - before).toBe(1);
   });
 });

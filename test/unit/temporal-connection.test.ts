@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configSchema, loadConfig } from '../../lib/config';
 import { describeProtection, temporalConnectionOptions } from '../../lib/temporal-connection';
+import { awaitsDevServer, splitAddress } from '../../lib/temporal-connection-check';
 
 const PEM = (label: string) => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
 
@@ -77,5 +78,19 @@ describe('temporal connection settings', () => {
     expect(problemsOf(() => temporalConnectionOptions(temporal({ apiKey: { env: 'TEMPORAL_KEY' } }), {}))).toEqual([
       'temporal.apiKey: the environment variable TEMPORAL_KEY is not set',
     ]);
+  });
+});
+
+describe("vigil doctor's Temporal check", () => {
+  it('expects nothing listening only on a fresh checkout: no configuration file, the default address, no TLS', () => {
+    expect(awaitsDevServer(temporal({}), undefined)).toBe(true);
+    expect(awaitsDevServer(temporal({}), '/srv/vigil/vigil.yaml')).toBe(false);
+    expect(awaitsDevServer(temporal({ address: '127.0.0.1:7234' }), undefined)).toBe(false);
+    expect(awaitsDevServer(temporal({ tls: true }), undefined)).toBe(false);
+  });
+
+  it('splits host and port, an IPv6 host without its brackets', () => {
+    expect(splitAddress('[::1]:7233')).toEqual({ host: '::1', port: 7233 });
+    expect(splitAddress('temporal.example.com:7233')).toEqual({ host: 'temporal.example.com', port: 7233 });
   });
 });
