@@ -2,9 +2,11 @@
 // forwarded to another intake (staging) in the background, with its source and the headers the
 // archive kept, so that staging sees production's alerts as they come. Production never waits for
 // it: `forward` only queues, the queue is bounded (in alerts and in bytes) and drops its oldest alert
-// when full, a forward that fails or outlasts its timeout is counted and not retried.
+// when full, a forward that fails or outlasts its timeout is counted (in stats() and the
+// vigil_mirror_* metrics) and not retried.
 import type { Logger } from '../lib/logger';
 import { resolveSecret, type Config } from '../lib/config';
+import { mirrorDropped, mirrorFailed, mirrorForwarded, mirrorQueued } from '../lib/metrics';
 
 export type MirrorSettings = NonNullable<Config['intake']['mirror']>;
 
@@ -86,10 +88,12 @@ export function createMirror(settings: MirrorSettings, logger: Logger, env: Node
     if (closed) return;
     if (problem === undefined) {
       counts.forwarded += 1;
+      mirrorForwarded.inc();
       if (failing) logger.info({ url: settings.url }, 'the staging intake takes mirrored alerts again');
       failing = false;
     } else {
       counts.failed += 1;
+      mirrorFailed.inc();
       if (!failing) logger.warn({ url: settings.url, problem, archiveId: alert.archiveId }, 'mirroring to the staging intake fails (counted, not retried; production is not affected)');
       failing = true;
     }
@@ -99,6 +103,7 @@ export function createMirror(settings: MirrorSettings, logger: Logger, env: Node
     while (!closed && inFlight.size < settings.concurrency && queue.length > 0) {
       const alert = queue.shift()!;
       queuedBytes -= alert.body.length;
+      mirrorQueued.dec();
       if (queue.length === 0 && droppedInEpisode > 0) {
         logger.warn({ dropped: droppedInEpisode }, 'the mirror queue drained; alerts were dropped while it was full');
         droppedInEpisode = 0;
@@ -114,10 +119,13 @@ export function createMirror(settings: MirrorSettings, logger: Logger, env: Node
       if (closed || MIRRORED_FROM in alert.headers) return;
       queue.push(alert);
       queuedBytes += alert.body.length;
+      mirrorQueued.inc();
       while (queue.length > settings.queueSize || (queuedBytes > settings.maxQueueBytes && queue.length > 1)) {
         const oldest = queue.shift()!;
         queuedBytes -= oldest.body.length;
         counts.dropped += 1;
+        mirrorDropped.inc();
+        mirrorQueued.dec();
         if (droppedInEpisode === 0) logger.warn({ queueSize: settings.queueSize, maxQueueBytes: settings.maxQueueBytes }, 'the mirror queue is full: dropping its oldest alerts');
         droppedInEpisode += 1;
       }
@@ -126,6 +134,8 @@ export function createMirror(settings: MirrorSettings, logger: Logger, env: Node
     stats: () => ({ queued: queue.length, inFlight: inFlight.size, ...counts }),
     close() {
       closed = true;
+      // The gauge adds up every mirror of the process: this one's share goes.
+      mirrorQueued.dec(queue.length);
       queue.length = 0;
       queuedBytes = 0;
       for (const controller of inFlight) controller.abort();

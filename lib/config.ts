@@ -668,20 +668,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(file ?? 'defaults', ['the top level must be a mapping of keys to values']);
   }
-  const merged = structuredClone(raw) as Record<string, unknown>;
+  const selected = selectProfile(structuredClone(raw) as Record<string, unknown>, options.profile ?? env.VIGIL_PROFILE);
+  if (selected.problems.length > 0) throw new ConfigError(file ?? 'environment', selected.problems);
+  // Over the profile: a variable set for this process is its last word, taken as it is (not suffixed).
   const fromEnv = new Map<string, string>();
   for (const [name, { key, number }] of Object.entries(envOverrides)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(merged, key, number && /^\d+$/.test(value) ? Number(value) : value);
+    setPath(selected.settings, key, number && /^\d+$/.test(value) ? Number(value) : value);
     fromEnv.set(key.join('.'), name);
   }
-  const selected = selectProfile(merged, options.profile ?? env.VIGIL_PROFILE);
-  if (selected.problems.length > 0) throw new ConfigError(file ?? 'environment', selected.problems);
   const result = configSchema.safeParse(selected.settings);
   if (!result.success) {
     const origin = (key: string) => (fromEnv.has(key) ? ` (from ${fromEnv.get(key)})` : '');
-    throw new ConfigError(file ?? 'environment', settingsProblems(result.error.issues.flatMap(selected.locate), [], origin));
+    const locate = (issue: z.core.$ZodIssue) => (fromEnv.has(issue.path.join('.')) ? [issue] : selected.locate(issue));
+    throw new ConfigError(file ?? 'environment', settingsProblems(result.error.issues.flatMap(locate), [], origin));
   }
   const config = result.data;
   config.dataDir = path.resolve(cwd, config.dataDir);

@@ -55,6 +55,32 @@ export const alertsUnparsed = new Counter({
   registers,
 });
 
+// The intake mirror (intake.mirror): alerts forwarded to a staging intake in the background.
+
+export const mirrorForwarded = new Counter({
+  name: 'vigil_mirror_forwarded_total',
+  help: 'Alerts the intake mirror forwarded to the staging intake and it answered 2xx.',
+  registers,
+});
+
+export const mirrorFailed = new Counter({
+  name: 'vigil_mirror_failed_total',
+  help: 'Mirrored alerts the staging intake answered otherwise, did not answer in time, or could not be reached with (not retried).',
+  registers,
+});
+
+export const mirrorDropped = new Counter({
+  name: 'vigil_mirror_dropped_total',
+  help: "Alerts dropped from the intake mirror's full queue (the oldest first), never forwarded.",
+  registers,
+});
+
+export const mirrorQueued = new Gauge({
+  name: 'vigil_mirror_queued',
+  help: "Alerts waiting in the intake mirror's queue to be forwarded to the staging intake.",
+  registers,
+});
+
 // Investigations (counted by the worker's activities; workflows count nothing themselves).
 
 export const investigationsStarted = new Counter({

@@ -150,10 +150,20 @@ export interface StagingReplayArguments {
   json?: boolean;
 }
 
-/** Runs the command; the staging intake's address and token come from the configuration (its profile) unless given. Exit 1 when any record was refused. */
-export async function runStagingReplay(args: StagingReplayArguments, configuration: () => Config): Promise<number> {
+/**
+ * Runs the command; the staging intake's address and token come from the selected profile unless
+ * given. Without a profile both must be given: the unprofiled configuration is production's, whose
+ * token would go to `--to`, or whose own intake would get the replay. Exit 1 when any record was refused.
+ */
+export async function runStagingReplay(args: StagingReplayArguments, configuration: () => Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (!env.VIGIL_PROFILE && !(args.to && args.tokenEnv)) {
+    const missing = [args.to ? undefined : '--to <staging intake URL>', args.tokenEnv ? undefined : '--token-env <variable holding its token>'].filter(Boolean).join(' and ');
+    throw new Error(
+      `--from-archive: select the staging profile (vigil --profile <name> replay …, or VIGIL_PROFILE), or add ${missing}: without a profile the configuration is production's, and its ${args.to ? 'intake token would be sent to --to' : 'own intake would get the replay'}`,
+    );
+  }
   const config = args.to && args.tokenEnv ? undefined : configuration();
-  const token = args.tokenEnv ? process.env[args.tokenEnv] : (await resolveIntakeToken(config!, { generate: false })).token;
+  const token = args.tokenEnv ? env[args.tokenEnv] : (await resolveIntakeToken(config!, { generate: false })).token;
   if (!token) throw new Error(`--token-env ${args.tokenEnv}: the environment variable is not set`);
   if (args.to && !/^https?:\/\/[^/\s]+/.test(args.to)) throw new Error(`--to: expected the intake's base URL, like http://vigil-staging.internal:8787, not ${JSON.stringify(args.to)}`);
   const concurrency = Number(args.concurrency);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalArchive } from '../../activities/archive/local';
 import { createMirror } from '../../intake/mirror';
 import { createLogger } from '../../lib/logger';
+import { registry } from '../../lib/metrics';
 import { close, listen } from '../helpers/loopback';
 import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
 
@@ -128,6 +129,18 @@ describe('intake mirroring', () => {
   });
 });
 
+/** The vigil_mirror_* values now: the intakes of this file run in this process, on its registry. */
+async function mirrorMetrics(): Promise<Record<string, number>> {
+  const names = ['vigil_mirror_forwarded_total', 'vigil_mirror_failed_total', 'vigil_mirror_dropped_total', 'vigil_mirror_queued'];
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0])));
+}
+
+/** What changed since `before`. */
+async function mirrorMetricsSince(before: Record<string, number>): Promise<Record<string, number>> {
+  const now = await mirrorMetrics();
+  return Object.fromEntries(Object.entries(now).map(([name, value]) => [name, value - (before[name] ?? 0)]));
+}
+
 describe('the mirror queue', () => {
   const logger = createLogger('test-mirror', 'silent');
 
@@ -138,11 +151,15 @@ describe('the mirror queue', () => {
     stops.push(async () => mirror.close());
     const forward = (id: string) => mirror.forward({ source: 'generic', body: Buffer.from(JSON.stringify(alert(id))), headers: { 'content-type': 'application/json' }, archiveId: id });
 
+    const before = await mirrorMetrics();
     for (const id of ['a', 'b', 'c', 'd', 'e']) forward(id);
     expect(mirror.stats()).toEqual({ queued: 2, inFlight: 1, forwarded: 0, failed: 0, dropped: 2 });
+    // Exported too, for an alert on a mirror that fails or drops.
+    expect(await mirrorMetricsSince(before)).toEqual({ vigil_mirror_forwarded_total: 0, vigil_mirror_failed_total: 0, vigil_mirror_dropped_total: 2, vigil_mirror_queued: 2 });
     hanging.release();
     await eventually(async () => (mirror.stats().forwarded === 3 ? true : undefined));
     expect(mirror.stats()).toEqual({ queued: 0, inFlight: 0, forwarded: 3, failed: 0, dropped: 2 });
+    expect(await mirrorMetricsSince(before)).toEqual({ vigil_mirror_forwarded_total: 3, vigil_mirror_failed_total: 0, vigil_mirror_dropped_total: 2, vigil_mirror_queued: 0 });
 
     const failing = await stagingStub('500');
     stops.push(() => failing.stop());
@@ -153,6 +170,7 @@ describe('the mirror queue', () => {
       await eventually(async () => (target.stats().failed === 3 ? true : undefined));
       expect(target.stats()).toEqual({ queued: 0, inFlight: 0, forwarded: 0, failed: 3, dropped: 0 });
     }
+    expect(await mirrorMetricsSince(before)).toMatchObject({ vigil_mirror_forwarded_total: 3, vigil_mirror_failed_total: 6, vigil_mirror_queued: 0 });
   });
 
   it('does not mirror an alert that was mirrored to it (an intake mirroring to itself would loop)', async () => {
@@ -172,5 +190,9 @@ describe('the mirror queue', () => {
     for (const id of ['1', '2', '3', '4']) mirror.forward({ source: 'generic', body: Buffer.alloc(1000, id), headers: {}, archiveId: id });
     // The first in flight; of the three after it, two fit in 2048 bytes.
     expect(mirror.stats()).toMatchObject({ queued: 2, inFlight: 1, dropped: 1 });
+    // Closed, its queue leaves the gauge.
+    const queued = (await mirrorMetrics()).vigil_mirror_queued!;
+    mirror.close();
+    expect((await mirrorMetrics()).vigil_mirror_queued).toBe(queued - 2);
   });
 });

@@ -2,13 +2,15 @@
 // alerts posted to a real staging intake as their senders sent them, the production archive left
 // exactly as it was (a hash of its whole tree, before and after), from a folder and from S3.
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalArchive } from '../../activities/archive/local';
 import { createS3Archive } from '../../activities/archive/s3';
-import { openArchiveReadOnly, replayIntoStaging } from '../../scripts/replay-staging';
+import { openArchiveReadOnly, replayIntoStaging, runStagingReplay } from '../../scripts/replay-staging';
+import { close, listen } from '../helpers/loopback';
 import { startMoto, type Moto } from '../helpers/moto';
 import { runVigil } from '../helpers/processes';
 import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
@@ -94,11 +96,45 @@ describe('replay into staging from a production archive folder', () => {
       expect(await treeHash(productionArchive)).toBe(before);
 
       // Only what was accepted, by source: nothing refused, exit 0; a token from the environment.
-      const generic = runVigil(['replay', '--from-archive', productionArchive, '--to', staging.url, '--token-env', 'STAGING_TOKEN', '--since', '1d', '--source', 'cloudtrail'], { STAGING_TOKEN: staging.token });
+      const generic = runVigil(['replay', '--from-archive', productionArchive, '--to', staging.url, '--token-env', 'STAGING_TOKEN', '--since', '1d', '--source', 'cloudtrail'], { STAGING_TOKEN: staging.token, VIGIL_PROFILE: '' });
       expect(await generic.exited).toBe(0);
       expect(generic.output()).toContain('0 records in the range: 0 sent, 0 accepted');
     } finally {
       await staging.stop();
+    }
+  });
+});
+
+describe('replay into staging without a profile', () => {
+  it("refuses, rather than send production's token to --to or replay into production itself", async () => {
+    // Where the replay would go: it must never be asked anything.
+    let requests = 0;
+    const target = createServer((request, response) => {
+      requests += 1;
+      response.writeHead(202).end('{}');
+    });
+    const port = await listen(target);
+    try {
+      const args = { fromArchive: productionArchive, since: '1d', concurrency: '2', s3Region: 'us-east-1' };
+      // The unprofiled configuration is production's: it is not even read.
+      const configuration = () => {
+        throw new Error('the configuration was read');
+      };
+      await expect(runStagingReplay({ ...args, to: `http://127.0.0.1:${port}` }, configuration, { VIGIL_INTAKE_TOKEN: production.token })).rejects.toThrow(
+        /select the staging profile \(vigil --profile <name> replay …, or VIGIL_PROFILE\), or add --token-env <variable holding its token>: .*intake token would be sent to --to/,
+      );
+      await expect(runStagingReplay({ ...args, tokenEnv: 'STAGING_TOKEN' }, configuration, { STAGING_TOKEN: 'staging-token-0123456789abcdef' })).rejects.toThrow(
+        /or add --to <staging intake URL>: .*own intake would get the replay/,
+      );
+      await expect(runStagingReplay(args, configuration, {})).rejects.toThrow(/or add --to <staging intake URL> and --token-env <variable holding its token>/);
+
+      // As typed: exit 1 with the message, production's token sent nowhere.
+      const command = runVigil(['replay', '--from-archive', productionArchive, '--to', `http://127.0.0.1:${port}`, '--since', '1d'], { VIGIL_PROFILE: '', VIGIL_INTAKE_TOKEN: production.token });
+      expect(await command.exited).toBe(1);
+      expect(command.output()).toContain('vigil: --from-archive: select the staging profile');
+      expect(requests).toBe(0);
+    } finally {
+      await close(target);
     }
   });
 });

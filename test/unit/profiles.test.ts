@@ -1,5 +1,6 @@
 // Configuration profiles: `profiles.<name>` merged over the top level when selected, a data folder
-// and a namespace of its own unless it sets them, and nothing of production's taken by accident.
+// and a namespace of its own unless it sets others, and nothing of production's taken by accident,
+// however partly the profile overrides it; the environment over both.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,10 +83,54 @@ profiles:
     expect(qa.dataDir).toBe(path.resolve('.data/profiles/qa'));
   });
 
-  it('derives from the environment, which the profile overrides', async () => {
-    const file = await configFile(production);
-    const config = loadConfig({ file, env: { VIGIL_DATA_DIR: '/var/vigil', TEMPORAL_NAMESPACE: 'prod', VIGIL_PORT: '9000' }, profile: 'staging' });
-    expect(config).toMatchObject({ dataDir: '/var/vigil/profiles/staging', temporal: { namespace: 'prod-staging' }, intake: { port: 8788 } });
+  it('takes the environment over the profile, as it is: never suffixed', async () => {
+    const file = await configFile(production.replace('      port: 8788', '      port: 8788\n      token: staging-token-0123456789abcdef\n    temporal:\n      address: temporal-staging.internal:7233'));
+    const env = { VIGIL_DATA_DIR: '/var/vigil-staging', TEMPORAL_NAMESPACE: 'vigil-staging', TEMPORAL_ADDRESS: '127.0.0.1:7233', VIGIL_PORT: '9000', VIGIL_INTAKE_TOKEN: 'from-the-environment-0123456789' };
+    expect(loadConfig({ file, env, profile: 'staging' })).toMatchObject({
+      dataDir: '/var/vigil-staging',
+      temporal: { namespace: 'vigil-staging', address: '127.0.0.1:7233' },
+      intake: { port: 9000, token: 'from-the-environment-0123456789', maxBodyBytes: 2097152 },
+    });
+    // Without the environment, the profile's own.
+    expect(loadConfig({ file, env: {}, profile: 'staging' })).toMatchObject({ temporal: { address: 'temporal-staging.internal:7233' }, intake: { port: 8788, token: 'staging-token-0123456789abcdef' } });
+    // A bad value names its variable, not the profile.
+    expect(problemsOf(() => loadConfig({ file, env: { VIGIL_PORT: '99999' }, profile: 'staging' }))).toEqual([expect.stringMatching(/^intake\.port: .*\(from VIGIL_PORT\)$/)]);
+  });
+
+  it('makes a data folder, namespace, S3 archive or mirror its own when the profile leaves it the same as the top level', async () => {
+    const file = await configFile(`
+dataDir: /srv/vigil/data
+temporal: { namespace: vigil }
+archive: { kind: s3, bucket: vigil-archive, prefix: prod/, region: us-east-1 }
+intake:
+  mirror: { url: 'http://staging.internal:8788', token: mirror-token-0123456789abcdef }
+profiles:
+  partly:
+    archive: { region: eu-west-1 }
+    intake: { mirror: { timeoutMs: 1000 } }
+  same:
+    dataDir: /srv/vigil/data/
+    temporal: { namespace: vigil }
+    archive: { kind: s3, bucket: vigil-archive, prefix: prod/ }
+  elsewhere:
+    archive: { prefix: staging/ }
+  other-store:
+    archive: { endpoint: 'http://127.0.0.1:9000' }
+`);
+    const partly = loadConfig({ file, env: {}, profile: 'partly' });
+    expect(partly.archive).toMatchObject({ bucket: 'vigil-archive', prefix: 'prod/partly/', region: 'eu-west-1' });
+    expect(partly.intake.mirror).toBeUndefined();
+    const same = loadConfig({ file, env: {}, profile: 'same' });
+    expect(same).toMatchObject({ dataDir: '/srv/vigil/data/profiles/same', temporal: { namespace: 'vigil-same' }, archive: { prefix: 'prod/same/' } });
+    expect(loadConfig({ file, env: {}, profile: 'elsewhere' }).archive).toMatchObject({ prefix: 'staging/' });
+    expect(loadConfig({ file, env: {}, profile: 'other-store' }).archive).toMatchObject({ prefix: 'prod/', endpoint: 'http://127.0.0.1:9000' });
+  });
+
+  it("keeps a profile's remediation dry unless the profile says otherwise", async () => {
+    const file = await configFile('response: { dryRun: false }\nprofiles:\n  staging: { response: { planTtl: 1h } }\n  live: { response: { dryRun: false } }\n');
+    expect(loadConfig({ file, env: {} }).response.dryRun).toBe(false);
+    expect(loadConfig({ file, env: {}, profile: 'staging' }).response).toMatchObject({ dryRun: true, planTtl: '1h' });
+    expect(loadConfig({ file, env: {}, profile: 'live' }).response.dryRun).toBe(false);
   });
 
   it('names a key the profile got wrong as profiles.<name>.<key>, and one of the top level as itself', async () => {
@@ -125,7 +170,7 @@ profiles:
     ]);
   });
 
-  it("does not let a profile inherit production's GitHub repository or queues", async () => {
+  it("does not let a profile use production's GitHub repository or queues, even partly overridden", async () => {
     const file = await configFile(`
 tracker:
   kind: github
@@ -137,12 +182,25 @@ profiles:
   rehearsal:
     tracker: { kind: local }
     intake: { queues: [] }
+  auth:
+    tracker: { github: { auth: { token: { env: STAGING_GITHUB_TOKEN } } } }
+    intake: { queues: [{ kind: s3-sqs, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/trail', region: eu-west-1, concurrency: 1 }] }
+  labels:
+    tracker: { labels: { base: staging }, github: { owner: ACME } }
+    intake: { queues: [] }
+  own-repository:
+    tracker: { github: { repo: security-staging } }
+    intake: { queues: [{ kind: s3-sqs, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/trail-staging', region: eu-west-1 }] }
 `);
-    expect(problemsOf(() => loadConfig({ file, env: {}, profile: 'staging' }))).toEqual([
-      "profiles.staging.tracker: set the profile's own tracker (another repository, or {kind: local}): the top level's GitHub repository would get this profile's issues",
-      "profiles.staging.intake.queues: set the profile's own queues ([] for none): the top level's would have this profile take production's messages off them",
-    ]);
+    const tracker = (name: string) =>
+      `profiles.${name}.tracker: set the profile's own tracker (another repository, or {kind: local}): it would use the top level's GitHub repository acme/security and write this profile's issues there`;
+    const queues = (name: string) =>
+      `profiles.${name}.intake.queues: set the profile's own queues ([] for none): it would read the top level's https://sqs.eu-west-1.amazonaws.com/111122223333/trail and take production's messages off them`;
+    expect(problemsOf(() => loadConfig({ file, env: {}, profile: 'staging' }))).toEqual([tracker('staging'), queues('staging')]);
+    expect(problemsOf(() => loadConfig({ file, env: {}, profile: 'auth' }))).toEqual([tracker('auth'), queues('auth')]);
+    expect(problemsOf(() => loadConfig({ file, env: {}, profile: 'labels' }))).toEqual([tracker('labels')]);
     expect(loadConfig({ file, env: {}, profile: 'rehearsal' })).toMatchObject({ tracker: { kind: 'local' }, intake: { queues: [] } });
+    expect(loadConfig({ file, env: {}, profile: 'own-repository' }).tracker.github).toMatchObject({ owner: 'acme', repo: 'security-staging' });
     expect(loadConfig({ file, env: {} }).tracker.kind).toBe('github');
   });
 
