@@ -10,7 +10,7 @@ export async function resolveIntakeToken(
   config: Config,
   { generate = true } = {},
 ): Promise<{ token: string; generated: boolean; file?: string }> {
-  if (config.intake.token) return { token: config.intake.token, generated: false };
+  if (config.intake.token) return { token: resolveSecret(config.intake.token, 'intake.token'), generated: false };
   const file = path.join(config.dataDir, 'intake-token');
   const kept = (await readFile(file, 'utf8').catch(() => '')).trim();
   if (kept) return { token: kept, generated: false, file };

@@ -133,8 +133,8 @@ const intakeSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port. */
   port: z.int().min(0).max(65535).default(8787),
-  /** Bearer token senders must present; generated and kept in the data folder when unset. */
-  token: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Bearer token senders must present (a secret); generated and kept in the data folder when unset. */
+  token: secretSchema.optional(),
   maxBodyBytes: z.int().min(1024).default(5 * 1024 * 1024),
   /** Bound on a gzip body once inflated (CloudTrail log files compress about 10 to 1). */
   maxInflatedBytes: z.int().min(1024).default(256 * 1024 * 1024),

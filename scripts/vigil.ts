@@ -127,7 +127,7 @@ program
   .option('-s, --source <source>', 'only this source')
   .option('--dry-run', 'parse and count, dispatch nothing')
   .option('--from-archive <archive>', "instead: post another Vigil's archived alerts (production's <dataDir>/archive, or s3://bucket/prefix), read only, to the intake --to")
-  .option('--to <url>', 'with --from-archive: the intake (staging) to post to (default: the configured one, as with --profile staging)')
+  .option('--to <url>', 'with --from-archive: the intake (staging) to post to (default: the selected profile\'s; without a profile, give --token-env too)')
   .option('--token-env <name>', "with --from-archive: the environment variable holding that intake's token (default: the configured token)")
   .option('--concurrency <n>', 'with --from-archive: records posted at once', '2')
   .option('--s3-region <region>', 'with --from-archive s3://…: the bucket\'s region', process.env.AWS_REGION ?? 'us-east-1')

@@ -20,6 +20,7 @@ import { postgresCheck } from '../../activities/probe/checks/postgres';
 import { rdpCheck } from '../../activities/probe/checks/rdp';
 import { redisCheck } from '../../activities/probe/checks/redis';
 import { sshCheck } from '../../activities/probe/checks/ssh';
+import { sshHostKey } from '../../scripts/demo-services';
 import { makeCertificate, type TestCertificate } from '../helpers/certificates';
 import { checkContext, close, listen } from '../helpers/loopback';
 
@@ -37,7 +38,7 @@ beforeAll(() => {
 });
 
 describe('SSH', () => {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = sshHostKey();
   /** The fingerprint as OpenSSH itself prints it. */
   const expectedFingerprint = () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'vigil-ssh-')), 'host.pub');
