@@ -137,6 +137,8 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     dataDir,
     temporal: { address: `127.0.0.1:${temporalPort}`, uiPort },
     intake: { port: intakePort },
+    // A free port, like the rest: the demo never competes with a running `vigil dev` for 9464.
+    metrics: { ports: { intake: 0 } },
     // The feeds come from the bundled snapshot: the demo downloads nothing.
     intel: { feeds: await demoFeeds() },
     inventory: {
@@ -217,6 +219,7 @@ export async function runDemo({ once, json, alerts, saveHistories: historiesDir 
     say(`  Issues:       ${stack.issuesUrl}  (log in at ${stack.intakeUrl}/login with the intake token below)`);
     say(`  Temporal UI:  ${stack.temporalUiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     say(`  Intake:       POST ${stack.intakeUrl}/v1/alerts/<source>  (token: ${stack.token})`);
+    if (stack.metricsUrl) say(`  Metrics:      ${stack.metricsUrl}  (Prometheus: intake, worker and Temporal SDK)`);
     const { asker, approver } = responders;
     say(`  Commenters:   log in with ${asker.name}'s token (asks: ${asker.token}) or ${approver.name}'s (approves: ${approver.token}) to give /vigil commands`);
     if (once) {

@@ -14,11 +14,13 @@ export async function runDev(config: Config): Promise<void> {
       : 'from the configuration';
   console.log(
     [
-      'Vigil is running.',
+      // A profile's run says so: staging's output otherwise reads like production's.
+      process.env.VIGIL_PROFILE ? `Vigil is running, with the profile ${process.env.VIGIL_PROFILE}.` : 'Vigil is running.',
+      `  Data folder:  ${config.dataDir}`,
       `  Intake:       POST ${stack.intakeUrl}/v1/alerts/<source>`,
       `  Intake token: ${token}`,
       `  Issues:       ${stack.issuesUrl}  (log in at ${stack.intakeUrl}/login with ${config.tracker.local.token ? 'the tracker token, tracker.local.token' : 'the intake token'})`,
-      `  Temporal:     ${temporal}`,
+      `  Temporal:     ${temporal}, namespace ${config.temporal.namespace}`,
       ...(stack.metricsUrl ? [`  Metrics:      ${stack.metricsUrl}  (Prometheus: intake, worker and Temporal SDK)`] : []),
       ...(stack.temporalUiUrl ? [`  Temporal UI:  ${stack.temporalUiUrl}`] : []),
       'Press Ctrl-C to stop.',

@@ -105,8 +105,15 @@ export async function replayIntoStaging(options: StagingReplayOptions): Promise<
   // cli-progress draws nothing when the stream is not a terminal.
   const bar = new SingleBar({ stream: options.progressStream ?? process.stderr, format: 'replay to staging [{bar}] {value}/{total} records', hideCursor: true }, Presets.shades_classic);
   bar.start(records.length, 0);
+  // A refused token is refused for every record: the rest are not sent (and not counted as refused).
+  let tokenRefused = false;
   try {
     await mapConcurrent(records, options.concurrency, async (meta) => {
+      if (tokenRefused) {
+        count(summary.skipped, 'not sent after the staging intake refused the token');
+        bar.increment();
+        return;
+      }
       const body = await archive.read(meta.id).then(
         (read) => read.body,
         (err: unknown) => {
@@ -119,6 +126,7 @@ export async function replayIntoStaging(options: StagingReplayOptions): Promise<
         summary.sent += 1;
         if (status === 202) summary.accepted += 1;
         else count(summary.refused, String(status));
+        if (status === 401) tokenRefused = true;
       }
       bar.increment();
     });
@@ -132,6 +140,7 @@ export async function replayIntoStaging(options: StagingReplayOptions): Promise<
 export function describeSummary({ records, sent, accepted, refused, skipped }: StagingReplaySummary): string {
   const lines = [`${records} records in the range: ${sent} sent, ${accepted} accepted`];
   for (const [status, n] of Object.entries(refused)) lines.push(`  refused (${status}): ${n}`);
+  if (refused['401']) lines.push("  the staging intake refused the token: check --token-env's variable, or the profile's intake.token");
   for (const [reason, n] of Object.entries(skipped)) lines.push(`  skipped, ${reason}: ${n}`);
   return lines.join('\n');
 }

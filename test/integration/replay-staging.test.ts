@@ -9,7 +9,7 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/cl
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalArchive } from '../../activities/archive/local';
 import { createS3Archive } from '../../activities/archive/s3';
-import { openArchiveReadOnly, replayIntoStaging, runStagingReplay } from '../../scripts/replay-staging';
+import { describeSummary, openArchiveReadOnly, replayIntoStaging, runStagingReplay } from '../../scripts/replay-staging';
 import { close, listen } from '../helpers/loopback';
 import { startMoto, type Moto } from '../helpers/moto';
 import { runVigil } from '../helpers/processes';
@@ -64,6 +64,17 @@ describe('replay into staging from a production archive folder', () => {
       expect(one.headers['x-vigil-replayed-from']).toBe(answers[0]!.body.archiveId);
       expect(JSON.stringify(records)).not.toContain(production.token);
       await eventually(async () => ((await staging.tracker.listIssues()).length === 3 ? true : undefined));
+    } finally {
+      await staging.stop();
+    }
+  });
+
+  it('stops sending once the staging intake refuses the token, and says to check it', async () => {
+    const staging = await startTestVigil();
+    try {
+      const summary = await replayIntoStaging({ from: productionArchive, to: staging.url, token: 'not-the-staging-token-0123', ...range(), ...replayOptions, concurrency: 1 });
+      expect(summary).toEqual({ records: 4, sent: 1, accepted: 0, refused: { '401': 1 }, skipped: { 'not sent after the staging intake refused the token': 3 } });
+      expect(describeSummary(summary)).toContain('the staging intake refused the token');
     } finally {
       await staging.stop();
     }
