@@ -9,7 +9,9 @@ export async function runDoctor(configFile?: string): Promise<boolean> {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const nodeOk = major > 20 || (major === 20 && minor >= 11);
   healthy &&= nodeOk;
-  console.log(`${nodeOk ? 'ok     ' : 'missing'}  node ${process.versions.node}${nodeOk ? '' : '  — fix: install Node.js 20.11 or later'}`);
+  // Node 20 still runs Vigil, but is past its end of life (April 2026): said, not failed.
+  const endOfLife = nodeOk && major < 22 ? '  — note: past its end of life; move to Node 24 LTS' : '';
+  console.log(`${nodeOk ? 'ok     ' : 'missing'}  node ${process.versions.node}${nodeOk ? endOfLife : '  — fix: install Node.js 24 LTS (20.11 or later runs, past its end of life)'}`);
   for (const prerequisite of prerequisites) {
     const found = prerequisite.locate();
     const ok = 'path' in found;
