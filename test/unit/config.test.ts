@@ -1,25 +1,6 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config';
-
-async function configFile(text: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-config-'));
-  const file = path.join(dir, 'vigil.yaml');
-  await writeFile(file, text);
-  return file;
-}
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('the configuration was accepted');
-}
+import { loadConfig } from '../../lib/config';
+import { configFile, problemsOf } from '../helpers/config-files';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {

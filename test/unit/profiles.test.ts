@@ -1,28 +1,10 @@
 // Configuration profiles: `profiles.<name>` merged over the top level when selected, a data folder
 // and a namespace of its own unless it sets others, and nothing of production's taken by accident,
 // however partly the profile overrides it; the environment over both.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config';
-
-async function configFile(text: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-profiles-'));
-  const file = path.join(dir, 'vigil.yaml');
-  await writeFile(file, text);
-  return file;
-}
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('the configuration was accepted');
-}
+import { loadConfig } from '../../lib/config';
+import { configFile, problemsOf } from '../helpers/config-files';
 
 const production = `
 dataDir: /srv/vigil/data

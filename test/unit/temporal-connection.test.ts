@@ -4,21 +4,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configSchema, loadConfig } from '../../lib/config';
+import { configSchema, loadConfig } from '../../lib/config';
+import { problemsOf } from '../helpers/config-files';
 import { describeProtection, temporalConnectionOptions } from '../../lib/temporal-connection';
 import { awaitsDevServer, splitAddress } from '../../lib/temporal-connection-check';
 
 const PEM = (label: string) => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('accepted');
-}
 
 const temporal = (settings: Record<string, unknown>) => configSchema.parse({ temporal: settings }).temporal;
 
