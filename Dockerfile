@@ -21,6 +21,9 @@ COPY workflows ./workflows
 COPY workers ./workers
 COPY scripts ./scripts
 COPY demo ./demo
+# The workflow code bundled once here (`vigil build`), so that a worker loads it instead of running
+# webpack at every start; a worker whose sources differ from the bundle's bundles them itself.
+RUN node bin/vigil.js build
 # The data folder belongs to the unprivileged `node` user (uid 1000) the image runs as.
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -49,7 +49,7 @@ const layerRules = layers.map(({ folder, forbidden, typesOnly = [] }) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', '.build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

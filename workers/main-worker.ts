@@ -1,5 +1,4 @@
 // The main worker: runs the investigation, sweeper and re-scan workflows and their activities.
-import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -20,8 +19,9 @@ import { connectTemporal, connectTemporalWorker } from '../lib/temporal-connecti
 import { createConfiguredDelivery } from './delivery';
 import { countWatchingFromVisibility, installTemporalRuntime, startMetricsEndpoint } from './metrics';
 import { applySchedules, rescanFollower, runSchedulesNow } from './schedules';
+import { workflowCodeOptions } from './workflow-bundle';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { workflowsPath } from './workflow-bundle';
 
 export interface MainWorkerOptions {
   config: Config;
@@ -29,7 +29,7 @@ export interface MainWorkerOptions {
   /** For the activities that talk to Temporal themselves (the sweeper dispatches). */
   client: Client;
   logger?: Logger;
-  /** A bundle made once (tests); otherwise the workflows are bundled at start. */
+  /** A bundle made once (tests); otherwise the one `vigil build` made when it is fresh, else the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Around workflows and activities: tracing, metrics, or a test acting at a chosen step. */
   interceptors?: WorkerOptions['interceptors'];
@@ -46,7 +46,9 @@ export async function createMainWorker({ config, connection, client, logger = cr
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+    ...(workflowBundle
+      ? { workflowBundle }
+      : await workflowCodeOptions((reason) => logger.warn(`${reason}: bundling the workflows at start, which holds webpack in memory; \`vigil build\` makes the bundle once`))),
     ...(interceptors ? { interceptors } : {}),
     activities: {
       ...createActivities({
