@@ -376,6 +376,13 @@ const probeSchema = z.strictObject({
   extraTargets: z.array(cidr).default([]),
   concurrency: z.int().min(1).max(1024).default(256),
   connectTimeoutMs: z.int().min(100).max(60_000).default(3000),
+  /**
+   * The TCP sweep waits for each connect as long as the host's measured round trips say (never longer
+   * than connectTimeoutMs): this long before the host has answered anything (nmap -T4's initial wait)...
+   */
+  initialConnectWaitMs: z.int().min(10).max(60_000).default(500),
+  /** ...and never shorter than this, however fast it answers. */
+  minConnectWaitMs: z.int().min(10).max(60_000).default(50),
   /** Bound on each service check once connected (HTTP, TLS, SSH, databases). */
   serviceTimeoutMs: z.int().min(100).max(120_000).default(8000),
   /** Ports probed one by one per range; wider ranges probe only the well-known ports inside them. */

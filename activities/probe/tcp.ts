@@ -1,16 +1,19 @@
 // The TCP sweep: which targets accept a connection, which refuse, which never answer; and what an
 // open port says first, unasked. Connect attempts are bounded by `probe.concurrency`; the short
 // banner wait is not, so slow banners do not hold back the sweep.
-import { setMaxListeners } from 'node:events';
-import type net from 'node:net';
+import net from 'node:net';
 import type { ProbeSettings } from '../../lib/config';
 import type { Finding } from '../../lib/finding';
 import { mapConcurrent } from '../../lib/concurrency';
-import { connectSocket, ProbeTimeoutError } from './connection';
+import { HostWaits } from './round-trip';
 import { endpoint, type OpenPort } from './types';
 
-/** How long an open port is given to speak first (SSH, SMTP, FTP, MySQL do at once). */
-const BANNER_WAIT_MS = 400;
+/**
+ * How long an open port is given to speak first (SSH, SMTP, FTP, MySQL do at once): the banner comes
+ * a round trip after the connect, plus the service's own time. Twice the host's connect wait covers
+ * both (so silent ports end with the dropped ones), and never less than this.
+ */
+const MIN_BANNER_WAIT_MS = 100;
 const BANNER_BYTES = 256;
 const BANNER_FIELD_CHARS = 80;
 
@@ -29,7 +32,7 @@ function printable(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
 }
 
-function readBanner(socket: net.Socket): Promise<Buffer> {
+function readBanner(socket: net.Socket, waitMs: number): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -38,7 +41,8 @@ function readBanner(socket: net.Socket): Promise<Buffer> {
       socket.destroy();
       resolve(Buffer.concat(chunks).subarray(0, BANNER_BYTES));
     };
-    const timer = setTimeout(done, BANNER_WAIT_MS);
+    // After the next poll for I/O, so that a banner already received is read first (as in round-trip.ts).
+    const timer = setTimeout(() => setImmediate(done), waitMs);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
@@ -57,19 +61,63 @@ interface Attempt {
   socket?: net.Socket;
 }
 
-async function attempt(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
+/** The sweep's connects in flight, each with the way to end it when the sweep is cancelled. */
+type InFlight = Set<(reason: unknown) => void>;
+
+/**
+ * One connect, given up once `share` times the host's wait has passed in silence. An answer, SYN-ACK
+ * or RST, is a round-trip sample for the host. Plain `net.connect` with one cancellation listener for
+ * the whole sweep (rather than an AbortSignal per connect, as connectSocket does): a sweep makes
+ * thousands of these, and that per-connect cost is CPU a loaded machine does not have.
+ */
+function connectOnce(address: string, port: number, host: HostWaits, share: number, inFlight: InFlight): Promise<Omit<Attempt, 'connectMs'>> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = net.connect({ host: address, port });
+    const end = () => {
+      stopWaiting();
+      inFlight.delete(cancel);
+    };
+    const stopWaiting = host.wait(share, () => {
+      end();
+      socket.destroy();
+      resolve({ state: 'filtered', error: 'timeout' });
+    });
+    const cancel = (reason: unknown) => {
+      end();
+      socket.destroy();
+      reject(reason);
+    };
+    inFlight.add(cancel);
+    socket.once('connect', () => {
+      end();
+      socket.removeAllListeners('error');
+      host.answered(performance.now() - started);
+      resolve({ state: 'open', socket });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      end();
+      if (err.code && refused.has(err.code)) {
+        host.answered(performance.now() - started);
+        resolve({ state: 'closed', error: err.code });
+      } else {
+        // Unreachable networks and hosts: something on the way said no one can be reached there.
+        resolve({ state: 'filtered', error: err.code ?? err.message });
+      }
+    });
+  });
+}
+
+/**
+ * A port silent past its wait is tried once more, so that one lost SYN or SYN-ACK is not taken for a
+ * firewall. A host that answers other ports has a known round trip: the second try waits as long. A
+ * host that has answered nothing yet may just be slower than the initial guess: it waits twice as long.
+ */
+async function attempt(address: string, port: number, host: HostWaits, inFlight: InFlight): Promise<Attempt> {
   const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  try {
-    const socket = await connectSocket(address, port, timeoutMs, signal);
-    return { state: 'open', connectMs: elapsed(), socket };
-  } catch (err) {
-    signal.throwIfAborted();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code && refused.has(code)) return { state: 'closed', connectMs: elapsed(), error: code };
-    // Timeouts and unreachable networks/hosts alike: something dropped the packets.
-    return { state: 'filtered', connectMs: elapsed(), error: err instanceof ProbeTimeoutError ? 'timeout' : (code ?? (err as Error).message) };
-  }
+  let result = await connectOnce(address, port, host, 1, inFlight);
+  if (result.error === 'timeout') result = await connectOnce(address, port, host, host.estimate.answered ? 1 : 2, inFlight);
+  return { ...result, connectMs: Math.round(performance.now() - started) };
 }
 
 function tcpFinding(address: string, port: number, { state, connectMs, error }: Attempt, banner: Buffer | undefined): Finding {
@@ -88,20 +136,28 @@ function tcpFinding(address: string, port: number, { state, connectMs, error }: 
 
 /** Connects to every target (already scope-checked by the caller, which passes IPs only). */
 export async function sweep(targets: readonly { address: string; port: number }[], settings: ProbeSettings, signal: AbortSignal): Promise<SweepResult> {
-  // Each connection in flight listens for the abort: as many listeners as the concurrency, on purpose.
-  setMaxListeners(0, signal);
   const banners: Promise<void>[] = [];
   const findings: Finding[] = new Array(targets.length);
   const opened: (OpenPort | undefined)[] = new Array(targets.length);
+  const bounds = { initialMs: settings.initialConnectWaitMs, floorMs: settings.minConnectWaitMs, ceilingMs: settings.connectTimeoutMs };
+  const hosts = new Map<string, HostWaits>();
+  const hostOf = (address: string) => hosts.get(address) ?? hosts.set(address, new HostWaits(bounds)).get(address)!;
+  const inFlight: InFlight = new Set();
+  const cancelAll = () => {
+    for (const cancel of inFlight) cancel(signal.reason);
+  };
+  signal.throwIfAborted();
+  signal.addEventListener('abort', cancelAll, { once: true });
   await mapConcurrent(targets, settings.concurrency, async ({ address, port }, index) => {
-    const result = await attempt(address, port, settings.connectTimeoutMs, signal);
+    signal.throwIfAborted();
+    const result = await attempt(address, port, hostOf(address), inFlight);
     const { socket } = result;
     if (!socket) {
       findings[index] = tcpFinding(address, port, result, undefined);
       return;
     }
     banners.push(
-      readBanner(socket).then((banner) => {
+      readBanner(socket, Math.max(MIN_BANNER_WAIT_MS, hostOf(address).estimate.waitMs(2))).then((banner) => {
         findings[index] = tcpFinding(address, port, result, banner);
         opened[index] = { address, port, ...(banner.length > 0 ? { banner: printable(banner) } : {}) };
       }),
