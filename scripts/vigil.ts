@@ -237,18 +237,26 @@ program
 
 program
   .command('bench')
-  .description('measure intake, first-comment latency, the TCP sweep, screenshots, re-scan evaluation, Sigma matching and idle memory, each against a baseline')
+  .description('measure intake, first-comment latency, a burst\'s first comments, the TCP sweep, screenshots, re-scan evaluation, Sigma matching and idle memory, each against a baseline')
   .option('--deliveries <n>', 'deliveries per throughput run', '400')
   .option('--concurrency <n>', 'requests in flight', '16')
   .option('--latency-samples <n>', 'alerts timed one at a time', '30')
-  .action(async (options: { deliveries: string; concurrency: string; latencySamples: string }) => {
+  .option('--burst-alerts <n>', 'distinct alerts in the burst', '1000')
+  .option('--burst-concurrency <n>', 'burst requests in flight', '50')
+  .option('--only <parts>', 'only these parts, comma-separated (tcp, evaluation, sigma, intake, latency, burst, screenshots, memory)')
+  .option('--json', 'print only the figures, as JSON, on stdout')
+  .action(async (options: { deliveries: string; concurrency: string; latencySamples: string; burstAlerts: string; burstConcurrency: string; only?: string; json?: boolean }) => {
     const { runBench } = await import('./bench');
     const figures = await runBench({
       deliveries: Number(options.deliveries),
       concurrency: Number(options.concurrency),
       latencySamples: Number(options.latencySamples),
+      burstAlerts: Number(options.burstAlerts),
+      burstConcurrency: Number(options.burstConcurrency),
+      ...(options.only ? { only: options.only.split(',').map((name) => name.trim()) } : {}),
     });
-    console.log(JSON.stringify(figures, null, 2));
+    if (options.json) console.log(JSON.stringify(figures, null, 2));
+    else for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(40)} ${value}`);
   });
 
 program

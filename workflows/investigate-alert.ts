@@ -47,7 +47,7 @@ import {
 } from '../lib/search-attributes';
 import { browser, lookups, probes, response, settings, tracker } from './activity-proxies';
 
-const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity, updateIssueBody } = tracker;
+const { openIssueForAlert, openIssueWithSummary, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity, updateIssueBody } = tracker;
 const { collectContext, checkActors, correlate } = lookups;
 
 /** How long an investigation waits for repeats after the last one, when it is not watching. */
@@ -295,12 +295,15 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   if (!carried) {
     // 1. Open (or find, or reopen) the issue and report the first delivery on it, unless a person
     //    has silenced the issue.
-    const { issue, suppressed, reopened, alreadyReported } = await openIssueForAlert({ alert: subject, workflowId });
+    //    One activity does both (runs recorded before made two): in a burst, each task round trip
+    //    before the first comment waits its turn behind every other alert's.
+    const summarised = patched('issue-opened-with-summary');
+    const { issue, suppressed, reopened, alreadyReported } = await (summarised ? openIssueWithSummary : openIssueForAlert)({ alert: subject, workflowId });
     Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
     showProgress();
     if (alreadyReported) return carry(); // A redelivery of what an earlier investigation reported.
     if (correlating) upsertSearchAttributes([{ key: VigilIssue, value: String(issue.number) }, { key: VigilIssueState, value: issueStateOf('open', progress.suppressed)! }]);
-    if (!progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
+    if (!summarised && !progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
     reported(inbox.splice(0, 1));
 
     // 2. Which machines the alert is about, from the inventories: their public addresses and the

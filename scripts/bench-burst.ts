@@ -1,0 +1,105 @@
+// A burst of distinct alerts POSTed to intake at a fixed concurrency: for each, the time from its
+// POST until its first (summary) comment is on its issue in the local tracker.
+//
+// The tracker is watched, not polled: every write of an issue renames its file into place
+// (writeFileAtomic), which inotify reports; only the issue written is read, and only until it
+// carries a comment. A thousand issues cost a few thousand small reads over the whole burst, so the
+// measurement does not load the machine it measures.
+import { watch } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { LocalTracker } from '../activities/tracker/local';
+import { inParallel, percentile } from './bench-common';
+
+export interface BurstOptions {
+  /** POSTs one alert to intake; resolves once intake answered 202. */
+  post(body: object): Promise<void>;
+  tracker: Pick<LocalTracker, 'readIssue'>;
+  /** The local tracker's folder (its issues are `<root>/issues/<n>.json`). */
+  trackerRoot: string;
+  alerts: number;
+  concurrency: number;
+  /** Given up (with how many were reported) after this long. */
+  timeoutMs?: number;
+}
+
+export type BurstFigures = {
+  burstAlerts: number;
+  burstConcurrency: number;
+  burstFirstCommentP50Ms: number;
+  burstFirstCommentP95Ms: number;
+};
+
+const issueFile = /^(\d+)\.json$/;
+const fingerprintOf = (n: number) => `bench/burst/${n}`;
+
+export async function benchBurst({ post, tracker, trackerRoot, alerts, concurrency, timeoutMs = 10 * 60_000 }: BurstOptions): Promise<BurstFigures> {
+  const postedAt = new Map<string, number>();
+  const latencies = new Map<string, number>();
+  /** Issues already seen with a comment (the burst's) or of another fingerprint: never read again. */
+  const settled = new Set<number>();
+  /** Issues being read, and whether another write came meanwhile (read again once done). */
+  const reading = new Map<number, { again: boolean }>();
+  let allReported: () => void = () => undefined;
+  const reported = new Promise<void>((resolve) => (allReported = resolve));
+
+  const look = async (number: number) => {
+    const issue = await tracker.readIssue(number).catch(() => undefined);
+    if (!issue) return;
+    const posted = postedAt.get(issue.fingerprint);
+    if (posted === undefined) {
+      if (!issue.fingerprint.startsWith('bench/burst/')) settled.add(number);
+      return; // Not the burst's, or written before its POST was timed (it is read again on its next write).
+    }
+    if (issue.comments.length === 0) return;
+    settled.add(number);
+    latencies.set(issue.fingerprint, performance.now() - posted);
+    if (latencies.size === alerts) allReported();
+  };
+  const written = (number: number) => {
+    if (settled.has(number)) return;
+    const current = reading.get(number);
+    if (current) {
+      current.again = true;
+      return;
+    }
+    const state = { again: false };
+    reading.set(number, state);
+    void (async () => {
+      do {
+        state.again = false;
+        await look(number);
+      } while (state.again && !settled.has(number));
+      reading.delete(number);
+    })();
+  };
+
+  const issuesDir = path.join(trackerRoot, 'issues');
+  await mkdir(issuesDir, { recursive: true });
+  const watcher = watch(issuesDir, (_event, name) => {
+    const number = name && issueFile.exec(name.toString())?.[1];
+    if (number) written(Number(number));
+  });
+  const timeout = new Promise<never>((_resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the burst's first comments: ${latencies.size} of ${alerts} after ${timeoutMs} ms`)), timeoutMs);
+    void reported.finally(() => clearTimeout(timer));
+  });
+  timeout.catch(() => undefined); // Heard by the race below; not an unhandled rejection meanwhile.
+  try {
+    await inParallel(alerts, concurrency, async (n) => {
+      const fingerprint = fingerprintOf(n);
+      postedAt.set(fingerprint, performance.now());
+      await post({ id: fingerprint, title: `bench burst ${n}`, severity: 'low' });
+    });
+    await Promise.race([reported, timeout]);
+  } finally {
+    watcher.close();
+  }
+  const values = [...latencies.values()];
+  return {
+    burstAlerts: alerts,
+    burstConcurrency: concurrency,
+    burstFirstCommentP50Ms: Math.round(percentile(values, 0.5)),
+    burstFirstCommentP95Ms: Math.round(percentile(values, 0.95)),
+  };
+}
