@@ -357,6 +357,14 @@ export async function benchTemporalActions(stack: Stack, config: Config, { batch
     const heapAfter = process.memoryUsage().heapUsed;
     const investigations = 2 * batch;
 
+    // A re-check of each exposure of the batch at once: what the watch costs between alerts.
+    const recheckCpuBefore = process.cpuUsage();
+    const recheckServerCpuBefore = server ? cpuSecondsOf(server.pid) : undefined;
+    await Promise.all(numbers.map((n) => handleOf(exposureWorkflow(n)).signal(recheckNow)));
+    for (const n of numbers) await idle(handleOf(exposureWorkflow(n)));
+    const recheckCpu = process.cpuUsage(recheckCpuBefore);
+    const recheckServerCpu = server && recheckServerCpuBefore !== undefined ? cpuSecondsOf(server.pid) - recheckServerCpuBefore : undefined;
+
     return {
       actionsActorAlert: withHeartbeats(actorAlert),
       actionsExposureAlert: withHeartbeats(exposureAlert),
@@ -374,8 +382,10 @@ export async function benchTemporalActions(stack: Stack, config: Config, { batch
       historyBytesPerRecheck: recheckAlone.bytes - exposureAlert.bytes,
       workerCpuMsPerInvestigation: round((cpu.user + cpu.system) / 1000 / investigations, 1),
       ...(serverCpu !== undefined ? { temporalCpuMsPerInvestigation: round((serverCpu * 1000) / investigations, 1) } : {}),
+      workerCpuMsPerRecheck: round((recheckCpu.user + recheckCpu.system) / 1000 / batch, 1),
+      ...(recheckServerCpu !== undefined ? { temporalCpuMsPerRecheck: round((recheckServerCpu * 1000) / batch, 1) } : {}),
       workerHeapKiBPerInvestigation: Math.round((heapAfter - heapBefore) / 1024 / investigations),
-      actionsMeasured: `a GuardDuty actor alert and a high exposure alert (one loopback port, static inventory), each to its wait; one re-check; a watching day is ${checksPerDay('high')} re-checks (high; critical ${checksPerDay('critical')}) and a continue-as-new every ${config.watch.checksPerRun}; heartbeats ${server ? "from the dev server's action counter" : 'not counted (no server metrics)'}; CPU and heap over ${batch} alerts of each kind at once`,
+      actionsMeasured: `a GuardDuty actor alert and a high exposure alert (one loopback port, static inventory), each to its wait; one re-check; a watching day is ${checksPerDay('high')} re-checks (high; critical ${checksPerDay('critical')}) and a continue-as-new every ${config.watch.checksPerRun}; heartbeats ${server ? "from the dev server's action counter" : 'not counted (no server metrics)'}; CPU and heap over ${batch} alerts of each kind at once, then a re-check of each of their exposures`,
     };
   } finally {
     listener.close();
