@@ -241,6 +241,15 @@ async function findDevServer(address: string, namespace: string): Promise<DevSer
   };
 }
 
+/** What `after` counted beyond `before`, part by part (the same investigation measured twice). */
+function partsAfter(after: ActionCount, before: ActionCount): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after.parts)
+      .map(([part, n]) => [part, n - (before.parts[part] ?? 0)] as const)
+      .filter(([, n]) => n !== 0),
+  );
+}
+
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -290,7 +299,8 @@ export async function benchTemporalActions(stack: Stack, config: Config, { batch
     if (response.status !== 202) throw new Error(`intake answered ${response.status}: ${await response.text()}`);
   };
   const actorId = (n: number) => `${run}${n}`.padEnd(32, '0');
-  const actor = (n: number) => post('guardduty', { ...guardDutyFinding, detail: { ...guardDutyFinding.detail, id: actorId(n) } });
+  /** The GuardDuty finding as finding `n`; another `time` makes it another delivery of the same finding (a repeat). */
+  const actor = (n: number, time = guardDutyFinding.time) => post('guardduty', { ...guardDutyFinding, time, detail: { ...guardDutyFinding.detail, id: actorId(n) } });
   const exposureId = (n: number) => `bench/exposure/${run}/${n}`;
   const exposure = (n: number) =>
     post('generic', {
@@ -322,15 +332,16 @@ export async function benchTemporalActions(stack: Stack, config: Config, { batch
   try {
     const actorAlert = await alone(() => actor(0), actorWorkflow(0));
     const exposureAlert = await alone(() => exposure(0), exposureWorkflow(0));
+    // A repeat of the actor alert while its investigation waits: its signal, the occurrences comment, the new wait.
+    const repeated = await alone(() => actor(0, new Date().toISOString()), actorWorkflow(0));
+    const repeat = { actions: { total: repeated.actions.total - actorAlert.actions.total, parts: partsAfter(repeated.actions, actorAlert.actions) }, ...(repeated.heartbeats !== undefined ? { heartbeats: repeated.heartbeats } : {}) };
 
     // One re-check, as the watch's timer makes it: asked for with a signal (its action taken off),
     // which wakes the same loop the timer does (the timer cancelled, a new one started).
     const recheckAlone = await alone(() => handleOf(exposureWorkflow(0)).signal(recheckNow), exposureWorkflow(0));
-    const recheckParts = Object.fromEntries(
-      Object.entries(recheckAlone.actions.parts)
-        .map(([part, n]) => [part, n - (exposureAlert.actions.parts[part] ?? 0) - (part === 'signal' ? 1 : 0)] as const)
-        .filter(([, n]) => n !== 0),
-    );
+    const recheckParts = partsAfter(recheckAlone.actions, exposureAlert.actions);
+    recheckParts.signal = (recheckParts.signal ?? 0) - 1;
+    if (recheckParts.signal === 0) delete recheckParts.signal;
     const recheck = { actions: { total: recheckAlone.actions.total - exposureAlert.actions.total - 1, parts: recheckParts }, ...(recheckAlone.heartbeats !== undefined ? { heartbeats: recheckAlone.heartbeats } : {}) };
     const checksPerDay = (severity: 'high' | 'critical') => (24 * 60 * 60_000) / msToNumber(config.watch.every[severity]);
     // A run continues as new every `checksPerRun` re-checks: its start and its watch-policy local
@@ -368,11 +379,13 @@ export async function benchTemporalActions(stack: Stack, config: Config, { batch
     return {
       actionsActorAlert: withHeartbeats(actorAlert),
       actionsExposureAlert: withHeartbeats(exposureAlert),
+      actionsPerRepeat: withHeartbeats(repeat),
       actionsPerRecheck: withHeartbeats(recheck),
       actionsWatchDay: watchDay('high'),
       actionsWatchDayCritical: watchDay('critical'),
       actionsActorAlertParts: partsText(actorAlert),
       actionsExposureAlertParts: partsText(exposureAlert),
+      actionsPerRepeatParts: partsText(repeat),
       actionsPerRecheckParts: partsText(recheck),
       historyEventsActorAlert: actorAlert.events,
       historyBytesActorAlert: actorAlert.bytes,
@@ -385,7 +398,7 @@ export async function benchTemporalActions(stack: Stack, config: Config, { batch
       workerCpuMsPerRecheck: round((recheckCpu.user + recheckCpu.system) / 1000 / batch, 1),
       ...(recheckServerCpu !== undefined ? { temporalCpuMsPerRecheck: round((recheckServerCpu * 1000) / batch, 1) } : {}),
       workerHeapKiBPerInvestigation: Math.round((heapAfter - heapBefore) / 1024 / investigations),
-      actionsMeasured: `a GuardDuty actor alert and a high exposure alert (one loopback port, static inventory), each to its wait; one re-check; a watching day is ${checksPerDay('high')} re-checks (high; critical ${checksPerDay('critical')}) and a continue-as-new every ${config.watch.checksPerRun}; heartbeats ${server ? "from the dev server's action counter" : 'not counted (no server metrics)'}; CPU and heap over ${batch} alerts of each kind at once, then a re-check of each of their exposures`,
+      actionsMeasured: `a GuardDuty actor alert and a high exposure alert (one loopback port, static inventory), each to its wait; a repeat of the actor alert; one re-check; a watching day is ${checksPerDay('high')} re-checks (high; critical ${checksPerDay('critical')}) and a continue-as-new every ${config.watch.checksPerRun}; heartbeats ${server ? "from the dev server's action counter" : 'not counted (no server metrics)'}; CPU and heap over ${batch} alerts of each kind at once, then a re-check of each of their exposures`,
     };
   } finally {
     listener.close();
