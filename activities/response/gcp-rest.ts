@@ -6,7 +6,7 @@
 // invalid) become the non-retryable `RemediationRefused`, the rest are thrown for Temporal's retries.
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { GoogleAuth, JWT, type AuthClient } from 'google-auth-library';
+import type { AuthClient } from 'google-auth-library';
 import { z } from 'zod';
 import type { ResponseSettings } from '../../lib/config';
 
@@ -64,9 +64,11 @@ const refused = (what: string, identity: string, detail: string) =>
 /**
  * The response's credentials: a service-account key file signs its own JWTs (with the
  * cloud-platform scope, as Google's client libraries do: no token exchange), otherwise Application
- * Default Credentials. Loaded on the first call, so a worker starts without them.
+ * Default Credentials. Loaded on the first call, so a worker starts without them (nor the library,
+ * which a worker that never acts on GCP would otherwise hold in memory).
  */
 async function authClient(settings: ResponseSettings['gcp']): Promise<{ client: AuthClient; identity: string }> {
+  const { GoogleAuth, JWT } = await import('google-auth-library');
   if (settings.credentialsFile) {
     const key = JSON.parse(await readFile(settings.credentialsFile, 'utf8')) as { type?: string; client_email?: string };
     if (key.type !== 'service_account') throw refused('reading response.gcp.credentialsFile', 'Vigil', `expected a service-account key file, found type ${String(key.type)}`);

@@ -4,7 +4,7 @@
 // authentication methods it accepts.
 import { createHash } from 'node:crypto';
 import type net from 'node:net';
-import { Client, type AuthenticationType } from 'ssh2';
+import type { AuthenticationType, Client } from 'ssh2';
 import type { FieldValue } from '../../../lib/finding';
 import { openSocket } from '../connection';
 import type { CheckContext, OpenPort, ServiceCheck } from '../types';
@@ -65,10 +65,10 @@ interface Session {
   error?: string;
 }
 
-function converse(socket: net.Socket, { settings, signal }: CheckContext): Promise<Session> {
+function converse(socket: net.Socket, { settings, signal }: CheckContext, SshClient: typeof Client): Promise<Session> {
   return new Promise((resolve) => {
     const session: Session = { hello: Buffer.alloc(0) };
-    const client = new Client();
+    const client = new SshClient();
     const tap = (chunk: Buffer) => {
       session.hello = Buffer.concat([session.hello, chunk]);
       if (parseServerHello(session.hello).kexinit || session.hello.length > MAX_PREAMBLE) socket.off('data', tap);
@@ -118,8 +118,10 @@ export const sshCheck: ServiceCheck = {
   name: 'ssh',
   matches: ({ port, banner }) => (banner === undefined ? SSH_PORTS.has(port) : banner.startsWith('SSH-')),
   async run(open: OpenPort, context) {
+    // ssh2 at the first SSH check rather than at start: its WebAssembly Poly1305 alone reserves 16 MiB.
+    const { Client: SshClient } = await import('ssh2');
     const socket = await openSocket(open.address, open.port, context);
-    const session = await converse(socket, context);
+    const session = await converse(socket, context, SshClient);
     const { ident, kexinit } = parseServerHello(session.hello);
     if (!ident) return [];
     const key = session.hostKey ? hostKeyFacts(session.hostKey) : undefined;
