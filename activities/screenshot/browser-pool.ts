@@ -1,10 +1,12 @@
 // One Chromium per worker process, a fresh context per page, every request checked against the
 // probe scope, hard timeouts, and no browser process left behind. Chromium's traffic all goes
-// through the scope proxy; the route check in each context is what names the refused requests.
-import { chromium, type Browser, type Page, type Request, type Route } from 'playwright-core';
+// through the scope proxy, which checks each connection; the page's events name what it refused.
+// No request interception in the page: it would add a round trip to this process for every
+// request and check nothing the proxy does not.
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import type { ScreenshotSettings } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import { resolveInScope, type ProbeScope, type ScopeVerdict } from '../probe/scope';
+import type { ProbeScope } from '../probe/scope';
 import { destinationOf, REFUSED_HEADER, startScopeProxy, type ScopeProxy } from './scope-proxy';
 
 /** A request the scope refused. */
@@ -206,22 +208,6 @@ export function createBrowserPool({ settings, executablePath, scope, logger }: B
     if (running.retired && running.inFlight === 0 && live.has(running)) void shutDown(running);
   }
 
-  /** The scope's answer for each host, asked once per context (pages load many things from one host). */
-  function scopeChecker() {
-    const verdicts = new Map<string, Promise<ScopeVerdict>>();
-    return (host: string) => {
-      let verdict = verdicts.get(host);
-      if (!verdict) {
-        verdict = resolveInScope(host, scope).then(
-          (): ScopeVerdict => ({ allowed: true }),
-          (err: unknown): ScopeVerdict => ({ allowed: false, reason: err instanceof Error ? err.message : String(err) }),
-        );
-        verdicts.set(host, verdict);
-      }
-      return verdict;
-    };
-  }
-
   async function inFreshContext<T>(setUp: (page: Page) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     signal?.throwIfAborted();
     const running = await acquire(true);
@@ -271,8 +257,8 @@ export function createBrowserPool({ settings, executablePath, scope, logger }: B
       return inFreshContext(
         async (page) => {
           const session: PageSession = { page, blocked: [] };
-          const verdictOf = scopeChecker();
-          // Redirects do not pass through the route below; the proxy refuses them, and these name them.
+          // The proxy refuses what the scope does not allow; these name its refusals: an HTTP
+          // request answered by the proxy's marked 403, a tunnel (https, wss) it would not open.
           const refusedByProxy = (request: Request, reason: string) =>
             session.blocked.push({ url: request.url(), reason, navigation: isTopNavigation(request) });
           page.on('response', (response) => {
@@ -283,17 +269,6 @@ export function createBrowserPool({ settings, executablePath, scope, logger }: B
           page.on('requestfailed', (request) => {
             const reason = request.failure()?.errorText.includes('ERR_TUNNEL_CONNECTION_FAILED') && gateway.refusalFor(destinationOf(new URL(request.url())));
             if (reason) refusedByProxy(request, reason);
-          });
-          await page.context().route('**/*', async (route: Route) => {
-            const request = route.request();
-            const url = new URL(request.url());
-            const verdict: ScopeVerdict = ['http:', 'https:'].includes(url.protocol)
-              ? await verdictOf(url.hostname)
-              : { allowed: false, reason: `${url.protocol} URLs are not fetched` };
-            // The context may close while a request waits here: its route then cannot be answered.
-            if (verdict.allowed) return route.continue().catch(() => {});
-            session.blocked.push({ url: request.url(), reason: verdict.reason, navigation: isTopNavigation(request) });
-            return route.abort('blockedbyclient').catch(() => {});
           });
           return use(session);
         },
