@@ -153,6 +153,8 @@ export async function benchTcpSweep(): Promise<Record<string, number | string>> 
     if (count('filtered') !== quarter || count('open') !== 2 * quarter || count('closed') !== quarter) {
       throw new Error(`the sweep saw ${count('open')} open, ${count('closed')} closed, ${count('filtered')} filtered endpoints; expected ${2 * quarter}, ${quarter}, ${quarter}`);
     }
+    // The banner wait follows the host's round trips: every endpoint that speaks first must still be heard.
+    const bannersMissed = check.findings.filter((finding, n) => n % 4 === 1 && finding.fields.banner === null).length;
     await baseline();
     const vigilStates: Classification = new Map(targets.map((target, n) => [key(target.address, target.port), states[n]!]));
     const nmapFound = benchPrerequisites.find((prerequisite) => prerequisite.name === 'nmap')!;
@@ -178,6 +180,7 @@ export async function benchTcpSweep(): Promise<Record<string, number | string>> 
       tcpSweepSeconds: round(median(vigilSeconds)),
       tcpBaselineSeconds: round(median(baselineSeconds)),
       tcpSweepOverBaseline: round(median(vigilSeconds) / median(baselineSeconds)),
+      tcpSweepBannersMissed: bannersMissed,
       ...(nmap
         ? { nmapSeconds: round(median(nmapSeconds)), tcpSweepOverNmap: round(median(vigilSeconds) / median(nmapSeconds)) }
         : { tcpSweepOverNmap: `skipped: nmap is not installed; to get it: ${nmapFound.fix}` }),

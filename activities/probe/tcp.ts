@@ -72,16 +72,25 @@ type InFlight = Set<(reason: unknown) => void>;
  */
 function connectOnce(address: string, port: number, host: HostWaits, share: number, inFlight: InFlight): Promise<Omit<Attempt, 'connectMs'>> {
   return new Promise((resolve, reject) => {
-    const started = performance.now();
     const socket = net.connect({ host: address, port });
+    let sent = performance.now();
+    let stopWaiting = () => {};
+    let settled = false;
     const end = () => {
+      settled = true;
       stopWaiting();
       inFlight.delete(cancel);
     };
-    const stopWaiting = host.wait(share, () => {
-      end();
-      socket.destroy();
-      resolve({ state: 'filtered', error: 'timeout' });
+    // net.connect sends the SYN on the next tick (after the calls made in the same turn, a whole first
+    // wave's): the round trip and the wait start from there, not from a queue of the sweep's own.
+    process.nextTick(() => {
+      if (settled) return;
+      sent = performance.now();
+      stopWaiting = host.wait(share, () => {
+        end();
+        socket.destroy();
+        resolve({ state: 'filtered', error: 'timeout' });
+      });
     });
     const cancel = (reason: unknown) => {
       end();
@@ -92,13 +101,13 @@ function connectOnce(address: string, port: number, host: HostWaits, share: numb
     socket.once('connect', () => {
       end();
       socket.removeAllListeners('error');
-      host.answered(performance.now() - started);
+      host.answered(performance.now() - sent);
       resolve({ state: 'open', socket });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       end();
       if (err.code && refused.has(err.code)) {
-        host.answered(performance.now() - started);
+        host.answered(performance.now() - sent);
         resolve({ state: 'closed', error: err.code });
       } else {
         // Unreachable networks and hosts: something on the way said no one can be reached there.
