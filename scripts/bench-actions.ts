@@ -16,8 +16,8 @@
 //   - a child workflow initiated: 2; an update accepted, a Nexus operation scheduled or cancelled,
 //     execution options updated, a reset: 1 each; the continue-as-new event itself: 0 (its new run's start counts).
 // Not in any history: queries (none here: this module never queries) and activity heartbeats, which
-// count when they reach the server. The Temporal dev server's own `action` metric counts those too;
-// its difference over each measurement is given beside the history's count.
+// count when they reach the server: those are read from the dev server's own `action` counter
+// (its Prometheus endpoint) over each measurement, and added.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
@@ -38,7 +38,7 @@ const { EventType, WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** The static inventory file the bench's config names: written here, read by the worker at each investigation. */
-export const benchInventoryFile = (dataDir: string) => path.join(dataDir, 'bench-inventory.json');
+const benchInventoryFile = (dataDir: string) => path.join(dataDir, 'bench-inventory.json');
 
 /** What the bench's config needs for an exposure to be confirmed: the static inventory. */
 export const benchActionsConfig = (dataDir: string) => ({ inventory: { static: { files: [benchInventoryFile(dataDir)] } } });
@@ -49,7 +49,7 @@ export interface ActionCount {
   parts: Record<string, number>;
 }
 
-const decodeKeys = (event: HistoryEvent) => Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+const upsertedKeys = (event: HistoryEvent) => Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
 
 /** Temporal Cloud's billable actions in one run's history (the rule at the top of this file). */
 export function countBillableActions(events: HistoryEvent[]): ActionCount {
@@ -78,7 +78,7 @@ export function countBillableActions(events: HistoryEvent[]): ActionCount {
         add('timer', 1);
         break;
       case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
-        const keys = decodeKeys(event);
+        const keys = upsertedKeys(event);
         if (!(keys.length === 1 && keys[0] === 'TemporalChangeVersion')) add('searchAttributes', 1);
         break;
       }
@@ -298,7 +298,8 @@ export async function benchTemporalActions(stack: Stack, config: Config, { batch
     });
     if (response.status !== 202) throw new Error(`intake answered ${response.status}: ${await response.text()}`);
   };
-  const actorId = (n: number) => `${run}${n}`.padEnd(32, '0');
+  // A GuardDuty finding id of this run: 32 hex-like characters, distinct for every n.
+  const actorId = (n: number) => `${run}f${n.toString(16).padStart(4, '0')}`.padEnd(32, '0');
   /** The GuardDuty finding as finding `n`; another `time` makes it another delivery of the same finding (a repeat). */
   const actor = (n: number, time = guardDutyFinding.time) => post('guardduty', { ...guardDutyFinding, time, detail: { ...guardDutyFinding.detail, id: actorId(n) } });
   const exposureId = (n: number) => `bench/exposure/${run}/${n}`;
