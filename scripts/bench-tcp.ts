@@ -84,7 +84,7 @@ function portList(text: string): number[] {
  * nmap writes one element per line: the few elements read here are matched as such. Ports in the
  * most common state are summed up in `extraports`, whose `extrareasons` list them.
  */
-export function nmapStates(xml: string): Classification {
+function nmapStates(xml: string): Classification {
   const states: Classification = new Map();
   for (const [, body] of xml.matchAll(/<host\b[^>]*>([\s\S]*?)<\/host>/g)) {
     const address = /<address addr="([^"]+)" addrtype="ipv[46]"/.exec(body!)?.[1];
@@ -157,14 +157,15 @@ export async function benchTcpSweep(): Promise<Record<string, number | string>> 
     const bannersMissed = check.findings.filter((finding, n) => n % 4 === 1 && finding.fields.banner === null).length;
     await baseline();
     const vigilStates: Classification = new Map(targets.map((target, n) => [key(target.address, target.port), states[n]!]));
-    const nmapFound = benchPrerequisites.find((prerequisite) => prerequisite.name === 'nmap')!;
-    const located = nmapFound.locate();
+    const nmapPrerequisite = benchPrerequisites.find((prerequisite) => prerequisite.name === 'nmap')!;
+    const located = nmapPrerequisite.locate();
     const nmap = 'path' in located ? located.path : undefined;
+    const skipped = 'problem' in located ? `skipped: ${located.problem}; to get it: ${nmapPrerequisite.fix}` : '';
     if (nmap) {
       const differing = differences(vigilStates, (await nmapSweep(nmap, targets)).states);
       if (differing.length > 0) throw new Error(`nmap and the sweep disagree on ${differing.length} endpoints: ${differing.slice(0, 5).join('; ')}`);
     } else {
-      console.error(`nmap is not installed: the TCP sweep is not timed against it. To get it: ${nmapFound.fix}`);
+      console.error(`The TCP sweep is not timed against nmap: ${skipped}`);
     }
 
     // Alternating rounds, the median of each side.
@@ -183,7 +184,7 @@ export async function benchTcpSweep(): Promise<Record<string, number | string>> 
       tcpSweepBannersMissed: bannersMissed,
       ...(nmap
         ? { nmapSeconds: round(median(nmapSeconds)), tcpSweepOverNmap: round(median(vigilSeconds) / median(nmapSeconds)) }
-        : { tcpSweepOverNmap: `skipped: nmap is not installed; to get it: ${nmapFound.fix}` }),
+        : { tcpSweepOverNmap: skipped }),
     };
   } finally {
     dropping.stop();

@@ -58,7 +58,8 @@ describe('TCP sweep', () => {
   it('bounds connect attempts by the configured concurrency', async () => {
     const silent = await droppingPorts(4);
     const started = performance.now();
-    // 4 silent targets, 2 at a time, 300 ms each: two rounds.
+    // 4 silent targets, 2 at a time, each given at least the 300 ms connect timeout (the host never
+    // answers, so the initial wait is that ceiling): two rounds.
     const { findings } = await sweep(
       silent.ports.map((port) => ({ address: '127.0.0.1', port })),
       probeSettings({ connectTimeoutMs: 300, concurrency: 2 }),
