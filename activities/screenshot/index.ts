@@ -37,6 +37,8 @@ const LISTED_BLOCKED = 20;
 
 interface Captured {
   png: Buffer;
+  /** Under way in the browser's offline page while this page closes. */
+  imageHash: Promise<string>;
   title: string;
   finalUrl: string;
   httpStatus: number | null;
@@ -65,7 +67,10 @@ export function createScreenshotActivities({ settings, scope, artifacts, pool }:
         try {
           const response = await page.goto(url, { waitUntil: 'load', timeout: settings.timeoutMs });
           const png = await page.screenshot({ type: 'png', timeout: Math.max(1, settings.timeoutMs - (Date.now() - started)) });
-          return { captured: { png, title: await page.title(), finalUrl: page.url(), httpStatus: response?.status() ?? null }, blocked };
+          const hash = imageHash(pool, png);
+          // Awaited with the artifact's write below; a page that fails meanwhile drops it.
+          hash.catch(() => {});
+          return { captured: { png, imageHash: hash, title: await page.title(), finalUrl: page.url(), httpStatus: response?.status() ?? null }, blocked };
         } catch (error) {
           if (signal.aborted || !page.context().browser()?.isConnected()) throw error;
           return { error, blocked };
@@ -116,8 +121,8 @@ export function createScreenshotActivities({ settings, scope, artifacts, pool }:
     const { png, title, finalUrl, httpStatus } = outcome.captured;
     const sha256 = createHash('sha256').update(png).digest('hex');
     const evidence: ScreenshotEvidence = { key: `screenshots/${sha256}.png`, sha256, contentType: 'image/png' };
-    await artifacts.put(evidence.key, png, evidence.contentType);
-    const fields = { title, finalUrl, httpStatus, blockedRequests: blocked.length, imageHash: await imageHash(pool, png), sha256 };
+    const [hash] = await Promise.all([outcome.captured.imageHash, artifacts.put(evidence.key, png, evidence.contentType)]);
+    const fields = { title, finalUrl, httpStatus, blockedRequests: blocked.length, imageHash: hash, sha256 };
     // The bytes change with any pixel (a clock, an animation): only a picture that looks different
     // (its image hash far enough from the last) means a change.
     return { finding: finding(url, 'captured', fields, { ...blockedDetail(blocked), evidence: evidence.key }, { volatile: ['sha256'], perceptual: ['imageHash'] }), evidence };
