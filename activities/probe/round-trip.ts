@@ -109,7 +109,8 @@ export class HostWaits {
         // such an answer is seen first and never taken for silence.
         setImmediate(() => this.expireDue());
       },
-      Math.max(0, next - performance.now()),
+      // Whole milliseconds: Node keeps one timer list per distinct delay.
+      Math.max(0, Math.ceil(next - performance.now())),
     );
   }
 
