@@ -513,6 +513,21 @@ const correlationSchema = z.strictObject({
 });
 export type CorrelationSettings = z.infer<typeof correlationSchema>;
 
+/**
+ * The main worker's slots and pollers (Temporal's worker options of the same names). Tuned for a
+ * burst of new alerts: half the workflow pollers wait on the shared queue, where each new
+ * investigation's first task is (Temporal's default gives it a fifth, behind the sticky tasks of
+ * investigations already under way), and pollers scale with the backlog up to `maxTaskPollers`.
+ */
+const workerSchema = z.strictObject({
+  maxConcurrentWorkflowTaskExecutions: z.int().min(2).default(40),
+  maxConcurrentActivityTaskExecutions: z.int().min(1).default(100),
+  /** Workflow task pollers and activity task pollers, each (autoscaled between 2 and this). */
+  maxTaskPollers: z.int().min(2).max(1000).default(100),
+  nonStickyToStickyPollRatio: z.number().min(0.01).max(1).default(1),
+});
+export type WorkerSettings = z.infer<typeof workerSchema>;
+
 const detectionsSchema = z.strictObject({
   /**
    * Sigma rule files, or folders searched recursively for .yml and .yaml files (relative paths from
@@ -565,6 +580,8 @@ export const configSchema = z.strictObject({
   discovery: discoverySchema.prefault({}),
   /** How investigations about one resource or actor find each other (docs/correlation.md). */
   correlation: correlationSchema.prefault({}),
+  /** The main worker's task slots and pollers. */
+  worker: workerSchema.prefault({}),
   /** Rules of the team's own, beside the sources' built-in rules (docs/sigma.md). */
   detections: detectionsSchema.prefault({}),
   /** Remediation from the issue, with approval, audited and reversible (docs/response.md). */

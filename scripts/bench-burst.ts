@@ -9,7 +9,7 @@ import { watch } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalTracker } from '../activities/tracker/local';
-import { inParallel, percentile } from './bench-common';
+import { cpuMs, inParallel, percentile } from './bench-common';
 
 export interface BurstOptions {
   /** POSTs one alert to intake; resolves once intake answered 202. */
@@ -21,6 +21,8 @@ export interface BurstOptions {
   concurrency: number;
   /** Given up (with how many were reported) after this long. */
   timeoutMs?: number;
+  /** The Temporal server's process, whose CPU time the burst is charged with too. */
+  serverPid?: number;
 }
 
 export type BurstFigures = {
@@ -28,12 +30,15 @@ export type BurstFigures = {
   burstConcurrency: number;
   burstFirstCommentP50Ms: number;
   burstFirstCommentP95Ms: number;
+  /** CPU per alert from the first POST until the last first comment: this process (intake, worker), and the Temporal server. */
+  burstVigilCpuMsPerAlert: number;
+  burstServerCpuMsPerAlert?: number;
 };
 
 const issueFile = /^(\d+)\.json$/;
 const fingerprintOf = (n: number) => `bench/burst/${n}`;
 
-export async function benchBurst({ post, tracker, trackerRoot, alerts, concurrency, timeoutMs = 10 * 60_000 }: BurstOptions): Promise<BurstFigures> {
+export async function benchBurst({ post, tracker, trackerRoot, alerts, concurrency, timeoutMs = 10 * 60_000, serverPid }: BurstOptions): Promise<BurstFigures> {
   const postedAt = new Map<string, number>();
   const latencies = new Map<string, number>();
   /** Issues already seen with a comment (the burst's) or of another fingerprint: never read again. */
@@ -85,6 +90,8 @@ export async function benchBurst({ post, tracker, trackerRoot, alerts, concurren
     void reported.finally(() => clearTimeout(timer));
   });
   timeout.catch(() => undefined); // Heard by the race below; not an unhandled rejection meanwhile.
+  const serverBefore = serverPid === undefined ? 0 : cpuMs(serverPid);
+  const before = process.cpuUsage();
   try {
     await inParallel(alerts, concurrency, async (n) => {
       const fingerprint = fingerprintOf(n);
@@ -95,11 +102,15 @@ export async function benchBurst({ post, tracker, trackerRoot, alerts, concurren
   } finally {
     watcher.close();
   }
+  const used = process.cpuUsage(before);
+  const serverUsed = serverPid === undefined ? undefined : cpuMs(serverPid) - serverBefore;
   const values = [...latencies.values()];
   return {
     burstAlerts: alerts,
     burstConcurrency: concurrency,
     burstFirstCommentP50Ms: Math.round(percentile(values, 0.5)),
     burstFirstCommentP95Ms: Math.round(percentile(values, 0.95)),
+    burstVigilCpuMsPerAlert: Math.round((used.user + used.system) / 1000 / alerts),
+    ...(serverUsed === undefined ? {} : { burstServerCpuMsPerAlert: Math.round(serverUsed / alerts) }),
   };
 }

@@ -43,6 +43,30 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** CPU time (user and system) one process has used, in ms; 0 once it is gone. Linux counts it in 1/100 s. */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process whose command line has all of these words (a server the bench started through a helper), or undefined. */
+export function processWith(words: string[]): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (words.every((word) => args.includes(word))) return Number(name);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
+
 /** Proportional memory of one process (Pss: each shared page split between its sharers), 0 once it is gone. */
 export function pssBytes(pid: number): number {
   try {

@@ -22,7 +22,7 @@ import type { NormalizedAlert } from '../lib/alert';
 import { configSchema, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { benchBurst } from './bench-burst';
-import { inParallel, percentile, sleep } from './bench-common';
+import { inParallel, percentile, processWith, sleep } from './bench-common';
 import { benchEvaluation } from './bench-evaluation';
 import { benchIdleWorker } from './bench-memory';
 import { benchScreenshots } from './bench-screenshots';
@@ -56,6 +56,8 @@ export interface BenchStack {
   post(body: object): Promise<void>;
   /** Waits until each of these fingerprints' issues has its first comment. */
   reported(fingerprints: string[]): Promise<void>;
+  /** The Temporal dev server's process, when it could be found. */
+  serverPid?: number;
 }
 
 interface Part {
@@ -95,6 +97,7 @@ export async function startBenchStack(): Promise<BenchStack & { stop(): Promise<
   installQuietRuntime();
   const stack = await startStack({ config, reuseTemporal: false, logger: createLogger('vigil-bench', 'warn') });
   const tracker = createLocalTracker({ root: localTrackerRoot(config) });
+  const serverPid = processWith(['--db-filename', path.join(dataDir, 'temporal.db')]);
   const commented = async (fingerprint: string) => ((await tracker.findIssue(fingerprint))?.comments.length ?? 0) > 0;
   return {
     stack,
@@ -103,6 +106,7 @@ export async function startBenchStack(): Promise<BenchStack & { stop(): Promise<
     configFile,
     dataDir,
     tracker,
+    serverPid,
     async post(body) {
       const response = await fetch(`${stack.intakeUrl}/v1/alerts/generic`, {
         method: 'POST',
@@ -195,8 +199,8 @@ const parts: Part[] = [
     name: 'burst',
     says: ({ burstAlerts, burstConcurrency }) => `A burst of ${burstAlerts} alerts, ${burstConcurrency} in flight → first comments`,
     run: async ({ burstAlerts, burstConcurrency }, stack) => {
-      const { post, tracker, config } = await stack();
-      return benchBurst({ post, tracker, trackerRoot: localTrackerRoot(config), alerts: burstAlerts, concurrency: burstConcurrency });
+      const { post, tracker, config, serverPid } = await stack();
+      return benchBurst({ post, tracker, trackerRoot: localTrackerRoot(config), alerts: burstAlerts, concurrency: burstConcurrency, serverPid });
     },
   },
   {

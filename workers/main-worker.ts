@@ -20,6 +20,7 @@ import { createConfiguredDelivery } from './delivery';
 import { countWatchingFromVisibility, installTemporalRuntime, startMetricsEndpoint } from './metrics';
 import { applySchedules, rescanFollower, runSchedulesNow } from './schedules';
 import { workflowCodeOptions } from './workflow-bundle';
+import { workerTuning } from './worker-tuning';
 
 export { workflowsPath } from './workflow-bundle';
 
@@ -46,6 +47,7 @@ export async function createMainWorker({ config, connection, client, logger = cr
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    ...workerTuning(config.worker),
     ...(workflowBundle
       ? { workflowBundle }
       : await workflowCodeOptions((reason) => logger.warn(`${reason}: bundling the workflows at start, which holds webpack in memory; \`vigil build\` makes the bundle once`))),

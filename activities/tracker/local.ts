@@ -32,6 +32,8 @@ export interface LocalTracker extends Tracker {
 const issueFile = /^(\d+)\.json$/;
 /** Evidence names are ours (probe targets, check names), but never let one leave its folder. */
 const evidenceName = /^[\w.:@+-]{1,200}$/;
+/** How long this process keeps the lock while its own writes queue (see `locked`). */
+const MAX_HOLD_MS = 200;
 
 export const evidencePath = (number: number, name: string) => `/v1/issues/${number}/evidence/${encodeURIComponent(name)}`;
 
@@ -64,13 +66,51 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
   const writeIssue = (issue: LocalIssue) => writeFileAtomic(fileOf(issue.number), JSON.stringify(issue, null, 2));
 
   // Callers in this process queue here; the lock file only arbitrates between processes, so
-  // nobody here polls for it.
-  let queue: Promise<unknown> = Promise.resolve();
-  const locked = <T>(work: () => Promise<T>): Promise<T> => {
-    const turn = queue.then(() => lockedAcrossProcesses(work));
-    queue = turn.catch(() => undefined);
-    return turn;
-  };
+  // nobody here polls for it. Whatever is queued when the lock is taken runs under that one hold
+  // (taking and releasing it is most of a small write's cost: a burst of alerts queued thousands),
+  // for at most MAX_HOLD_MS, so another process waiting for it gets its turn. Work on one key (an
+  // issue, or the numbering) runs in order; different keys at once.
+  let pending: { key: string; work: () => Promise<unknown>; settle: (outcome: Promise<unknown>) => void }[] = [];
+  let draining = false;
+  const locked = <T>(key: string, work: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      pending.push({ key, work, settle: (outcome) => void (outcome as Promise<T>).then(resolve, reject) });
+      if (!draining) void drain();
+    });
+
+  async function runBatch(): Promise<void> {
+    const batch = pending;
+    pending = [];
+    const byKey = new Map<string, typeof batch>();
+    for (const job of batch) byKey.set(job.key, [...(byKey.get(job.key) ?? []), job]);
+    await Promise.all(
+      [...byKey.values()].map(async (jobs) => {
+        for (const { work, settle } of jobs) {
+          const outcome = work();
+          settle(outcome);
+          await outcome.catch(() => undefined);
+        }
+      }),
+    );
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    while (pending.length > 0) {
+      const waiting = pending.length;
+      try {
+        await lockedAcrossProcesses(async () => {
+          const taken = Date.now();
+          do await runBatch();
+          while (pending.length > 0 && Date.now() - taken < MAX_HOLD_MS);
+        });
+      } catch (err) {
+        // The lock could not be taken: those that waited for it fail (an activity retries).
+        for (const { settle } of pending.splice(0, waiting)) settle(Promise.reject(err));
+      }
+    }
+    draining = false;
+  }
 
   async function lockedAcrossProcesses<T>(work: () => Promise<T>): Promise<T> {
     await mkdir(issuesDir, { recursive: true });
@@ -88,7 +128,7 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
 
   /** Reads, changes and writes one issue under the lock. */
   const change = <T>(number: number, edit: (issue: LocalIssue, now: string) => T) =>
-    locked(async () => {
+    locked(`issue/${number}`, async () => {
       const issue = await readIssue(number);
       if (!issue) throw new Error(`local tracker has no issue #${number}`);
       const now = new Date().toISOString();
@@ -116,7 +156,8 @@ export function createLocalTracker({ root, pageUrl = '/issues' }: LocalTrackerOp
     },
 
     findOrCreateIssue: ({ fingerprint, workflowId, title, body, labels }: NewIssue) =>
-      locked(async () => {
+      // One numbering: creates run one after the other (an existing issue is found the same way).
+      locked('numbering', async () => {
         // Number reserved, then index, then issue: a create cut short at any point is completed by
         // the retry (index without issue) or leaves only a gap in the numbering, never a duplicate.
         const known = await readText(indexFileOf(fingerprint));

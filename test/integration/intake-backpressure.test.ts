@@ -17,7 +17,7 @@ import { buildIntakeServer } from '../../intake/server';
 import type { Delivery, Dispatch } from '../../lib/delivery';
 import { createLogger } from '../../lib/logger';
 import { heldDecodeTask, holdDecodes, type HeldDecodes } from '../helpers/held-decodes';
-import { startTestVigil, type TestVigil } from '../helpers/vigil';
+import { eventually, startTestVigil, type TestVigil } from '../helpers/vigil';
 
 const MiB = 1024 * 1024;
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/cloudtrail');
@@ -150,9 +150,12 @@ describe('intake under load, its decodes held on their threads', () => {
     for (const n of refused) {
       expect(await post(url, bodies[n]!)).toMatchObject({ status: 202, body: { alerts: [{ fingerprint: fingerprint(n), dispatched: true }] } });
     }
-    const records = await listRecords(archive);
+    // Marked dispatched just after the answer.
+    const records = await eventually(async () => {
+      const listed = await listRecords(archive);
+      return listed.every((meta) => meta.dispatchedAt !== undefined) ? listed : undefined;
+    });
     expect(records.map((meta) => meta.sha256).sort()).toEqual(bodies.map(sha256).sort());
-    expect(records.every((meta) => meta.dispatchedAt !== undefined)).toBe(true);
     expect(dispatched.sort()).toEqual(bodies.map((_, n) => fingerprint(n)).sort());
   });
 
@@ -192,8 +195,11 @@ describe('a real Vigil under load', () => {
     for (const answer of answers) {
       await expect(vigil.client.workflow.getHandle(answer.body.alerts[0].workflowId).describe()).resolves.toBeDefined();
     }
-    const records = await listRecords(createLocalArchive(path.join(vigil.config.dataDir, 'archive')));
+    // Marked dispatched just after the answer.
+    const records = await eventually(async () => {
+      const listed = await listRecords(createLocalArchive(path.join(vigil!.config.dataDir, 'archive')));
+      return listed.every((meta) => meta.dispatchedAt !== undefined) ? listed : undefined;
+    });
     expect(records.map((meta) => meta.sha256).sort()).toEqual(bodies.map(sha256).sort());
-    expect(records.every((meta) => meta.dispatchedAt !== undefined)).toBe(true);
   });
 });

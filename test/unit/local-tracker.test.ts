@@ -53,4 +53,16 @@ describe('local tracker', () => {
   it('refuses a comment on an issue it does not have', async () => {
     await expect(tracker.upsertComment(42, 'k', 'b')).rejects.toThrow(/no issue #42/);
   });
+
+  it('keeps every write when many issues are written at once, from two trackers sharing the folder', async () => {
+    const other = createLocalTracker({ root });
+    const issues = await Promise.all(Array.from({ length: 12 }, (_, n) => (n % 2 ? other : tracker).findOrCreateIssue(newIssue(`fp-${n}`))));
+    expect(new Set(issues.map(({ issue }) => issue.number)).size).toBe(12);
+    await Promise.all(
+      issues.flatMap(({ issue }) => Array.from({ length: 8 }, (_, k) => (k % 2 ? other : tracker).upsertComment(issue.number, `key-${k}`, `comment ${k}`))),
+    );
+    for (const { issue } of issues) {
+      expect(((await tracker.readIssue(issue.number))!.comments.map((comment) => comment.key)).sort()).toEqual(Array.from({ length: 8 }, (_, k) => `key-${k}`));
+    }
+  });
 });
