@@ -258,16 +258,22 @@ export function createBrowserPool({ settings, executablePath, scope, logger }: B
         async (page) => {
           const session: PageSession = { page, blocked: [] };
           // The proxy refuses what the scope does not allow; these name its refusals: an HTTP
-          // request answered by the proxy's marked 403, a tunnel (https, wss) it would not open.
-          const refusedByProxy = (request: Request, reason: string) =>
+          // request answered by the proxy's marked 403, and a request that failed on its way to a
+          // destination the proxy refused (a tunnel it would not open for https or wss, a
+          // cross-origin fetch whose 403 the page may not read).
+          const named = new WeakSet<Request>();
+          const refusedByProxy = (request: Request, reason: string) => {
+            if (named.has(request)) return;
+            named.add(request);
             session.blocked.push({ url: request.url(), reason, navigation: isTopNavigation(request) });
+          };
           page.on('response', (response) => {
             const reason = response.headers()[REFUSED_HEADER];
             if (reason) refusedByProxy(response.request(), reason);
           });
           const gateway = await proxy!;
           page.on('requestfailed', (request) => {
-            const reason = request.failure()?.errorText.includes('ERR_TUNNEL_CONNECTION_FAILED') && gateway.refusalFor(destinationOf(new URL(request.url())));
+            const reason = gateway.refusalFor(destinationOf(new URL(request.url())));
             if (reason) refusedByProxy(request, reason);
           });
           return use(session);
