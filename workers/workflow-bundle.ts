@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
+import { z } from 'zod';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -19,12 +20,13 @@ export const defaultBundleDir = path.resolve(import.meta.dirname, '..', '.build'
 const CODE_FILE = 'workflow-bundle.js';
 const MANIFEST_FILE = 'workflow-bundle.json';
 
-interface Manifest {
+const manifestSchema = z.object({
   /** The workflows entry the bundle was made from, relative to the bundle's folder. */
-  entry: string;
+  entry: z.string(),
   /** Every file webpack read, relative to the bundle's folder (a moved checkout keeps its bundle), and its SHA-256. */
-  inputs: Record<string, string>;
-}
+  inputs: z.record(z.string(), z.string()),
+});
+type Manifest = z.infer<typeof manifestSchema>;
 
 export interface BundleLocation {
   /** Where the bundle and its manifest are (default `.build/`). */
@@ -42,9 +44,9 @@ export async function checkWorkflowBundle({ dir = defaultBundleDir, workflowsPat
   const codePath = path.join(dir, CODE_FILE);
   let manifest: Manifest;
   try {
-    manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+    manifest = manifestSchema.parse(JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')));
   } catch {
-    return { fresh: false, reason: `there is no workflow bundle in ${dir}` };
+    return { fresh: false, reason: `there is no workflow bundle in ${dir} (or its manifest cannot be read)` };
   }
   if (path.resolve(dir, manifest.entry) !== entry) return { fresh: false, reason: `the workflow bundle in ${dir} was made from ${manifest.entry}` };
   if (!existsSync(codePath)) return { fresh: false, reason: `${codePath} is missing` };

@@ -59,6 +59,11 @@ describe('a prebuilt workflow bundle', () => {
     expect(await checkWorkflowBundle(location)).toEqual({ fresh: true, codePath: first.codePath });
     expect(await readFile(first.codePath, 'utf8')).toContain('good morning ${name}');
 
+    // A manifest that is not one (a hand edit, a disk error): no bundle, until it is remade.
+    await writeFile(path.join(bundleDir, 'workflow-bundle.json'), '{"entry": 1}\n');
+    expect(await checkWorkflowBundle(location)).toMatchObject({ fresh: false, reason: expect.stringContaining('cannot be read') });
+    expect((await buildWorkflowBundle(location)).built).toBe(true);
+
     // One it was made from is gone, or it is asked for other workflows: not this bundle.
     expect(await checkWorkflowBundle({ dir: bundleDir, workflowsPath: path.join(dir, 'unrelated.ts') })).toMatchObject({ fresh: false });
     await rm(path.join(dir, 'greeting.ts'));
