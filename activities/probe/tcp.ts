@@ -61,6 +61,22 @@ interface Attempt {
   socket?: net.Socket;
 }
 
+/**
+ * When the event loop began handing out the I/O events of its current poll: the latest any answer
+ * among them can have arrived. Round trips are measured to there rather than to the moment the sweep
+ * got round to each answer, which a busy or descheduled process can make later by as long as it takes
+ * to go through hundreds of them. (The check phase, and so the reset, comes after every I/O callback
+ * of the poll.)
+ */
+let polledAt: number | undefined;
+function answerArrivedBy(): number {
+  if (polledAt === undefined) {
+    polledAt = performance.now();
+    setImmediate(() => (polledAt = undefined));
+  }
+  return polledAt;
+}
+
 /** The sweep's connects in flight, each with the way to end it when the sweep is cancelled. */
 type InFlight = Set<(reason: unknown) => void>;
 
@@ -101,13 +117,13 @@ function connectOnce(address: string, port: number, host: HostWaits, share: numb
     socket.once('connect', () => {
       end();
       socket.removeAllListeners('error');
-      host.answered(performance.now() - sent);
+      host.answered(answerArrivedBy() - sent);
       resolve({ state: 'open', socket });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       end();
       if (err.code && refused.has(err.code)) {
-        host.answered(performance.now() - sent);
+        host.answered(answerArrivedBy() - sent);
         resolve({ state: 'closed', error: err.code });
       } else {
         // Unreachable networks and hosts: something on the way said no one can be reached there.
