@@ -36,7 +36,8 @@ export type BurstFigures = {
 };
 
 const issueFile = /^(\d+)\.json$/;
-const fingerprintOf = (n: number) => `bench/burst/${n}`;
+const BURST = 'bench/burst/';
+const fingerprintOf = (n: number) => `${BURST}${n}`;
 
 export async function benchBurst({ post, tracker, trackerRoot, alerts, concurrency, timeoutMs = 10 * 60_000, serverPid }: BurstOptions): Promise<BurstFigures> {
   const postedAt = new Map<string, number>();
@@ -53,7 +54,7 @@ export async function benchBurst({ post, tracker, trackerRoot, alerts, concurren
     if (!issue) return;
     const posted = postedAt.get(issue.fingerprint);
     if (posted === undefined) {
-      if (!issue.fingerprint.startsWith('bench/burst/')) settled.add(number);
+      if (!issue.fingerprint.startsWith(BURST)) settled.add(number);
       return; // Not the burst's, or written before its POST was timed (it is read again on its next write).
     }
     if (issue.comments.length === 0) return;
@@ -85,9 +86,9 @@ export async function benchBurst({ post, tracker, trackerRoot, alerts, concurren
     const number = name && issueFile.exec(name.toString())?.[1];
     if (number) written(Number(number));
   });
+  let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the burst's first comments: ${latencies.size} of ${alerts} after ${timeoutMs} ms`)), timeoutMs);
-    void reported.finally(() => clearTimeout(timer));
+    timer = setTimeout(() => reject(new Error(`the burst's first comments: ${latencies.size} of ${alerts} after ${timeoutMs} ms`)), timeoutMs);
   });
   timeout.catch(() => undefined); // Heard by the race below; not an unhandled rejection meanwhile.
   const serverBefore = serverPid === undefined ? 0 : cpuMs(serverPid);
@@ -100,6 +101,7 @@ export async function benchBurst({ post, tracker, trackerRoot, alerts, concurren
     });
     await Promise.race([reported, timeout]);
   } finally {
+    clearTimeout(timer);
     watcher.close();
   }
   const used = process.cpuUsage(before);
