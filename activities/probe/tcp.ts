@@ -63,18 +63,27 @@ interface Attempt {
 
 /**
  * When the event loop began handing out the I/O events of its current poll: the latest any answer
- * among them can have arrived. Round trips are measured to there rather than to the moment the sweep
- * got round to each answer, which a busy or descheduled process can make later by as long as it takes
- * to go through hundreds of them. (The check phase, and so the reset, comes after every I/O callback
- * of the poll.)
+ * among them can have arrived. (The check phase, and so the reset, comes after every I/O callback of
+ * the poll.)
  */
 let polledAt: number | undefined;
-function answerArrivedBy(): number {
+function pollStarted(): number {
   if (polledAt === undefined) {
     polledAt = performance.now();
     setImmediate(() => (polledAt = undefined));
   }
   return polledAt;
+}
+
+/**
+ * The round trip of a connect sent at `sent` and answered in this poll: measured to the start of the
+ * poll rather than to the moment the sweep got round to the answer, which a busy or descheduled
+ * process makes later by as long as it takes to go through hundreds of them. A connect sent during
+ * this very poll is measured to now.
+ */
+function roundTrip(sent: number): number {
+  const polled = pollStarted();
+  return (polled >= sent ? polled : performance.now()) - sent;
 }
 
 /** The sweep's connects in flight, each with the way to end it when the sweep is cancelled. */
@@ -117,13 +126,13 @@ function connectOnce(address: string, port: number, host: HostWaits, share: numb
     socket.once('connect', () => {
       end();
       socket.removeAllListeners('error');
-      host.answered(answerArrivedBy() - sent);
+      host.answered(roundTrip(sent));
       resolve({ state: 'open', socket });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       end();
       if (err.code && refused.has(err.code)) {
-        host.answered(answerArrivedBy() - sent);
+        host.answered(roundTrip(sent));
         resolve({ state: 'closed', error: err.code });
       } else {
         // Unreachable networks and hosts: something on the way said no one can be reached there.
