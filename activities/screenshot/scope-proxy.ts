@@ -36,10 +36,22 @@ export async function startScopeProxy(scope: ProbeScope, onRefused: RefusalListe
     socket.once('close', () => sockets.delete(socket));
   };
 
+  // A page asks for many things from one host at once; they share one resolution while it runs
+  // (the resolver's threads are few, and a name that never answers would hold them all).
+  const resolving = new Map<string, Promise<string>>();
+  const resolved = (host: string) => {
+    let address = resolving.get(host);
+    if (!address) {
+      address = resolveInScope(host, scope).finally(() => resolving.delete(host));
+      resolving.set(host, address);
+    }
+    return address;
+  };
+
   const refusals = new Map<string, string>();
   const checked = async (host: string, destination: string): Promise<{ address: string } | { refused: string }> => {
     try {
-      return { address: await resolveInScope(host, scope) };
+      return { address: await resolved(host) };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       refusals.delete(destination);
