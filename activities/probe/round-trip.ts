@@ -48,20 +48,27 @@ export class RoundTripEstimate {
   }
 }
 
+/** What a waiter waits for, in the host's terms: `share` times its wait, and never less than `atLeastMs`. */
+export interface WaitKind {
+  share: number;
+  atLeastMs: number;
+}
+
 interface Waiter {
   started: number;
   expire: () => void;
 }
 
 /**
- * The connects waiting for one host's answer. Each waits its share of the host's *current* wait: when
- * answers bring the estimate down, connects begun before them (the first wave, started on the initial
- * wait) are cut short too, as nmap does. One timer per host, armed for the earliest deadline; waiters
- * are kept by share in the order they started, so the first of each share is the next due.
+ * The connects (and banner reads) waiting for one host's answer. Each waits its share of the host's
+ * *current* wait: when answers bring the estimate down, waits begun before them (the first wave,
+ * started on the initial wait) are cut short too, as nmap does. One timer per host, armed for the
+ * earliest deadline; waiters are kept by kind in the order they started, so the first of each kind is
+ * the next due.
  */
 export class HostWaits {
   readonly estimate: RoundTripEstimate;
-  private readonly waiting = new Map<number, Set<Waiter>>();
+  private readonly waiting = new Map<WaitKind, Set<Waiter>>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
 
@@ -69,13 +76,10 @@ export class HostWaits {
     this.estimate = new RoundTripEstimate(bounds);
   }
 
-  /**
-   * Calls `expire` once `share` times the host's wait has passed since now, unless the returned
-   * function is called first.
-   */
-  wait(share: number, expire: () => void): () => void {
+  /** Calls `expire` once a wait of `kind` has passed since now, unless the returned function is called first. */
+  wait(kind: WaitKind, expire: () => void): () => void {
     const waiter: Waiter = { started: performance.now(), expire };
-    const queue = this.waiting.get(share) ?? this.waiting.set(share, new Set()).get(share)!;
+    const queue = this.waiting.get(kind) ?? this.waiting.set(kind, new Set()).get(kind)!;
     queue.add(waiter);
     if (queue.size === 1) this.arm();
     return () => {
@@ -89,11 +93,15 @@ export class HostWaits {
     this.arm();
   }
 
+  private waitOf({ share, atLeastMs }: WaitKind): number {
+    return Math.max(atLeastMs, this.estimate.waitMs(share));
+  }
+
   private arm() {
     let next = Infinity;
-    for (const [share, queue] of this.waiting) {
+    for (const [kind, queue] of this.waiting) {
       const [first] = queue;
-      if (first) next = Math.min(next, first.started + this.estimate.waitMs(share));
+      if (first) next = Math.min(next, first.started + this.waitOf(kind));
     }
     if (next === this.armedFor) return;
     clearTimeout(this.timer);
@@ -116,8 +124,8 @@ export class HostWaits {
 
   private expireDue() {
     const now = performance.now();
-    for (const [share, queue] of this.waiting) {
-      const wait = this.estimate.waitMs(share);
+    for (const [kind, queue] of this.waiting) {
+      const wait = this.waitOf(kind);
       for (const waiter of queue) {
         if (waiter.started + wait > now) break;
         queue.delete(waiter);

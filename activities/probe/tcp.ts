@@ -5,15 +5,19 @@ import net from 'node:net';
 import type { ProbeSettings } from '../../lib/config';
 import type { Finding } from '../../lib/finding';
 import { mapConcurrent } from '../../lib/concurrency';
-import { HostWaits } from './round-trip';
+import { HostWaits, type WaitKind } from './round-trip';
 import { endpoint, type OpenPort } from './types';
 
+/** A connect's wait: the host's. */
+const CONNECT: WaitKind = { share: 1, atLeastMs: 0 };
+/** The retry's wait for a host that has answered nothing yet: it may just be slower than the initial guess. */
+const SLOW_HOST_RETRY: WaitKind = { share: 2, atLeastMs: 0 };
 /**
  * How long an open port is given to speak first (SSH, SMTP, FTP, MySQL do at once): the banner comes
- * a round trip after the connect, plus the service's own time. Twice the host's connect wait covers
- * both (so silent ports end with the dropped ones), and never less than this.
+ * a round trip after the connect, plus the service's own time. Twice the host's wait covers both (so
+ * silent ports end with the dropped ones), and never less than 100 ms.
  */
-const MIN_BANNER_WAIT_MS = 100;
+const BANNER: WaitKind = { share: 2, atLeastMs: 100 };
 const BANNER_BYTES = 256;
 const BANNER_FIELD_CHARS = 80;
 
@@ -32,17 +36,16 @@ function printable(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
 }
 
-function readBanner(socket: net.Socket, waitMs: number): Promise<Buffer> {
+function readBanner(socket: net.Socket, host: HostWaits): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const done = () => {
-      clearTimeout(timer);
+      stopWaiting();
       socket.destroy();
       resolve(Buffer.concat(chunks).subarray(0, BANNER_BYTES));
     };
-    // After the next poll for I/O, so that a banner already received is read first (as in round-trip.ts).
-    const timer = setTimeout(() => setImmediate(done), waitMs);
+    const stopWaiting = host.wait(BANNER, done);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
@@ -90,12 +93,12 @@ function roundTrip(sent: number): number {
 type InFlight = Set<(reason: unknown) => void>;
 
 /**
- * One connect, given up once `share` times the host's wait has passed in silence. An answer, SYN-ACK
+ * One connect, given up once its wait (`kind`) has passed in silence. An answer, SYN-ACK
  * or RST, is a round-trip sample for the host. Plain `net.connect` with one cancellation listener for
  * the whole sweep (rather than an AbortSignal per connect, as connectSocket does): a sweep makes
  * thousands of these, and that per-connect cost is CPU a loaded machine does not have.
  */
-function connectOnce(address: string, port: number, host: HostWaits, share: number, inFlight: InFlight): Promise<Omit<Attempt, 'connectMs'>> {
+function connectOnce(address: string, port: number, host: HostWaits, kind: WaitKind, inFlight: InFlight): Promise<Omit<Attempt, 'connectMs'>> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: address, port });
     let sent = performance.now();
@@ -111,7 +114,7 @@ function connectOnce(address: string, port: number, host: HostWaits, share: numb
     process.nextTick(() => {
       if (settled) return;
       sent = performance.now();
-      stopWaiting = host.wait(share, () => {
+      stopWaiting = host.wait(kind, () => {
         end();
         socket.destroy();
         resolve({ state: 'filtered', error: 'timeout' });
@@ -149,8 +152,8 @@ function connectOnce(address: string, port: number, host: HostWaits, share: numb
  */
 async function attempt(address: string, port: number, host: HostWaits, inFlight: InFlight): Promise<Attempt> {
   const started = performance.now();
-  let result = await connectOnce(address, port, host, 1, inFlight);
-  if (result.error === 'timeout') result = await connectOnce(address, port, host, host.estimate.answered ? 1 : 2, inFlight);
+  let result = await connectOnce(address, port, host, CONNECT, inFlight);
+  if (result.error === 'timeout') result = await connectOnce(address, port, host, host.estimate.answered ? CONNECT : SLOW_HOST_RETRY, inFlight);
   return { ...result, connectMs: Math.round(performance.now() - started) };
 }
 
@@ -191,7 +194,7 @@ export async function sweep(targets: readonly { address: string; port: number }[
       return;
     }
     banners.push(
-      readBanner(socket, Math.max(MIN_BANNER_WAIT_MS, hostOf(address).estimate.waitMs(2))).then((banner) => {
+      readBanner(socket, hostOf(address)).then((banner) => {
         findings[index] = tcpFinding(address, port, result, banner);
         opened[index] = { address, port, ...(banner.length > 0 ? { banner: printable(banner) } : {}) };
       }),

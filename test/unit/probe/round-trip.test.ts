@@ -58,9 +58,11 @@ describe('RoundTripEstimate', () => {
 });
 
 describe('HostWaits', () => {
-  const expired = (waits: HostWaits, share = 1) => {
+  const once = { share: 1, atLeastMs: 0 };
+  const twice = { share: 2, atLeastMs: 0 };
+  const expired = (waits: HostWaits, kind = once) => {
     let cancel = () => {};
-    const done = new Promise<void>((resolve) => (cancel = waits.wait(share, resolve)));
+    const done = new Promise<void>((resolve) => (cancel = waits.wait(kind, resolve)));
     return { done, cancel };
   };
 
@@ -81,17 +83,18 @@ describe('HostWaits', () => {
   it('never calls a waiter that stopped waiting', async () => {
     const waits = new HostWaits({ initialMs: 10, floorMs: 10, ceilingMs: 1000 });
     let called = false;
-    const stop = waits.wait(1, () => (called = true));
+    const stop = waits.wait(once, () => (called = true));
     stop();
     // A later waiter on the same host expires, so the host's timer has run past the first deadline.
     await expired(waits).done;
     expect(called).toBe(false);
   });
 
-  it('expires each share in the order its waiters began', async () => {
+  it('expires waiters in the order of their deadlines: their share of the wait, and their least wait', async () => {
     const waits = new HostWaits({ initialMs: 20, floorMs: 10, ceilingMs: 1000 });
     const order: string[] = [];
-    const all = ['a', 'b', 'c'].map((name, n) => new Promise<void>((resolve) => waits.wait(n === 2 ? 2 : 1, () => resolve(void order.push(name)))));
+    const kinds = { c: { share: 1, atLeastMs: 200 }, a: once, b: twice };
+    const all = Object.entries(kinds).map(([name, kind]) => new Promise<void>((resolve) => waits.wait(kind, () => resolve(void order.push(name)))));
     await Promise.all(all);
     expect(order).toEqual(['a', 'b', 'c']);
   });
