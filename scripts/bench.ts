@@ -223,6 +223,9 @@ const parts: Part[] = [
 
 export const benchParts = parts.map((part) => part.name);
 
+/** The parts that failed, from the figures `runBench` gave. */
+export const failedParts = (figures: Figures) => Object.keys(figures).filter((name) => name.endsWith('Failed'));
+
 export async function runBench(options: BenchOptions): Promise<Figures> {
   const unknown = (options.only ?? []).filter((name) => !benchParts.includes(name));
   if (unknown.length > 0) throw new Error(`no bench part ${unknown.join(', ')}; the parts are ${benchParts.join(', ')}`);
@@ -241,7 +244,12 @@ export async function runBench(options: BenchOptions): Promise<Figures> {
   try {
     for (const part of chosen) {
       shown.step(part.says(options));
-      Object.assign(figures, await part.run(options, stack));
+      // A part that fails is said among the figures (`<part>Failed`), and the others still run.
+      try {
+        Object.assign(figures, await part.run(options, stack));
+      } catch (err) {
+        figures[`${part.name}Failed`] = (err as Error).message;
+      }
     }
     return figures;
   } finally {

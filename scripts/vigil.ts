@@ -246,7 +246,7 @@ program
   .option('--only <parts>', 'only these parts, comma-separated (tcp, evaluation, sigma, intake, latency, burst, screenshots, memory)')
   .option('--json', 'print only the figures, as JSON, on stdout')
   .action(async (options: { deliveries: string; concurrency: string; latencySamples: string; burstAlerts: string; burstConcurrency: string; only?: string; json?: boolean }) => {
-    const { runBench } = await import('./bench');
+    const { failedParts, runBench } = await import('./bench');
     const figures = await runBench({
       deliveries: Number(options.deliveries),
       concurrency: Number(options.concurrency),
@@ -257,6 +257,7 @@ program
     });
     if (options.json) console.log(JSON.stringify(figures, null, 2));
     else for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(40)} ${value}`);
+    if (failedParts(figures).length > 0) process.exitCode = 1;
   });
 
 program
