@@ -10,8 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AllocateAddressCommand, AssociateAddressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localTrackerRoot } from '../../activities/tracker';
@@ -21,30 +20,13 @@ import { configSchema } from '../../lib/config';
 import { alertReceived, progressQuery, type InvestigationProgress } from '../../lib/investigation';
 import { createLogger } from '../../lib/logger';
 import { responseCommand, type ResponseCommand, type ResponseRequest } from '../../lib/response';
-import { ensureSearchAttributes } from '../../lib/temporal-setup';
-import { locatePrerequisite } from '../../scripts/prerequisites';
 import { createMainWorker } from '../../workers/main-worker';
 import { startMoto, type Moto } from '../helpers/moto';
 import { startMotoFront } from '../helpers/moto-front';
-import { terminateWhenIdle } from '../helpers/time-skipping';
+import { queryPatiently, timeSkippingServerPerTest } from '../helpers/time-skipping';
 import { loopbackOnlyProbes } from '../helpers/vigil';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Installed already in this process.
-  }
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: locatePrerequisite('temporal-test-server') } },
-  });
-  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const timeSkipping = timeSkippingServerPerTest();
 
 async function listener(host = '127.0.0.1', port = 0): Promise<Server> {
   const server = createServer((socket) => socket.destroy()).listen(port, host);
@@ -81,14 +63,15 @@ async function investigate(settings: Record<string, unknown>, alert: Omit<Normal
   });
   const worker: Worker = await createMainWorker({
     config,
-    connection: env.nativeConnection,
-    client: env.client,
+    connection: timeSkipping.env.nativeConnection,
+    client: timeSkipping.env.client,
     logger: createLogger('response-test', 'silent'),
     workflowBundle: { code: inject('workflowBundleCode') },
   });
   const running = worker.run();
+  timeSkipping.adopt(worker, running);
   const workflowId = `alert/generic/response-${sequence}`;
-  await env.client.workflow.signalWithStart('investigateAlert', {
+  await timeSkipping.env.client.workflow.signalWithStart('investigateAlert', {
     workflowId,
     taskQueue: config.temporal.taskQueue,
     signal: alertReceived,
@@ -104,7 +87,7 @@ async function investigate(settings: Record<string, unknown>, alert: Omit<Normal
     ],
   });
   const tracker = createLocalTracker({ root: localTrackerRoot(config) });
-  const handle = env.client.workflow.getHandle(workflowId);
+  const handle = timeSkipping.env.client.workflow.getHandle(workflowId);
   let comment = 0;
   return {
     handle,
@@ -112,7 +95,7 @@ async function investigate(settings: Record<string, unknown>, alert: Omit<Normal
     comments: async () => ((await tracker.readIssue(1))?.comments ?? []).map((stored) => stored.body),
     labels: async () => (await tracker.getIssue(1)).labels,
     state: async () => (await tracker.getIssue(1)).state,
-    progress: () => handle.query(progressQuery),
+    progress: () => queryPatiently(timeSkipping.env.client, handle, progressQuery),
     async command(command, author, roles, selfApproval = false) {
       comment += 1;
       const commentId = `${sequence}0${comment}`;
@@ -126,8 +109,6 @@ async function investigate(settings: Record<string, unknown>, alert: Omit<Normal
       }
     },
     async stop() {
-      // A run left waiting would hold the test server's clock for the next test.
-      await terminateWhenIdle(handle);
       worker.shutdown();
       await running;
       await cleanup();
@@ -196,7 +177,7 @@ describe('an accepted risk', () => {
       expect(audited.some((file) => /risk-accepted-.*\.json$/.test(file))).toBe(true);
 
       // A day later (six re-checks' worth for a high alert): not one re-check, the issue still closed.
-      await env.sleep('1d');
+      await timeSkipping.env.sleep('1d');
       const silent = await investigation.progress();
       expect(silent.watch).toMatchObject({ state: 'watching', checks: 0 });
       expect(silent.response?.accepted).toMatchObject({ by: 'bob', until: lastDay });
@@ -207,7 +188,7 @@ describe('an accepted risk', () => {
       // A minute past the end of that day (UTC): the issue reopens, the label goes, and the watch looks
       // at once (its next timed re-check would be 4 h on).
       const endsMs = Date.parse(`${lastDay}T00:00:00Z`) + DAY_MS;
-      await env.sleep(endsMs - (today + DAY_MS) + 60_000);
+      await timeSkipping.env.sleep(endsMs - (today + DAY_MS) + 60_000);
       await until(investigation.state, (state) => state === 'open');
       const after = await until(investigation.progress, (progress) => (progress.watch?.checks ?? 0) >= 1);
       expect(after.watch).toMatchObject({ state: 'watching', checks: 1 });
@@ -305,7 +286,7 @@ describe('plans on a machine behind a security group (moto)', () => {
       await until(investigation.comments, (comments) => headings(comments).includes('### Remediation `p1`: requested by @alice'));
 
       // Not approved within the plan TTL: expired on the workflow's timer, said on the issue; approving it now is refused.
-      await env.sleep('3h');
+      await timeSkipping.env.sleep('3h');
       await until(investigation.progress, (progress) => stateOf(progress) === 'expired');
       await expect(investigation.command({ verb: 'approve', plan: 'p1' }, 'bob', approver)).rejects.toThrow('refused: p1 is expired: only a requested plan can be approved');
       await until(investigation.comments, (comments) => headings(comments).includes('### Remediation `p1`: expired'));

@@ -7,42 +7,24 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { localTrackerRoot } from '../../activities/tracker';
 import { createLocalTracker } from '../../activities/tracker/local';
 import type { NormalizedAlert } from '../../lib/alert';
 import { configSchema, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import { ensureSearchAttributes } from '../../lib/temporal-setup';
-import { locatePrerequisite } from '../../scripts/prerequisites';
 import { createMainWorker } from '../../workers/main-worker';
 import { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { alertReceived, issueChanged, progressQuery, recheckNow, type InvestigationProgress } from '../../lib/investigation';
 import { createIssueSignaller } from '../../intake/issue-signals';
 import { VigilFailure } from '../../lib/search-attributes';
-import { terminateWhenIdle } from '../helpers/time-skipping';
+import { queryPatiently, timeSkippingServerPerTest } from '../helpers/time-skipping';
 import { loopbackOnlyProbes } from '../helpers/vigil';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Installed already in this process.
-  }
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: locatePrerequisite('temporal-test-server') } },
-  });
-  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const timeSkipping = timeSkippingServerPerTest();
 
 async function listener(): Promise<Server> {
   const server = createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
@@ -96,13 +78,14 @@ async function startWatched(watch: Record<string, unknown>, interceptors?: Worke
   });
   const worker = await createMainWorker({
     config,
-    connection: env.nativeConnection,
-    client: env.client,
+    connection: timeSkipping.env.nativeConnection,
+    client: timeSkipping.env.client,
     logger: createLogger('watch-test', 'silent'),
     workflowBundle: { code: inject('workflowBundleCode') },
     interceptors,
   });
   const running = worker.run();
+  timeSkipping.adopt(worker, running);
   const workflowId = `alert/generic/watched-${sequence}`;
   const alert: NormalizedAlert = {
     source: 'generic',
@@ -115,14 +98,14 @@ async function startWatched(watch: Record<string, unknown>, interceptors?: Worke
     actors: { ips: [], domains: [], principals: [], userAgents: [] },
     archive: { id: `2026/11/28/generic/${sequence}`, sha256: `delivery-${sequence}`, receivedAt: '2026-11-28T10:00:00Z' },
   };
-  await env.client.workflow.signalWithStart('investigateAlert', {
+  await timeSkipping.env.client.workflow.signalWithStart('investigateAlert', {
     workflowId,
     taskQueue: config.temporal.taskQueue,
     signal: alertReceived,
     signalArgs: [alert],
   });
   const tracker = createLocalTracker({ root: localTrackerRoot(config) });
-  const handle = env.client.workflow.getHandle(workflowId);
+  const handle = timeSkipping.env.client.workflow.getHandle(workflowId);
   return {
     config,
     async revoke(server) {
@@ -137,10 +120,8 @@ async function startWatched(watch: Record<string, unknown>, interceptors?: Worke
     comments: async () => ((await tracker.readIssue(1))?.comments ?? []).map((comment) => comment.body),
     labels: async () => (await tracker.getIssue(1)).labels,
     state: async () => (await tracker.getIssue(1)).state,
-    progress: () => handle.query(progressQuery),
+    progress: () => queryPatiently(timeSkipping.env.client, handle, progressQuery),
     async stop() {
-      // A run left waiting would hold the test server's clock for the next test.
-      await terminateWhenIdle(handle);
       worker.shutdown();
       await running;
       await Promise.all(servers.map((server) => server.listening && close(server)));
@@ -164,7 +145,7 @@ const headings = (comments: string[]) => comments.map((body) => body.split('\n')
 
 /** `count` re-checks reported: the workflow counts a check once its comment and labels are written. */
 const checks = (watched: Watched, count: number) => until(watched.progress, (progress) => (progress.watch?.checks ?? 0) >= count);
-const ended = async (watched: Watched) => (await env.client.workflow.getHandle(watched.workflowId).result()).progress;
+const ended = async (watched: Watched) => (await timeSkipping.env.client.workflow.getHandle(watched.workflowId).result()).progress;
 
 describe('watching an open exposure', () => {
   it('comments only on change, then marks it remediated after enough clean checks, closes the issue, and ends', async () => {
@@ -177,7 +158,7 @@ describe('watching an open exposure', () => {
       // One port closes: the next check (4 h later for a high alert) says so, once.
       const closedPort = portOf(watched.servers[0]!);
       await watched.revoke(watched.servers[0]!);
-      await env.sleep('4h');
+      await timeSkipping.env.sleep('4h');
       await checks(watched, 1);
       expect((await watched.comments()).length).toBe(reported + 1);
       const change = (await watched.comments()).at(-1)!;
@@ -185,15 +166,15 @@ describe('watching an open exposure', () => {
       expect(change).toContain(`127.0.0.1:${closedPort}`);
 
       // Nothing changes: a check, and no comment.
-      await env.sleep('4h');
+      await timeSkipping.env.sleep('4h');
       await checks(watched, 2);
       expect((await watched.comments()).length).toBe(reported + 1);
 
       // The other closes: one change comment; then a clean check with no change → remediated.
       await watched.revoke(watched.servers[1]!);
-      await env.sleep('4h');
+      await timeSkipping.env.sleep('4h');
       await checks(watched, 3);
-      await env.sleep('4h');
+      await timeSkipping.env.sleep('4h');
       await checks(watched, 4);
       const progress = await ended(watched);
       expect(progress.watch).toMatchObject({ state: 'remediated', checks: 4, cleanStreak: 2 });
@@ -211,12 +192,12 @@ describe('watching an open exposure', () => {
     const watched = await startWatched({});
     try {
       await until(watched.comments, (comments) => comments.some((body) => body.startsWith('### Exposure checks')));
-      await env.sleep('3h');
+      await timeSkipping.env.sleep('3h');
       const repeat = { ...watched.alert, archive: { ...watched.alert.archive, sha256: `${watched.alert.archive.sha256}-repeat` } };
-      await env.client.workflow.getHandle(watched.workflowId).signal(alertReceived, repeat);
+      await timeSkipping.env.client.workflow.getHandle(watched.workflowId).signal(alertReceived, repeat);
       await until(watched.progress, (progress) => progress.occurrences === 2);
       // Due 4 h after the watch began (a high alert), not 4 h after the repeat.
-      await env.sleep('61m');
+      await timeSkipping.env.sleep('61m');
       await checks(watched, 1);
     } finally {
       await watched.stop();
@@ -225,10 +206,10 @@ describe('watching an open exposure', () => {
 
   it('counts the next timed re-check from a re-check the source asked for, not from the one before', async () => {
     const watched = await startWatched({});
-    const handle = env.client.workflow.getHandle(watched.workflowId);
+    const handle = timeSkipping.env.client.workflow.getHandle(watched.workflowId);
     try {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching' && progress.nextCheckDue !== undefined);
-      await env.sleep('3h');
+      await timeSkipping.env.sleep('3h');
       await handle.signal(alertReceived, { ...watched.alert, resolution: 'SCC state INACTIVE', archive: { ...watched.alert.archive, sha256: 'resolved-early' } });
       await checks(watched, 1);
       // Still exposed (disputed): the next re-check is due a full interval (4 h, a high alert) after this one.
@@ -243,7 +224,7 @@ describe('watching an open exposure', () => {
     const watched = await startWatched({});
     try {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
-      await env.client.workflow.getHandle(watched.workflowId).signal(issueChanged, { state: 'closed', suppressed: false });
+      await timeSkipping.env.client.workflow.getHandle(watched.workflowId).signal(issueChanged, { state: 'closed', suppressed: false });
       const progress = await ended(watched);
       expect(progress.watch).toMatchObject({ state: 'stopped', checks: 0 });
     } finally {
@@ -254,15 +235,17 @@ describe('watching an open exposure', () => {
   it('continues as new every few checks, carrying its count, its last findings and its deliveries', async () => {
     const watched = await startWatched({ checksPerRun: 2 });
     try {
-      const handle = env.client.workflow.getHandle(watched.workflowId);
+      const handle = timeSkipping.env.client.workflow.getHandle(watched.workflowId);
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
       const firstRun = (await handle.describe()).runId;
       for (let check = 1; check <= 3; check += 1) {
         await handle.signal(recheckNow);
         await checks(watched, check);
       }
+      // A re-check asked for while the run was about to continue as new is made first: the new run
+      // may begin after the third check.
+      await until(async () => (await handle.describe()).runId, (runId) => runId !== firstRun);
       const progress = await watched.progress();
-      expect((await handle.describe()).runId).not.toBe(firstRun);
       expect(progress).toMatchObject({ occurrences: 1, watch: { state: 'watching', checks: 3 } });
       // Nothing changed in three checks across two runs: the carried findings were compared.
       expect(headings(await watched.comments()).filter((heading) => heading?.startsWith('### Re-check'))).toEqual([]);
@@ -298,7 +281,7 @@ describe('watching an open exposure', () => {
               if (context.info.activityType === 'commentWatchEnded' && !repeated && watched) {
                 repeated = true;
                 const repeat = { ...watched.alert, archive: { ...watched.alert.archive, sha256: `${watched.alert.archive.sha256}-repeat` } };
-                await env.client.workflow.getHandle(watched.workflowId).signal(alertReceived, repeat);
+                await timeSkipping.env.client.workflow.getHandle(watched.workflowId).signal(alertReceived, repeat);
               }
               return next(input);
             },
@@ -328,7 +311,7 @@ describe('what the watch knows, and what people and sources tell it', () => {
       // The machine stops answering, but the rules still open its ports: not remediated, unconfirmed.
       await Promise.all(watched.servers.map(close));
       for (let check = 1; check <= 3; check += 1) {
-        await env.sleep('4h');
+        await timeSkipping.env.sleep('4h');
         await checks(watched, check);
       }
       expect((await watched.progress()).watch).toMatchObject({ state: 'watching', checks: 3 });
@@ -338,7 +321,7 @@ describe('what the watch knows, and what people and sources tell it', () => {
 
       // The rules are revoked in the inventory: a change on the issue, and then remediated.
       for (const server of watched.servers) await watched.revoke(server);
-      await env.sleep('4h');
+      await timeSkipping.env.sleep('4h');
       await checks(watched, 4);
       const change = (await watched.comments()).slice(reported);
       expect(headings(change)).toEqual(['### Re-check 4: something changed']);
@@ -353,7 +336,7 @@ describe('what the watch knows, and what people and sources tell it', () => {
 
   it('re-checks at once when the source says it is resolved: disputed while it answers, remediated once the re-check agrees', async () => {
     const watched = await startWatched({});
-    const handle = env.client.workflow.getHandle(watched.workflowId);
+    const handle = timeSkipping.env.client.workflow.getHandle(watched.workflowId);
     const resolved = (n: number) => ({ ...watched.alert, resolution: 'SCC state INACTIVE', archive: { ...watched.alert.archive, sha256: `resolved-${n}` } });
     try {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
@@ -377,14 +360,14 @@ describe('what the watch knows, and what people and sources tell it', () => {
 
   it('starts an ended investigation again when a person reopens its issue, and looks again', async () => {
     const watched = await startWatched({});
-    const handle = env.client.workflow.getHandle(watched.workflowId);
+    const handle = timeSkipping.env.client.workflow.getHandle(watched.workflowId);
     try {
       await until(watched.progress, (progress) => progress.watch?.state === 'watching');
       await handle.signal(issueChanged, { state: 'closed', suppressed: false });
       expect((await ended(watched)).watch?.state).toBe('stopped');
 
       // Intake's own client, as intake has it: the test environment's would lock its clock around result().
-      const intakeClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+      const intakeClient = new Client({ connection: timeSkipping.env.connection, namespace: timeSkipping.env.namespace ?? 'default' });
       const signal = createIssueSignaller(intakeClient, { taskQueue: watched.config.temporal.taskQueue, timeoutMs: 30_000 });
       expect(await signal(watched.workflowId, { state: 'closed', suppressed: true })).toBe('not running');
       expect(await signal(watched.workflowId, { state: 'open', suppressed: false })).toBe('resumed');
@@ -397,13 +380,13 @@ describe('what the watch knows, and what people and sources tell it', () => {
 
   it('keeps an earlier investigation\'s comments when a later one of the same alert reports again', async () => {
     const watched = await startWatched({ enabled: false });
-    const handle = env.client.workflow.getHandle(watched.workflowId);
+    const handle = timeSkipping.env.client.workflow.getHandle(watched.workflowId);
     try {
       // Nothing to watch: the investigation waits a while for repeats and ends.
       await ended(watched);
       const again = { ...watched.alert, archive: { ...watched.alert.archive, sha256: 'a-later-delivery' } };
-      await env.client.workflow.signalWithStart('investigateAlert', { workflowId: watched.workflowId, taskQueue: watched.config.temporal.taskQueue, signal: alertReceived, signalArgs: [again] });
-      await until(() => handle.query(progressQuery), (progress) => progress.firstReportComplete === true);
+      await timeSkipping.env.client.workflow.signalWithStart('investigateAlert', { workflowId: watched.workflowId, taskQueue: watched.config.temporal.taskQueue, signal: alertReceived, signalArgs: [again] });
+      await until(() => queryPatiently(timeSkipping.env.client, handle, progressQuery), (progress) => progress.firstReportComplete === true);
       await until(watched.comments, (comments) => headings(comments).filter((heading) => heading === '### Exposure checks').length === 2);
       expect(headings(await watched.comments()).filter((heading) => heading === '### Affected resources')).toHaveLength(2);
     } finally {
@@ -417,7 +400,7 @@ describe('what the watch knows, and what people and sources tell it', () => {
       await ended(watched);
       const before = await watched.comments();
       // The sweeper or replay delivering the same body again: a fresh run, which finds it reported.
-      await env.client.workflow.signalWithStart('investigateAlert', { workflowId: watched.workflowId, taskQueue: watched.config.temporal.taskQueue, signal: alertReceived, signalArgs: [watched.alert] });
+      await timeSkipping.env.client.workflow.signalWithStart('investigateAlert', { workflowId: watched.workflowId, taskQueue: watched.config.temporal.taskQueue, signal: alertReceived, signalArgs: [watched.alert] });
       await ended(watched);
       expect(await watched.comments()).toEqual(before);
     } finally {
@@ -448,11 +431,11 @@ describe('what the watch knows, and what people and sources tell it', () => {
       expect(comments.find((body) => body.startsWith('### `collectContext` failed'))).toContain('the EC2 API answered 500 InternalError');
       await until(watched.labels, (labels) => labels.includes('exposure:unconfirmed'));
       expect(await watched.labels()).toContain('vigil:failed');
-      expect((await env.client.workflow.getHandle(watched.workflowId).describe()).typedSearchAttributes.get(VigilFailure)).toBe('collectContext');
+      expect((await timeSkipping.env.client.workflow.getHandle(watched.workflowId).describe()).typedSearchAttributes.get(VigilFailure)).toBe('collectContext');
       expect((await watched.progress()).watch?.state).toBe('watching');
 
       // The next re-check reads the inventory and probes: the exposure is open after all.
-      await env.sleep('4h');
+      await timeSkipping.env.sleep('4h');
       await checks(watched, 1);
       expect(await watched.labels()).toContain('exposure:open');
     } finally {
