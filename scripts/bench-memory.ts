@@ -1,16 +1,56 @@
 // Idle worker memory: a main worker process (`vigil worker`, joining the bench's stack) some seconds
-// after it starts polling, against a bare Node process that imports nothing, idle as long. The
-// workflow bundle is made first as `vigil setup` makes it, so the worker loads it as production does.
+// after it starts polling, against two baselines idle as long: a bare Node process that imports
+// nothing, and a bare Temporal SDK worker (scripts/bare-sdk-worker.mjs: plain Node, the same workflow
+// bundle, no activities), the floor no Vigil change can go under. The workflow bundle is made first
+// as `vigil setup` makes it, so both workers load it as production does.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { buildWorkflowBundle, checkWorkflowBundle } from '../workers/workflow-bundle';
-import { MiB, round, rssBytes, sleep, spawnVigil, waitForPoller } from './bench-common';
+import { MiB, round, rssBytes, sleep, spawnVigil, waitForPoller, type VigilProcess } from './bench-common';
 
 const IDLE_MS = 5000;
 
+/** The bare SDK worker as a process of its own, on the stack's server and a task queue of its own. */
+function spawnBareSdkWorker(config: Config, taskQueue: string, codePath: string): VigilProcess {
+  const script = path.join(import.meta.dirname, 'bare-sdk-worker.mjs');
+  const child = spawn(process.execPath, [script, config.temporal.address, config.temporal.namespace, taskQueue, codePath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop(graceMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return false;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      return child.signalCode !== 'SIGKILL';
+    },
+  };
+}
+
+/** VmRSS of a worker process IDLE_MS after it starts polling its task queue for workflow tasks. */
+async function idleRss(client: Client, taskQueue: string, worker: VigilProcess): Promise<number> {
+  try {
+    await waitForPoller(client, taskQueue, 'workflow', worker);
+    await sleep(IDLE_MS);
+    const rss = rssBytes(worker.child.pid!);
+    if (rss === 0) throw new Error(`a worker ended before its memory was read:\n${worker.output()}`);
+    return rss;
+  } finally {
+    await worker.stop();
+  }
+}
+
 export async function benchIdleWorker(client: Client, config: Config, configFile: string): Promise<Record<string, number | string>> {
-  await buildWorkflowBundle();
+  const { codePath } = await buildWorkflowBundle();
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { stdio: 'ignore' });
   let bareRss: number;
   try {
@@ -19,22 +59,20 @@ export async function benchIdleWorker(client: Client, config: Config, configFile
   } finally {
     bare.kill();
   }
+  if (bareRss === 0) throw new Error('the bare node process ended before its memory was read');
+
+  const bareSdkQueue = `${config.temporal.taskQueue}-bench-bare-sdk`;
+  const bareSdkRss = await idleRss(client, bareSdkQueue, spawnBareSdkWorker(config, bareSdkQueue, codePath));
 
   // What the worker finds at its start, moments later: the bundle, unless a workflow source changed meanwhile.
   const { fresh } = await checkWorkflowBundle();
-  const worker = spawnVigil(['worker'], configFile);
-  try {
-    await waitForPoller(client, config.temporal.taskQueue, 'workflow', worker);
-    await sleep(IDLE_MS);
-    const workerRss = rssBytes(worker.child.pid!);
-    if (workerRss === 0 || bareRss === 0) throw new Error(`a process ended before its memory was read:\n${worker.output()}`);
-    return {
-      idleWorkerRssMiB: Math.round(workerRss / MiB),
-      bareNodeRssMiB: Math.round(bareRss / MiB),
-      idleWorkerOverBareNode: round(workerRss / bareRss),
-      idleWorkerWorkflowCode: fresh ? 'prebuilt bundle' : 'bundled at start',
-    };
-  } finally {
-    await worker.stop();
-  }
+  const workerRss = await idleRss(client, config.temporal.taskQueue, spawnVigil(['worker'], configFile));
+  return {
+    idleWorkerRssMiB: Math.round(workerRss / MiB),
+    bareNodeRssMiB: Math.round(bareRss / MiB),
+    idleWorkerOverBareNode: round(workerRss / bareRss),
+    bareSdkWorkerRssMiB: Math.round(bareSdkRss / MiB),
+    idleWorkerOverBareSdkWorker: round(workerRss / bareSdkRss),
+    idleWorkerWorkflowCode: fresh ? 'prebuilt bundle' : 'bundled at start',
+  };
 }
