@@ -267,12 +267,14 @@ export function createBrowserPool({ settings, executablePath, scope, logger }: B
             named.add(request);
             session.blocked.push({ url: request.url(), reason, navigation: isTopNavigation(request) });
           };
-          page.on('response', (response) => {
+          // On the context, so that popups the page opens are covered too.
+          const context = page.context();
+          context.on('response', (response) => {
             const reason = response.headers()[REFUSED_HEADER];
             if (reason) refusedByProxy(response.request(), reason);
           });
           const gateway = await proxy!;
-          page.on('requestfailed', (request) => {
+          context.on('requestfailed', (request) => {
             const reason = gateway.refusalFor(destinationOf(new URL(request.url())));
             if (reason) refusedByProxy(request, reason);
           });
