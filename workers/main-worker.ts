@@ -16,7 +16,7 @@ import { createSweepActivities } from '../activities/archive/sweep';
 import type { Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { connectTemporal, connectTemporalWorker } from '../lib/temporal-connection';
-import { createConfiguredDelivery } from './delivery';
+import { createDeferredDelivery } from './deferred-delivery';
 import { countWatchingFromVisibility, installTemporalRuntime, startMetricsEndpoint } from './metrics';
 import { applySchedules, rescanFollower, runSchedulesNow } from './schedules';
 import { workflowCodeOptions } from './workflow-bundle';
@@ -39,8 +39,8 @@ export interface MainWorkerOptions {
 export async function createMainWorker({ config, connection, client, logger = createLogger('worker'), workflowBundle, interceptors }: MainWorkerOptions): Promise<Worker> {
   const archive = createArchive(config);
   const inventory = await createInventoryProviders(config.inventory);
-  const delivery = createConfiguredDelivery(config, client, logger, { archive });
-  const tracker = createTracker(config);
+  const delivery = createDeferredDelivery(config, client, logger, archive);
+  const tracker = await createTracker(config);
   const accepted = acceptedRisks(createAcceptedRiskStore(config));
   countWatchingFromVisibility(client);
   return Worker.create({

@@ -24,7 +24,7 @@ export interface SweepSummary {
 /** Younger records may still be on their way through intake. */
 const SETTLE_MS = 30_000;
 
-export function createSweepActivities({ archive, delivery }: { archive: Archive; delivery: Delivery }) {
+export function createSweepActivities({ archive, delivery }: { archive: Archive; delivery: Pick<Delivery, 'redeliver'> }) {
   /** Delivers the record again; one whose object is gone for good is marked rejected, once, with why. */
   async function redeliver(meta: ArchiveRecordMeta): Promise<DeliveryOutcome> {
     try {

@@ -3,14 +3,18 @@ import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { countingCalls, trackerCalls, trackerErrors } from '../../lib/metrics';
 import { createArtifactStore } from '../archive';
-import { createGitHubTracker } from './github';
 import { createLocalTracker } from './local';
 import type { Tracker } from './types';
 
-const trackerFactories: Record<Config['tracker']['kind'], (config: Config) => Tracker> = {
-  local: (config) => createLocalTracker({ root: localTrackerRoot(config) }),
-  // The configuration schema requires tracker.github when the kind is github.
-  github: (config) => createGitHubTracker(config.tracker.github!, config.tracker.labels, { artifacts: createArtifactStore(config) }),
+// Each kind's modules are loaded only where it is the configured tracker: Octokit and its plugins
+// would otherwise sit in every worker's memory, the default local tracker's too.
+const trackerFactories: Record<Config['tracker']['kind'], (config: Config) => Promise<Tracker>> = {
+  local: async (config) => createLocalTracker({ root: localTrackerRoot(config) }),
+  github: async (config) => {
+    const { createGitHubTracker } = await import('./github');
+    // The configuration schema requires tracker.github when the kind is github.
+    return createGitHubTracker(config.tracker.github!, config.tracker.labels, { artifacts: createArtifactStore(config) });
+  },
 };
 
 export function localTrackerRoot(config: Config): string {
@@ -18,9 +22,9 @@ export function localTrackerRoot(config: Config): string {
 }
 
 /** The configured tracker, each call and failure counted by operation. */
-export function createTracker(config: Config): Tracker {
+export async function createTracker(config: Config): Promise<Tracker> {
   const tracker = config.tracker.kind;
-  return countingCalls(trackerFactories[tracker](config), {
+  return countingCalls(await trackerFactories[tracker](config), {
     onCall: (operation) => trackerCalls.inc({ tracker, operation }),
     onError: (operation) => trackerErrors.inc({ tracker, operation }),
   });
