@@ -47,7 +47,7 @@ import {
 } from '../lib/search-attributes';
 import { browser, lookups, probes, response, settings, tracker } from './activity-proxies';
 
-const { openIssueForAlert, openIssueWithSummary, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity, updateIssueBody } = tracker;
+const { openIssueForAlert, reopenIssue, commentAlertSummary, commentOccurrences, commentActors, commentContext, commentExposure, commentRecheck, commentWatchEnded, commentResolution, reportFailure, markExposure, markSeverity, updateIssueBody } = tracker;
 const { collectContext, checkActors, correlate } = lookups;
 
 /** How long an investigation waits for repeats after the last one, when it is not watching. */
@@ -152,12 +152,6 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
   if (!carried) await condition(() => inbox.length > 0);
   let subject = carried?.alert ?? inbox[0]!;
   ownFingerprint = subject.fingerprint;
-  // A new investigation's first step opens (or finds, or reopens) its issue and says the alert there,
-  // in one activity: in a burst each task round trip before the first comment waits its turn behind
-  // every other alert's. The watch policy (a local activity, which holds its workflow task open)
-  // comes after it. Runs recorded before read the policy first and made the first report in two.
-  const summaryFirst = !carried && patched('issue-opened-with-summary');
-  const opened = summaryFirst ? await openIssueWithSummary({ alert: subject, workflowId }) : undefined;
   const policy = await settings.watchPolicy({ severity: subject.severity });
   planTtlMs = policy.planTtlMs ?? DEFAULT_PLAN_TTL_MS;
   progress.reportRun ??= runId;
@@ -300,13 +294,13 @@ export async function investigateAlert(carried?: CarriedInvestigation): Promise<
 
   if (!carried) {
     // 1. Open (or find, or reopen) the issue and report the first delivery on it, unless a person
-    //    has silenced the issue (done above, in one activity, since the patch).
-    const { issue, suppressed, reopened, alreadyReported } = opened ?? (await openIssueForAlert({ alert: subject, workflowId }));
+    //    has silenced the issue.
+    const { issue, suppressed, reopened, alreadyReported } = await openIssueForAlert({ alert: subject, workflowId });
     Object.assign(progress, { issue, issueState: 'open', suppressed: progress.suppressed || suppressed });
     showProgress();
     if (alreadyReported) return carry(); // A redelivery of what an earlier investigation reported.
     if (correlating) upsertSearchAttributes([{ key: VigilIssue, value: String(issue.number) }, { key: VigilIssueState, value: issueStateOf('open', progress.suppressed)! }]);
-    if (!summaryFirst && !progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
+    if (!progress.suppressed) await commentAlertSummary({ alert: subject, workflowId, issue, recurrence: reopened });
     reported(inbox.splice(0, 1));
 
     // 2. Which machines the alert is about, from the inventories: their public addresses and the

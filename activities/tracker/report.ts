@@ -91,7 +91,7 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
     return { url, status, image: link.markdown };
   };
 
-  const reports = {
+  return {
     /**
      * Finds the alert's issue by fingerprint, or opens it; a closed one is reopened. An occurrence
      * already reported there (a redelivery after its investigation ended: the sweeper, replay) is no
@@ -215,21 +215,6 @@ export function createReportActivities({ tracker, labels, artifacts }: ReportDep
      */
     async commentOccurrences(input: ReportRun & { alert: NormalizedAlert; latest: NormalizedAlert; occurrences: number; firstSeen: string; lastSeen: string }): Promise<void> {
       await tracker.upsertComment(input.issue.number, reportKey(input, 'occurrences'), occurrencesComment(input));
-    },
-  };
-  return {
-    ...reports,
-
-    /**
-     * `openIssueForAlert`, then `commentAlertSummary` unless the issue is suppressed or the occurrence
-     * is on it already: one activity, so that the first comment is one task round trip after the
-     * alert, not two (in a burst each round trip waits its turn in the queues). A retry after the
-     * issue was made finds it, and the comment is keyed: neither is made twice.
-     */
-    async openIssueWithSummary(input: AlertReportInput): Promise<OpenedIssue> {
-      const opened = await reports.openIssueForAlert(input);
-      if (!opened.suppressed && !opened.alreadyReported) await reports.commentAlertSummary({ ...input, issue: opened.issue, recurrence: opened.reopened });
-      return opened;
     },
   };
 }

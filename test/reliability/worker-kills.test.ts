@@ -294,16 +294,16 @@ describe('the worker SIGKILLed inside GitHub tracker activities whose request wa
 
   it('finds the issue and the comment it made, and makes neither twice', async () => {
     const issue: KillPoint = {
-      kind: 'openIssueWithSummary (the issue created on GitHub, the answer held back)',
-      activity: 'openIssueWithSummary',
+      kind: 'openIssueForAlert (the issue created on GitHub, the answer held back)',
+      activity: 'openIssueForAlert',
       alert: genericAlert('kill-issue'),
       arm: () =>
         githubGate.hold((request) => request.method === 'POST' && ISSUES.test(request.url) && bodyHas(request, markerPrefix(issueMarker('kill-issue', workflowOf('kill-issue')))), 'after'),
       done: async (_s, found) => (found?.comments.length ?? 0) > 0,
     };
     const comment: KillPoint = {
-      kind: 'openIssueWithSummary (the first comment posted on GitHub, the answer held back)',
-      activity: 'openIssueWithSummary',
+      kind: 'commentAlertSummary (the comment posted on GitHub, the answer held back)',
+      activity: 'commentAlertSummary',
       alert: genericAlert('kill-comment'),
       arm: () => githubGate.hold((request) => request.method === 'POST' && COMMENTS.test(request.url) && bodyHas(request, markerPrefix(commentMarker(workflowOf('kill-comment')))), 'after'),
       done: async (_s, found) => (found?.comments.length ?? 0) > 0,
