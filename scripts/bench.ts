@@ -8,7 +8,8 @@
 //   - alert → first comment in the local tracker, one at a time, p50 (aim ≤ 1 s): below
 //   - a burst of 1,000 alerts at 50 in flight → first comments, p95 (aim ≤ 5 s): bench-burst.ts
 //   - screenshots through the browser queue (aim ≥ 3 pages/s, ≤ 1.5 GiB, 0 leftovers): bench-screenshots.ts
-//   - idle worker memory (aim ≤ 250 MB): bench-memory.ts
+//   - idle worker memory (aim ≤ 200 MiB): bench-memory.ts
+//   - Temporal actions, history size and CPU per investigation: bench-actions.ts
 // A part is one entry of `parts`: a name (`--only` takes it), what it says it does, and its figures.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { createDispatcher } from '../intake/dispatch';
 import type { NormalizedAlert } from '../lib/alert';
 import { configSchema, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { benchActionsConfig, benchTemporalActions } from './bench-actions';
 import { benchBurst } from './bench-burst';
 import { inParallel, percentile, processWith, sleep } from './bench-common';
 import { benchEvaluation } from './bench-evaluation';
@@ -89,6 +91,8 @@ export async function startBenchStack(): Promise<BenchStack & { stop(): Promise<
     intel: { feedRefresh: { enabled: false } },
     // Probes and the browser reach loopback only.
     probe: { allowRanges: ['127.0.0.0/8'], onlyRanges: ['127.0.0.0/8'] },
+    // The machines the actions part's exposure alerts are about.
+    ...benchActionsConfig(dataDir),
   };
   const config = configSchema.parse(rawConfig);
   // What the worker processes the bench starts read: the same stack.
@@ -217,6 +221,15 @@ const parts: Part[] = [
     run: async (_options, stack) => {
       const { stack: running, config, configFile } = await stack();
       return benchIdleWorker(running.client, config, configFile);
+    },
+  },
+  {
+    // Last: its batch of investigations would weigh on the timed parts.
+    name: 'actions',
+    says: () => 'Temporal actions, history and CPU per investigation (an actor alert, an exposure alert, a day of watching)',
+    run: async (_options, stack) => {
+      const { stack: running, config } = await stack();
+      return benchTemporalActions(running, config);
     },
   },
 ];
