@@ -111,10 +111,12 @@ const redirecting = ['VIGIL_CONFIG', 'VIGIL_DATA_DIR', 'VIGIL_HOST', 'VIGIL_PORT
 /** `vigil <args> --config <configFile>` as a child process, as production runs each role. */
 export function spawnVigil(args: string[], configFile: string): VigilProcess {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !redirecting.includes(name)));
-  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'vigil.js'), '--config', configFile, ...args], {
-    env: { ...env, VIGIL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnNode([path.join(projectRoot, 'bin', 'vigil.js'), '--config', configFile, ...args], { ...env, VIGIL_LOG_LEVEL: 'warn' });
+}
+
+/** A Node script as a child process of this one's Node, its output kept for when it fails. */
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv = process.env): VigilProcess {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

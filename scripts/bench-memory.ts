@@ -8,33 +8,13 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { buildWorkflowBundle, checkWorkflowBundle } from '../workers/workflow-bundle';
-import { MiB, round, rssBytes, sleep, spawnVigil, waitForPoller, type VigilProcess } from './bench-common';
+import { MiB, round, rssBytes, sleep, spawnNode, spawnVigil, waitForPoller, type VigilProcess } from './bench-common';
 
 const IDLE_MS = 5000;
 
 /** The bare SDK worker as a process of its own, on the stack's server and a task queue of its own. */
-function spawnBareSdkWorker(config: Config, taskQueue: string, codePath: string): VigilProcess {
-  const script = path.join(import.meta.dirname, 'bare-sdk-worker.mjs');
-  const child = spawn(process.execPath, [script, config.temporal.address, config.temporal.namespace, taskQueue, codePath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    async stop(graceMs = 30_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return false;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-      return child.signalCode !== 'SIGKILL';
-    },
-  };
-}
+const spawnBareSdkWorker = (config: Config, taskQueue: string, codePath: string): VigilProcess =>
+  spawnNode([path.join(import.meta.dirname, 'bare-sdk-worker.mjs'), config.temporal.address, config.temporal.namespace, taskQueue, codePath]);
 
 /** VmRSS of a worker process IDLE_MS after it starts polling its task queue for workflow tasks. */
 async function idleRss(client: Client, taskQueue: string, worker: VigilProcess): Promise<number> {
