@@ -5,11 +5,15 @@
 // (writeFileAtomic), which inotify reports; only the issue written is read, and only until it
 // carries a comment. A thousand issues cost a few thousand small reads over the whole burst, so the
 // measurement does not load the machine it measures.
+//
+// Its floor, measured first on the same server: the same burst shape with the bare Temporal SDK
+// (scripts/bare-sdk-burst.mjs), each workflow's one activity writing a comment file. What Vigil's
+// first comments take beyond it is Vigil's; what it takes is the server's and the machine's.
 import { watch } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalTracker } from '../activities/tracker/local';
-import { cpuMs, inParallel, percentile } from './bench-common';
+import { cpuMs, inParallel, percentile, spawnNode } from './bench-common';
 
 export interface BurstOptions {
   /** POSTs one alert to intake; resolves once intake answered 202. */
@@ -115,4 +119,38 @@ export async function benchBurst({ post, tracker, trackerRoot, alerts, concurren
     burstVigilCpuMsPerAlert: Math.round((used.user + used.system) / 1000 / alerts),
     ...(serverUsed === undefined ? {} : { burstServerCpuMsPerAlert: Math.round(serverUsed / alerts) }),
   };
+}
+
+export interface BareBurstOptions {
+  /** The Temporal server's address and namespace. */
+  address: string;
+  namespace: string;
+  /** A task queue of the bare burst's own, which no Vigil worker polls. */
+  taskQueue: string;
+  /** A folder for its comment files and figures. */
+  dir: string;
+  alerts: number;
+  concurrency: number;
+  serverPid?: number;
+  timeoutMs?: number;
+}
+
+export type BareBurstFigures = {
+  burstBaselineFirstCommentP50Ms: number;
+  burstBaselineFirstCommentP95Ms: number;
+  /** CPU per alert of the bare SDK process (client and worker), and of the Temporal server. */
+  burstBaselineSdkCpuMsPerAlert: number;
+  burstBaselineServerCpuMsPerAlert?: number;
+};
+
+/** The bare SDK burst as a process of its own (plain Node, none of Vigil's modules); its figures. */
+export async function benchBareBurst({ address, namespace, taskQueue, dir, alerts, concurrency, serverPid, timeoutMs = 10 * 60_000 }: BareBurstOptions): Promise<BareBurstFigures> {
+  const resultFile = path.join(dir, 'figures.json');
+  const args = [address, namespace, taskQueue, String(alerts), String(concurrency), serverPid === undefined ? '-' : String(serverPid), path.join(dir, 'comments'), resultFile];
+  const burst = spawnNode([path.join(import.meta.dirname, 'bare-sdk-burst.mjs'), ...args]);
+  const timer = setTimeout(() => void burst.stop(1000), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => burst.child.once('exit', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`the bare SDK burst ended with ${code ?? burst.child.signalCode}:\n${burst.output().slice(-4000)}`);
+  return JSON.parse(await readFile(resultFile, 'utf8')) as BareBurstFigures;
 }

@@ -6,7 +6,7 @@
 //   - 100 Sigma rules over 10,000 CloudTrail records (aim ≤ 1 s): bench-sigma.ts
 //   - intake throughput ÷ a bare signalWithStart loop on the same server (aim ≥ 0.9): below
 //   - alert → first comment in the local tracker, one at a time, p50 (aim ≤ 1 s): below
-//   - a burst of 1,000 alerts at 50 in flight → first comments, p95 (aim ≤ 5 s): bench-burst.ts
+//   - a burst of 1,000 alerts at 50 in flight → first comments, p95 (aim ≤ 5 s), over the bare SDK's floor: bench-burst.ts
 //   - screenshots through the browser queue (aim ≥ 3 pages/s, ≤ 1.5 GiB, 0 leftovers): bench-screenshots.ts
 //   - idle worker memory (aim ≤ 200 MiB): bench-memory.ts
 //   - Temporal actions, history size and CPU per investigation: bench-actions.ts
@@ -23,7 +23,7 @@ import type { NormalizedAlert } from '../lib/alert';
 import { configSchema, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { benchActionsConfig, benchTemporalActions } from './bench-actions';
-import { benchBurst } from './bench-burst';
+import { benchBareBurst, benchBurst } from './bench-burst';
 import { inParallel, percentile, processWith, sleep } from './bench-common';
 import { benchEvaluation } from './bench-evaluation';
 import { benchIdleWorker } from './bench-memory';
@@ -201,10 +201,15 @@ const parts: Part[] = [
   },
   {
     name: 'burst',
-    says: ({ burstAlerts, burstConcurrency }) => `A burst of ${burstAlerts} alerts, ${burstConcurrency} in flight → first comments`,
+    says: ({ burstAlerts, burstConcurrency }) => `A burst of ${burstAlerts} alerts, ${burstConcurrency} in flight → first comments (the bare SDK's, then Vigil's)`,
     run: async ({ burstAlerts, burstConcurrency }, stack) => {
-      const { post, tracker, config, serverPid } = await stack();
-      return benchBurst({ post, tracker, trackerRoot: localTrackerRoot(config), alerts: burstAlerts, concurrency: burstConcurrency, serverPid });
+      const { post, tracker, config, dataDir, serverPid } = await stack();
+      const { address, namespace, taskQueue } = config.temporal;
+      const shape = { alerts: burstAlerts, concurrency: burstConcurrency, serverPid };
+      // The floor first, while Vigil's worker is idle: the server as Vigil's burst finds it.
+      const floor = await benchBareBurst({ address, namespace, taskQueue: `${taskQueue}-bench-bare-burst`, dir: path.join(dataDir, 'bare-burst'), ...shape });
+      const vigil = await benchBurst({ post, tracker, trackerRoot: localTrackerRoot(config), ...shape });
+      return { ...vigil, ...floor, burstP95OverBaseline: Number((vigil.burstFirstCommentP95Ms / floor.burstBaselineFirstCommentP95Ms).toFixed(2)) };
     },
   },
   {
