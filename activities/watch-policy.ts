@@ -1,5 +1,5 @@
 // How an investigation watches an open exposure, from configuration (which workflow code cannot read).
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { Severity } from '../lib/alert';
 import type { ResponseSettings, WatchSettings } from '../lib/config';
 

@@ -9,7 +9,7 @@ import type { Tracker } from '../activities/tracker/types';
 import type { ResponseSettings } from '../lib/config';
 import { responseCommand, type ResponseRequest } from '../lib/response';
 import { code } from '../lib/markdown';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { inertProse, parseCommentCommand, refusalAnswer } from '../lib/response-commands';
 
 /** A comment on one of Vigil's issues. */

@@ -2,11 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Writes a file so that readers see either the old content or the new, never a partial one. */
+/**
+ * Writes a file so that readers see either the old content or the new, never a partial one. Its
+ * folder is made only when missing: most writes land in a folder that exists (intake archives every
+ * alert of a day in one), and asking first would cost each of them a call to the file system.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, data, { mode });
+  try {
+    await writeFile(temporary, data, { mode });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(temporary, data, { mode });
+  }
   await rename(temporary, file);
 }
 

@@ -2,7 +2,7 @@
 // registered. Idempotent, so dev, tests and worker start all call it.
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { type Connection, isGrpcServiceError } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { SearchAttributeType } from '@temporalio/common';
 import { vigilSearchAttributeKeys } from './search-attributes';

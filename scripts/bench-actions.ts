@@ -26,7 +26,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import proto, { type temporal } from '@temporalio/proto';
 import guardDutyFinding from '../demo/alerts/10-guardduty-ssh-brute-force.json';
 import type { Config } from '../lib/config';

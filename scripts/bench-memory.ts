@@ -1,13 +1,15 @@
 // Idle worker memory: a main worker process (`vigil worker`, joining the bench's stack) some seconds
 // after it starts polling, against two baselines idle as long: a bare Node process that imports
 // nothing, and a bare Temporal SDK worker (scripts/bare-sdk-worker.mjs: plain Node, the same workflow
-// bundle, no activities), the floor no Vigil change can go under. The workflow bundle is made first
-// as `vigil setup` makes it, so both workers load it as production does.
+// bundle, no activities), the floor no Vigil change can go under. The workflow bundle and the
+// compiled CLI are made first as `vigil setup` makes them, so both workers load what production does.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config';
+import { checkCompiledCli } from '../bin/compiled-cli.js';
 import { buildWorkflowBundle, checkWorkflowBundle } from '../workers/workflow-bundle';
+import { buildCompiledCli } from './build-cli';
 import { MiB, round, rssBytes, sleep, spawnNode, spawnVigil, waitForPoller, type VigilProcess } from './bench-common';
 
 const IDLE_MS = 5000;
@@ -31,6 +33,7 @@ async function idleRss(client: Client, taskQueue: string, worker: VigilProcess):
 
 export async function benchIdleWorker(client: Client, config: Config, configFile: string): Promise<Record<string, number | string>> {
   const { codePath } = await buildWorkflowBundle();
+  await buildCompiledCli();
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { stdio: 'ignore' });
   let bareRss: number;
   try {
@@ -46,6 +49,7 @@ export async function benchIdleWorker(client: Client, config: Config, configFile
 
   // What the worker finds at its start, moments later: the bundle, unless a workflow source changed meanwhile.
   const { fresh } = await checkWorkflowBundle();
+  const compiled = checkCompiledCli().fresh;
   const workerRss = await idleRss(client, config.temporal.taskQueue, spawnVigil(['worker'], configFile));
   return {
     idleWorkerRssMiB: Math.round(workerRss / MiB),
@@ -54,5 +58,6 @@ export async function benchIdleWorker(client: Client, config: Config, configFile
     bareSdkWorkerRssMiB: Math.round(bareSdkRss / MiB),
     idleWorkerOverBareSdkWorker: round(workerRss / bareSdkRss),
     idleWorkerWorkflowCode: fresh ? 'prebuilt bundle' : 'bundled at start',
+    idleWorkerCode: compiled ? 'compiled JavaScript' : 'TypeScript through tsx',
   };
 }

@@ -4,7 +4,7 @@
 // replay tests run today's workflow code over them (test/histories).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { STATIC_SCOPE } from '../activities/context/static';
 import { recheckNow, type InvestigationProgress } from '../lib/investigation';
 import { progressOf, type Stack } from './stack';

@@ -1,7 +1,7 @@
 // `vigil replay`: delivers archived alerts again, idempotently (a replayed record is the same
 // delivery, so it comments nothing twice), with a progress bar and a summary.
 import { Client } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { SingleBar, Presets } from 'cli-progress';
 import { createArchive } from '../activities/archive';
 import type { ArchiveRecordMeta } from '../activities/archive/types';

@@ -23,19 +23,19 @@ const configOption = () => loadConfig({ file: program.opts<{ config?: string }>(
 
 program
   .command('setup')
-  .description('install what is missing outside node_modules: Temporal CLI, Chromium, test tools; then bundle the workflows (idempotent)')
+  .description('install what is missing outside node_modules: Temporal CLI, Chromium, test tools; then build (idempotent)')
   .option('-q, --quiet', 'print only what is installed')
   .option('-v, --verbose', "show the package managers' own output (apt, pip); otherwise only its end, if one fails")
   .option('--bench', 'also what only `vigil bench` uses: nmap, to time the TCP sweep against')
   .action(async (options: { quiet?: boolean; verbose?: boolean; bench?: boolean }) => {
     await (await import('./prerequisites')).installMissing(options);
-    await (await import('./build-workflows')).buildWorkflows(options);
+    await (await import('./build')).buildAll(options);
   });
 
 program
   .command('build')
-  .description('bundle the workflow code for the worker to load at start (setup runs it; only when workflows/ or what they import changed)')
-  .action(async () => (await import('./build-workflows')).buildWorkflows());
+  .description('bundle the workflow code for the worker and compile Vigil to JavaScript (setup runs it; each only when its sources changed)')
+  .action(async () => (await import('./build')).buildAll());
 
 program
   .command('doctor')

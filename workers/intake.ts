@@ -1,7 +1,7 @@
 // The intake server as a process: connects to Temporal and serves the webhook endpoints.
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { createArchive } from '../activities/archive';
 import { createObjectStore } from '../activities/archive/objects';
 import type { Archive } from '../activities/archive/types';

@@ -1,6 +1,6 @@
 // Vigil's Temporal Schedules, created or updated idempotently at worker start.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleSummary } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { createInventoryProviders } from '../activities/context';
 import type { InventoryProvider } from '../activities/context/types';
 import type { FollowedScopes, RescanFollower } from '../activities/coverage';

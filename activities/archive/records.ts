@@ -129,8 +129,8 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
       // A resent body on the same day is the same delivery: keep the first record as it was.
       const existing = await findMeta(meta.id);
       if (existing) return { id: existing.id, sha256: existing.sha256, receivedAt: existing.receivedAt };
-      await mark(meta.id);
-      if (!object) await store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream');
+      // The marker and the body together, both before the meta: a record is whole once its meta is there.
+      await Promise.all([mark(meta.id), object ? undefined : store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream')]);
       await writeMeta(meta);
       onCreated?.();
       return { id: meta.id, sha256: meta.sha256, receivedAt: meta.receivedAt };

@@ -2,7 +2,7 @@
 // figure is the events of that history read by the rule at the top of scripts/bench-actions.ts.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { describe, expect, it } from 'vitest';
 import { countBillableActions } from '../../scripts/bench-actions';
 

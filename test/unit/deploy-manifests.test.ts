@@ -86,12 +86,13 @@ describe('Dockerfile', () => {
     for (const stage of stages) expect([stage.name ?? stage.from, stageUser(stage)]).toEqual([stage.name ?? stage.from, 'node']);
   });
 
-  it('installs the runtime dependencies only, tsx among them (bin/vigil.js runs the sources through it)', () => {
+  it('installs the runtime dependencies only, tsx and esbuild among them (bin/vigil.js runs the sources through tsx until `vigil build` compiles them with esbuild)', () => {
     const installs = dockerfile.filter((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args));
     expect(installs).toHaveLength(1);
     expect(installs[0]?.args).toContain('--omit=dev');
-    expect(read('bin/vigil.js')).toMatch(/from 'tsx\//);
+    expect(read('bin/vigil.js')).toMatch(/import\('tsx\//);
     expect(packageJson.dependencies.tsx).toBeDefined();
+    expect(packageJson.dependencies.esbuild).toBeDefined();
   });
 
   it('copies every source folder, and the build context lets each through', () => {

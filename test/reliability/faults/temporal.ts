@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import getPort from 'get-port';
 import { startTemporalDevServer, type DevServer } from '../../../scripts/temporal-dev-server';
 import { descendants, isAlive } from '../../helpers/processes';

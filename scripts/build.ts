@@ -1,0 +1,19 @@
+// `vigil build`, also run at the end of `vigil setup` and in the Dockerfile: the workflow bundle a
+// worker loads at start (workers/workflow-bundle.ts) and Vigil compiled to JavaScript
+// (scripts/build-cli.ts), each remade only when what it was made from changed.
+import path from 'node:path';
+import { buildWorkflowBundle } from '../workers/workflow-bundle';
+import { buildCompiledCli } from './build-cli';
+import { projectRoot } from './prerequisites';
+
+/** With `quiet`, says something only when it built. */
+export async function buildAll({ quiet = false } = {}): Promise<void> {
+  for (const { file, built } of [
+    await buildWorkflowBundle().then(({ codePath, built }) => ({ file: codePath, built })),
+    await buildCompiledCli().then(({ entry, built }) => ({ file: path.dirname(entry), built })),
+  ]) {
+    const shown = path.relative(projectRoot, file);
+    if (built) console.log(`built: ${shown}`);
+    else if (!quiet) console.log(`up to date: ${shown}`);
+  }
+}
