@@ -394,8 +394,8 @@ export type ProbeSettings = z.infer<typeof probeSchema>;
 
 const screenshotSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Pages rendered at once by one browser worker. */
-  concurrency: z.int().min(1).max(16).default(2),
+  /** Pages rendered at once by one browser worker; unset, from the machine's cores (workers/browser-worker.ts). */
+  concurrency: z.int().min(1).max(16).optional(),
   /** A fresh browser after this many pages (and after any crash). */
   pagesPerBrowser: z.int().min(1).default(50),
   timeoutMs: z.int().min(1000).max(120_000).default(15_000),

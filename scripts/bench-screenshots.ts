@@ -17,6 +17,7 @@ import { browserTaskQueue } from '../lib/task-queues';
 import { connectTemporalWorker } from '../lib/temporal-connection';
 import { close, listen } from '../test/helpers/loopback';
 import { survivors } from '../test/helpers/processes';
+import { screenshotConcurrency } from '../workers/browser-worker';
 import { inParallel, MiB, processTree, pssBytes, round, rssBytes, spawnVigil, type VigilProcess } from './bench-common';
 import type { benchScreenshot } from './bench-screenshot-workflow';
 import { locatePrerequisite } from './prerequisites';
@@ -196,7 +197,7 @@ export async function benchScreenshots({ client, config, rawConfig, dataDir }: S
     }
     return {
       screenshotPagesPerSecond: round(vigil),
-      screenshotConcurrency: config.screenshots.concurrency,
+      screenshotConcurrency: screenshotConcurrency(config.screenshots),
       screenshotBaselinePagesPerSecond: round(baseline),
       screenshotBaselineConcurrency: baselineConcurrency,
       screenshotsOverBaseline: round(vigil / baseline),

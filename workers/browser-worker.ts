@@ -1,15 +1,26 @@
 // The browser worker: screenshots only, on a task queue of their own, so that a slow or crashing
 // Chromium never holds up investigations, and the browser runs only where it is installed.
+import { availableParallelism } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createArtifactStore } from '../activities/archive';
 import { createScreenshotActivities } from '../activities/screenshot';
 import { createBrowserPool, type BrowserPool } from '../activities/screenshot/browser-pool';
-import type { Config } from '../lib/config';
+import type { Config, ScreenshotSettings } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { connectTemporalWorker } from '../lib/temporal-connection';
 import { browserTaskQueue } from '../lib/task-queues';
 import { locatePrerequisite } from '../scripts/prerequisites';
 import { installTemporalRuntime, startMetricsEndpoint } from './metrics';
+
+/**
+ * Pages at once: `screenshots.concurrency`, or two per core, 2 to 8. A page leaves its core idle
+ * part of the time (loading, and the queue's round trips between one activity and the next), so one
+ * per core leaves the browser short of work: on 2 cores 4 at once kept up with bare Playwright's
+ * best where 2 did not, for about 50 MiB more per page (docs/benchmarks.md).
+ */
+export function screenshotConcurrency(settings: ScreenshotSettings): number {
+  return settings.concurrency ?? Math.min(8, Math.max(2, 2 * availableParallelism()));
+}
 
 export interface BrowserWorkerOptions {
   config: Config;
@@ -34,7 +45,7 @@ export async function createBrowserWorker({ config, connection, pool, logger = c
     connection,
     namespace: config.temporal.namespace,
     taskQueue: browserTaskQueue(config.temporal.taskQueue),
-    maxConcurrentActivityTaskExecutions: settings.concurrency,
+    maxConcurrentActivityTaskExecutions: screenshotConcurrency(settings),
     activities: createScreenshotActivities({ settings, scope, artifacts: createArtifactStore(config), pool: browsers }),
   });
   return { worker, pool: browsers };
@@ -54,7 +65,7 @@ export async function runBrowserWorker(config: Config): Promise<void> {
     try {
       await pool.start();
       logger.info(
-        { taskQueue: browserTaskQueue(config.temporal.taskQueue), concurrency: config.screenshots.concurrency, chromiumPid: pool.browserPid() },
+        { taskQueue: browserTaskQueue(config.temporal.taskQueue), concurrency: screenshotConcurrency(config.screenshots), chromiumPid: pool.browserPid() },
         'browser worker polling',
       );
       await worker.run();
