@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page, type Request } from 'playwright-core
 import type { ScreenshotSettings } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { ProbeScope } from '../probe/scope';
+import { chromiumArgs } from './chromium-args';
 import { destinationOf, REFUSED_HEADER, startScopeProxy, type ScopeProxy } from './scope-proxy';
 
 /** A request the scope refused. */
@@ -73,25 +74,6 @@ export class PageTimeoutError extends Error {
 const HARD_TIMEOUT_GRACE_MS = 5000;
 /** A context or browser that does not close within this is killed. */
 const CLOSE_GRACE_MS = 5000;
-
-// Chromium refuses these ports outright (ERR_UNSAFE_PORT) to stop web pages talking to other
-// protocols; exposed web services do listen on some of them, and every destination here is
-// already fenced by the probe scope.
-const allowedUnsafePorts = [6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080];
-
-function chromiumArgs(): string[] {
-  return [
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    `--explicitly-allowed-ports=${allowedUnsafePorts.join(',')}`,
-    // WebRTC could otherwise send UDP to any address; this keeps it to the (scope-checked) proxy.
-    '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
-    // Chromium's sandbox cannot start as root; in production run the browser worker as another user.
-    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-  ];
-}
 
 interface RunningBrowser {
   browser: Browser;

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localBlobStore } from '../../activities/archive/local';
 import { createScreenshotActivities, type ScreenshotResult } from '../../activities/screenshot';
 import { createBrowserPool, type BrowserPool } from '../../activities/screenshot/browser-pool';
+import { disabledFeatures } from '../../activities/screenshot/chromium-args';
 import { hashDistance } from '../../lib/finding';
 import { configSchema, type ScreenshotSettings } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
@@ -302,6 +303,29 @@ describe('the browser pool', () => {
       const results = await Promise.all(Array.from({ length: 4 }, () => screenshot(`${pageUrl}/`)));
       expect(results.map(({ finding }) => finding.status)).toEqual(['captured', 'captured', 'captured', 'captured']);
       expect(pool.launches()).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("keeps every feature playwright-core disables, and opens no browser UI (the omnibox popup) beside a page", async () => {
+    const { pool } = setUp(settingsWith());
+    try {
+      const targets = await pool.withPage(async ({ page }) => {
+        const cdp = await page.context().browser()!.newBrowserCDPSession();
+        const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string }[] };
+        await cdp.detach();
+        return targetInfos;
+      });
+      expect(targets.filter((target) => target.type !== 'page')).toEqual([]);
+      // Chromium reads the last --disable-features only: Vigil's, which must cover playwright-core's.
+      const lists = readFileSync(`/proc/${pool.browserPid()}/cmdline`, 'latin1')
+        .split('\0')
+        .filter((arg) => arg.startsWith('--disable-features='))
+        .map((arg) => arg.slice('--disable-features='.length).split(','));
+      expect(lists.length).toBeGreaterThan(1);
+      expect(lists.at(-1)).toEqual(disabledFeatures);
+      for (const list of lists) expect(disabledFeatures).toEqual(expect.arrayContaining(list));
     } finally {
       await pool.close();
     }
