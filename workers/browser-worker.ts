@@ -15,8 +15,9 @@ import { installTemporalRuntime, startMetricsEndpoint } from './metrics';
 /**
  * Pages at once: `screenshots.concurrency`, or two per core, 2 to 8. A page leaves its core idle
  * part of the time (loading, and the queue's round trips between one activity and the next), so one
- * per core leaves the browser short of work: on 2 cores 4 at once kept up with bare Playwright's
- * best where 2 did not, for about 50 MiB more per page (docs/benchmarks.md).
+ * per core leaves the browser short of work: on 2 cores, before the omnibox popup was turned off
+ * (chromium-args.ts), 4 at once made 0.82-0.87 of bare Playwright's best where 2 made 0.67-0.75, for
+ * about 50 MiB more per page (docs/benchmarks.md).
  */
 export function screenshotConcurrency(settings: ScreenshotSettings): number {
   return settings.concurrency ?? Math.min(8, Math.max(2, 2 * availableParallelism()));
