@@ -7,7 +7,7 @@
 //   - intake throughput ÷ a bare signalWithStart loop on the same server (aim ≥ 0.9): below
 //   - alert → first comment in the local tracker, one at a time, p50 (aim ≤ 1 s): below
 //   - a burst of 1,000 alerts at 50 in flight → first comments, p95 (aim ≤ 5 s), over the bare SDK's floor: bench-burst.ts
-//   - screenshots through the browser queue (aim ≥ 3 pages/s, ≤ 1.5 GiB, 0 leftovers): bench-screenshots.ts
+//   - screenshots through the browser queue ÷ bare Playwright (aim ≥ 0.9, ≤ 1.5 GiB, 0 leftovers): bench-screenshots.ts
 //   - idle worker memory (aim ≤ 200 MiB): bench-memory.ts
 //   - Temporal actions, history size and CPU per investigation: bench-actions.ts
 // A part is one entry of `parts`: a name (`--only` takes it), what it says it does, and its figures.
