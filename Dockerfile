@@ -8,7 +8,8 @@ FROM node:24-bookworm-slim AS app
 WORKDIR /app
 ENV NODE_ENV=production VIGIL_DATA_DIR=/data
 COPY package.json package-lock.json ./
-# Runtime dependencies only: tsx (which runs the TypeScript sources, bin/vigil.js) is one of them.
+# Runtime dependencies only: tsx (which runs the TypeScript sources until they are built) and esbuild
+# (which `vigil build` compiles them with) among them.
 # No install scripts: the native parts Vigil uses come prebuilt in their packages, and the optional
 # ones that would compile (ssh2's cpu-features) would fetch Node's headers from outside the registry.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
@@ -21,8 +22,9 @@ COPY workflows ./workflows
 COPY workers ./workers
 COPY scripts ./scripts
 COPY demo ./demo
-# The workflow code bundled once here (`vigil build`), so that a worker loads it instead of running
-# webpack at every start; a worker whose sources differ from the bundle's bundles them itself.
+# Built once here (`vigil build`): the workflow bundle, which a worker loads instead of running
+# webpack at every start, and Vigil compiled to JavaScript, which bin/vigil.js runs instead of
+# compiling the TypeScript as it loads. Each is used only while its sources are unchanged.
 RUN node bin/vigil.js build
 # The data folder belongs to the unprivileged `node` user (uid 1000) the image runs as.
 RUN mkdir -p /data && chown node:node /data

@@ -1,33 +1,57 @@
 // Vigil compiled to JavaScript for bin/vigil.js to run (bin/compiled-cli.js checks it is current):
 // one esbuild pass from scripts/vigil.ts, npm packages left to Node, each module loaded lazily kept
 // a chunk of its own (a command loads only what it uses). Each build gets a folder named after its
-// sources; the one before it stays, so that a process still running it can load its lazy chunks.
+// sources, and one earlier build stays beside it, for a process still running that one to load its
+// lazy chunks from (a process older than that can no longer load the chunks it has not loaded yet).
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { checkCompiledCli, compiledCliDir, compiledCliManifest } from '../bin/compiled-cli.js';
+import { checkCompiledCli, compiledCliDir, compiledCliEntry, compiledCliManifest } from '../bin/compiled-cli.js';
 import { projectRoot } from './prerequisites';
 
 const ENTRY = path.join(projectRoot, 'scripts', 'vigil.ts');
+/** What else decides the output: the compiler's settings and its version. */
+const BUILD_INPUTS = [path.join(projectRoot, 'tsconfig.json'), path.join(projectRoot, 'node_modules', 'esbuild', 'package.json')];
+const STAGING = '.staging-';
+
+/** A path from a build's folder to a file, as an import specifier. */
+const fromBuild = (outdir: string, file: string) => {
+  const relative = path.relative(outdir, file).split(path.sep).join('/');
+  return relative.startsWith('.') ? relative : `./${relative}`;
+};
 
 /**
- * A module's own location, where it asks for it (`import.meta.url`, `import.meta.dirname`), rather
- * than its chunk's: the files it finds beside itself (a worker thread's entry, the workflows) stay
- * where they are. Given relative to the chunk, so that a moved checkout keeps a working build.
+ * Where a module finds things stays its source's, not its chunk's:
+ * - `import.meta.url`, `.dirname` and `.filename` say the source's location (relative to the chunk,
+ *   so that a moved checkout keeps a working build): the files a module finds beside itself (a
+ *   worker thread's entry, the workflows, the checkout's root) stay where they are;
+ * - plain JavaScript of the checkout (bin/compiled-cli.js) is imported from where it is, not copied;
+ * - the test helpers the bench borrows are left out where the checkout has no test/ (the image), so
+ *   that only the bench, which needs them, fails there, as it does from the sources.
  */
-function ownLocation(outdir: string): Plugin {
+function sourceLocations(outdir: string): Plugin {
+  const meta = /\bimport\.meta\.(url|dirname|filename)\b/g;
   return {
-    name: 'vigil-own-location',
+    name: 'vigil-source-locations',
     setup(builder) {
       builder.onLoad({ filter: /\.ts$/ }, async ({ path: file }) => {
         const source = await readFile(file, 'utf8');
-        const relative = (to: string) => path.relative(outdir, to).split(path.sep).join('/');
-        const contents = source
-          .replaceAll('import.meta.dirname', `(import.meta.dirname + ${JSON.stringify(`/${relative(path.dirname(file))}`)})`)
-          .replaceAll('import.meta.url', `new URL(${JSON.stringify(relative(file))}, import.meta.url).href`);
+        const located = (to: string) => JSON.stringify(`/${fromBuild(outdir, to)}`);
+        const contents = source.replace(meta, (_match, property: 'url' | 'dirname' | 'filename') => {
+          if (property === 'url') return `new URL(${JSON.stringify(fromBuild(outdir, file))}, import.meta.url).href`;
+          return `(import.meta.dirname + ${located(property === 'dirname' ? path.dirname(file) : file)})`;
+        });
         return { contents, loader: 'ts' };
+      });
+      builder.onResolve({ filter: /^\.\.?\// }, ({ path: specifier, resolveDir }) => {
+        const target = path.resolve(resolveDir, specifier);
+        if (/\.m?js$/.test(specifier) && existsSync(target)) return { path: fromBuild(outdir, target), external: true };
+        const testFolder = path.join(projectRoot, 'test');
+        if (target.startsWith(`${testFolder}${path.sep}`) && !existsSync(testFolder)) return { path: fromBuild(outdir, target), external: true };
+        return undefined;
       });
     },
   };
@@ -47,55 +71,75 @@ export async function buildCompiledCli(dir = compiledCliDir): Promise<CliBuildRe
   const current = checkCompiledCli(dir);
   if (current.fresh) return { entry: fileURLToPath(current.entry), built: false };
 
-  const staging = path.join(dir, `.staging-${process.pid}`);
+  const staging = path.join(dir, `${STAGING}${process.pid}`);
   await rm(staging, { recursive: true, force: true });
-  const result = await build({
-    absWorkingDir: projectRoot,
-    entryPoints: [ENTRY],
-    outdir: staging,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    metafile: true,
-    logLevel: 'warning',
-    // Relative to staging, which is where the build's own folder will be: one level below `dir`.
-    plugins: [ownLocation(staging)],
-  });
-  const inputs = Object.keys(result.metafile.inputs).map((input) => path.resolve(projectRoot, input)).sort();
-  const hashes = Object.fromEntries(await Promise.all(inputs.map(async (file) => [path.relative(dir, file), sha256(await readFile(file))] as const)));
-  const buildId = sha256(Buffer.from(JSON.stringify(hashes))).slice(0, 16);
-  const previous = await readManifest(dir);
-  const folder = path.join(dir, buildId);
-  await rm(folder, { recursive: true, force: true });
-  await rename(staging, folder);
-  const manifest: Manifest = { build: buildId, entry: path.relative(dir, path.join(folder, 'vigil.js')), inputs: hashes };
-  const manifestPath = path.join(dir, compiledCliManifest);
-  await writeFile(`${manifestPath}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
-  await rename(`${manifestPath}.${process.pid}.tmp`, manifestPath);
-  // This build and the one before it stay; older ones and abandoned staging folders go.
-  const kept = new Set([buildId, previous?.build]);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isDirectory() && !kept.has(entry.name)) await rm(path.join(dir, entry.name), { recursive: true, force: true });
-  }
-  return { entry: path.join(dir, manifest.entry), built: true };
-}
-
-interface Manifest {
-  /** The build's folder, named after its sources' hashes. */
-  build: string;
-  /** The entry module, relative to the manifest's folder. */
-  entry: string;
-  /** Every source compiled into the build, relative to the manifest's folder, and its SHA-256. */
-  inputs: Record<string, string>;
-}
-
-async function readManifest(dir: string): Promise<Manifest | undefined> {
   try {
-    return JSON.parse(await readFile(path.join(dir, compiledCliManifest), 'utf8')) as Manifest;
+    const result = await build({
+      absWorkingDir: projectRoot,
+      entryPoints: [ENTRY],
+      outdir: staging,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      metafile: true,
+      logLevel: 'warning',
+      // Relative to staging, which is where the build's own folder will be: one level below `dir`.
+      plugins: [sourceLocations(staging)],
+    });
+    const inputs = [...Object.keys(result.metafile.inputs).map((input) => path.resolve(projectRoot, input)), ...BUILD_INPUTS].sort();
+    const hashes = Object.fromEntries(await Promise.all(inputs.map(async (file) => [path.relative(dir, file), sha256(await readFile(file))] as const)));
+    const buildId = sha256(Buffer.from(JSON.stringify(hashes))).slice(0, 16);
+    const folder = path.join(dir, buildId);
+    const earlier = await recordedBuild(dir);
+    const outputs = Object.keys(result.metafile.outputs).map((output) => path.relative(staging, path.resolve(projectRoot, output)));
+    try {
+      await rename(staging, folder);
+    } catch (err) {
+      if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      // The same sources built before (an edit undone) or meanwhile (another `vigil build`): the same
+      // output, kept if it is whole, else replaced.
+      if (!outputs.every((output) => existsSync(path.join(folder, output)))) {
+        await rm(folder, { recursive: true, force: true });
+        await rename(staging, folder);
+      }
+    }
+    const manifestPath = path.join(dir, compiledCliManifest);
+    await writeFile(`${manifestPath}.${process.pid}.tmp`, `${JSON.stringify({ build: buildId, outputs, inputs: hashes }, null, 1)}\n`);
+    await rename(`${manifestPath}.${process.pid}.tmp`, manifestPath);
+    await pruneBuilds(dir, new Set([buildId, earlier]));
+    return { entry: path.join(folder, compiledCliEntry), built: true };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** The build the manifest names, whole or not. */
+async function recordedBuild(dir: string): Promise<string | undefined> {
+  try {
+    const { build: recorded } = JSON.parse(await readFile(path.join(dir, compiledCliManifest), 'utf8')) as { build?: unknown };
+    return typeof recorded === 'string' ? recorded : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Removes every build but those kept, and staging folders whose build died (another one may be running). */
+async function pruneBuilds(dir: string, kept: Set<string | undefined>): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || kept.has(entry.name)) continue;
+    if (entry.name.startsWith(STAGING) && isRunning(Number(entry.name.slice(STAGING.length)))) continue;
+    await rm(path.join(dir, entry.name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

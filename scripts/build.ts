@@ -8,12 +8,13 @@ import { projectRoot } from './prerequisites';
 
 /** With `quiet`, says something only when it built. */
 export async function buildAll({ quiet = false } = {}): Promise<void> {
-  for (const { file, built } of [
-    await buildWorkflowBundle().then(({ codePath, built }) => ({ file: codePath, built })),
-    await buildCompiledCli().then(({ entry, built }) => ({ file: path.dirname(entry), built })),
-  ]) {
+  const say = (file: string, built: boolean) => {
     const shown = path.relative(projectRoot, file);
     if (built) console.log(`built: ${shown}`);
     else if (!quiet) console.log(`up to date: ${shown}`);
-  }
+  };
+  const bundle = await buildWorkflowBundle();
+  say(bundle.codePath, bundle.built);
+  const cli = await buildCompiledCli();
+  say(path.dirname(cli.entry), cli.built);
 }

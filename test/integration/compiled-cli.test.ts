@@ -46,10 +46,30 @@ describe('the compiled CLI', () => {
       expect(fromBuild.stdout, args.join(' ')).toBe(fromSources.stdout);
       expect(fromBuild.stdout.length).toBeGreaterThan(0);
     }
+
+    // Built, it builds where the sources would (the checkout's .build/, which `vigil setup` made
+    // current before the tests), its own compiler finding its sources as the sources' does.
+    const { stdout } = await run(process.execPath, [first.entry, 'build'], { cwd: root });
+    expect(stdout).toMatch(/^(up to date|built): \.build\/cli\/[0-9a-f]{16}$/m);
   });
 
-  it('is stale once a source differs, naming it; a new build keeps the one before it and removes older ones', async () => {
+  it('is stale once a source differs or an output is missing, naming it; a new build keeps one earlier build and removes older ones', async () => {
     const manifestPath = path.join(dir, 'manifest.json');
+    const manifestText = await readFile(manifestPath, 'utf8');
+    const built = JSON.parse(manifestText) as { build: string; outputs: string[] };
+
+    // Whatever is wrong with the manifest, the sources run instead.
+    await writeFile(manifestPath, 'null');
+    expect(checkCompiledCli(dir)).toEqual({ fresh: false, reason: `there is no compiled CLI in ${dir}` });
+    await writeFile(manifestPath, manifestText);
+
+    // A chunk gone: stale, and the build made whole again.
+    const chunk = path.join(dir, built.build, built.outputs.at(-1)!);
+    await rm(chunk);
+    expect(checkCompiledCli(dir)).toEqual({ fresh: false, reason: `${chunk} is missing` });
+    expect((await buildCompiledCli(dir)).built).toBe(true);
+    expect(checkCompiledCli(dir).fresh).toBe(true);
+
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { build: string; inputs: Record<string, string> };
     // As an edit would: a source no longer has the hash the build was made from.
     const [input] = Object.keys(manifest.inputs);
