@@ -2,6 +2,7 @@
 // /proc, and Vigil commands run as processes of their own on the bench's configuration.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -43,14 +44,20 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** CPU time (user and system) one process has used, in ms; 0 once it is gone. Linux counts it in 1/100 s. */
-export function cpuMs(pid: number): number {
+/** CPU time one process has used, in ms, user and system apart; 0 once it is gone. Linux counts it in 1/100 s. */
+export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return { userMs: Number(fields[11]) * 10, systemMs: Number(fields[12]) * 10 };
   } catch {
-    return 0;
+    return { userMs: 0, systemMs: 0 };
   }
+}
+
+/** CPU time (user and system) one process has used, in ms; 0 once it is gone. */
+export function cpuMs(pid: number): number {
+  const { userMs, systemMs } = cpuTimes(pid);
+  return userMs + systemMs;
 }
 
 /** The process whose command line has all of these words (a server the bench started through a helper), or undefined. */
@@ -158,4 +165,23 @@ export async function waitForPoller(
     }
     await sleep(250);
   }
+}
+
+// The sender's connections, kept open as a webhook sender keeps them. Node's http client rather than
+// fetch: the sender shares the machine with intake, and fetch costs it about twice the CPU per request.
+const sender = new http.Agent({ keepAlive: true });
+
+/** POSTs a generic alert to the intake at `intakeUrl`; throws unless it answered 202. */
+export async function postAlert(intakeUrl: string, token: string, body: object): Promise<void> {
+  const payload = JSON.stringify(body);
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    const request = http.request(`${intakeUrl}/v1/alerts/generic`, {
+      method: 'POST',
+      agent: sender,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    });
+    request.on('error', reject).on('response', (response) => response.resume().on('end', () => resolve(response.statusCode)).on('error', reject));
+    request.end(payload);
+  });
+  if (status !== 202) throw new Error(`intake answered ${status}`);
 }

@@ -4,7 +4,7 @@
 //   - TCP sweep of 1,000 loopback endpoints, a quarter never answering (aim ≤ 2.5 s): bench-tcp.ts
 //   - rule evaluation over 10,000 rules / 5,000 instances (aim ≤ 5 s): bench-evaluation.ts
 //   - 100 Sigma rules over 10,000 CloudTrail records (aim ≤ 1 s): bench-sigma.ts
-//   - intake throughput ÷ a bare signalWithStart loop on the same server (aim ≥ 0.9): below
+//   - intake throughput ÷ a bare signalWithStart loop on the same server (aim ≥ 0.9), and ÷ a bare intake: bench-intake.ts
 //   - alert → first comment in the local tracker, one at a time, p50 (aim ≤ 1 s): below
 //   - a burst of 1,000 alerts at 50 in flight → first comments, p95 (aim ≤ 5 s), over the bare SDK's floor: bench-burst.ts
 //   - screenshots through the browser queue ÷ bare Playwright (aim ≥ 0.9, ≤ 1.5 GiB, 0 leftovers): bench-screenshots.ts
@@ -18,14 +18,13 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import getPort from 'get-port';
 import { localTrackerRoot } from '../activities/tracker';
 import { createLocalTracker, type LocalTracker } from '../activities/tracker/local';
-import { createDispatcher } from '../intake/dispatch';
-import type { NormalizedAlert } from '../lib/alert';
 import { configSchema, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { benchActionsConfig, benchTemporalActions } from './bench-actions';
 import { benchBareBurst, benchBurst } from './bench-burst';
-import { inParallel, percentile, processWith, sleep } from './bench-common';
+import { percentile, postAlert, processWith, sleep } from './bench-common';
 import { benchEvaluation } from './bench-evaluation';
+import { benchIntake } from './bench-intake';
 import { benchIdleWorker } from './bench-memory';
 import { benchScreenshots } from './bench-screenshots';
 import { benchSigma } from './bench-sigma';
@@ -111,14 +110,7 @@ export async function startBenchStack(): Promise<BenchStack & { stop(): Promise<
     dataDir,
     tracker,
     serverPid,
-    async post(body) {
-      const response = await fetch(`${stack.intakeUrl}/v1/alerts/generic`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (response.status !== 202) throw new Error(`intake answered ${response.status}`);
-    },
+    post: (body) => postAlert(stack.intakeUrl, stack.token, body),
     async reported(fingerprints) {
       for (const fingerprint of fingerprints) {
         while (!(await commented(fingerprint))) await sleep(100);
@@ -132,45 +124,6 @@ export async function startBenchStack(): Promise<BenchStack & { stop(): Promise<
 }
 
 const bare = (n: number, run: string) => ({ id: `bench/${run}/${n}`, title: `bench ${run} ${n}`, severity: 'low' });
-
-/** Intake's deliveries per second against a bare signalWithStart loop of the same alerts, in alternating rounds. */
-async function benchIntake({ deliveries, concurrency }: BenchOptions, { stack, config, post, reported }: BenchStack): Promise<Figures> {
-  // Warm both paths (connections, JIT) before timing them.
-  await inParallel(50, concurrency, (n) => post(bare(n, 'warm')));
-  // Baseline: the same alerts, dispatched straight to Temporal as intake would after parsing.
-  const dispatch = createDispatcher(stack.client, { taskQueue: config.temporal.taskQueue, timeoutMs: 10_000 });
-  const normalized = (n: number): NormalizedAlert => ({
-    source: 'generic',
-    kind: 'resource',
-    fingerprint: `bench/base/${n}`,
-    title: `bench base ${n}`,
-    severity: 'low',
-    resources: [],
-    network: { ips: [], cidrs: [], ports: [] },
-    actors: { ips: [], domains: [], principals: [], userAgents: [] },
-    archive: { id: `bench/${n}`, sha256: `${n}`.padStart(64, '0'), receivedAt: new Date().toISOString() },
-  });
-  // Alternating rounds, so neither side always runs while the worker is busy with the other's.
-  const rounds = 4;
-  const perRound = Math.ceil(deliveries / rounds);
-  let baselineSeconds = 0;
-  let intakeSeconds = 0;
-  for (let round = 0; round < rounds; round += 1) {
-    const offset = round * perRound;
-    baselineSeconds += await inParallel(perRound, concurrency, async (n) => void (await dispatch(normalized(offset + n), `alert/generic/bench/base/${offset + n}`)));
-    intakeSeconds += await inParallel(perRound, concurrency, (n) => post(bare(offset + n, 'intake')));
-  }
-  // The parts after this one start on a settled system: every alert above reported.
-  const all = Array.from({ length: rounds * perRound }, (_, n) => n);
-  await reported([...all.map((n) => `bench/base/${n}`), ...all.map((n) => `bench/intake/${n}`)]);
-  const baselinePerSecond = (rounds * perRound) / baselineSeconds;
-  const intakePerSecond = (rounds * perRound) / intakeSeconds;
-  return {
-    baselineSignalWithStartPerSecond: Math.round(baselinePerSecond),
-    intakeDeliveriesPerSecond: Math.round(intakePerSecond),
-    intakeOverBaseline: Number((intakePerSecond / baselinePerSecond).toFixed(2)),
-  };
-}
 
 /** One alert at a time on a settled system: until its summary comment is on its issue. */
 async function benchFirstComment({ latencySamples }: BenchOptions, { tracker, post }: BenchStack): Promise<Figures> {
@@ -191,7 +144,7 @@ const parts: Part[] = [
   { name: 'sigma', says: () => '100 Sigma rules over 10,000 CloudTrail records', run: () => benchSigma() },
   {
     name: 'intake',
-    says: ({ deliveries }) => `Intake throughput: ${deliveries} deliveries against a bare signalWithStart loop`,
+    says: ({ deliveries }) => `Intake throughput: ${deliveries} deliveries against a bare signalWithStart loop and a bare intake`,
     run: async (options, stack) => benchIntake(options, await stack()),
   },
   {

@@ -1,0 +1,116 @@
+// Intake's throughput: deliveries per second through `vigil intake` against a bare signalWithStart
+// loop of the same alerts on the same server (aim ≥ 0.9), and against the floor under any intake
+// (scripts/bare-intake.ts: Node's http server, one file, the same dispatch). As production runs it
+// (docker-compose.yml), intake is a process of its own; the bare loop runs in the bench's process,
+// whose only other work then is sending the deliveries. No worker polls the part's task queue: what
+// is measured is taking alerts in, not investigating them (the burst measures both at once), and a
+// worker's investigations, started by whichever side went just before, would weigh on whichever
+// went next.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import getPort from 'get-port';
+import { createDispatcher } from '../intake/dispatch';
+import type { NormalizedAlert } from '../lib/alert';
+import { cpuTimes, inParallel, median, postAlert, round, sleep, spawnNode, spawnVigil, type VigilProcess } from './bench-common';
+import type { BenchStack } from './bench';
+import { buildCompiledCli } from './build-cli';
+
+/** Rounds of each side, its order rotating, so that each side goes first, second and third alike. */
+const ROUNDS = 9;
+
+/** A process of the part's once it answers on `port`. */
+async function listening(child: VigilProcess, port: number, healthPath: string): Promise<VigilProcess> {
+  for (;;) {
+    if (child.child.exitCode !== null) throw new Error(`a process ended before it listened:\n${child.output()}`);
+    if ((await fetch(`http://127.0.0.1:${port}${healthPath}`).catch(() => undefined))?.status) return child;
+    await sleep(250);
+  }
+}
+
+const normalized = (fingerprint: string): NormalizedAlert => ({
+  source: 'generic',
+  kind: 'resource',
+  fingerprint,
+  title: fingerprint,
+  severity: 'low',
+  resources: [],
+  network: { ips: [], cidrs: [], ports: [] },
+  actors: { ips: [], domains: [], principals: [], userAgents: [] },
+  archive: { id: fingerprint, sha256: '0'.repeat(64), receivedAt: new Date().toISOString() },
+});
+
+interface Side {
+  /** Delivers alert n of this side. */
+  deliver(n: number): Promise<void>;
+  /** The process doing this side's work apart from the bench's (none for the bare loop). */
+  pid?: number;
+  /** Deliveries per second, one per round. */
+  rates: number[];
+  cpu: { userMs: number; systemMs: number };
+}
+
+const side = (deliver: Side['deliver'], pid?: number): Side => ({ deliver, pid, rates: [], cpu: { userMs: 0, systemMs: 0 } });
+
+export async function benchIntake(
+  { deliveries, concurrency }: { deliveries: number; concurrency: number },
+  { stack, config, rawConfig, dataDir }: BenchStack,
+): Promise<Record<string, number>> {
+  const taskQueue = `${config.temporal.taskQueue}-bench-intake`;
+  const [intakePort, floorPort] = [await getPort(), await getPort()];
+  const configFile = path.join(dataDir, 'bench-intake-config.json');
+  const temporal = { ...(rawConfig.temporal as object), taskQueue };
+  await writeFile(configFile, JSON.stringify({ ...rawConfig, temporal, intake: { port: intakePort }, metrics: { ports: { intake: 0 } } }));
+  const floorDir = path.join(dataDir, 'bare-intake');
+  await mkdir(floorDir, { recursive: true });
+  // Intake runs what production runs: the compiled CLI.
+  await buildCompiledCli();
+  const processes: VigilProcess[] = [];
+  try {
+    const intake = await listening(spawnVigil(['intake'], configFile), intakePort, '/healthz');
+    processes.push(intake);
+    const floorArgs = [String(floorPort), stack.token, config.temporal.address, config.temporal.namespace, taskQueue, floorDir];
+    const floor = await listening(spawnNode(['--import', 'tsx', path.join(import.meta.dirname, 'bare-intake.ts'), ...floorArgs]), floorPort, '/');
+    processes.push(floor);
+    const dispatch = createDispatcher(stack.client, { taskQueue, timeoutMs: 10_000 });
+    const baseline = side(async (n) => void (await dispatch(normalized(`bench/base/${n}`), `alert/generic/bench/base/${n}`)));
+    const floorSide = side((n) => postAlert(`http://127.0.0.1:${floorPort}`, stack.token, normalized(`bench/floor/${n}`)), floor.child.pid);
+    const intakeSide = side(
+      (n) => postAlert(`http://127.0.0.1:${intakePort}`, stack.token, { id: `bench/intake/${n}`, title: `bench intake ${n}`, severity: 'low' }),
+      intake.child.pid,
+    );
+    const sides = [baseline, floorSide, intakeSide];
+    const perRound = Math.ceil(deliveries / ROUNDS);
+    // Warm every path (connections, JIT) before timing it.
+    for (const each of sides) await inParallel(perRound, concurrency, (n) => each.deliver(-1 - n));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (let turn = 0; turn < sides.length; turn += 1) {
+        const current = sides[(round + turn) % sides.length]!;
+        const own = process.cpuUsage();
+        const before = current.pid ? cpuTimes(current.pid) : undefined;
+        current.rates.push(perRound / (await inParallel(perRound, concurrency, (n) => current.deliver(round * perRound + n))));
+        // The bare loop's cost is the bench's process's; the others', their own process's (the sender's is neither).
+        const spent = process.cpuUsage(own);
+        const after = current.pid ? cpuTimes(current.pid) : undefined;
+        current.cpu.userMs += before && after ? after.userMs - before.userMs : spent.user / 1000;
+        current.cpu.systemMs += before && after ? after.systemMs - before.systemMs : spent.system / 1000;
+      }
+    }
+    // Each ratio is the median of the rounds' own: sides of one round ran moments apart.
+    const over = (a: Side, b: Side) => round(median(a.rates.map((rate, n) => rate / b.rates[n]!)));
+    const perAlert = (ms: number) => round(ms / (ROUNDS * perRound));
+    return {
+      baselineSignalWithStartPerSecond: Math.round(median(baseline.rates)),
+      intakeDeliveriesPerSecond: Math.round(median(intakeSide.rates)),
+      intakeFloorDeliveriesPerSecond: Math.round(median(floorSide.rates)),
+      intakeOverBaseline: over(intakeSide, baseline),
+      intakeFloorOverBaseline: over(floorSide, baseline),
+      intakeOverFloor: over(intakeSide, floorSide),
+      baselineCpuMsPerAlert: perAlert(baseline.cpu.userMs + baseline.cpu.systemMs),
+      intakeFloorCpuMsPerAlert: perAlert(floorSide.cpu.userMs + floorSide.cpu.systemMs),
+      intakeCpuMsPerAlert: perAlert(intakeSide.cpu.userMs + intakeSide.cpu.systemMs),
+      intakeSystemCpuMsPerAlert: perAlert(intakeSide.cpu.systemMs),
+    };
+  } finally {
+    for (const child of processes) await child.stop();
+  }
+}
