@@ -16,6 +16,7 @@ const ENTRY = path.join(projectRoot, 'scripts', 'vigil.ts');
 /** What else decides the output: the compiler's settings and its version. */
 const BUILD_INPUTS = [path.join(projectRoot, 'tsconfig.json'), path.join(projectRoot, 'node_modules', 'esbuild', 'package.json')];
 const STAGING = '.staging-';
+const OWN_SOURCE = path.join(projectRoot, 'scripts', 'build-cli.ts');
 
 /** A path from a build's folder to a file, as an import specifier. */
 const fromBuild = (outdir: string, file: string) => {
@@ -38,6 +39,9 @@ function sourceLocations(outdir: string): Plugin {
     name: 'vigil-source-locations',
     setup(builder) {
       builder.onLoad({ filter: /\.ts$/ }, async ({ path: file }) => {
+        // This file's own replacements name import.meta: rewritten, the build made by a compiled
+        // `vigil build` would say every location twice over.
+        if (file === OWN_SOURCE) return undefined;
         const source = await readFile(file, 'utf8');
         const located = (to: string) => JSON.stringify(`/${fromBuild(outdir, to)}`);
         const contents = source.replace(meta, (_match, property: 'url' | 'dirname' | 'filename') => {

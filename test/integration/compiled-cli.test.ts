@@ -33,6 +33,11 @@ describe('the compiled CLI', () => {
     const first = await buildCompiledCli(dir);
     expect(first.built).toBe(true);
     expect(await buildCompiledCli(dir)).toEqual({ entry: first.entry, built: false });
+    // Its own compiler's replacements as written: rewritten, a build it made (a compiled `vigil build`)
+    // would name every location twice over.
+    const folder = path.dirname(first.entry);
+    const chunks = await Promise.all((await readdir(folder)).map((name) => readFile(path.join(folder, name), 'utf8')));
+    expect(chunks.some((chunk) => chunk.includes('(import.meta.dirname + ${'))).toBe(true);
 
     // An alert file read through the decoder, and the prerequisites found in the checkout (doctor):
     // the same from the build as from the sources, though the build runs from another folder.
