@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createDispatcher } from '../intake/dispatch';
 import type { NormalizedAlert } from '../lib/alert';
+import { investigationWorkflowId } from '../lib/workflow-id';
 
 const args = process.argv.slice(2);
 if (args.length !== 6) throw new Error('usage: bare-intake.ts <port> <token> <temporal address> <namespace> <taskQueue> <dir>');
@@ -26,11 +27,13 @@ async function handle(request: http.IncomingMessage): Promise<number> {
   const body = Buffer.concat(chunks);
   await writeFile(path.join(dir, `${randomUUID()}.json`), body);
   const alert = JSON.parse(body.toString('utf8')) as NormalizedAlert;
-  await dispatch(alert, `alert/generic/${alert.fingerprint}`);
+  await dispatch(alert, investigationWorkflowId(alert.source, alert.fingerprint));
   return 202;
 }
 
-const server = http.createServer({ keepAliveTimeout: 60_000 }, (request, response) => {
+// Idle connections kept as long as intake's (Fastify's default), not Node's 5 s: the sender's wait
+// while the other sides take their turn, and should not reconnect here alone.
+const server = http.createServer({ keepAliveTimeout: 72_000 }, (request, response) => {
   handle(request).then(
     (status) => response.writeHead(status).end(),
     (err: unknown) => response.writeHead(500).end(String(err)),

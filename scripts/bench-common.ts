@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import type { NormalizedAlert } from '../lib/alert';
 import { mapConcurrent } from '../lib/concurrency';
 import { projectRoot } from './prerequisites';
 
@@ -185,3 +186,25 @@ export async function postAlert(intakeUrl: string, token: string, body: object):
   });
   if (status !== 202) throw new Error(`intake answered ${status}`);
 }
+
+/** Waits until `child` answers at `url` (any status), for at most `timeoutMs`. */
+export async function answering(child: VigilProcess, url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fetch(url).catch(() => undefined))) {
+    if (child.child.exitCode !== null || Date.now() > deadline) throw new Error(`nothing answered at ${url}; its output:\n${child.output()}`);
+    await sleep(250);
+  }
+}
+
+/** A generic alert as intake would hand it to dispatch: what the bare loop and the bare intake dispatch. */
+export const benchAlert = (fingerprint: string): NormalizedAlert => ({
+  source: 'generic',
+  kind: 'resource',
+  fingerprint,
+  title: fingerprint,
+  severity: 'low',
+  resources: [],
+  network: { ips: [], cidrs: [], ports: [] },
+  actors: { ips: [], domains: [], principals: [], userAgents: [] },
+  archive: { id: fingerprint, sha256: '0'.repeat(64), receivedAt: new Date().toISOString() },
+});

@@ -1,43 +1,31 @@
 // Intake's throughput: deliveries per second through `vigil intake` against a bare signalWithStart
 // loop of the same alerts on the same server (aim ≥ 0.9), and against the floor under any intake
 // (scripts/bare-intake.ts: Node's http server, one file, the same dispatch). As production runs it
-// (docker-compose.yml), intake is a process of its own; the bare loop runs in the bench's process,
-// whose only other work then is sending the deliveries. No worker polls the part's task queue: what
-// is measured is taking alerts in, not investigating them (the burst measures both at once), and a
-// worker's investigations, started by whichever side went just before, would weigh on whichever
-// went next.
+// (docker-compose.yml), intake is a process of its own, and so is the floor; the bare loop runs in
+// the bench's process, whose other work meanwhile is sending the deliveries (the throwaway stack's
+// worker and intake there are idle). No worker polls the part's task queue: what is measured is
+// taking alerts in, not investigating them (the burst measures both at once), and a worker's
+// investigations, started by whichever side went just before, would weigh on whichever went next.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import getPort from 'get-port';
 import { createDispatcher } from '../intake/dispatch';
-import type { NormalizedAlert } from '../lib/alert';
-import { cpuTimes, inParallel, median, postAlert, round, sleep, spawnNode, spawnVigil, type VigilProcess } from './bench-common';
+import { investigationWorkflowId } from '../lib/workflow-id';
+import { answering, benchAlert, cpuTimes, inParallel, median, postAlert, round, spawnNode, spawnVigil, type VigilProcess } from './bench-common';
 import type { BenchStack } from './bench';
 import { buildCompiledCli } from './build-cli';
 
-/** Rounds of each side, its order rotating, so that each side goes first, second and third alike. */
-const ROUNDS = 9;
-
-/** A process of the part's once it answers on `port`. */
-async function listening(child: VigilProcess, port: number, healthPath: string): Promise<VigilProcess> {
-  for (;;) {
-    if (child.child.exitCode !== null) throw new Error(`a process ended before it listened:\n${child.output()}`);
-    if ((await fetch(`http://127.0.0.1:${port}${healthPath}`).catch(() => undefined))?.status) return child;
-    await sleep(250);
-  }
-}
-
-const normalized = (fingerprint: string): NormalizedAlert => ({
-  source: 'generic',
-  kind: 'resource',
-  fingerprint,
-  title: fingerprint,
-  severity: 'low',
-  resources: [],
-  network: { ips: [], cidrs: [], ports: [] },
-  actors: { ips: [], domains: [], principals: [], userAgents: [] },
-  archive: { id: fingerprint, sha256: '0'.repeat(64), receivedAt: new Date().toISOString() },
-});
+/** The orders the three sides take turns in: each goes just before and just after each other alike. */
+const ORDERS = [
+  [0, 1, 2],
+  [0, 2, 1],
+  [1, 0, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [2, 1, 0],
+];
+/** Rounds of each side: every order twice. */
+const ROUNDS = 2 * ORDERS.length;
 
 interface Side {
   /** Delivers alert n of this side. */
@@ -59,21 +47,23 @@ export async function benchIntake(
   const [intakePort, floorPort] = [await getPort(), await getPort()];
   const configFile = path.join(dataDir, 'bench-intake-config.json');
   const temporal = { ...(rawConfig.temporal as object), taskQueue };
+  // Its metrics on a free port: the stack's intake in this process serves the default one.
   await writeFile(configFile, JSON.stringify({ ...rawConfig, temporal, intake: { port: intakePort }, metrics: { ports: { intake: 0 } } }));
   const floorDir = path.join(dataDir, 'bare-intake');
   await mkdir(floorDir, { recursive: true });
   // Intake runs what production runs: the compiled CLI.
   await buildCompiledCli();
   const processes: VigilProcess[] = [];
+  const started = (child: VigilProcess) => (processes.push(child), child);
   try {
-    const intake = await listening(spawnVigil(['intake'], configFile), intakePort, '/healthz');
-    processes.push(intake);
+    const intake = started(spawnVigil(['intake'], configFile));
+    await answering(intake, `http://127.0.0.1:${intakePort}/healthz`);
     const floorArgs = [String(floorPort), stack.token, config.temporal.address, config.temporal.namespace, taskQueue, floorDir];
-    const floor = await listening(spawnNode(['--import', 'tsx', path.join(import.meta.dirname, 'bare-intake.ts'), ...floorArgs]), floorPort, '/');
-    processes.push(floor);
+    const floor = started(spawnNode(['--import', 'tsx', path.join(import.meta.dirname, 'bare-intake.ts'), ...floorArgs]));
+    await answering(floor, `http://127.0.0.1:${floorPort}/`);
     const dispatch = createDispatcher(stack.client, { taskQueue, timeoutMs: 10_000 });
-    const baseline = side(async (n) => void (await dispatch(normalized(`bench/base/${n}`), `alert/generic/bench/base/${n}`)));
-    const floorSide = side((n) => postAlert(`http://127.0.0.1:${floorPort}`, stack.token, normalized(`bench/floor/${n}`)), floor.child.pid);
+    const baseline = side(async (n) => void (await dispatch(benchAlert(`bench/base/${n}`), investigationWorkflowId('generic', `bench/base/${n}`))));
+    const floorSide = side((n) => postAlert(`http://127.0.0.1:${floorPort}`, stack.token, benchAlert(`bench/floor/${n}`)), floor.child.pid);
     const intakeSide = side(
       (n) => postAlert(`http://127.0.0.1:${intakePort}`, stack.token, { id: `bench/intake/${n}`, title: `bench intake ${n}`, severity: 'low' }),
       intake.child.pid,
@@ -83,8 +73,8 @@ export async function benchIntake(
     // Warm every path (connections, JIT) before timing it.
     for (const each of sides) await inParallel(perRound, concurrency, (n) => each.deliver(-1 - n));
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (let turn = 0; turn < sides.length; turn += 1) {
-        const current = sides[(round + turn) % sides.length]!;
+      for (const turn of ORDERS[round % ORDERS.length]!) {
+        const current = sides[turn]!;
         const own = process.cpuUsage();
         const before = current.pid ? cpuTimes(current.pid) : undefined;
         current.rates.push(perRound / (await inParallel(perRound, concurrency, (n) => current.deliver(round * perRound + n))));
@@ -95,7 +85,8 @@ export async function benchIntake(
         current.cpu.systemMs += before && after ? after.systemMs - before.systemMs : spent.system / 1000;
       }
     }
-    // Each ratio is the median of the rounds' own: sides of one round ran moments apart.
+    // Each ratio is the median of the rounds' own (the sides of one round ran moments apart), not
+    // the ratio of the medians of the rates.
     const over = (a: Side, b: Side) => round(median(a.rates.map((rate, n) => rate / b.rates[n]!)));
     const perAlert = (ms: number) => round(ms / (ROUNDS * perRound));
     return {
@@ -107,6 +98,7 @@ export async function benchIntake(
       intakeOverFloor: over(intakeSide, floorSide),
       baselineCpuMsPerAlert: perAlert(baseline.cpu.userMs + baseline.cpu.systemMs),
       intakeFloorCpuMsPerAlert: perAlert(floorSide.cpu.userMs + floorSide.cpu.systemMs),
+      intakeFloorSystemCpuMsPerAlert: perAlert(floorSide.cpu.systemMs),
       intakeCpuMsPerAlert: perAlert(intakeSide.cpu.userMs + intakeSide.cpu.systemMs),
       intakeSystemCpuMsPerAlert: perAlert(intakeSide.cpu.systemMs),
     };

@@ -238,7 +238,7 @@ program
 program
   .command('bench')
   .description('measure intake, first-comment latency, a burst\'s first comments, the TCP sweep, screenshots, re-scan evaluation, Sigma matching and idle memory, each against a baseline')
-  .option('--deliveries <n>', 'deliveries per throughput run', '400')
+  .option('--deliveries <n>', 'intake throughput: deliveries to intake and to each baseline', '1200')
   .option('--concurrency <n>', 'requests in flight', '16')
   .option('--latency-samples <n>', 'alerts timed one at a time', '30')
   .option('--burst-alerts <n>', 'distinct alerts in the burst', '1000')

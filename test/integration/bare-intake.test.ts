@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { postAlert, sleep, spawnNode, type VigilProcess } from '../../scripts/bench-common';
+import { answering, benchAlert, postAlert, spawnNode, type VigilProcess } from '../../scripts/bench-common';
 import { claimNamespace } from '../helpers/vigil';
 
 const token = randomUUID();
@@ -25,10 +25,7 @@ beforeAll(async () => {
   client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace });
   const script = path.join(import.meta.dirname, '../../scripts/bare-intake.ts');
   floor = spawnNode(['--import', 'tsx', script, String(port), token, inject('temporalAddress'), namespace, taskQueue, dir]);
-  while (!(await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))) {
-    if (floor.child.exitCode !== null) throw new Error(floor.output());
-    await sleep(100);
-  }
+  await answering(floor, `http://127.0.0.1:${port}/`);
 });
 
 afterAll(async () => {
@@ -37,21 +34,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const alert = (fingerprint: string) => ({
-  source: 'generic',
-  kind: 'resource',
-  fingerprint,
-  title: fingerprint,
-  severity: 'low',
-  resources: [],
-  network: { ips: [], cidrs: [], ports: [] },
-  actors: { ips: [], domains: [], principals: [], userAgents: [] },
-  archive: { id: fingerprint, sha256: '0'.repeat(64), receivedAt: new Date().toISOString() },
-});
-
 describe('the bare intake', () => {
   it('keeps the body and starts the investigation before it answers 202', async () => {
-    await postAlert(`http://127.0.0.1:${port}`, token, alert('floor/one'));
+    await postAlert(`http://127.0.0.1:${port}`, token, benchAlert('floor/one'));
     const [file] = await readdir(dir);
     expect(JSON.parse(await readFile(path.join(dir, file!), 'utf8'))).toMatchObject({ fingerprint: 'floor/one' });
     const description = await client.workflow.getHandle('alert/generic/floor/one').describe();
@@ -60,7 +45,7 @@ describe('the bare intake', () => {
 
   it('refuses a delivery without the token, and keeps nothing of it', async () => {
     const kept = (await readdir(dir)).length;
-    await expect(postAlert(`http://127.0.0.1:${port}`, 'not-the-token', alert('floor/two'))).rejects.toThrow('intake answered 401');
+    await expect(postAlert(`http://127.0.0.1:${port}`, 'not-the-token', benchAlert('floor/two'))).rejects.toThrow('intake answered 401');
     expect(await readdir(dir)).toHaveLength(kept);
   });
 });
