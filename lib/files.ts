@@ -8,7 +8,9 @@ import path from 'node:path';
  * alert of a day in one), and asking first would cost each of them a call to the file system.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  // Empty, it has no partial content to hide: opening it emptied is already all or nothing, and
+  // saves a temporary file and a rename (the archive writes an empty marker for every alert).
+  const temporary = data.length === 0 && mode === undefined ? file : `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, data, { mode });
   } catch (err) {
@@ -16,7 +18,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(temporary, data, { mode });
   }
-  await rename(temporary, file);
+  if (temporary !== file) await rename(temporary, file);
 }
 
 /** A file's bytes, or undefined when there is no such file (any other error is thrown). */

@@ -1,5 +1,5 @@
 // The local-folder archive: records as files under `<root>/<yyyy>/<mm>/<dd>/<source>/`.
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readIfExists, writeFileAtomic } from '../../lib/files';
 import { createRecordArchive, type RecordStore } from './records';
@@ -15,7 +15,13 @@ export function localBlobStore(root: string): RecordStore {
     location: root,
     get: (key) => readIfExists(path.join(root, key)),
     put: (key, data) => writeFileAtomic(path.join(root, key), data),
-    delete: (key) => rm(path.join(root, key), { force: true }),
+    async delete(key) {
+      try {
+        await unlink(path.join(root, key));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    },
     async *keys(prefix) {
       const names = await readdir(path.join(root, prefix), { recursive: true }).catch(() => [] as string[]);
       for (const name of names) yield `${prefix}${name.split(path.sep).join('/')}`;

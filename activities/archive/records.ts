@@ -41,6 +41,13 @@ interface IndexState {
   backfilled: string[];
 }
 
+/**
+ * Metas this archive wrote, kept until their record is settled: intake marks a record dispatched
+ * moments after it put it, and reading the meta back would cost it a read per alert. At most this
+ * many: a record whose dispatch failed is settled later, by the sweeper, from the store.
+ */
+const RECENT_METAS = 1024;
+
 /** Metadata read at once while a day is walked in full (an S3 archive answers each in tens of ms). */
 const BACKFILL_CONCURRENCY = 16;
 
@@ -66,6 +73,17 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
     const meta = await findMeta(id);
     if (!meta) throw new Error(`no archive record ${id} in ${store.location}`);
     return meta;
+  };
+  const recent = new Map<string, ArchiveRecordMeta>();
+  const remember = (meta: ArchiveRecordMeta) => {
+    recent.set(meta.id, meta);
+    if (recent.size > RECENT_METAS) recent.delete(recent.keys().next().value!);
+  };
+  /** The meta a record is settled from: the one this archive wrote, or the store's. */
+  const metaToSettle = async (id: string) => {
+    const kept = recent.get(id);
+    recent.delete(id);
+    return kept ?? (await readMeta(id));
   };
   const writeMeta = (meta: ArchiveRecordMeta) =>
     store.put(keyOf(meta.id, metaSuffix), JSON.stringify(meta, null, 2), 'application/json');
@@ -132,12 +150,13 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
       // The marker and the body together, both before the meta: a record is whole once its meta is there.
       await Promise.all([mark(meta.id), object ? undefined : store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream')]);
       await writeMeta(meta);
+      remember(meta);
       onCreated?.();
       return { id: meta.id, sha256: meta.sha256, receivedAt: meta.receivedAt };
     },
 
     async markDispatched(id, workflowIds) {
-      const meta = await readMeta(id);
+      const meta = await metaToSettle(id);
       meta.dispatchedTo = [...new Set([...meta.dispatchedTo, ...workflowIds])];
       meta.dispatchedAt ??= new Date().toISOString();
       // Rejected by a bound a setting fixes, then delivered once it was raised: no longer rejected.
@@ -146,7 +165,7 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
     },
 
     async markRejected(id, reason) {
-      await settle({ ...(await readMeta(id)), rejected: reason });
+      await settle({ ...(await metaToSettle(id)), rejected: reason });
     },
 
     async read(id) {

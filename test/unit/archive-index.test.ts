@@ -96,6 +96,22 @@ describe.each(backends)('the index of undispatched records (%s archive)', (_name
     expect(await pending(archive)).toEqual([c.id]);
   });
 
+  it('settles a record it put itself without reading its meta back, and one another process put from the store', async () => {
+    const { reads, store } = counting(makeStore());
+    const archive = createRecordArchive(store);
+    const own = await put(archive, 5);
+    const other = await put(createRecordArchive(store), 6);
+    reads.length = 0;
+    await archive.markDispatched(own.id, ['alert/generic/index-5']);
+    expect(reads).toEqual([]);
+    await archive.markDispatched(other.id, ['alert/generic/index-6']);
+    expect(reads).toEqual([`${other.id}.meta.json`]);
+    for (const { id } of [own, other]) {
+      expect((await archive.findMeta(id))?.dispatchedTo).toEqual([`alert/generic/index-${id === own.id ? 5 : 6}`]);
+      expect(await store.get(`undispatched/${id}`)).toBeUndefined();
+    }
+  });
+
   it('no longer calls a record rejected once it is dispatched (rejected for a bound, delivered once the bound was raised)', async () => {
     const archive = createRecordArchive(makeStore());
     const { id } = await put(archive, 4);

@@ -24,6 +24,15 @@ describe('writeFileAtomic', () => {
     expect((await stat(path.join(dir, 'a', 'b', 'secret'))).mode & 0o777).toBe(0o600);
   });
 
+  it('writes an empty file in place (nothing in it can be seen half-written), emptying what was there', async () => {
+    const file = path.join(dir, 'a', 'marker');
+    await writeFileAtomic(file, 'before');
+    await writeFileAtomic(file, Buffer.alloc(0));
+    expect(await readFile(file, 'utf8')).toBe('');
+    await writeFileAtomic(path.join(dir, 'b', 'marker'), '');
+    expect(await readdir(path.join(dir, 'b'))).toEqual(['marker']);
+  });
+
   it('fails as the file system says when a folder cannot be made', async () => {
     await writeFile(path.join(dir, 'plain'), '');
     await expect(writeFileAtomic(path.join(dir, 'plain', 'inside', 'record.json'), 'x')).rejects.toMatchObject({ code: 'ENOTDIR' });
