@@ -1,4 +1,4 @@
-// The floor under intake's throughput (scripts/bench.ts): the least an HTTP intake that keeps what it
+// The floor under intake's throughput (scripts/bench-intake.ts): the least an HTTP intake that keeps what it
 // is sent before it answers can do. Node's own http server, a bearer-token check, the body written to
 // one new file, the alert (sent already normalized) handed to Vigil's dispatch, 202. No routing, no
 // framework, no parsing of sources, no archive record to settle. What intake costs above this
