@@ -1,8 +1,9 @@
 // Idle worker memory: a main worker process (`vigil worker`, joining the bench's stack) once it has
 // been idle a while, and just after it started, against two baselines read the same way: a bare
 // Node process that imports nothing, and a bare Temporal SDK worker (scripts/bare-sdk-worker.mjs:
-// plain Node, the same workflow bundle, no activities), the floor no Vigil change can go under. The workflow bundle and the
-// compiled CLI are made first as `vigil setup` makes them, so both workers load what production does.
+// plain Node, the same workflow bundle, no activities), the floor no Vigil change can go under. The
+// workflow bundle and the compiled CLI are made first as `vigil setup` makes them, so both workers
+// load what production does.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
