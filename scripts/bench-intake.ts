@@ -6,9 +6,11 @@
 // worker and intake there are idle). No worker polls the part's task queue: what is measured is
 // taking alerts in, not investigating them (the burst measures both at once), and a worker's
 // investigations, started by whichever side went just before, would weigh on whichever went next.
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import getPort from 'get-port';
+import { createLocalArchive } from '../activities/archive/local';
 import { createDispatcher } from '../intake/dispatch';
 import { investigationWorkflowId } from '../lib/workflow-id';
 import { answering, benchAlert, cpuTimes, inParallel, median, postAlert, round, spawnNode, spawnVigil, type VigilProcess } from './bench-common';
@@ -26,6 +28,8 @@ const ORDERS = [
 ];
 /** Rounds of each side: every order twice. */
 const ROUNDS = 2 * ORDERS.length;
+/** Rounds of the archive record against the bare intake's one file, alternating. */
+const RECORD_ROUNDS = 6;
 
 interface Side {
   /** Delivers alert n of this side. */
@@ -105,4 +109,35 @@ export async function benchIntake(
   } finally {
     for (const child of processes) await child.stop();
   }
+}
+
+/**
+ * What intake keeps of each alert against what the bare intake keeps, alone, in this process: the
+ * archive's record (body, metadata and index entry, each written whole; then settled as dispatched)
+ * against one new file of the same body. CPU per alert, the kernel's included; the median of rounds
+ * that alternate, in the bench's data folder (the file system intake's archive is on).
+ */
+export async function benchArchiveRecord({ deliveries, concurrency }: { deliveries: number; concurrency: number }, dataDir: string): Promise<Record<string, number>> {
+  const archive = createLocalArchive(path.join(dataDir, 'bench-archive-record'));
+  const bareDir = path.join(dataDir, 'bench-bare-write');
+  await mkdir(bareDir, { recursive: true });
+  const body = (n: number) => Buffer.from(JSON.stringify({ id: `bench/record/${n}`, title: `bench intake ${n}`, severity: 'low' }));
+  const sides = {
+    record: async (n: number) => {
+      const { id } = await archive.put({ source: 'generic', body: body(n), contentType: 'application/json', headers: { 'content-type': 'application/json' } });
+      await archive.markDispatched(id, [`bench/record/${n}`]);
+    },
+    bareWrite: (n: number) => writeFile(path.join(bareDir, `${randomUUID()}.json`), body(n)),
+  };
+  const perRound = Math.ceil(deliveries / RECORD_ROUNDS);
+  const msPerAlert = { record: [] as number[], bareWrite: [] as number[] };
+  for (let round = 0; round < RECORD_ROUNDS; round += 1) {
+    for (const name of ['record', 'bareWrite'] as const) {
+      const before = process.cpuUsage();
+      await inParallel(perRound, concurrency, (n) => sides[name](round * perRound + n));
+      const spent = process.cpuUsage(before);
+      msPerAlert[name].push((spent.user + spent.system) / 1000 / perRound);
+    }
+  }
+  return { archiveRecordCpuMsPerAlert: round(median(msPerAlert.record)), bareWriteCpuMsPerAlert: round(median(msPerAlert.bareWrite)) };
 }

@@ -24,7 +24,7 @@ import { benchActionsConfig, benchTemporalActions } from './bench-actions';
 import { benchBareBurst, benchBurst } from './bench-burst';
 import { percentile, postAlert, processWith, sleep } from './bench-common';
 import { benchEvaluation } from './bench-evaluation';
-import { benchIntake } from './bench-intake';
+import { benchArchiveRecord, benchIntake } from './bench-intake';
 import { benchIdleWorker } from './bench-memory';
 import { benchScreenshots } from './bench-screenshots';
 import { benchSigma } from './bench-sigma';
@@ -136,8 +136,11 @@ const parts: Part[] = [
   { name: 'sigma', says: () => '100 Sigma rules over 10,000 CloudTrail records', run: () => benchSigma() },
   {
     name: 'intake',
-    says: ({ deliveries }) => `Intake throughput: ${deliveries} deliveries a side against a bare signalWithStart loop and a bare intake`,
-    run: async (options, stack) => benchIntake(options, await stack()),
+    says: ({ deliveries }) => `Intake throughput: ${deliveries} deliveries a side against a bare signalWithStart loop and a bare intake; the archive's record against one file`,
+    run: async (options, stack) => {
+      const running = await stack();
+      return { ...(await benchIntake(options, running)), ...(await benchArchiveRecord(options, running.dataDir)) };
+    },
   },
   {
     name: 'latency',
