@@ -210,8 +210,8 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
           const meta = await findMeta(id);
           if (!meta) {
             // An empty entry, of a put from before the index held metadata that died before its meta
-            // file: the record was never acknowledged. Once its day is
-            // over (and the settle time with it), no put can still be finishing it.
+            // file: the record was never acknowledged. Once its day is over (and the settle time
+            // with it), no put can still be finishing it.
             if (new Date(`${day.replaceAll('/', '-')}T00:00:00Z`).getTime() + 86_400_000 < options.until.getTime()) await store.delete(markerOf(id));
           } else if (meta.dispatchedAt || meta.rejected) {
             // Marked, then the process died before the marker went.
