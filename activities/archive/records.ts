@@ -1,11 +1,8 @@
-// The archive's record logic, once for every backend. A record is `<id>.raw`, the body as sent
-// (unless it refers to an object that is itself the original, a CloudTrail log file in its trail
-// bucket), and its metadata. Until the record is dispatched or rejected, the metadata lives in
-// `undispatched/<id>`, the index of pending records, so that the sweeper lists only what is pending,
-// never the whole archive; once settled, in `<id>.meta.json`, written once, and the index entry goes.
-// So a record costs three writes where a separate marker and meta cost four (every file a new inode
-// on a local disk, every write a request on S3). Archives from before the metadata moved into the
-// index hold empty entries beside `<id>.meta.json`: the meta file, where there is one, is the record's.
+// The archive's record logic, once for every backend. A record is `<id>.meta.json` and, unless it
+// refers to an object that is itself the original (a CloudTrail log file in its trail bucket),
+// `<id>.raw`, the body as sent. Beside them, an index of the records not yet dispatched:
+// `undispatched/<id>`, an empty marker written first and removed once the record is dispatched or
+// rejected, so that the sweeper lists only what is pending, never the whole archive.
 import type { ArchiveRef } from '../../lib/alert';
 import { mapConcurrent } from '../../lib/concurrency';
 import { ObjectGoneError } from './objects';
@@ -68,11 +65,9 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
     assertRecordId(id);
     return `${pendingPrefix}${id}`;
   };
-  const parsed = (data: Buffer | undefined) => (data?.length ? (JSON.parse(data.toString('utf8')) as ArchiveRecordMeta) : undefined);
-  // Both read at once: a new record's put (intake's every alert) finds neither, and waits for one round trip.
   const findMeta = async (id: string) => {
-    const [settled, pending] = await Promise.all([store.get(keyOf(id, metaSuffix)), store.get(markerOf(id))]);
-    return parsed(settled) ?? parsed(pending);
+    const data = await store.get(keyOf(id, metaSuffix));
+    return data && (JSON.parse(data.toString('utf8')) as ArchiveRecordMeta);
   };
   const readMeta = async (id: string) => {
     const meta = await findMeta(id);
@@ -90,37 +85,26 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
     recent.delete(id);
     return kept ?? (await readMeta(id));
   };
-  const metaText = (meta: ArchiveRecordMeta) => JSON.stringify(meta, null, 2);
-  // A record archived before the index held metadata: an empty entry, the key is all it says (an
-  // empty string body makes the S3 client warn of a stream).
+  const writeMeta = (meta: ArchiveRecordMeta) =>
+    store.put(keyOf(meta.id, metaSuffix), JSON.stringify(meta, null, 2), 'application/json');
+  // An empty marker: the key is all it says (an empty string body makes the S3 client warn of a stream).
   const mark = (id: string) => store.put(markerOf(id), Buffer.alloc(0), 'text/plain');
-  // The meta file first: a crash between the two leaves an index entry the sweeper removes (the meta
-  // file says the record is settled), never a pending record out of the index.
+  // The meta first: a crash between the two leaves a marker the sweeper removes, never a pending
+  // record without one.
   const settle = async (meta: ArchiveRecordMeta) => {
-    await store.put(keyOf(meta.id, metaSuffix), metaText(meta), 'application/json');
+    await writeMeta(meta);
     await store.delete(markerOf(meta.id));
   };
 
-  /** The ids of a day's records that are pending, from the index (and empty entries of puts that died). */
-  async function indexed(day: string, source?: string): Promise<string[]> {
-    const ids = [];
-    for await (const key of store.keys(`${pendingPrefix}${day}/${source ? `${source}/` : ''}`)) {
-      const id = key.slice(pendingPrefix.length);
-      if (recordIdPattern.test(id)) ids.push(id);
-    }
-    return ids;
-  }
-
   async function* list(options: ListOptions): AsyncIterable<ArchiveRecordMeta> {
     for (const day of daysIn(options)) {
-      const ids = new Set<string>();
+      const keys = [];
       for await (const key of store.keys(`${day}/${options.source ? `${options.source}/` : ''}`)) {
-        if (key.endsWith(metaSuffix)) ids.add(key.slice(0, -metaSuffix.length));
+        if (key.endsWith(metaSuffix)) keys.push(key);
       }
-      for (const id of await indexed(day, options.source)) ids.add(id);
-      for (const id of [...ids].sort()) {
-        const meta = await findMeta(id);
-        if (meta && withinRange(meta, options)) yield meta;
+      for (const key of keys.sort()) {
+        const meta = await readMeta(key.slice(0, -metaSuffix.length));
+        if (withinRange(meta, options)) yield meta;
       }
     }
   }
@@ -163,9 +147,9 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
       // A resent body on the same day is the same delivery: keep the first record as it was.
       const existing = await findMeta(meta.id);
       if (existing) return { id: existing.id, sha256: existing.sha256, receivedAt: existing.receivedAt };
-      // The body first: a record is whole once its meta is in the index.
-      if (!object) await store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream');
-      await store.put(markerOf(meta.id), metaText(meta), 'application/json');
+      // The marker and the body together, both before the meta: a record is whole once its meta is there.
+      await Promise.all([mark(meta.id), object ? undefined : store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream')]);
+      await writeMeta(meta);
       remember(meta);
       onCreated?.();
       return { id: meta.id, sha256: meta.sha256, receivedAt: meta.receivedAt };
@@ -206,12 +190,16 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
     async *listUndispatched(options, progress = () => undefined) {
       await backfill(options, progress);
       for (const day of daysIn(options)) {
-        for (const id of (await indexed(day, options.source)).sort()) {
+        const ids = [];
+        for await (const key of store.keys(`${pendingPrefix}${day}/${options.source ? `${options.source}/` : ''}`)) {
+          const id = key.slice(pendingPrefix.length);
+          if (recordIdPattern.test(id)) ids.push(id);
+        }
+        for (const id of ids.sort()) {
           const meta = await findMeta(id);
           if (!meta) {
-            // An empty entry, of a put from before the index held metadata that died before its meta
-            // file: the record was never acknowledged. Once its day is over (and the settle time
-            // with it), no put can still be finishing it.
+            // A put that died before its meta: the record was never acknowledged. Once its day is
+            // over (and the settle time with it), no put can still be finishing it.
             if (new Date(`${day.replaceAll('/', '-')}T00:00:00Z`).getTime() + 86_400_000 < options.until.getTime()) await store.delete(markerOf(id));
           } else if (meta.dispatchedAt || meta.rejected) {
             // Marked, then the process died before the marker went.

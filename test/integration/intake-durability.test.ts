@@ -45,9 +45,8 @@ describe('durability', () => {
     const archive = createLocalArchive(path.join(vigil.config.dataDir, 'archive'));
     expect((await archive.read(response.body.archiveId)).meta.dispatchedAt).toBeUndefined();
 
-    // The sweeper only takes records older than its settling time: age this one (pending, its
-    // metadata is in the archive's index).
-    const metaFile = path.join(vigil.config.dataDir, 'archive', 'undispatched', response.body.archiveId);
+    // The sweeper only takes records older than its settling time: age this one.
+    const metaFile = path.join(vigil.config.dataDir, 'archive', `${response.body.archiveId}.meta.json`);
     const { meta } = await archive.read(response.body.archiveId);
     await writeFile(metaFile, JSON.stringify({ ...meta, receivedAt: new Date(Date.now() - 60_000).toISOString() }));
 
