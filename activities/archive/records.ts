@@ -96,6 +96,18 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
     await store.delete(markerOf(meta.id));
   };
 
+  /**
+   * A rejected record sent again is delivered again (a bound may have been raised since): pending
+   * until that delivery settles it, so that a dispatch that then fails leaves it to the sweeper. The
+   * marker first: a crash between the two leaves a marker beside a rejected meta, which the sweeper
+   * removes, and no answer was given, so the sender sends it again.
+   */
+  const reopen = async ({ rejected: _, ...meta }: ArchiveRecordMeta) => {
+    await mark(meta.id);
+    await writeMeta(meta);
+    remember(meta);
+  };
+
   async function* list(options: ListOptions): AsyncIterable<ArchiveRecordMeta> {
     for (const day of daysIn(options)) {
       const keys = [];
@@ -146,6 +158,7 @@ export function createRecordArchive(store: RecordStore, { readObject }: RecordAr
       const meta: ArchiveRecordMeta = { ...newRecordMeta(rest), ...(object ? { object } : {}) };
       // A resent body on the same day is the same delivery: keep the first record as it was.
       const existing = await findMeta(meta.id);
+      if (existing?.rejected) await reopen(existing);
       if (existing) return { id: existing.id, sha256: existing.sha256, receivedAt: existing.receivedAt };
       // The marker and the body together, both before the meta: a record is whole once its meta is there.
       await Promise.all([mark(meta.id), object ? undefined : store.put(keyOf(meta.id, '.raw'), input.body, input.contentType || 'application/octet-stream')]);

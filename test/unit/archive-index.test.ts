@@ -122,6 +122,21 @@ describe.each(backends)('the index of undispatched records (%s archive)', (_name
     expect(meta?.rejected).toBeUndefined();
   });
 
+  it('makes a rejected record sent again pending until its delivery settles it', async () => {
+    const archive = createRecordArchive(makeStore());
+    const ref = await put(archive, 11);
+    await archive.markRejected(ref.id, 'gzip body could not be inflated within 1024 bytes: Cannot create a Buffer larger than 1024 bytes');
+    expect(await pending(archive)).toEqual([]);
+    // Sent again once the bound was raised: the same record, delivered again, and swept if its dispatch fails.
+    expect(await put(archive, 11)).toEqual(ref);
+    expect((await archive.findMeta(ref.id))!.rejected).toBeUndefined();
+    expect(await pending(archive)).toEqual([ref.id]);
+    // Rejected again (the body can never be read): settled, out of the sweeper's way.
+    await archive.markRejected(ref.id, 'malformed JSON');
+    expect(await pending(archive)).toEqual([]);
+    expect((await archive.findMeta(ref.id))!.rejected).toBe('malformed JSON');
+  });
+
   it('sweeps a record whose process died between archiving and dispatching, once', async () => {
     const store = makeStore();
     const archive = createRecordArchive(store);
