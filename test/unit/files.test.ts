@@ -27,8 +27,11 @@ describe('writeFileAtomic', () => {
   it('writes an empty file in place (nothing in it can be seen half-written), emptying what was there', async () => {
     const file = path.join(dir, 'a', 'marker');
     await writeFileAtomic(file, 'before');
+    const { ino } = await stat(file);
     await writeFileAtomic(file, Buffer.alloc(0));
     expect(await readFile(file, 'utf8')).toBe('');
+    // The same file emptied, not another renamed over it.
+    expect((await stat(file)).ino).toBe(ino);
     await writeFileAtomic(path.join(dir, 'b', 'marker'), '');
     expect(await readdir(path.join(dir, 'b'))).toEqual(['marker']);
   });
